@@ -1,0 +1,227 @@
+//! The lexer: source text to tokens. Tokens carry spans only; their text is sliced from the
+//! source when needed, so lexing a million-`let` file allocates one vector.
+
+use crate::diagnostics::Diagnostic;
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tok {
+    /// `x`, `f.jvp`: a nonlinear variable or a function name.
+    Ident,
+    /// `x'`, `dy''`: a linear variable.
+    LinIdent,
+    Num(f64),
+    Def,
+    Let,
+    In,
+    Dup,
+    Drop,
+    Zero,
+    Real,
+    LParen,
+    RParen,
+    Lt,
+    Gt,
+    Comma,
+    Semi,
+    Colon,
+    Eq,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Arrow,
+    Eof,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+}
+
+impl Tok {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Tok::Ident => "a name",
+            Tok::LinIdent => "a linear variable",
+            Tok::Num(_) => "a number",
+            Tok::Def => "`def`",
+            Tok::Let => "`let`",
+            Tok::In => "`in`",
+            Tok::Dup => "`dup`",
+            Tok::Drop => "`drop`",
+            Tok::Zero => "`zero`",
+            Tok::Real => "`R`",
+            Tok::LParen => "`(`",
+            Tok::RParen => "`)`",
+            Tok::Lt => "`<`",
+            Tok::Gt => "`>`",
+            Tok::Comma => "`,`",
+            Tok::Semi => "`;`",
+            Tok::Colon => "`:`",
+            Tok::Eq => "`=`",
+            Tok::Plus => "`+`",
+            Tok::Minus => "`-`",
+            Tok::Star => "`*`",
+            Tok::Slash => "`/`",
+            Tok::Arrow => "`->`",
+            Tok::Eof => "the end of the input",
+        }
+    }
+}
+
+/// Lexes the whole source. Bad characters and malformed numbers are reported and skipped, so
+/// the parser still sees the rest of the file.
+pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    let bytes = src.as_bytes();
+    let mut tokens = Vec::with_capacity(src.len() / 3);
+    let mut errors = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        let tok = match c {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' => Tok::LParen,
+            b')' => Tok::RParen,
+            b'<' => Tok::Lt,
+            b'>' => Tok::Gt,
+            b',' => Tok::Comma,
+            b';' => Tok::Semi,
+            b':' => Tok::Colon,
+            b'=' => Tok::Eq,
+            b'+' => Tok::Plus,
+            b'*' => Tok::Star,
+            b'/' => Tok::Slash,
+            b'-' if bytes.get(i + 1) == Some(&b'>') => {
+                i += 2;
+                tokens.push(Token {
+                    tok: Tok::Arrow,
+                    span: Span::new(start, i),
+                });
+                continue;
+            }
+            b'-' => Tok::Minus,
+            b'0'..=b'9' => {
+                i = scan_number(bytes, i);
+                let text = &src[start..i];
+                let v = text.parse::<f64>().ok().filter(|v| v.is_finite());
+                if v.is_none() {
+                    errors.push(
+                        Diagnostic::error(
+                            "E0102",
+                            format!("the number `{text}` is out of range for f64"),
+                        )
+                        .with_primary(Span::new(start, i), "not a finite f64"),
+                    );
+                }
+                // A placeholder keeps the parser from reporting a second, spurious error.
+                tokens.push(Token {
+                    tok: Tok::Num(v.unwrap_or(0.0)),
+                    span: Span::new(start, i),
+                });
+                continue;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                i = scan_ident(bytes, i);
+                let mut linear = false;
+                while i < bytes.len() && bytes[i] == b'\'' {
+                    linear = true;
+                    i += 1;
+                }
+                let tok = if linear {
+                    Tok::LinIdent
+                } else {
+                    match &src[start..i] {
+                        "def" => Tok::Def,
+                        "let" => Tok::Let,
+                        "in" => Tok::In,
+                        "dup" => Tok::Dup,
+                        "drop" => Tok::Drop,
+                        "zero" => Tok::Zero,
+                        "R" => Tok::Real,
+                        _ => Tok::Ident,
+                    }
+                };
+                tokens.push(Token {
+                    tok,
+                    span: Span::new(start, i),
+                });
+                continue;
+            }
+            _ => {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                i += ch.len_utf8();
+                errors.push(
+                    Diagnostic::error(
+                        "E0101",
+                        format!("unexpected character `{}`", ch.escape_debug()),
+                    )
+                    .with_primary(Span::new(start, i), "not part of Linear A"),
+                );
+                continue;
+            }
+        };
+        i += 1;
+        tokens.push(Token {
+            tok,
+            span: Span::new(start, i),
+        });
+    }
+    tokens.push(Token {
+        tok: Tok::Eof,
+        span: Span::new(src.len(), src.len()),
+    });
+    (tokens, errors)
+}
+
+fn scan_digits(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+/// `digits [. digits] [(e|E) [+|-] digits]`.
+fn scan_number(bytes: &[u8], i: usize) -> usize {
+    let mut i = scan_digits(bytes, i);
+    if i + 1 < bytes.len() && bytes[i] == b'.' && bytes[i + 1].is_ascii_digit() {
+        i = scan_digits(bytes, i + 1);
+    }
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        let mut j = i + 1;
+        if j < bytes.len() && (bytes[j] == b'+' || bytes[j] == b'-') {
+            j += 1;
+        }
+        if j < bytes.len() && bytes[j].is_ascii_digit() {
+            i = scan_digits(bytes, j);
+        }
+    }
+    i
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*` followed by any number of `.[A-Za-z0-9_]+` (function names).
+fn scan_ident(bytes: &[u8], mut i: usize) -> usize {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    i += 1;
+    while i < bytes.len() {
+        if word(bytes[i]) {
+            i += 1;
+        } else if bytes[i] == b'.' && i + 1 < bytes.len() && word(bytes[i + 1]) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    i
+}

@@ -1,0 +1,39 @@
+//! # semantics: Linear A's syntax and meaning
+//!
+//! The core language of "You Only Linearize Once" (SPEC §1, §3): syntax with source spans,
+//! a parser that desugars the surface language, a printer for the core form, the primitive
+//! table, and a big-step evaluator that measures **work** by the paper's cost model, plus the
+//! same work computed statically.
+//!
+//! ```
+//! use semantics::{parse, eval_fn, static_work, PrimTable, Value};
+//!
+//! let prog = parse("def f(x: R) -> (R) = let y = 2.0 in y * (x + 2.0)").unwrap();
+//! let f = prog.func_named("f").unwrap();
+//! let out = eval_fn(&prog, PrimTable::standard(), f, &[Value::Real(2.0)], &[]).unwrap();
+//! assert_eq!(out.nl[0].as_real(), Some(8.0));
+//! assert_eq!(static_work(&prog, PrimTable::standard()).unwrap()[0], out.work);
+//! ```
+
+mod diagnostics;
+mod eval;
+mod lexer;
+mod parser;
+mod prims;
+mod printer;
+mod span;
+mod syntax;
+mod types;
+mod value;
+mod work;
+
+pub use diagnostics::{Diagnostic, Label, render, to_json as diagnostics_json};
+pub use eval::{EvalError, Outcome, eval_fn};
+pub use parser::{MAX_NESTING, parse, parse_with};
+pub use prims::{Prim, PrimTable};
+pub use printer::{print, print_fn, print_with};
+pub use span::{LineIndex, Span};
+pub use syntax::*;
+pub use types::Type;
+pub use value::{Value, fmt_real, parse_values};
+pub use work::{WorkError, static_work};

@@ -1,0 +1,995 @@
+//! The parser: tokens to core syntax, desugaring as it goes.
+//!
+//! Surface sugar (SPEC §1) never becomes a tree: a nested expression in an atom position is
+//! bound on the spot to a fresh variable by a `let` pushed onto the enclosing block, left to
+//! right. So `sin(x * y) + x` parses to `let _t1 = x * y in let _t2 = sin(_t1) in _t2 + x`, and
+//! a chain `a + b + ... + z` of any length is a loop, not a left-nested tree.
+//!
+//! Names are resolved here, once: each binder gets a slot of its function, each occurrence the
+//! slot of the innermost binder in scope, each call the callee's index (a user function defined
+//! above shadows a primitive of the same name; operators always mean primitives).
+//!
+//! Recursion follows only bracket nesting, bounded by [`MAX_NESTING`], so no input can exhaust
+//! the stack. Errors are collected: a bad definition is reported and skipped, and parsing goes
+//! on at the next `def`.
+
+use crate::diagnostics::Diagnostic;
+use crate::lexer::{Tok, Token, lex};
+use crate::prims::PrimTable;
+use crate::span::Span;
+use crate::syntax::*;
+use crate::types::Type;
+use std::collections::{HashMap, HashSet};
+
+/// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
+pub const MAX_NESTING: usize = 200;
+
+/// Parses a whole program with the standard primitive table.
+pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
+    parse_with(src, PrimTable::standard())
+}
+
+/// Parses a whole program, resolving primitive names in `prims`.
+pub fn parse_with(src: &str, prims: &PrimTable) -> Result<Program, Vec<Diagnostic>> {
+    let (toks, mut errors) = lex(src);
+    let mut p = Parser::new(src, toks, prims);
+    let funcs = p.program();
+    errors.append(&mut p.errors);
+    if errors.is_empty() {
+        Ok(Program { funcs })
+    } else {
+        errors.sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
+        Err(errors)
+    }
+}
+
+/// A parse failure whose diagnostic is already recorded; the caller skips to the next `def`.
+struct Bail;
+type PResult<T> = Result<T, Bail>;
+
+/// A parsed sub-expression: still an atom, or a core expression not yet bound to a name.
+enum Operand {
+    Atom(Atom),
+    Expr(Expr),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Nl,
+    Lin,
+}
+
+struct Parser<'s> {
+    src: &'s str,
+    toks: Vec<Token>,
+    pos: usize,
+    prims: &'s PrimTable,
+    errors: Vec<Diagnostic>,
+    /// Every `def`'s name, in order: index = [`FuncId`].
+    def_names: Vec<&'s str>,
+    /// Result arities (nonlinear, linear) of the definitions parsed so far.
+    sigs: Vec<Option<(usize, usize)>>,
+    current: usize,
+    /// Every identifier in the file: fresh names avoid them.
+    used_names: HashSet<&'s str>,
+    // Per-function state.
+    locals: Vec<Local>,
+    scope: HashMap<&'s str, Vec<LocalId>>,
+    scope_log: Vec<&'s str>,
+    fresh: u32,
+    depth: usize,
+}
+
+impl<'s> Parser<'s> {
+    fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
+        let mut def_names = Vec::new();
+        let mut used_names = HashSet::new();
+        for (i, t) in toks.iter().enumerate() {
+            match t.tok {
+                Tok::Def => {
+                    let next = toks.get(i + 1).filter(|n| n.tok == Tok::Ident);
+                    def_names.push(next.map_or("", |n| &src[n.span.range()]));
+                }
+                Tok::Ident | Tok::LinIdent => {
+                    used_names.insert(&src[t.span.range()]);
+                }
+                _ => {}
+            }
+        }
+        let sigs = vec![None; def_names.len()];
+        Parser {
+            src,
+            toks,
+            pos: 0,
+            prims,
+            errors: Vec::new(),
+            def_names,
+            sigs,
+            current: 0,
+            used_names,
+            locals: Vec::new(),
+            scope: HashMap::new(),
+            scope_log: Vec::new(),
+            fresh: 0,
+            depth: 0,
+        }
+    }
+
+    // ---- token helpers ----
+
+    fn peek(&self) -> Tok {
+        self.toks[self.pos].tok
+    }
+
+    fn peek_at(&self, k: usize) -> Tok {
+        self.toks.get(self.pos + k).map_or(Tok::Eof, |t| t.tok)
+    }
+
+    fn span(&self) -> Span {
+        self.toks[self.pos].span
+    }
+
+    fn text(&self, span: Span) -> &'s str {
+        &self.src[span.range()]
+    }
+
+    fn bump(&mut self) -> Token {
+        let t = self.toks[self.pos];
+        if t.tok != Tok::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn eat(&mut self, tok: Tok) -> bool {
+        if self.peek() == tok {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, tok: Tok) -> PResult<Token> {
+        if self.peek() == tok {
+            Ok(self.bump())
+        } else {
+            self.unexpected(tok.describe())
+        }
+    }
+
+    fn take(&mut self, toks: &[Tok], wanted: &str) -> PResult<Token> {
+        if toks.contains(&self.peek()) {
+            Ok(self.bump())
+        } else {
+            self.unexpected(wanted)
+        }
+    }
+
+    fn unexpected<T>(&mut self, wanted: &str) -> PResult<T> {
+        let t = self.toks[self.pos];
+        let found = match t.tok {
+            Tok::Eof => "the end of the input".to_string(),
+            _ => format!("`{}`", self.text(t.span)),
+        };
+        self.fail(
+            Diagnostic::error("E0103", format!("expected {wanted}, found {found}"))
+                .with_primary(t.span, format!("expected {wanted}")),
+        )
+    }
+
+    fn fail<T>(&mut self, d: Diagnostic) -> PResult<T> {
+        self.errors.push(d);
+        Err(Bail)
+    }
+
+    fn nest(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            let span = self.span();
+            return self.fail(
+                Diagnostic::error("E0104", format!("nesting deeper than {MAX_NESTING} levels"))
+                    .with_primary(span, "too deeply nested")
+                    .with_note("bind intermediate results with `let` instead"),
+            );
+        }
+        Ok(())
+    }
+
+    fn unnest(&mut self) {
+        self.depth -= 1;
+    }
+
+    // ---- program and definitions ----
+
+    fn program(&mut self) -> Vec<FnDef> {
+        let mut funcs = Vec::new();
+        while self.peek() != Tok::Eof {
+            if self.peek() != Tok::Def {
+                let _ = self.unexpected::<()>("`def`");
+                self.skip_to_def();
+                continue;
+            }
+            match self.def() {
+                Ok(f) => funcs.push(f),
+                Err(Bail) => self.skip_to_def(),
+            }
+            self.current += 1;
+        }
+        funcs
+    }
+
+    fn skip_to_def(&mut self) {
+        self.bump();
+        while !matches!(self.peek(), Tok::Def | Tok::Eof) {
+            self.bump();
+        }
+    }
+
+    fn def(&mut self) -> PResult<FnDef> {
+        self.locals.clear();
+        self.scope.clear();
+        self.scope_log.clear();
+        self.fresh = 0;
+        self.depth = 0;
+        let start = self.expect(Tok::Def)?.span;
+        let name_tok = self.take(&[Tok::Ident], "a function name")?;
+        let name = self.text(name_tok.span).to_string();
+        self.expect(Tok::LParen)?;
+        let (params, lparams) = self.params()?;
+        self.expect(Tok::Arrow)?;
+        self.expect(Tok::LParen)?;
+        let (results, lresults) = self.type_list()?;
+        self.sigs[self.current] = Some((results.len(), lresults.len()));
+        self.expect(Tok::Eq)?;
+        let body = self.block()?;
+        let end = self.toks[self.pos.saturating_sub(1)].span;
+        if !matches!(self.peek(), Tok::Def | Tok::Eof) {
+            return self.unexpected("`def` or the end of the input");
+        }
+        Ok(FnDef {
+            name,
+            name_span: name_tok.span,
+            params,
+            lparams,
+            results,
+            lresults,
+            locals: std::mem::take(&mut self.locals),
+            body,
+            span: start.to(end),
+        })
+    }
+
+    /// `x1: T1, ... [; y1': U1, ...] )`.
+    fn params(&mut self) -> PResult<(Vec<Param>, Vec<Param>)> {
+        let mut sides = (Vec::new(), Vec::new());
+        let mut side = Side::Nl;
+        loop {
+            match self.peek() {
+                Tok::RParen => {
+                    self.bump();
+                    break;
+                }
+                Tok::Semi if side == Side::Nl => {
+                    self.bump();
+                    side = Side::Lin;
+                    continue;
+                }
+                _ => {}
+            }
+            let name = self.take(&[Tok::Ident, Tok::LinIdent], "a parameter name")?;
+            self.expect(Tok::Colon)?;
+            let ty = self.ty()?;
+            let var = self.declare(name)?;
+            let param = Param { var, ty };
+            match side {
+                Side::Nl => sides.0.push(param),
+                Side::Lin => sides.1.push(param),
+            }
+            if !matches!(self.peek(), Tok::RParen | Tok::Semi) {
+                self.expect(Tok::Comma)?;
+            }
+        }
+        Ok(sides)
+    }
+
+    /// `T1, ... [; U1, ...] )`.
+    fn type_list(&mut self) -> PResult<(Vec<Type>, Vec<Type>)> {
+        let mut sides = (Vec::new(), Vec::new());
+        let mut side = Side::Nl;
+        loop {
+            match self.peek() {
+                Tok::RParen => {
+                    self.bump();
+                    return Ok(sides);
+                }
+                Tok::Semi if side == Side::Nl => {
+                    self.bump();
+                    side = Side::Lin;
+                    continue;
+                }
+                _ => {}
+            }
+            let ty = self.ty()?;
+            match side {
+                Side::Nl => sides.0.push(ty),
+                Side::Lin => sides.1.push(ty),
+            }
+            if !matches!(self.peek(), Tok::RParen | Tok::Semi) {
+                self.expect(Tok::Comma)?;
+            }
+        }
+    }
+
+    fn ty(&mut self) -> PResult<Type> {
+        match self.peek() {
+            Tok::Real => {
+                self.bump();
+                Ok(Type::Real)
+            }
+            Tok::Lt => {
+                self.bump();
+                self.nest()?;
+                let mut items = Vec::new();
+                while !self.eat(Tok::Gt) {
+                    items.push(self.ty()?);
+                    if self.peek() != Tok::Gt {
+                        self.expect(Tok::Comma)?;
+                    }
+                }
+                self.unnest();
+                Ok(Type::Tuple(items))
+            }
+            _ => self.unexpected("a type (`R` or `<...>`)"),
+        }
+    }
+
+    // ---- scopes ----
+
+    /// Gives a binder token a new slot and brings it into scope.
+    fn declare(&mut self, tok: Token) -> PResult<LocalId> {
+        let name = self.text(tok.span);
+        if name.contains('.') {
+            return self.fail(
+                Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
+                    .with_primary(tok.span, "dots are only allowed in function names"),
+            );
+        }
+        let id = self.new_local(name.to_string(), tok.tok == Tok::LinIdent, tok.span);
+        self.scope.entry(name).or_default().push(id);
+        self.scope_log.push(name);
+        Ok(id)
+    }
+
+    fn new_local(&mut self, name: String, linear: bool, span: Span) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
+        self.locals.push(Local { name, linear, span });
+        id
+    }
+
+    fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
+        loop {
+            self.fresh += 1;
+            let name = if linear {
+                format!("_t{}'", self.fresh)
+            } else {
+                format!("_t{}", self.fresh)
+            };
+            if !self.used_names.contains(name.as_str()) {
+                return self.new_local(name, linear, span);
+            }
+        }
+    }
+
+    fn scope_mark(&self) -> usize {
+        self.scope_log.len()
+    }
+
+    fn scope_pop(&mut self, mark: usize) {
+        while self.scope_log.len() > mark {
+            if let Some(name) = self.scope_log.pop()
+                && let Some(stack) = self.scope.get_mut(name)
+            {
+                stack.pop();
+            }
+        }
+    }
+
+    fn resolve(&mut self, tok: Token) -> PResult<Var> {
+        let name = self.text(tok.span);
+        if name.contains('.') {
+            return self.fail(
+                Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
+                    .with_primary(tok.span, "dots are only allowed in function names"),
+            );
+        }
+        if let Some(&id) = self.scope.get(name).and_then(|s| s.last()) {
+            return Ok(Var { id, span: tok.span });
+        }
+        self.errors.push(
+            Diagnostic::error("E0111", format!("unbound variable `{name}`"))
+                .with_primary(tok.span, "not bound here"),
+        );
+        // Recover: bind it so that later uses are not reported again.
+        let id = self.declare(tok)?;
+        Ok(Var { id, span: tok.span })
+    }
+
+    fn is_linear(&self, a: &Atom) -> bool {
+        matches!(a, Atom::Var(v) if self.locals.get(v.id.0 as usize).is_some_and(|l| l.linear))
+    }
+
+    // ---- blocks and bindings ----
+
+    /// `let b1 in ... let bn in tail`, with its own scope.
+    fn block(&mut self) -> PResult<Block> {
+        let mark = self.scope_mark();
+        let mut binds = Vec::new();
+        let tail = loop {
+            if self.peek() != Tok::Let {
+                break self.tail(&mut binds)?;
+            }
+            let let_span = self.bump().span;
+            if self.peek() == Tok::Lt {
+                self.unpack(let_span, &mut binds)?;
+            } else {
+                self.let_bind(let_span, &mut binds)?;
+            }
+        };
+        self.scope_pop(mark);
+        Ok(Block { binds, tail })
+    }
+
+    /// The expression ending a block; a grouped block in tail position is spliced in, so
+    /// blocks stay flat.
+    fn tail(&mut self, binds: &mut Vec<Bind>) -> PResult<Expr> {
+        match self.rhs(binds)? {
+            Expr::Block(inner) => {
+                let Block { binds: more, tail } = *inner;
+                binds.extend(more);
+                Ok(tail)
+            }
+            e => Ok(e),
+        }
+    }
+
+    /// The right-hand side of a `let`: a nested block or an expression.
+    fn rhs(&mut self, binds: &mut Vec<Bind>) -> PResult<Expr> {
+        if self.peek() == Tok::Let {
+            self.nest()?;
+            let b = self.block()?;
+            self.unnest();
+            return Ok(if b.binds.is_empty() {
+                b.tail
+            } else {
+                Expr::Block(Box::new(b))
+            });
+        }
+        let op = self.sum(binds)?;
+        Ok(self.operand_expr(op))
+    }
+
+    /// `let x = e in`, `let y' = e in`, `let (xs ; ys') = e in`.
+    fn let_bind(&mut self, let_span: Span, binds: &mut Vec<Bind>) -> PResult<()> {
+        let (nl, lin) = if self.peek() == Tok::LParen {
+            self.bump();
+            self.binder_list(Tok::RParen)?
+        } else {
+            let t = self.take(&[Tok::Ident, Tok::LinIdent], "a binder")?;
+            if t.tok == Tok::Ident {
+                (vec![t], vec![])
+            } else {
+                (vec![], vec![t])
+            }
+        };
+        self.expect(Tok::Eq)?;
+        let rhs = self.rhs(binds)?;
+        let in_span = self.expect(Tok::In)?.span;
+        let nl = nl
+            .into_iter()
+            .map(|t| self.declare(t))
+            .collect::<PResult<Vec<_>>>()?;
+        let lin = lin
+            .into_iter()
+            .map(|t| self.declare(t))
+            .collect::<PResult<Vec<_>>>()?;
+        binds.push(Bind::Let {
+            nl,
+            lin,
+            rhs,
+            span: let_span.to(in_span),
+        });
+        Ok(())
+    }
+
+    /// `let <b1, ..., bn> = e in`.
+    fn unpack(&mut self, let_span: Span, binds: &mut Vec<Bind>) -> PResult<()> {
+        self.expect(Tok::Lt)?;
+        let mut names = Vec::new();
+        while !self.eat(Tok::Gt) {
+            let t = self.take(&[Tok::Ident, Tok::LinIdent], "a binder")?;
+            names.push(t);
+            if self.peek() != Tok::Gt {
+                self.expect(Tok::Comma)?;
+            }
+        }
+        self.expect(Tok::Eq)?;
+        let src_span = self.span();
+        let op = self.sum(binds)?;
+        let src = match self.atom_of(op, binds)? {
+            Atom::Var(v) => v,
+            Atom::Lit(..) => {
+                return self.fail(
+                    Diagnostic::error("E0108", "only a tuple can be destructured")
+                        .with_primary(src_span, "this is a number"),
+                );
+            }
+        };
+        let in_span = self.expect(Tok::In)?.span;
+        let binders = names
+            .into_iter()
+            .map(|t| self.declare(t))
+            .collect::<PResult<Vec<_>>>()?;
+        binds.push(Bind::Unpack {
+            binders,
+            src,
+            span: let_span.to(in_span),
+        });
+        Ok(())
+    }
+
+    /// Binder names up to `close`, split at an optional `;`. Without `;`, a single primed
+    /// name is linear (as `(y')` is `(; y')`); otherwise every name is on the nonlinear side.
+    fn binder_list(&mut self, close: Tok) -> PResult<(Vec<Token>, Vec<Token>)> {
+        let (mut nl, mut lin) = (Vec::new(), Vec::new());
+        let mut semi = false;
+        loop {
+            match self.peek() {
+                t if t == close => {
+                    self.bump();
+                    break;
+                }
+                Tok::Semi if !semi => {
+                    self.bump();
+                    semi = true;
+                    continue;
+                }
+                _ => {}
+            }
+            let t = self.take(&[Tok::Ident, Tok::LinIdent], "a binder")?;
+            if semi {
+                lin.push(t)
+            } else {
+                nl.push(t)
+            }
+            if self.peek() != close && self.peek() != Tok::Semi {
+                self.expect(Tok::Comma)?;
+            }
+        }
+        if !semi && nl.len() == 1 && nl[0].tok == Tok::LinIdent {
+            lin = std::mem::take(&mut nl);
+        }
+        Ok((nl, lin))
+    }
+
+    // ---- operands and desugaring ----
+
+    /// The core expression of an operand; a lone atom is a single-value return.
+    fn operand_expr(&self, op: Operand) -> Expr {
+        match op {
+            Operand::Expr(e) => e,
+            Operand::Atom(a) => {
+                let span = a.span();
+                if self.is_linear(&a) {
+                    Expr::Ret {
+                        nl: vec![],
+                        lin: vec![a],
+                        span,
+                    }
+                } else {
+                    Expr::Ret {
+                        nl: vec![a],
+                        lin: vec![],
+                        span,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Result arity (nonlinear, linear) of an expression, as far as the parser can tell.
+    fn shape(&self, e: &Expr) -> (usize, usize) {
+        match e {
+            Expr::Ret { nl, lin, .. } => (nl.len(), lin.len()),
+            Expr::Tuple { .. } | Expr::Prim { .. } => (1, 0),
+            Expr::LTuple { .. } | Expr::LAdd { .. } | Expr::Scale { .. } | Expr::Zero { .. } => {
+                (0, 1)
+            }
+            Expr::Call { func, .. } => self
+                .sigs
+                .get(func.0 as usize)
+                .copied()
+                .flatten()
+                .unwrap_or((1, 0)),
+            Expr::Dup { .. } => (0, 2),
+            Expr::Drop { .. } => (0, 0),
+            Expr::Block(b) => self.shape(&b.tail),
+        }
+    }
+
+    /// Turns an operand into an atom, binding a compound expression to a fresh variable.
+    fn atom_of(&mut self, op: Operand, binds: &mut Vec<Bind>) -> PResult<Atom> {
+        let e = match op {
+            Operand::Atom(a) => return Ok(a),
+            Operand::Expr(e) => e,
+        };
+        let span = e.span();
+        // A single-value return is its atom.
+        if let Expr::Ret { nl, lin, .. } = &e
+            && nl.len() + lin.len() == 1
+        {
+            return Ok(nl.first().or(lin.first()).copied().expect("one item"));
+        }
+        let (n, l) = self.shape(&e);
+        let linear = match (n, l) {
+            (1, 0) => false,
+            (0, 1) => true,
+            _ => {
+                return self.fail(
+                    Diagnostic::error(
+                        "E0107",
+                        format!(
+                            "an expression with {} results used as a single value",
+                            n + l
+                        ),
+                    )
+                    .with_primary(span, "bind its results with `let (...) = ... in` first"),
+                );
+            }
+        };
+        let id = self.fresh_local(linear, span);
+        let (nl, lin) = if linear {
+            (vec![], vec![id])
+        } else {
+            (vec![id], vec![])
+        };
+        binds.push(Bind::Let {
+            nl,
+            lin,
+            rhs: e,
+            span,
+        });
+        Ok(Atom::Var(Var { id, span }))
+    }
+
+    fn sum(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+        let mut lhs = self.product(binds)?;
+        while matches!(self.peek(), Tok::Plus | Tok::Minus) {
+            let op = self.bump().tok;
+            let a = self.atom_of(lhs, binds)?;
+            let r = self.product(binds)?;
+            let b = self.atom_of(r, binds)?;
+            let span = a.span().to(b.span());
+            let both_linear = self.is_linear(&a) && self.is_linear(&b);
+            lhs = Operand::Expr(match (op, both_linear) {
+                (Tok::Plus, true) => Expr::LAdd {
+                    lhs: a,
+                    rhs: b,
+                    span,
+                },
+                (Tok::Plus, false) => Expr::Prim {
+                    prim: PrimId::ADD,
+                    args: vec![a, b],
+                    span,
+                },
+                (_, true) => {
+                    // y1' - y2' is y1' + (-1) * y2'.
+                    let neg = Expr::Scale {
+                        scalar: Atom::Lit(-1.0, span),
+                        lin: b,
+                        span,
+                    };
+                    let nb = self.atom_of(Operand::Expr(neg), binds)?;
+                    Expr::LAdd {
+                        lhs: a,
+                        rhs: nb,
+                        span,
+                    }
+                }
+                (_, false) => Expr::Prim {
+                    prim: PrimId::SUB,
+                    args: vec![a, b],
+                    span,
+                },
+            });
+        }
+        Ok(lhs)
+    }
+
+    fn product(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+        let mut lhs = self.unary(binds)?;
+        while matches!(self.peek(), Tok::Star | Tok::Slash) {
+            let op = self.bump().tok;
+            let a = self.atom_of(lhs, binds)?;
+            let r = self.unary(binds)?;
+            let b = self.atom_of(r, binds)?;
+            let span = a.span().to(b.span());
+            let (la, lb) = (self.is_linear(&a), self.is_linear(&b));
+            lhs = Operand::Expr(match (op, la, lb) {
+                (Tok::Star, false, true) => Expr::Scale {
+                    scalar: a,
+                    lin: b,
+                    span,
+                },
+                (Tok::Star, true, false) => Expr::Scale {
+                    scalar: b,
+                    lin: a,
+                    span,
+                },
+                (Tok::Star, ..) => Expr::Prim {
+                    prim: PrimId::MUL,
+                    args: vec![a, b],
+                    span,
+                },
+                _ => Expr::Prim {
+                    prim: PrimId::DIV,
+                    args: vec![a, b],
+                    span,
+                },
+            });
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+        if self.peek() != Tok::Minus {
+            return self.primary(binds);
+        }
+        let minus = self.bump().span;
+        // A `-` directly before a number is part of a negative literal.
+        if let Tok::Num(v) = self.peek()
+            && self.span().start == minus.end
+        {
+            let span = minus.to(self.bump().span);
+            return Ok(Operand::Atom(Atom::Lit(-v, span)));
+        }
+        self.nest()?;
+        let inner = self.unary(binds)?;
+        self.unnest();
+        let a = self.atom_of(inner, binds)?;
+        let span = minus.to(a.span());
+        Ok(Operand::Expr(if self.is_linear(&a) {
+            Expr::Scale {
+                scalar: Atom::Lit(-1.0, span),
+                lin: a,
+                span,
+            }
+        } else {
+            Expr::Prim {
+                prim: PrimId::NEG,
+                args: vec![a],
+                span,
+            }
+        }))
+    }
+
+    fn primary(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+        let t = self.toks[self.pos];
+        match t.tok {
+            Tok::Num(v) => {
+                self.bump();
+                Ok(Operand::Atom(Atom::Lit(v, t.span)))
+            }
+            Tok::Ident | Tok::LinIdent if self.peek_at(1) == Tok::LParen => self.call(binds),
+            Tok::Ident | Tok::LinIdent => {
+                self.bump();
+                Ok(Operand::Atom(Atom::Var(self.resolve(t)?)))
+            }
+            Tok::LParen => self.group(binds),
+            Tok::Lt => {
+                self.bump();
+                self.nest()?;
+                let mut items = Vec::new();
+                while self.peek() != Tok::Gt {
+                    let op = self.sum(binds)?;
+                    items.push(self.atom_of(op, binds)?);
+                    if self.peek() != Tok::Gt {
+                        self.expect(Tok::Comma)?;
+                    }
+                }
+                let end = self.bump().span;
+                self.unnest();
+                let span = t.span.to(end);
+                let linear = !items.is_empty() && items.iter().all(|a| self.is_linear(a));
+                Ok(Operand::Expr(if linear {
+                    Expr::LTuple { items, span }
+                } else {
+                    Expr::Tuple { items, span }
+                }))
+            }
+            Tok::Zero => {
+                self.bump();
+                let mut span = t.span;
+                let ty = if self.eat(Tok::Lt) {
+                    self.nest()?;
+                    let ty = self.ty()?;
+                    span = span.to(self.expect(Tok::Gt)?.span);
+                    self.unnest();
+                    ty
+                } else {
+                    Type::Real
+                };
+                Ok(Operand::Expr(Expr::Zero { ty, span }))
+            }
+            Tok::Dup => {
+                self.bump();
+                self.expect(Tok::LParen)?;
+                self.nest()?;
+                let op = self.sum(binds)?;
+                let arg = self.atom_of(op, binds)?;
+                let end = self.expect(Tok::RParen)?.span;
+                self.unnest();
+                Ok(Operand::Expr(Expr::Dup {
+                    arg,
+                    span: t.span.to(end),
+                }))
+            }
+            Tok::Drop => {
+                self.bump();
+                self.expect(Tok::LParen)?;
+                self.nest()?;
+                let body = self.block()?;
+                let end = self.expect(Tok::RParen)?.span;
+                self.unnest();
+                Ok(Operand::Expr(Expr::Drop {
+                    body: Box::new(body),
+                    span: t.span.to(end),
+                }))
+            }
+            _ => self.unexpected("an expression"),
+        }
+    }
+
+    /// `( ... )`: grouping of one expression (or of a `let` block), or a multi-value return.
+    fn group(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+        let open = self.bump().span;
+        self.nest()?;
+        if self.peek() == Tok::Let {
+            let b = self.block()?;
+            self.expect(Tok::RParen)?;
+            self.unnest();
+            return Ok(Operand::Expr(if b.binds.is_empty() {
+                b.tail
+            } else {
+                Expr::Block(Box::new(b))
+            }));
+        }
+        let (mut nl, mut lin) = (Vec::new(), Vec::new());
+        let mut semi = false;
+        let mut first = true;
+        let close = loop {
+            match self.peek() {
+                Tok::RParen => break self.bump().span,
+                Tok::Semi if !semi => {
+                    self.bump();
+                    semi = true;
+                    first = false;
+                    continue;
+                }
+                _ => {}
+            }
+            let op = self.sum(binds)?;
+            if first && self.peek() == Tok::RParen {
+                // `(e)` is grouping.
+                self.bump();
+                self.unnest();
+                return Ok(op);
+            }
+            first = false;
+            let a = self.atom_of(op, binds)?;
+            if semi {
+                lin.push(a)
+            } else {
+                nl.push(a)
+            }
+            if !matches!(self.peek(), Tok::RParen | Tok::Semi) {
+                self.expect(Tok::Comma)?;
+            }
+        };
+        self.unnest();
+        Ok(Operand::Expr(Expr::Ret {
+            nl,
+            lin,
+            span: open.to(close),
+        }))
+    }
+
+    /// `name(args)`: a call of a user function defined above, else of a primitive, else of a
+    /// later user function (which the checker rejects).
+    fn call(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+        let name_tok = self.bump();
+        let name = self.text(name_tok.span);
+        if name_tok.tok == Tok::LinIdent {
+            return self.fail(
+                Diagnostic::error("E0105", format!("`{name}` is not a function name"))
+                    .with_primary(name_tok.span, "function names have no primes"),
+            );
+        }
+        self.expect(Tok::LParen)?;
+        self.nest()?;
+        let (mut nl, mut lin) = (Vec::new(), Vec::new());
+        let mut semi = false;
+        let close = loop {
+            match self.peek() {
+                Tok::RParen => break self.bump().span,
+                Tok::Semi if !semi => {
+                    self.bump();
+                    semi = true;
+                    continue;
+                }
+                _ => {}
+            }
+            let op = self.sum(binds)?;
+            let a = self.atom_of(op, binds)?;
+            if semi {
+                lin.push(a)
+            } else {
+                nl.push(a)
+            }
+            if !matches!(self.peek(), Tok::RParen | Tok::Semi) {
+                self.expect(Tok::Comma)?;
+            }
+        };
+        self.unnest();
+        let span = name_tok.span.to(close);
+        let above = self.def_names[..self.current]
+            .iter()
+            .rposition(|&n| n == name);
+        if let Some(i) = above {
+            return Ok(Operand::Expr(Expr::Call {
+                func: FuncId(i as u32),
+                nl,
+                lin,
+                span,
+            }));
+        }
+        if let Some(prim) = self.prims.lookup(name) {
+            if !lin.is_empty() {
+                return self.fail(
+                    Diagnostic::error(
+                        "E0106",
+                        format!("the primitive `{name}` takes no linear arguments"),
+                    )
+                    .with_primary(span, "primitives are nonlinear"),
+                );
+            }
+            return Ok(Operand::Expr(Expr::Prim {
+                prim,
+                args: nl,
+                span,
+            }));
+        }
+        if let Some(i) = self.def_names[self.current..]
+            .iter()
+            .position(|&n| n == name)
+        {
+            let func = FuncId((self.current + i) as u32);
+            return Ok(Operand::Expr(Expr::Call {
+                func,
+                nl,
+                lin,
+                span,
+            }));
+        }
+        self.errors.push(
+            Diagnostic::error("E0110", format!("unknown function `{name}`"))
+                .with_primary(name_tok.span, "no function or primitive has this name"),
+        );
+        Ok(Operand::Expr(Expr::Call {
+            func: FuncId(u32::MAX),
+            nl,
+            lin,
+            span,
+        }))
+    }
+}

@@ -1,0 +1,279 @@
+//! The printer: core syntax to text that parses back to the same program
+//! (`parse(print(p)) == p` for every core program, and printing is idempotent).
+//!
+//! Operators are printed for the primitives they mean (`x + y`, `-x`), single values without
+//! parentheses where their spelling puts them on the right side, and everything else
+//! explicitly (`zero<R>`, `(a, b ; c')`). Bindings are a loop; only nested blocks recurse.
+
+use crate::prims::PrimTable;
+use crate::syntax::*;
+use std::fmt::Write;
+
+/// Prints a program in core form with the standard primitive table.
+pub fn print(prog: &Program) -> String {
+    print_with(prog, PrimTable::standard())
+}
+
+pub fn print_with(prog: &Program, prims: &PrimTable) -> String {
+    let mut out = String::new();
+    for (i, f) in prog.funcs.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        print_fn(&mut out, f, &prog.funcs, prims);
+    }
+    out
+}
+
+/// Prints one function; `funcs` names its callees.
+pub fn print_fn(out: &mut String, f: &FnDef, funcs: &[FnDef], prims: &PrimTable) {
+    let p = Printer { f, funcs, prims };
+    let _ = write!(out, "def {}(", f.name);
+    p.params(out, &f.params);
+    if !f.lparams.is_empty() {
+        out.push_str(if f.params.is_empty() { "; " } else { " ; " });
+        p.params(out, &f.lparams);
+    }
+    out.push_str(") -> (");
+    p.types(out, &f.results);
+    if !f.lresults.is_empty() {
+        out.push_str(if f.results.is_empty() { "; " } else { " ; " });
+        p.types(out, &f.lresults);
+    }
+    out.push_str(") =\n");
+    p.block(out, &f.body, 1);
+    out.push('\n');
+}
+
+struct Printer<'a> {
+    f: &'a FnDef,
+    funcs: &'a [FnDef],
+    prims: &'a PrimTable,
+}
+
+fn indent(out: &mut String, level: usize) {
+    for _ in 0..level {
+        out.push_str("  ");
+    }
+}
+
+impl Printer<'_> {
+    fn name(&self, id: LocalId) -> &str {
+        self.f.name_of(id)
+    }
+
+    fn params(&self, out: &mut String, ps: &[Param]) {
+        for (i, p) in ps.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{}: {}", self.name(p.var), p.ty);
+        }
+    }
+
+    fn types(&self, out: &mut String, ts: &[crate::types::Type]) {
+        for (i, t) in ts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{t}");
+        }
+    }
+
+    fn atom(&self, out: &mut String, a: &Atom) {
+        match a {
+            Atom::Var(v) => out.push_str(self.name(v.id)),
+            Atom::Lit(x, _) => {
+                let _ = write!(out, "{x:?}");
+            }
+        }
+    }
+
+    fn atoms(&self, out: &mut String, xs: &[Atom]) {
+        for (i, a) in xs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.atom(out, a);
+        }
+    }
+
+    fn is_linear(&self, a: &Atom) -> bool {
+        matches!(a, Atom::Var(v) if self.f.is_linear(v.id))
+    }
+
+    /// `(nl ; lin)`, or `(nl)` when nothing is linear.
+    fn sides(&self, out: &mut String, nl: &[Atom], lin: &[Atom]) {
+        out.push('(');
+        self.atoms(out, nl);
+        if !lin.is_empty() {
+            out.push_str(if nl.is_empty() { "; " } else { " ; " });
+            self.atoms(out, lin);
+        } else if nl.len() == 1 && self.is_linear(&nl[0]) {
+            // `(y')` would be read as `(; y')`.
+            out.push_str(" ;");
+        }
+        out.push(')');
+    }
+
+    fn block(&self, out: &mut String, b: &Block, level: usize) {
+        for bind in &b.binds {
+            indent(out, level);
+            match bind {
+                Bind::Let { nl, lin, rhs, .. } => {
+                    out.push_str("let ");
+                    self.binders(out, nl, lin);
+                    out.push_str(" = ");
+                    self.expr(out, rhs, level);
+                    out.push_str(" in\n");
+                }
+                Bind::Unpack { binders, src, .. } => {
+                    out.push_str("let <");
+                    for (i, x) in binders.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        out.push_str(self.name(*x));
+                    }
+                    let _ = write!(out, "> = {} in\n", self.name(src.id));
+                }
+            }
+        }
+        indent(out, level);
+        self.expr(out, &b.tail, level);
+    }
+
+    fn binders(&self, out: &mut String, nl: &[LocalId], lin: &[LocalId]) {
+        match (nl, lin) {
+            ([x], []) if !self.f.is_linear(*x) => out.push_str(self.name(*x)),
+            ([], [y]) if self.f.is_linear(*y) => out.push_str(self.name(*y)),
+            _ => {
+                let list = |ids: &[LocalId]| {
+                    ids.iter()
+                        .map(|&i| self.name(i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                out.push('(');
+                out.push_str(&list(nl));
+                if !lin.is_empty() {
+                    out.push_str(if nl.is_empty() { "; " } else { " ; " });
+                    out.push_str(&list(lin));
+                } else if nl.len() == 1 {
+                    out.push_str(" ;");
+                }
+                out.push(')');
+            }
+        }
+    }
+
+    /// A nested block, parenthesised and indented one level deeper.
+    fn nested(&self, out: &mut String, b: &Block, level: usize) {
+        if b.binds.is_empty() {
+            self.expr(out, &b.tail, level);
+            return;
+        }
+        out.push_str("(\n");
+        self.block(out, b, level + 1);
+        out.push('\n');
+        indent(out, level);
+        out.push(')');
+    }
+
+    fn expr(&self, out: &mut String, e: &Expr, level: usize) {
+        match e {
+            Expr::Ret { nl, lin, .. } => match (nl.as_slice(), lin.as_slice()) {
+                ([a], []) if !self.is_linear(a) => self.atom(out, a),
+                ([], [y]) if self.is_linear(y) => self.atom(out, y),
+                _ => self.sides(out, nl, lin),
+            },
+            Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => {
+                out.push('<');
+                self.atoms(out, items);
+                out.push('>');
+            }
+            Expr::Call { func, nl, lin, .. } => {
+                // Calls read their `;`-less arguments as nonlinear, so no special case is needed.
+                out.push_str(self.callee_name(*func));
+                out.push('(');
+                self.atoms(out, nl);
+                if !lin.is_empty() {
+                    out.push_str(if nl.is_empty() { "; " } else { " ; " });
+                    self.atoms(out, lin);
+                }
+                out.push(')');
+            }
+            Expr::Prim { prim, args, .. } => self.prim(out, *prim, args),
+            Expr::LAdd { lhs, rhs, .. } => {
+                self.atom(out, lhs);
+                out.push_str(" + ");
+                self.atom(out, rhs);
+            }
+            Expr::Scale { scalar, lin, .. } => {
+                self.atom(out, scalar);
+                out.push_str(" * ");
+                self.atom(out, lin);
+            }
+            Expr::Zero { ty, .. } => {
+                let _ = write!(out, "zero<{ty}>");
+            }
+            Expr::Dup { arg, .. } => {
+                out.push_str("dup(");
+                self.atom(out, arg);
+                out.push(')');
+            }
+            Expr::Drop { body, .. } => {
+                out.push_str("drop(");
+                if body.binds.is_empty() {
+                    self.expr(out, &body.tail, level);
+                    out.push(')');
+                } else {
+                    out.push('\n');
+                    self.block(out, body, level + 1);
+                    out.push('\n');
+                    indent(out, level);
+                    out.push(')');
+                }
+            }
+            Expr::Block(b) => self.nested(out, b, level),
+        }
+    }
+
+    fn callee_name(&self, func: FuncId) -> &str {
+        self.funcs
+            .get(func.0 as usize)
+            .map_or("?", |f| f.name.as_str())
+    }
+
+    fn prim(&self, out: &mut String, prim: PrimId, args: &[Atom]) {
+        let op = match prim {
+            PrimId::ADD => Some(" + "),
+            PrimId::SUB => Some(" - "),
+            PrimId::MUL => Some(" * "),
+            PrimId::DIV => Some(" / "),
+            _ => None,
+        };
+        match (op, args) {
+            (Some(op), [a, b]) => {
+                self.atom(out, a);
+                out.push_str(op);
+                self.atom(out, b);
+            }
+            (None, [a]) if prim == PrimId::NEG => {
+                // `-1.0` would read back as a negative literal, so a literal gets a space.
+                out.push_str(if matches!(a, Atom::Lit(..)) {
+                    "- "
+                } else {
+                    "-"
+                });
+                self.atom(out, a);
+            }
+            _ => {
+                out.push_str(self.prims.name(prim));
+                out.push('(');
+                self.atoms(out, args);
+                out.push(')');
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The core syntax of Linear A (SPEC §1), after desugaring.
+//!
+//! **Architecture invariant: bodies are flat.** A [`Block`] is a sequence of [`Bind`]s plus a
+//! tail [`Expr`] that is never itself a block, so a body of a million `let`s is one vector that
+//! every pass walks with a loop. Recursion only follows *nesting* (a block inside a `let`'s
+//! right-hand side or inside `drop`), which the parser bounds.
+//!
+//! **Names are resolved once.** Every binder of a function gets a slot in
+//! [`FnDef::locals`]; variable occurrences hold that slot ([`LocalId`]), calls hold the
+//! callee's index ([`FuncId`]) and primitive applications the primitive's row ([`PrimId`]).
+//! The *sort* of a variable (linear or nonlinear) is part of its spelling (`x'` is linear), so
+//! it is stored once, on the slot. Syntax positions hold [`Atom`]s of either sort: whether a
+//! linear variable may stand in a position is the checker's business, not the grammar's, so
+//! that ill-typed programs parse and get a typing diagnostic.
+
+use crate::span::Span;
+use crate::types::Type;
+use serde::{Deserialize, Serialize};
+
+/// A function's slot for one binder (parameter, `let` binder or destructure binder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LocalId(pub u32);
+
+/// A function's position in [`Program::funcs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FuncId(pub u32);
+
+/// A row of the primitive table ([`crate::prims`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PrimId(pub u16);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    pub funcs: Vec<FnDef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FnDef {
+    pub name: String,
+    pub name_span: Span,
+    /// Nonlinear parameters (before the `;`).
+    pub params: Vec<Param>,
+    /// Linear parameters (after the `;`).
+    pub lparams: Vec<Param>,
+    /// Nonlinear result types.
+    pub results: Vec<Type>,
+    /// Linear result types.
+    pub lresults: Vec<Type>,
+    /// Every binder of the function, parameters first, in source order.
+    pub locals: Vec<Local>,
+    pub body: Block,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    pub var: LocalId,
+    pub ty: Type,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Local {
+    /// The spelling, primes included (`x`, `dy'`).
+    pub name: String,
+    /// Spelled with primes.
+    pub linear: bool,
+    /// The binder's position.
+    pub span: Span,
+}
+
+/// An occurrence of a variable.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Var {
+    pub id: LocalId,
+    pub span: Span,
+}
+
+/// A variable occurrence or a literal.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub enum Atom {
+    Var(Var),
+    Lit(f64, Span),
+}
+
+impl PartialEq for Atom {
+    fn eq(&self, other: &Atom) -> bool {
+        match (self, other) {
+            (Atom::Var(a), Atom::Var(b)) => a == b,
+            // Bitwise, so that `-0.0` and `0.0` are different literals.
+            (Atom::Lit(a, _), Atom::Lit(b, _)) => a.to_bits() == b.to_bits(),
+            _ => false,
+        }
+    }
+}
+
+impl Atom {
+    pub fn span(&self) -> Span {
+        match self {
+            Atom::Var(v) => v.span,
+            Atom::Lit(_, s) => *s,
+        }
+    }
+
+    pub fn var(&self) -> Option<Var> {
+        match self {
+            Atom::Var(v) => Some(*v),
+            Atom::Lit(..) => None,
+        }
+    }
+}
+
+/// `let b1 in let b2 in ... tail`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    pub binds: Vec<Bind>,
+    /// Never [`Expr::Block`]: the parser and every pass keep blocks flat.
+    pub tail: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Bind {
+    /// `let (x1, ..., xn ; y1', ..., ym') = rhs in`.
+    Let {
+        nl: Vec<LocalId>,
+        lin: Vec<LocalId>,
+        rhs: Expr,
+        span: Span,
+    },
+    /// `let <b1, ..., bn> = src in`: destructures a tuple (linear when `src` is).
+    Unpack {
+        binders: Vec<LocalId>,
+        src: Var,
+        span: Span,
+    },
+}
+
+impl Bind {
+    pub fn span(&self) -> Span {
+        match self {
+            Bind::Let { span, .. } | Bind::Unpack { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Expr {
+    /// `(a1, ..., an ; y1', ..., ym')`, also the single value `a` and `y'`.
+    Ret {
+        nl: Vec<Atom>,
+        lin: Vec<Atom>,
+        span: Span,
+    },
+    /// `<a1, ..., an>`: a nonlinear tuple.
+    Tuple { items: Vec<Atom>, span: Span },
+    /// `<y1', ..., yn'>`: a linear tuple.
+    LTuple { items: Vec<Atom>, span: Span },
+    /// `f(a1, ..., an ; y1', ..., ym')`.
+    Call {
+        func: FuncId,
+        nl: Vec<Atom>,
+        lin: Vec<Atom>,
+        span: Span,
+    },
+    /// A nonlinear primitive `p(a1, ..., an)`, including `+ - * /` and unary `-` on
+    /// nonlinear operands.
+    Prim {
+        prim: PrimId,
+        args: Vec<Atom>,
+        span: Span,
+    },
+    /// Linear add `y1' + y2'`.
+    LAdd { lhs: Atom, rhs: Atom, span: Span },
+    /// Scale `a * y'`.
+    Scale { scalar: Atom, lin: Atom, span: Span },
+    /// `zero<T>`.
+    Zero { ty: Type, span: Span },
+    /// `dup(y')`: `(; y', y')`.
+    Dup { arg: Atom, span: Span },
+    /// `drop(e)`: evaluates `e` and discards all its results.
+    Drop { body: Box<Block>, span: Span },
+    /// A nested `let` sequence (only as a `let`'s right-hand side or under `drop`).
+    Block(Box<Block>),
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Ret { span, .. }
+            | Expr::Tuple { span, .. }
+            | Expr::LTuple { span, .. }
+            | Expr::Call { span, .. }
+            | Expr::Prim { span, .. }
+            | Expr::LAdd { span, .. }
+            | Expr::Scale { span, .. }
+            | Expr::Zero { span, .. }
+            | Expr::Dup { span, .. }
+            | Expr::Drop { span, .. } => *span,
+            Expr::Block(b) => b
+                .binds
+                .first()
+                .map_or(b.tail.span(), |x| x.span().to(b.tail.span())),
+        }
+    }
+}
+
+impl Program {
+    /// The function named `name`; with duplicates (a checker error), the last one.
+    pub fn func_named(&self, name: &str) -> Option<FuncId> {
+        self.funcs
+            .iter()
+            .rposition(|f| f.name == name)
+            .map(|i| FuncId(i as u32))
+    }
+
+    pub fn func(&self, id: FuncId) -> Option<&FnDef> {
+        self.funcs.get(id.0 as usize)
+    }
+}
+
+impl FnDef {
+    pub fn local(&self, id: LocalId) -> Option<&Local> {
+        self.locals.get(id.0 as usize)
+    }
+
+    /// The spelling of a slot (`?` for a slot that does not exist, which only a buggy pass makes).
+    pub fn name_of(&self, id: LocalId) -> &str {
+        self.local(id).map_or("?", |l| l.name.as_str())
+    }
+
+    pub fn is_linear(&self, id: LocalId) -> bool {
+        self.local(id).is_some_and(|l| l.linear)
+    }
+}

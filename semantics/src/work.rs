@@ -1,0 +1,204 @@
+//! Static work: the work `W` of SPEC §3 computed without running the program.
+//!
+//! Linear A has no data-dependent control flow, so the work of a function depends only on its
+//! code and its argument *types*. This pass walks each function once, in definition order,
+//! reading a callee's work from the table of functions already done (so the whole analysis is
+//! linear in program size even when the call DAG does `2^100` work), and synthesises each
+//! binder's type on the way, since linear operations cost the size of their operands' type.
+//!
+//! For a well-typed program the figure equals the one the evaluator measures; the test suite
+//! checks that on every corpus program and on generated ones. Arithmetic is checked: work that
+//! does not fit in `u128` is an error, never a wrap.
+
+use crate::diagnostics::Diagnostic;
+use crate::prims::PrimTable;
+use crate::span::Span;
+use crate::syntax::*;
+use crate::types::Type;
+
+/// Why static work could not be computed (the program is ill-typed in a way the analysis
+/// cannot see past).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkError {
+    pub message: String,
+    pub span: Span,
+}
+
+impl WorkError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::error("E0420", format!("static work: {}", self.message))
+            .with_primary(self.span, "here")
+    }
+}
+
+fn err<T>(message: impl Into<String>, span: Span) -> Result<T, WorkError> {
+    Err(WorkError {
+        message: message.into(),
+        span,
+    })
+}
+
+/// The static work of every function's body, indexed like `prog.funcs`.
+pub fn static_work(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
+    let mut table: Vec<u128> = Vec::with_capacity(prog.funcs.len());
+    for (i, f) in prog.funcs.iter().enumerate() {
+        let mut a = Analysis {
+            prog,
+            prims,
+            done: &table,
+            me: i,
+            f,
+            types: vec![None; f.locals.len()],
+        };
+        for p in f.params.iter().chain(&f.lparams) {
+            a.set(p.var, p.ty.clone(), f.span)?;
+        }
+        let (w, _) = a.block(&f.body)?;
+        table.push(w);
+    }
+    Ok(table)
+}
+
+struct Analysis<'a> {
+    prog: &'a Program,
+    prims: &'a PrimTable,
+    done: &'a [u128],
+    me: usize,
+    f: &'a FnDef,
+    types: Vec<Option<Type>>,
+}
+
+type Types = (Vec<Type>, Vec<Type>);
+
+fn add(a: u128, b: u128, span: Span) -> Result<u128, WorkError> {
+    a.checked_add(b).ok_or(WorkError {
+        message: "the work exceeds 2^128".into(),
+        span,
+    })
+}
+
+impl Analysis<'_> {
+    fn set(&mut self, x: LocalId, ty: Type, span: Span) -> Result<(), WorkError> {
+        match self.types.get_mut(x.0 as usize) {
+            Some(slot) => {
+                *slot = Some(ty);
+                Ok(())
+            }
+            None => err(format!("no slot #{}", x.0), span),
+        }
+    }
+
+    fn var_type(&self, v: Var) -> Result<&Type, WorkError> {
+        match self.types.get(v.id.0 as usize) {
+            Some(Some(t)) => Ok(t),
+            _ => err(
+                format!("`{}` has no type here", self.f.name_of(v.id)),
+                v.span,
+            ),
+        }
+    }
+
+    fn atom_type(&self, a: &Atom) -> Result<Type, WorkError> {
+        match a {
+            Atom::Var(v) => self.var_type(*v).cloned(),
+            Atom::Lit(..) => Ok(Type::Real),
+        }
+    }
+
+    fn atom_types(&self, xs: &[Atom]) -> Result<Vec<Type>, WorkError> {
+        xs.iter().map(|a| self.atom_type(a)).collect()
+    }
+
+    fn block(&mut self, b: &Block) -> Result<(u128, Types), WorkError> {
+        let mut w: u128 = 0;
+        for bind in &b.binds {
+            match bind {
+                Bind::Let { nl, lin, rhs, span } => {
+                    let (we, (ts, us)) = self.expr(rhs)?;
+                    w = add(w, add(we, 1, *span)?, *span)?;
+                    if ts.len() != nl.len() || us.len() != lin.len() {
+                        return err("binders do not match the number of values", *span);
+                    }
+                    for (x, t) in nl.iter().chain(lin).zip(ts.into_iter().chain(us)) {
+                        self.set(*x, t, *span)?;
+                    }
+                }
+                Bind::Unpack { binders, src, span } => {
+                    w = add(w, 2, *span)?;
+                    let Type::Tuple(items) = self.var_type(*src)?.clone() else {
+                        return err("destructuring a real", src.span);
+                    };
+                    if items.len() != binders.len() {
+                        return err("destructuring a tuple of another length", src.span);
+                    }
+                    for (x, t) in binders.iter().zip(items) {
+                        self.set(*x, t, *span)?;
+                    }
+                }
+            }
+        }
+        let (wt, tys) = self.expr(&b.tail)?;
+        Ok((add(w, wt, b.tail.span())?, tys))
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<(u128, Types), WorkError> {
+        let n = |xs: &[Atom]| xs.len() as u128;
+        Ok(match e {
+            Expr::Ret { nl, lin, .. } => (
+                1 + n(nl) + n(lin),
+                (self.atom_types(nl)?, self.atom_types(lin)?),
+            ),
+            Expr::Tuple { items, .. } => (
+                1 + n(items),
+                (vec![Type::Tuple(self.atom_types(items)?)], vec![]),
+            ),
+            Expr::LTuple { items, .. } => (
+                1 + n(items),
+                (vec![], vec![Type::Tuple(self.atom_types(items)?)]),
+            ),
+            Expr::Call {
+                func,
+                nl,
+                lin,
+                span,
+            } => {
+                let i = func.0 as usize;
+                if i >= self.me {
+                    return err("a call of a function not defined above", *span);
+                }
+                let (Some(g), Some(&wg)) = (self.prog.func(*func), self.done.get(i)) else {
+                    return err(format!("no function #{i}"), *span);
+                };
+                (
+                    add(wg, 1 + n(nl) + n(lin), *span)?,
+                    (g.results.clone(), g.lresults.clone()),
+                )
+            }
+            Expr::Prim { prim, args, span } => {
+                let Some(row) = self.prims.get(*prim) else {
+                    return err(format!("no primitive #{}", prim.0), *span);
+                };
+                (add(row.cost, n(args), *span)?, (vec![Type::Real], vec![]))
+            }
+            Expr::LAdd { lhs, .. } => {
+                let t = self.atom_type(lhs)?;
+                (t.size().max(1) + 2, (vec![], vec![t]))
+            }
+            Expr::Scale { lin, .. } => {
+                let t = self.atom_type(lin)?;
+                (t.size().max(1) + 2, (vec![], vec![t]))
+            }
+            Expr::Zero { ty, .. } => (ty.size().max(1), (vec![], vec![ty.clone()])),
+            Expr::Dup { arg, .. } => {
+                let t = self.atom_type(arg)?;
+                (t.size().max(1) + 1, (vec![], vec![t.clone(), t]))
+            }
+            Expr::Drop { body, span } => {
+                let (w, (ts, us)) = self.block(body)?;
+                let size: u128 = ts.iter().chain(&us).map(Type::size).sum();
+                (add(w, size.max(1), *span)?, (vec![], vec![]))
+            }
+            Expr::Block(b) => self.block(b)?,
+        })
+    }
+}
