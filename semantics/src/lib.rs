@@ -15,6 +15,7 @@
 //! assert_eq!(static_work(&prog, PrimTable::standard()).unwrap()[0], out.work);
 //! ```
 
+pub mod corpus;
 mod diagnostics;
 mod eval;
 mod lexer;

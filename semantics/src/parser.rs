@@ -65,8 +65,8 @@ struct Parser<'s> {
     pos: usize,
     prims: &'s PrimTable,
     errors: Vec<Diagnostic>,
-    /// Every `def`'s name, in order: index = [`FuncId`].
-    def_names: Vec<&'s str>,
+    /// Every `def`'s index ([`FuncId`]) by name, ascending.
+    defs_by_name: HashMap<&'s str, Vec<usize>>,
     /// Result arities (nonlinear, linear) of the definitions parsed so far.
     sigs: Vec<Option<(usize, usize)>>,
     current: usize,
@@ -82,13 +82,19 @@ struct Parser<'s> {
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
-        let mut def_names = Vec::new();
+        let mut defs_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut n_defs = 0;
         let mut used_names = HashSet::new();
         for (i, t) in toks.iter().enumerate() {
             match t.tok {
                 Tok::Def => {
-                    let next = toks.get(i + 1).filter(|n| n.tok == Tok::Ident);
-                    def_names.push(next.map_or("", |n| &src[n.span.range()]));
+                    if let Some(n) = toks.get(i + 1).filter(|n| n.tok == Tok::Ident) {
+                        defs_by_name
+                            .entry(&src[n.span.range()])
+                            .or_default()
+                            .push(n_defs);
+                    }
+                    n_defs += 1;
                 }
                 Tok::Ident | Tok::LinIdent => {
                     used_names.insert(&src[t.span.range()]);
@@ -96,14 +102,14 @@ impl<'s> Parser<'s> {
                 _ => {}
             }
         }
-        let sigs = vec![None; def_names.len()];
+        let sigs = vec![None; n_defs];
         Parser {
             src,
             toks,
             pos: 0,
             prims,
             errors: Vec::new(),
-            def_names,
+            defs_by_name,
             sigs,
             current: 0,
             used_names,
@@ -942,12 +948,11 @@ impl<'s> Parser<'s> {
         };
         self.unnest();
         let span = name_tok.span.to(close);
-        let above = self.def_names[..self.current]
-            .iter()
-            .rposition(|&n| n == name);
-        if let Some(i) = above {
+        let ids = self.defs_by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let split = ids.partition_point(|&i| i < self.current);
+        if split > 0 {
             return Ok(Operand::Expr(Expr::Call {
-                func: FuncId(i as u32),
+                func: FuncId(ids[split - 1] as u32),
                 nl,
                 lin,
                 span,
@@ -969,13 +974,9 @@ impl<'s> Parser<'s> {
                 span,
             }));
         }
-        if let Some(i) = self.def_names[self.current..]
-            .iter()
-            .position(|&n| n == name)
-        {
-            let func = FuncId((self.current + i) as u32);
+        if let Some(&i) = ids.get(split) {
             return Ok(Operand::Expr(Expr::Call {
-                func,
+                func: FuncId(i as u32),
                 nl,
                 lin,
                 span,

@@ -135,7 +135,7 @@ impl Printer<'_> {
                         }
                         out.push_str(self.name(*x));
                     }
-                    let _ = write!(out, "> = {} in\n", self.name(src.id));
+                    let _ = writeln!(out, "> = {} in", self.name(src.id));
                 }
             }
         }

@@ -1,0 +1,457 @@
+//! Parser claims: every construct of SPEC §1 parses to the core tree it denotes, every sugar
+//! means the core program it abbreviates, and errors point at the right line and column.
+
+use semantics::*;
+
+fn parse_ok(src: &str) -> Program {
+    match parse(src) {
+        Ok(p) => p,
+        Err(d) => panic!("parse failed:\n{}", render(&d, "test.la", src)),
+    }
+}
+
+/// Sugar claim: `sugared` parses to exactly the program `core` spells out.
+fn same(sugared: &str, core: &str) {
+    let (a, b) = (parse_ok(sugared), parse_ok(core));
+    assert_eq!(print(&a), print(&b), "printed forms differ");
+    assert_eq!(a, b, "trees differ");
+}
+
+fn body(p: &Program) -> &Block {
+    &p.funcs.last().unwrap().body
+}
+
+fn first_error(src: &str) -> (String, usize, usize) {
+    let diags = parse(src).expect_err("should not parse");
+    let span = diags[0].primary_span().unwrap();
+    let (l, c) = LineIndex::new(src).line_col(span.start as usize);
+    (diags[0].code.to_string(), l, c)
+}
+
+// ---- constructs ----
+
+#[test]
+fn single_values_are_returns_on_the_side_their_spelling_says() {
+    let p = parse_ok(
+        "def f(x: R ; y': R) -> (R ; R) = (x ; y')\ndef g(x: R) -> (R) = x\ndef h(; y': R) -> (; R) = y'",
+    );
+    assert!(
+        matches!(&p.funcs[0].body.tail, Expr::Ret { nl, lin, .. } if nl.len() == 1 && lin.len() == 1)
+    );
+    assert!(
+        matches!(&p.funcs[1].body.tail, Expr::Ret { nl, lin, .. } if nl.len() == 1 && lin.is_empty())
+    );
+    assert!(
+        matches!(&p.funcs[2].body.tail, Expr::Ret { nl, lin, .. } if nl.is_empty() && lin.len() == 1)
+    );
+}
+
+#[test]
+fn literals_including_negative_and_exponent() {
+    let p = parse_ok("def f() -> (R, R, R, R) = (1, 2.5, 1e-3, -2.5)");
+    let Expr::Ret { nl, .. } = &body(&p).tail else {
+        panic!()
+    };
+    let xs: Vec<f64> = nl
+        .iter()
+        .map(|a| {
+            if let Atom::Lit(x, _) = a {
+                *x
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    assert_eq!(xs, vec![1.0, 2.5, 1e-3, -2.5]);
+}
+
+#[test]
+fn minus_before_a_number_with_space_is_negation_and_binary_minus_stays_binary() {
+    let p = parse_ok("def f(x: R) -> (R) = - 1");
+    assert!(matches!(
+        &body(&p).tail,
+        Expr::Prim {
+            prim: PrimId::NEG,
+            ..
+        }
+    ));
+    let p = parse_ok("def f(x: R) -> (R) = x -1");
+    assert!(matches!(
+        &body(&p).tail,
+        Expr::Prim {
+            prim: PrimId::SUB,
+            ..
+        }
+    ));
+    let p = parse_ok("def f(x: R) -> (R) = -x");
+    assert!(matches!(
+        &body(&p).tail,
+        Expr::Prim {
+            prim: PrimId::NEG,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn let_forms_single_linear_and_multi() {
+    let p = parse_ok(
+        "def f(x: R ; y': R) -> (R ; R) =\n\
+         let a = x in let b' = y' in let (c, d ; e') = (a, a ; b') in (c ; e')",
+    );
+    let b = body(&p);
+    assert_eq!(b.binds.len(), 3, "a let chain is one flat block");
+    let f = &p.funcs[0];
+    let Bind::Let { nl, lin, .. } = &b.binds[2] else {
+        panic!()
+    };
+    let names: Vec<_> = nl.iter().chain(lin).map(|&i| f.name_of(i)).collect();
+    assert_eq!(names, ["c", "d", "e'"]);
+    assert_eq!(lin.len(), 1);
+}
+
+#[test]
+fn destructuring_nonlinear_and_linear_tuples() {
+    let p = parse_ok(
+        "def f(t: <R, R> ; u': <R, R>) -> (R ; R) = let <a, b> = t in let <c', d'> = u' in (a ; c')",
+    );
+    let b = body(&p);
+    assert!(matches!(&b.binds[0], Bind::Unpack { binders, .. } if binders.len() == 2));
+    assert!(matches!(&b.binds[1], Bind::Unpack { binders, .. } if binders.len() == 2));
+}
+
+#[test]
+fn tuple_builds_by_sort() {
+    let p = parse_ok(
+        "def f(a: R ; y': R, z': R) -> (<R, R>, <> ; <R, R>) = let t = <a, a> in let u = <> in let v' = <y', z'> in (t, u ; v')",
+    );
+    let b = body(&p);
+    let rhs = |i: usize| match &b.binds[i] {
+        Bind::Let { rhs, .. } => rhs.clone(),
+        _ => panic!(),
+    };
+    assert!(matches!(rhs(0), Expr::Tuple { items, .. } if items.len() == 2));
+    assert!(matches!(rhs(1), Expr::Tuple { items, .. } if items.is_empty()));
+    assert!(matches!(rhs(2), Expr::LTuple { items, .. } if items.len() == 2));
+}
+
+#[test]
+fn calls_with_both_sides_and_without_semicolon() {
+    let p = parse_ok(
+        "def g(x: R ; y': R) -> (R ; R) = (x ; y')\n\
+         def h(x: R, z: R) -> (R) = x * z\n\
+         def f(x: R ; y': R) -> (R ; R) = let (a ; b') = g(x ; y') in let c = h(a, a) in (c ; b')",
+    );
+    let b = body(&p);
+    assert!(
+        matches!(&b.binds[0], Bind::Let { rhs: Expr::Call { func: FuncId(0), nl, lin, .. }, .. } if nl.len() == 1 && lin.len() == 1)
+    );
+    assert!(
+        matches!(&b.binds[1], Bind::Let { rhs: Expr::Call { func: FuncId(1), nl, lin, .. }, .. } if nl.len() == 2 && lin.is_empty())
+    );
+}
+
+#[test]
+fn every_primitive_of_the_table_parses_as_a_primitive() {
+    for (id, row) in PrimTable::standard().rows() {
+        let args = vec!["x"; row.arity].join(", ");
+        let src = format!("def f(x: R) -> (R) = {}({args})", row.name);
+        let p = parse_ok(&src);
+        assert!(
+            matches!(&body(&p).tail, Expr::Prim { prim, args, .. } if *prim == id && args.len() == row.arity),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn a_user_function_named_like_a_primitive_shadows_it_below_its_definition() {
+    let p = parse_ok(
+        "def add(x: R, y: R) -> (R) = x * y\ndef f(x: R) -> (R) = let a = add(x, x) in a + a",
+    );
+    let b = body(&p);
+    assert!(matches!(
+        &b.binds[0],
+        Bind::Let {
+            rhs: Expr::Call {
+                func: FuncId(0),
+                ..
+            },
+            ..
+        }
+    ));
+    // The operator still means the primitive.
+    assert!(matches!(
+        &b.tail,
+        Expr::Prim {
+            prim: PrimId::ADD,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn operators_by_sort() {
+    let p = parse_ok(
+        "def f(a: R, b: R ; y': R, z': R) -> (R ; R) = let c = a * b in let s' = a * y' in let t' = z' * c in (c ; s' + t')",
+    );
+    let b = body(&p);
+    let rhs = |i: usize| match &b.binds[i] {
+        Bind::Let { rhs, .. } => rhs.clone(),
+        _ => panic!(),
+    };
+    assert!(matches!(
+        rhs(0),
+        Expr::Prim {
+            prim: PrimId::MUL,
+            ..
+        }
+    ));
+    assert!(matches!(rhs(1), Expr::Scale { .. }));
+    // `y' * a` is accepted as `a * y'`.
+    assert!(
+        matches!(rhs(2), Expr::Scale { scalar: Atom::Var(v), .. } if p.funcs[0].name_of(v.id) == "c")
+    );
+    let Expr::Ret { lin, .. } = &b.tail else {
+        panic!()
+    };
+    assert_eq!(lin.len(), 1);
+    assert!(matches!(
+        &b.binds[3],
+        Bind::Let {
+            rhs: Expr::LAdd { .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn zero_dup_drop() {
+    let p = parse_ok(
+        "def f(x: R ; y': R) -> (; R, R, <R, R>, R) =\n\
+         let () = drop(x) in let (; a', b') = dup(y') in let z' = zero<<R, R>> in let w' = zero in (; a', b', z', w')",
+    );
+    let b = body(&p);
+    assert!(
+        matches!(&b.binds[0], Bind::Let { nl, lin, rhs: Expr::Drop { .. }, .. } if nl.is_empty() && lin.is_empty())
+    );
+    assert!(matches!(
+        &b.binds[1],
+        Bind::Let {
+            rhs: Expr::Dup { .. },
+            ..
+        }
+    ));
+    assert!(
+        matches!(&b.binds[2], Bind::Let { rhs: Expr::Zero { ty, .. }, .. } if *ty == Type::Tuple(vec![Type::Real, Type::Real]))
+    );
+    assert!(matches!(
+        &b.binds[3],
+        Bind::Let {
+            rhs: Expr::Zero { ty: Type::Real, .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn comments_and_dotted_function_names() {
+    let p = parse_ok("# a comment\ndef f.jvp(x: R) -> (R) = x # trailing\n");
+    assert_eq!(p.funcs[0].name, "f.jvp");
+}
+
+// ---- sugar ----
+
+#[test]
+fn nested_expressions_become_lets_left_to_right() {
+    same(
+        "def f(x: R, y: R) -> (R) = sin(x * y) + x",
+        "def f(x: R, y: R) -> (R) = let _t1 = x * y in let _t2 = sin(_t1) in _t2 + x",
+    );
+    same(
+        "def f(a: R, b: R) -> (R) = (a + b) * (a - b)",
+        "def f(a: R, b: R) -> (R) = let _t1 = a + b in let _t2 = a - b in _t1 * _t2",
+    );
+}
+
+#[test]
+fn nested_linear_expressions_become_linear_lets() {
+    same(
+        "def f(c: R ; a': R, b': R) -> (; R) = c * (a' + b')",
+        "def f(c: R ; a': R, b': R) -> (; R) = let _t1' = a' + b' in c * _t1'",
+    );
+}
+
+#[test]
+fn linear_negation_and_subtraction_are_scaling_by_minus_one() {
+    same(
+        "def f(; y': R) -> (; R) = -y'",
+        "def f(; y': R) -> (; R) = -1.0 * y'",
+    );
+    same(
+        "def f(; a': R, b': R) -> (; R) = a' - b'",
+        "def f(; a': R, b': R) -> (; R) = let _t1' = -1.0 * b' in a' + _t1'",
+    );
+}
+
+#[test]
+fn semicolon_may_be_left_out_when_the_linear_side_is_empty() {
+    same(
+        "def f(x: R, y: R) -> (R, R) = (x, y)",
+        "def f(x: R, y: R ;) -> (R, R ;) = (x, y ;)",
+    );
+    same("def f(x: R) -> (R) = x", "def f(x: R ;) -> (R ;) = (x ;)");
+}
+
+#[test]
+fn plain_zero_means_zero_of_r() {
+    same("def f() -> (; R) = zero", "def f() -> (; R) = zero<R>");
+}
+
+#[test]
+fn a_parenthesised_single_expression_is_grouping() {
+    same(
+        "def f(; y': R) -> (; R) = (y')",
+        "def f(; y': R) -> (; R) = (; y')",
+    );
+    same("def f(x: R) -> (R) = ((x))", "def f(x: R) -> (R) = x");
+}
+
+#[test]
+fn a_grouped_let_block_in_tail_position_is_spliced_flat() {
+    let p = parse_ok("def f(x: R) -> (R) = let a = x in (let b = a in b)");
+    assert_eq!(body(&p).binds.len(), 2);
+    same(
+        "def f(x: R) -> (R) = let a = x in (let b = a in b)",
+        "def f(x: R) -> (R) = let a = x in let b = a in b",
+    );
+}
+
+#[test]
+fn nested_expressions_in_tuples_calls_and_destructuring() {
+    same(
+        "def g(x: R) -> (<R, R>) = <x, x>\ndef f(x: R) -> (R) = let <a, b> = g(sin(x)) in <a + b, 1.0>",
+        "def g(x: R) -> (<R, R>) = <x, x>\ndef f(x: R) -> (R) = let _t1 = sin(x) in let _t2 = g(_t1) in let <a, b> = _t2 in let _t3 = a + b in <_t3, 1.0>",
+    );
+}
+
+#[test]
+fn fresh_names_avoid_every_name_in_the_file() {
+    let p = parse_ok("def f(_t1: R, y: R) -> (R) = let _t2 = _t1 in sin(_t2 * y)");
+    let names: Vec<_> = p.funcs[0].locals.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["_t1", "y", "_t2", "_t3"]);
+}
+
+#[test]
+fn a_long_operator_chain_is_a_loop_not_a_tree() {
+    let n = 200_000;
+    let src = format!("def f(x: R) -> (R) = x{}", " + x".repeat(n));
+    let p = parse_ok(&src);
+    assert_eq!(body(&p).binds.len(), n - 1);
+}
+
+// ---- errors ----
+
+#[test]
+fn syntax_errors_report_line_and_column() {
+    assert_eq!(
+        first_error("def f(x: R) -> (R) =\n  let y = 2.0 in\n  y * (x + )\n"),
+        ("E0103".into(), 3, 12)
+    );
+    assert_eq!(
+        first_error("def f(x: R) -> (R) = x $ 1"),
+        ("E0101".into(), 1, 24)
+    );
+    assert_eq!(
+        first_error("def f(x: R) -> (R) =\n\n    zz"),
+        ("E0111".into(), 3, 5)
+    );
+    // Columns count characters, not bytes.
+    assert_eq!(
+        first_error("# é\ndef f(x: R) -> (R) = « x"),
+        ("E0101".into(), 2, 22)
+    );
+}
+
+#[test]
+fn several_errors_are_reported_per_file() {
+    let diags = parse("def f(x R) -> (R) = x\ndef g(x: R) -> (R) = y\ndef h(x: R) -> (R) = q(x)")
+        .unwrap_err();
+    let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0103", "E0111", "E0110"]);
+}
+
+#[test]
+fn too_deep_nesting_is_an_error_not_a_crash() {
+    let src = format!(
+        "def f(x: R) -> (R) = {}x{}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert_eq!(first_error(&src).0, "E0104");
+    let src = format!("def f(x: R) -> (R) = {}x", "-".repeat(100_000));
+    assert_eq!(first_error(&src).0, "E0104");
+    let src = format!(
+        "def f(x: {}R{}) -> (R) = x",
+        "<".repeat(100_000),
+        ">".repeat(100_000)
+    );
+    assert_eq!(first_error(&src).0, "E0104");
+}
+
+#[test]
+fn other_front_end_faults_have_their_codes() {
+    assert_eq!(first_error("def f() -> (R) = 1e999").0, "E0102");
+    assert_eq!(
+        first_error("def f(x: R) -> (R) = let a.b = x in x").0,
+        "E0105"
+    );
+    assert_eq!(
+        first_error("def f(x: R ; y': R) -> (R) = sin(x ; y')").0,
+        "E0106"
+    );
+    assert_eq!(
+        first_error("def f(; y': R) -> (; R) = sin(dup(y'))").0,
+        "E0107"
+    );
+    assert_eq!(
+        first_error("def f(x: R) -> (R) = let <a, b> = 1.0 in a").0,
+        "E0108"
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    let samples = [
+        "",
+        "def",
+        "def f",
+        "def f(",
+        "def f(x: R) ->",
+        "def f(x: R) -> (R) =",
+        ")))",
+        "<<<>>>",
+        "let in",
+        "def f(x: R) -> (R) = let",
+        "def f(x: R) -> (R) = let (",
+        "def f(x: R) -> (R) = let <> = x in x",
+        "def f(x: R) -> (R) = dup(",
+        "def f(x: R) -> (R) = drop(",
+        "def f(x: R) -> (R) = zero<",
+        "'''",
+        "def f'(x: R) -> (R) = x",
+        "def f(x: R) -> (R) = f'(x)",
+        "def f(x: R) -> (R) = x -",
+        "\u{0}\u{ffff}",
+        "def f(x: R) -> (R) = (x ; ; x)",
+        "def f(x: R) -> (R) = - - - -",
+    ];
+    for s in samples {
+        let _ = parse(s);
+    }
+    // Every prefix of a real program.
+    let prog = "def g(x: R ; y': R) -> (R ; R) = let (; a', b') = dup(y') in (sin(x * x) ; -(a' + 2.0 * b'))\n";
+    for i in 0..prog.len() {
+        let _ = parse(&prog[..i]);
+    }
+}
