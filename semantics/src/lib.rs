@@ -16,6 +16,7 @@
 //! ```
 
 pub mod corpus;
+pub mod numeric;
 mod diagnostics;
 mod eval;
 mod lexer;
@@ -37,4 +38,4 @@ pub use span::{LineIndex, Span};
 pub use syntax::*;
 pub use types::Type;
 pub use value::{Value, fmt_real, parse_values};
-pub use work::{WorkError, static_work};
+pub use work::{WorkError, local_types, static_work};

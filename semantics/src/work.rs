@@ -40,7 +40,18 @@ fn err<T>(message: impl Into<String>, span: Span) -> Result<T, WorkError> {
 
 /// The static work of every function's body, indexed like `prog.funcs`.
 pub fn static_work(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
+    analyse(prog, prims).map(|(w, _)| w)
+}
+
+/// The type of every slot of every function (`None` for a slot never bound), as synthesised
+/// on the way.
+pub fn local_types(prog: &Program, prims: &PrimTable) -> Result<Vec<Vec<Option<Type>>>, WorkError> {
+    analyse(prog, prims).map(|(_, t)| t)
+}
+
+fn analyse(prog: &Program, prims: &PrimTable) -> Result<(Vec<u128>, Vec<Vec<Option<Type>>>), WorkError> {
     let mut table: Vec<u128> = Vec::with_capacity(prog.funcs.len());
+    let mut types = Vec::with_capacity(prog.funcs.len());
     for (i, f) in prog.funcs.iter().enumerate() {
         let mut a = Analysis {
             prog,
@@ -55,8 +66,9 @@ pub fn static_work(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkE
         }
         let (w, _) = a.block(&f.body)?;
         table.push(w);
+        types.push(a.types);
     }
-    Ok(table)
+    Ok((table, types))
 }
 
 struct Analysis<'a> {
