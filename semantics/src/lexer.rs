@@ -31,6 +31,8 @@ pub enum Tok {
     Star,
     Slash,
     Arrow,
+    /// `@`, which starts an attribute (`@checkpoint`).
+    At,
     Eof,
 }
 
@@ -66,6 +68,7 @@ impl Tok {
             Tok::Star => "`*`",
             Tok::Slash => "`/`",
             Tok::Arrow => "`->`",
+            Tok::At => "`@`",
             Tok::Eof => "the end of the input",
         }
     }
@@ -103,6 +106,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
             b'+' => Tok::Plus,
             b'*' => Tok::Star,
             b'/' => Tok::Slash,
+            b'@' => Tok::At,
             b'-' if bytes.get(i + 1) == Some(&b'>') => {
                 i += 2;
                 tokens.push(Token {

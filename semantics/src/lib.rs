@@ -16,13 +16,14 @@
 //! ```
 
 pub mod corpus;
-pub mod numeric;
 mod diagnostics;
 mod eval;
 mod lexer;
+pub mod numeric;
 mod parser;
 mod prims;
 mod printer;
+mod size;
 mod span;
 mod syntax;
 mod types;
@@ -34,8 +35,9 @@ pub use eval::{EvalError, Outcome, eval_fn};
 pub use parser::{MAX_NESTING, parse, parse_with};
 pub use prims::{Prim, PrimTable};
 pub use printer::{print, print_fn, print_with};
+pub use size::fn_size;
 pub use span::{LineIndex, Span};
 pub use syntax::*;
 pub use types::Type;
 pub use value::{Value, fmt_real, parse_values};
-pub use work::{WorkError, local_types, static_work};
+pub use work::{WorkError, binding_works, local_types, static_work};

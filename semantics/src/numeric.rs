@@ -67,14 +67,54 @@ pub fn central_difference(
     h: f64,
 ) -> Option<Vec<f64>> {
     let mut at = |s: f64| -> Option<Vec<f64>> {
-        let shifted = x.iter().zip(u).map(|(xi, ui)| axpy(s * h, ui, xi)).collect::<Option<Vec<_>>>()?;
+        let shifted = x
+            .iter()
+            .zip(u)
+            .map(|(xi, ui)| axpy(s * h, ui, xi))
+            .collect::<Option<Vec<_>>>()?;
         Some(leaves(&f(&shifted)?))
     };
     let (p2, p1, m1, m2) = (at(2.0)?, at(1.0)?, at(-1.0)?, at(-2.0)?);
-    Some((0..p1.len()).map(|i| (-p2[i] + 8.0 * p1[i] - 8.0 * m1[i] + m2[i]) / (12.0 * h)).collect())
+    Some(
+        (0..p1.len())
+            .map(|i| (-p2[i] + 8.0 * p1[i] - 8.0 * m1[i] + m2[i]) / (12.0 * h))
+            .collect(),
+    )
+}
+
+/// Compares a derivative `t` with finite differences of `f` at `x` along `u`: the five-point
+/// difference with step `h` must match within `atol + rtol·|fd|` plus four times the
+/// difference's own error estimate `|fd(h) - fd(2h)|` (a function with large higher derivatives
+/// makes any fixed step inaccurate; the estimate says by how much). Returns the differences on
+/// failure, `Ok(None)` when `f` is not finite around `x` (outside a primitive's domain).
+pub fn check_directional(
+    f: &mut dyn FnMut(&[Value]) -> Option<Vec<Value>>,
+    x: &[Value],
+    u: &[Value],
+    t: &[f64],
+    (h, atol, rtol): (f64, f64, f64),
+) -> Result<Option<()>, Vec<f64>> {
+    let (Some(fd), Some(fd2)) = (
+        central_difference(f, x, u, h),
+        central_difference(f, x, u, 2.0 * h),
+    ) else {
+        return Ok(None);
+    };
+    if !fd.iter().chain(&fd2).all(|v| v.is_finite()) {
+        return Ok(None);
+    }
+    let ok = t.len() == fd.len()
+        && t.iter()
+            .zip(&fd)
+            .zip(&fd2)
+            .all(|((t, a), b)| (t - a).abs() <= atol + rtol * a.abs() + 4.0 * (a - b).abs());
+    if ok { Ok(Some(())) } else { Err(fd) }
 }
 
 /// `|a - b| <= atol + rtol·|b|` leaf by leaf, the comparison JAX's `check_grads` makes.
 pub fn allclose(a: &[f64], b: &[f64], atol: f64, rtol: f64) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| (p - q).abs() <= atol + rtol * q.abs())
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(p, q)| (p - q).abs() <= atol + rtol * q.abs())
 }

@@ -211,7 +211,7 @@ impl<'s> Parser<'s> {
     fn program(&mut self) -> Vec<FnDef> {
         let mut funcs = Vec::new();
         while self.peek() != Tok::Eof {
-            if self.peek() != Tok::Def {
+            if !matches!(self.peek(), Tok::Def | Tok::At) {
                 let _ = self.unexpected::<()>("`def`");
                 self.skip_to_def();
                 continue;
@@ -227,7 +227,7 @@ impl<'s> Parser<'s> {
 
     fn skip_to_def(&mut self) {
         self.bump();
-        while !matches!(self.peek(), Tok::Def | Tok::Eof) {
+        while !matches!(self.peek(), Tok::Def | Tok::At | Tok::Eof) {
             self.bump();
         }
     }
@@ -238,6 +238,20 @@ impl<'s> Parser<'s> {
         self.scope_log.clear();
         self.fresh = 0;
         self.depth = 0;
+        let mut checkpoint = false;
+        while self.peek() == Tok::At {
+            self.bump();
+            let attr = self.take(&[Tok::Ident], "an attribute name")?;
+            match self.text(attr.span) {
+                "checkpoint" => checkpoint = true,
+                other => {
+                    return self.fail(
+                        Diagnostic::error("E0109", format!("unknown attribute `@{other}`"))
+                            .with_primary(attr.span, "the only attribute is `@checkpoint`"),
+                    );
+                }
+            }
+        }
         let start = self.expect(Tok::Def)?.span;
         let name_tok = self.take(&[Tok::Ident], "a function name")?;
         let name = self.text(name_tok.span).to_string();
@@ -250,11 +264,12 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Eq)?;
         let body = self.block()?;
         let end = self.toks[self.pos.saturating_sub(1)].span;
-        if !matches!(self.peek(), Tok::Def | Tok::Eof) {
+        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::Eof) {
             return self.unexpected("`def` or the end of the input");
         }
         Ok(FnDef {
             name,
+            checkpoint,
             name_span: name_tok.span,
             params,
             lparams,

@@ -28,6 +28,9 @@ pub fn print_with(prog: &Program, prims: &PrimTable) -> String {
 /// Prints one function; `funcs` names its callees.
 pub fn print_fn(out: &mut String, f: &FnDef, funcs: &[FnDef], prims: &PrimTable) {
     let p = Printer { f, funcs, prims };
+    if f.checkpoint {
+        out.push_str("@checkpoint\n");
+    }
     let _ = write!(out, "def {}(", f.name);
     p.params(out, &f.params);
     if !f.lparams.is_empty() {

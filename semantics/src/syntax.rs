@@ -37,6 +37,10 @@ pub struct Program {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FnDef {
     pub name: String,
+    /// Marked `@checkpoint`: unzip recomputes this function's residuals instead of saving
+    /// them, whatever the policy (like `jax.checkpoint`).
+    #[serde(default)]
+    pub checkpoint: bool,
     pub name_span: Span,
     /// Nonlinear parameters (before the `;`).
     pub params: Vec<Param>,

@@ -40,18 +40,27 @@ fn err<T>(message: impl Into<String>, span: Span) -> Result<T, WorkError> {
 
 /// The static work of every function's body, indexed like `prog.funcs`.
 pub fn static_work(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
-    analyse(prog, prims).map(|(w, _)| w)
+    analyse(prog, prims, false).map(|(w, _, _)| w)
+}
+
+/// The static work of each top-level binding of every function's body (the tail excluded).
+pub fn binding_works(prog: &Program, prims: &PrimTable) -> Result<Vec<Vec<u128>>, WorkError> {
+    analyse(prog, prims, true).map(|(_, _, b)| b)
 }
 
 /// The type of every slot of every function (`None` for a slot never bound), as synthesised
 /// on the way.
 pub fn local_types(prog: &Program, prims: &PrimTable) -> Result<Vec<Vec<Option<Type>>>, WorkError> {
-    analyse(prog, prims).map(|(_, t)| t)
+    analyse(prog, prims, false).map(|(_, t, _)| t)
 }
 
-fn analyse(prog: &Program, prims: &PrimTable) -> Result<(Vec<u128>, Vec<Vec<Option<Type>>>), WorkError> {
+type Analysed = (Vec<u128>, Vec<Vec<Option<Type>>>, Vec<Vec<u128>>);
+
+/// Work, slot types and (with `per_binding`) the work of each binding of every body.
+fn analyse(prog: &Program, prims: &PrimTable, per_binding: bool) -> Result<Analysed, WorkError> {
     let mut table: Vec<u128> = Vec::with_capacity(prog.funcs.len());
     let mut types = Vec::with_capacity(prog.funcs.len());
+    let mut bindings = Vec::new();
     for (i, f) in prog.funcs.iter().enumerate() {
         let mut a = Analysis {
             prog,
@@ -60,15 +69,17 @@ fn analyse(prog: &Program, prims: &PrimTable) -> Result<(Vec<u128>, Vec<Vec<Opti
             me: i,
             f,
             types: vec![None; f.locals.len()],
+            record: per_binding.then(Vec::new),
         };
         for p in f.params.iter().chain(&f.lparams) {
             a.set(p.var, p.ty.clone(), f.span)?;
         }
         let (w, _) = a.block(&f.body)?;
-        table.push(w);
         types.push(a.types);
+        bindings.extend(a.record);
+        table.push(w);
     }
-    Ok((table, types))
+    Ok((table, types, bindings))
 }
 
 struct Analysis<'a> {
@@ -78,6 +89,8 @@ struct Analysis<'a> {
     me: usize,
     f: &'a FnDef,
     types: Vec<Option<Type>>,
+    /// When set, receives the work of each binding of the next block analysed (the body).
+    record: Option<Vec<u128>>,
 }
 
 type Types = (Vec<Type>, Vec<Type>);
@@ -123,7 +136,10 @@ impl Analysis<'_> {
 
     fn block(&mut self, b: &Block) -> Result<(u128, Types), WorkError> {
         let mut w: u128 = 0;
+        // Only the outermost block records (nested ones run with `record` taken).
+        let mut record = self.record.take();
         for bind in &b.binds {
+            let before = w;
             match bind {
                 Bind::Let { nl, lin, rhs, span } => {
                     let (we, (ts, us)) = self.expr(rhs)?;
@@ -148,8 +164,12 @@ impl Analysis<'_> {
                     }
                 }
             }
+            if let Some(r) = record.as_mut() {
+                r.push(w - before);
+            }
         }
         let (wt, tys) = self.expr(&b.tail)?;
+        self.record = record;
         Ok((add(w, wt, b.tail.span())?, tys))
     }
 
