@@ -2,7 +2,7 @@
 //! diagnostics happens here, at the edge, and nowhere else.
 
 use crate::Format;
-use semantics::{Diagnostic, FnDef, PrimTable, Program, Value};
+use semantics::{Diagnostic, FnDef, FuncId, PrimTable, Program, Type, Value};
 use std::io::Read;
 
 /// Exit statuses of SPEC §8.
@@ -51,6 +51,126 @@ pub fn reject(src: &Source, diags: &[Diagnostic], format: Format) -> Status {
 
 fn load(src: &Source, format: Format) -> Result<Program, Status> {
     semantics::parse(&src.text).map_err(|diags| reject(src, &diags, format))
+}
+
+/// Parses and type-checks (relaxed): what `eval`, `grad` and `cost` require first.
+fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
+    let prog = load(src, format)?;
+    checker::check(
+        &prog,
+        PrimTable::standard(),
+        checker::Options { relaxed: true },
+    )
+    .map_err(|diags| reject(src, &diags, format))?;
+    Ok(prog)
+}
+
+fn rejected(src: &Source, e: &rewrite::RewriteError, format: Format) -> Status {
+    match e {
+        rewrite::RewriteError::BadPolicy { .. } => usage(&e.to_string()),
+        _ => reject(src, &e.to_diagnostics(), format),
+    }
+}
+
+fn policy(text: &str) -> Result<rewrite::Policy, Status> {
+    rewrite::Policy::parse(text).map_err(|e| usage(&e.to_string()))
+}
+
+fn find<'p>(prog: &'p Program, func: &str, src: &Source) -> Result<(FuncId, &'p FnDef), Status> {
+    let id = prog
+        .func_named(func)
+        .ok_or_else(|| usage(&format!("no function `{func}` in {}", src.name)))?;
+    Ok((id, &prog.funcs[id.0 as usize]))
+}
+
+pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load(&src, format)?;
+        let mut diags =
+            match checker::check(&prog, PrimTable::standard(), checker::Options { relaxed }) {
+                Ok(_) => Vec::new(),
+                Err(d) => d,
+            };
+        if linear_b && diags.is_empty() {
+            diags = checker::check_linear_b(&prog);
+        }
+        if !diags.is_empty() {
+            return Err(reject(&src, &diags, format));
+        }
+        match format {
+            Format::Text => println!("ok: {} functions", prog.funcs.len()),
+            Format::Json => println!("{}", serde_json::json!({"ok": true, "diagnostics": []})),
+        }
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+/// A program-to-program command.
+pub enum Pass {
+    Elaborate,
+    Jvp,
+    Unzip(String),
+    Transpose,
+    Vjp(String),
+}
+
+pub fn transform(path: &str, pass: Pass) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load(&src, Format::Text)?;
+        let prims = PrimTable::standard();
+        let fail = |e: rewrite::RewriteError| rejected(&src, &e, Format::Text);
+        let (out, header) = match pass {
+            Pass::Elaborate => {
+                checker::check(&prog, prims, checker::Options { relaxed: true })
+                    .map_err(|d| reject(&src, &d, Format::Text))?;
+                let out =
+                    checker::elaborate(&prog, prims).map_err(|d| reject(&src, &d, Format::Text))?;
+                (out, String::new())
+            }
+            Pass::Jvp => (rewrite::jvp(&prog, prims).map_err(fail)?, String::new()),
+            Pass::Unzip(p) => {
+                let u = rewrite::unzip(&prog, prims, policy(&p)?).map_err(fail)?;
+                let header = unzip_report(&u, prims, &p);
+                (u.program, header)
+            }
+            Pass::Transpose => (
+                rewrite::transpose(&prog, prims).map_err(fail)?,
+                String::new(),
+            ),
+            Pass::Vjp(p) => {
+                let v = rewrite::vjp(&prog, prims, policy(&p)?).map_err(fail)?;
+                let header = unzip_report(&v.unzipped, prims, &p);
+                (v.program, header)
+            }
+        };
+        print!("{header}{}", semantics::print(&out));
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+/// Per split function: residual scalars, work of each half, recomputed work and peak live
+/// scalars, as comments (so the output still parses).
+fn unzip_report(u: &rewrite::Unzipped, prims: &PrimTable, policy: &str) -> String {
+    let works = semantics::static_work(&u.program, prims).unwrap_or_default();
+    let w = |id: FuncId| works.get(id.0 as usize).copied().unwrap_or(0);
+    let mut out = format!("# unzip, policy {policy}\n");
+    for r in u.reports.iter().filter(|r| r.split) {
+        let (nonlin, lin) = r.outputs;
+        let lin = lin.map_or(0, w);
+        out += &format!(
+            "# {}: residual scalars {}, W(.nonlin) {}, W(.lin) {}, recomputed {}\n",
+            r.name,
+            r.residual_scalars,
+            w(nonlin),
+            lin,
+            r.recomputed_work
+        );
+    }
+    out + "\n"
 }
 
 pub fn fmt(path: &str) -> Status {
@@ -125,8 +245,159 @@ pub fn eval(path: &str, func: &str, args: &str, linear_args: &str, format: Forma
             }
             Format::Json => {
                 let json = |vs: &[Value]| vs.iter().map(Value::to_json).collect::<Vec<_>>();
-                let out = serde_json::json!({"nonlinear": json(&out.nl), "linear": json(&out.lin), "work": out.work});
+                let out = serde_json::json!({"nonlinear": json(&out.nl), "linear": json(&out.lin), "work": big(out.work)});
                 println!("{out}");
+            }
+        }
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+/// A `u128` as a JSON number (exact, however large: work can exceed 2^64).
+fn big(n: u128) -> serde_json::Value {
+    serde_json::to_value(n).unwrap_or(serde_json::Value::Null)
+}
+
+fn values_json(vs: &[Value]) -> serde_json::Value {
+    serde_json::Value::Array(vs.iter().map(Value::to_json).collect())
+}
+
+fn list(vs: &[Value]) -> String {
+    format!(
+        "({})",
+        vs.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+pub fn grad(
+    path: &str,
+    func: &str,
+    args: &str,
+    cotangent: Option<&str>,
+    pol: &str,
+    format: Format,
+) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load_checked(&src, format)?;
+        let prims = PrimTable::standard();
+        let policy = policy(pol)?;
+        let (id, f) = find(&prog, func, &src)?;
+        let x = arguments(args, &f.params, "arguments", f)?;
+        let cts = match cotangent {
+            Some(text) => {
+                let cts =
+                    semantics::parse_values(text).map_err(|e| usage(&format!("cotangent: {e}")))?;
+                if cts.len() != f.results.len()
+                    || cts.iter().zip(&f.results).any(|(v, t)| !v.has_type(t))
+                {
+                    let types: Vec<String> = f.results.iter().map(Type::to_string).collect();
+                    return Err(usage(&format!(
+                        "`{func}` has results ({}): give one cotangent of each type",
+                        types.join(", ")
+                    )));
+                }
+                cts
+            }
+            None if f.results == [Type::Real] => vec![Value::Real(1.0)],
+            None => {
+                return Err(usage(&format!(
+                    "`{func}` does not have a single real result: give --cotangent"
+                )));
+            }
+        };
+        let v = rewrite::vjp(&prog, prims, policy).map_err(|e| rejected(&src, &e, format))?;
+        let (nonlin, lin_t) = v
+            .halves(id.0 as usize)
+            .ok_or_else(|| usage(&format!("`{func}` has no results to differentiate")))?;
+        let eval_err = |e: semantics::EvalError| reject(&src, &[e.to_diagnostic()], format);
+        let orig = semantics::eval_fn(&prog, prims, id, &x, &[]).map_err(eval_err)?;
+        let fwd = semantics::eval_fn(&v.program, prims, nonlin, &x, &[]).map_err(eval_err)?;
+        let mut value = fwd.nl;
+        let res = value.pop().ok_or_else(|| usage("no residuals"))?;
+        let back = semantics::eval_fn(&v.program, prims, lin_t, &[res], &cts).map_err(eval_err)?;
+        let vjp_work = fwd.work + back.work;
+        match format {
+            Format::Text => {
+                println!("value: {}", list(&value));
+                println!("gradient: {}", list(&back.lin));
+                println!("work: f {}, vjp {}", orig.work, vjp_work);
+            }
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "value": values_json(&value),
+                    "gradient": values_json(&back.lin),
+                    "work": {"f": big(orig.work), "vjp": big(vjp_work)},
+                })
+            ),
+        }
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+pub fn cost(path: &str, func: &str, args: &str, pol: &str, format: Format) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load_checked(&src, format)?;
+        let prims = PrimTable::standard();
+        let policy = policy(pol)?;
+        let (id, f) = find(&prog, func, &src)?;
+        let x = arguments(args, &f.params, "arguments", f)?;
+        let orig = semantics::eval_fn(&prog, prims, id, &x, &[])
+            .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
+        let v = rewrite::vjp(&prog, prims, policy).map_err(|e| rejected(&src, &e, format))?;
+        let (nonlin, lin) = v
+            .halves(id.0 as usize)
+            .ok_or_else(|| usage(&format!("`{func}` has no results to differentiate")))?;
+        let work_of = |p: &Program| {
+            semantics::static_work(p, prims).map_err(|e| reject(&src, &[e.to_diagnostic()], format))
+        };
+        let (wj, wu, wt) = (
+            work_of(&v.jvp)?,
+            work_of(&v.unzipped.program)?,
+            work_of(&v.program)?,
+        );
+        let at = |ws: &[u128], i: FuncId| ws.get(i.0 as usize).copied().unwrap_or(0);
+        let size = |p: &Program, i: FuncId| p.funcs.get(i.0 as usize).map_or(0, semantics::fn_size);
+        let rows = [
+            ("f", orig.work, size(&prog, id)),
+            ("jvp", at(&wj, id), size(&v.jvp, id)),
+            ("nonlin", at(&wu, nonlin), size(&v.unzipped.program, nonlin)),
+            ("lin", at(&wu, lin), size(&v.unzipped.program, lin)),
+            ("transpose", at(&wt, lin), size(&v.program, lin)),
+            (
+                "vjp",
+                at(&wu, nonlin) + at(&wt, lin),
+                size(&v.program, nonlin) + size(&v.program, lin),
+            ),
+        ];
+        match format {
+            Format::Text => {
+                println!("{:<10} {:>12} {:>12}", "", "work", "size");
+                for (name, w, s) in rows {
+                    println!("{name:<10} {w:>12} {s:>12}");
+                }
+                println!(
+                    "W(vjp)/W(f) = {:.2}",
+                    rows[5].1 as f64 / rows[0].1.max(1) as f64
+                );
+            }
+            Format::Json => {
+                let work: serde_json::Map<_, _> = rows
+                    .iter()
+                    .map(|(n, w, _)| (n.to_string(), big(*w)))
+                    .collect();
+                let size: serde_json::Map<_, _> = rows
+                    .iter()
+                    .map(|(n, _, s)| (n.to_string(), big(*s)))
+                    .collect();
+                println!("{}", serde_json::json!({"work": work, "size": size}));
             }
         }
         Ok(Status::Ok)

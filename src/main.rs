@@ -29,10 +29,42 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Type-check a program (strict by default).
+    Check {
+        /// The program (`-` for standard input).
+        file: String,
+        /// Allow variables to be used any number of times (as people write programs).
+        #[arg(long)]
+        relaxed: bool,
+        /// Also require every function to be in Linear B.
+        #[arg(long)]
+        linear_b: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Print the program in core form.
     Fmt {
         /// The program (`-` for standard input).
         file: String,
+    },
+    /// Make a relaxed program strict by inserting `dup` and `drop`.
+    Elaborate { file: String },
+    /// Forward mode: each `f` becomes `f.jvp`.
+    Jvp { file: String },
+    /// Split each function not in Linear B into `.nonlin` and `.lin`.
+    Unzip {
+        file: String,
+        /// save-all (default), recompute-all, or budget=K.
+        #[arg(long, default_value = "save-all")]
+        policy: String,
+    },
+    /// Each linear function `g` of a Linear B program becomes `g.T`.
+    Transpose { file: String },
+    /// transpose ∘ unzip ∘ jvp: `f.jvp.nonlin` and `f.jvp.lin.T`.
+    Vjp {
+        file: String,
+        #[arg(long, default_value = "save-all")]
+        policy: String,
     },
     /// Evaluate a function and report its results and work.
     Eval {
@@ -50,12 +82,52 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The gradient of a function by reverse mode (VJP with cotangent 1 for a scalar result).
+    Grad {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
+        /// Cotangents of the results (default: 1 for a single real result).
+        #[arg(long, allow_hyphen_values = true)]
+        cotangent: Option<String>,
+        #[arg(long, default_value = "save-all")]
+        policy: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Work and size of a function and of its JVP, unzipped halves, transpose and VJP.
+    Cost {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
+        #[arg(long, default_value = "save-all")]
+        policy: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
+        Command::Check {
+            file,
+            relaxed,
+            linear_b,
+            format,
+        } => commands::check(&file, relaxed, linear_b, format),
         Command::Fmt { file } => commands::fmt(&file),
+        Command::Elaborate { file } => commands::transform(&file, commands::Pass::Elaborate),
+        Command::Jvp { file } => commands::transform(&file, commands::Pass::Jvp),
+        Command::Unzip { file, policy } => {
+            commands::transform(&file, commands::Pass::Unzip(policy))
+        }
+        Command::Transpose { file } => commands::transform(&file, commands::Pass::Transpose),
+        Command::Vjp { file, policy } => commands::transform(&file, commands::Pass::Vjp(policy)),
         Command::Eval {
             file,
             func,
@@ -63,6 +135,21 @@ fn main() -> ExitCode {
             linear_args,
             format,
         } => commands::eval(&file, &func, &args, &linear_args, format),
+        Command::Grad {
+            file,
+            func,
+            args,
+            cotangent,
+            policy,
+            format,
+        } => commands::grad(&file, &func, &args, cotangent.as_deref(), &policy, format),
+        Command::Cost {
+            file,
+            func,
+            args,
+            policy,
+            format,
+        } => commands::cost(&file, &func, &args, &policy, format),
     };
     ExitCode::from(status as u8)
 }

@@ -1,0 +1,354 @@
+//! JVP (forward mode), SPEC §4: each `f(xs) -> (τs)` of a nonlinear program becomes
+//! `f.jvp(xs ; xs') -> (τs ; T(τs))`, linear in the tangents `xs'`.
+//!
+//! One sweep per function. Primal slots keep their ids (so primal code is copied as is) and
+//! every primal slot `x` gets a tangent slot `x'`. Per construct:
+//! - a primitive application inlines the primitive's JVP rule from the table, its parameters
+//!   replaced by the actual atoms, its result binders renamed to the target binders;
+//! - a literal gets a `zero<R>` tangent; a tuple gets a linear tuple; a destructure also
+//!   destructures the tangent; a call of `g` calls `g.jvp`; `drop(e)` drops e's JVP.
+//!
+//! Each use of `x` becomes a use of `x'`, so a tangent is used as often as its primal; dup/drop
+//! insertion ([`checker::elaborate`]) then adds the `dup`s (and, for relaxed input, the `drop`s),
+//! which makes the output strict.
+
+use crate::build::{FnBuilder, atom};
+use crate::error::{RewriteError, internal};
+use crate::rules::JvpRules;
+use crate::subst::Copier;
+use semantics::*;
+
+/// JVP of a whole nonlinear program (strict or relaxed): only the `.jvp` functions remain.
+pub fn jvp(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
+    let rules = JvpRules::load(prims)?;
+    jvp_with(prog, prims, &rules)
+}
+
+pub fn jvp_with(
+    prog: &Program,
+    prims: &PrimTable,
+    rules: &JvpRules,
+) -> Result<Program, RewriteError> {
+    checker::check(prog, prims, checker::Options { relaxed: true })
+        .map_err(RewriteError::IllTyped)?;
+    for f in &prog.funcs {
+        require_nonlinear(f)?;
+        let name = format!("{}.jvp", f.name);
+        if prog.func_named(&name).is_some() {
+            return Err(RewriteError::NameClash {
+                name,
+                span: f.name_span,
+            });
+        }
+    }
+    let funcs = prog
+        .funcs
+        .iter()
+        .map(|f| jvp_fn(f, rules))
+        .collect::<Result<Vec<_>, _>>()?;
+    checker::elaborate(&Program { funcs }, prims).map_err(|d| {
+        internal(format!(
+            "dup/drop insertion rejected the JVP: {}",
+            d.first().map_or("", |d| d.message.as_str())
+        ))
+    })
+}
+
+/// JVP takes nonlinear programs only: no linear parameters, results, variables or operations.
+fn require_nonlinear(f: &FnDef) -> Result<(), RewriteError> {
+    let not = || RewriteError::NotNonlinear {
+        func: f.name.clone(),
+        span: f.name_span,
+    };
+    if !f.lparams.is_empty() || !f.lresults.is_empty() || f.locals.iter().any(|l| l.linear) {
+        return Err(not());
+    }
+    let mut stack = vec![&f.body];
+    while let Some(b) = stack.pop() {
+        let rhss = b.binds.iter().filter_map(|s| match s {
+            Bind::Let { rhs, .. } => Some(rhs),
+            Bind::Unpack { .. } => None,
+        });
+        for e in rhss.chain([&b.tail]) {
+            match e {
+                Expr::LTuple { .. }
+                | Expr::LAdd { .. }
+                | Expr::Scale { .. }
+                | Expr::Zero { .. }
+                | Expr::Dup { .. } => {
+                    return Err(not());
+                }
+                Expr::Drop { body, .. } | Expr::Block(body) => stack.push(body),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `T(τ)`: the tangent type of a real is a real, of a tuple the tuple of tangent types.
+pub fn tangent_type(t: &Type) -> Type {
+    t.clone()
+}
+
+fn jvp_fn(f: &FnDef, rules: &JvpRules) -> Result<FnDef, RewriteError> {
+    let mut out = FnBuilder::from_locals(&f.locals);
+    let tan: Vec<LocalId> = f.locals.iter().map(|l| out.named(&l.name, true)).collect();
+    let lparams = f
+        .params
+        .iter()
+        .map(|p| Param {
+            var: tan[p.var.0 as usize],
+            ty: tangent_type(&p.ty),
+        })
+        .collect();
+    let mut j = Jvp { out, tan, rules };
+    let body = j.block(&f.body)?;
+    Ok(FnDef {
+        name: format!("{}.jvp", f.name),
+        checkpoint: f.checkpoint,
+        name_span: f.name_span,
+        params: f.params.clone(),
+        lparams,
+        results: f.results.clone(),
+        lresults: f.results.iter().map(tangent_type).collect(),
+        locals: j.out.locals,
+        body,
+        span: f.span,
+    })
+}
+
+struct Jvp<'a> {
+    out: FnBuilder,
+    /// The tangent slot of each primal slot.
+    tan: Vec<LocalId>,
+    rules: &'a JvpRules,
+}
+
+fn let_(nl: Vec<LocalId>, lin: Vec<LocalId>, rhs: Expr) -> Bind {
+    Bind::Let {
+        nl,
+        lin,
+        rhs,
+        span: Span::GENERATED,
+    }
+}
+
+impl Jvp<'_> {
+    fn tan_of(&self, x: LocalId) -> Result<LocalId, RewriteError> {
+        self.tan
+            .get(x.0 as usize)
+            .copied()
+            .ok_or_else(|| internal("a slot without a tangent"))
+    }
+
+    /// The tangent of an atom: the variable's tangent, or a fresh `zero<R>` for a literal.
+    fn tangent(&mut self, a: &Atom, binds: &mut Vec<Bind>) -> Result<Atom, RewriteError> {
+        match a {
+            Atom::Var(v) => Ok(atom(self.tan_of(v.id)?)),
+            Atom::Lit(..) => {
+                let z = self.out.fresh("zero", true);
+                binds.push(let_(
+                    vec![],
+                    vec![z],
+                    Expr::Zero {
+                        ty: Type::Real,
+                        span: Span::GENERATED,
+                    },
+                ));
+                Ok(atom(z))
+            }
+        }
+    }
+
+    fn tangents(&mut self, xs: &[Atom], binds: &mut Vec<Bind>) -> Result<Vec<Atom>, RewriteError> {
+        xs.iter().map(|a| self.tangent(a, binds)).collect()
+    }
+
+    fn block(&mut self, b: &Block) -> Result<Block, RewriteError> {
+        let mut binds = Vec::with_capacity(b.binds.len() * 3);
+        for s in &b.binds {
+            match s {
+                Bind::Let { nl, rhs, .. } => self.bind_to(nl, rhs, &mut binds)?,
+                Bind::Unpack { binders, src, span } => {
+                    binds.push(Bind::Unpack {
+                        binders: binders.clone(),
+                        src: *src,
+                        span: *span,
+                    });
+                    let tb = binders
+                        .iter()
+                        .map(|&x| self.tan_of(x))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let ts = crate::build::var(self.tan_of(src.id)?);
+                    binds.push(Bind::Unpack {
+                        binders: tb,
+                        src: ts,
+                        span: *span,
+                    });
+                }
+            }
+        }
+        let tail = self.value(&b.tail, &mut binds)?;
+        Ok(Block { binds, tail })
+    }
+
+    /// Emits bindings defining the primal binders `xs` and their tangents from `rhs`.
+    fn bind_to(
+        &mut self,
+        xs: &[LocalId],
+        rhs: &Expr,
+        binds: &mut Vec<Bind>,
+    ) -> Result<(), RewriteError> {
+        let ts = xs
+            .iter()
+            .map(|&x| self.tan_of(x))
+            .collect::<Result<Vec<_>, _>>()?;
+        match (rhs, xs) {
+            (Expr::Prim { prim, args, .. }, [x]) => {
+                self.inline_rule(*prim, args, Some((*x, ts[0])), binds)?;
+            }
+            (Expr::Tuple { items, span }, [x]) => {
+                let titems = self.tangents(items, binds)?;
+                binds.push(let_(
+                    vec![*x],
+                    vec![],
+                    Expr::Tuple {
+                        items: items.clone(),
+                        span: *span,
+                    },
+                ));
+                binds.push(let_(vec![], ts, linear_tuple(titems, *span)));
+            }
+            _ => {
+                let e = self.value(rhs, binds)?;
+                binds.push(let_(xs.to_vec(), ts, e));
+            }
+        }
+        Ok(())
+    }
+
+    /// The JVP of an expression: an expression returning its primals and tangents.
+    fn value(&mut self, e: &Expr, binds: &mut Vec<Bind>) -> Result<Expr, RewriteError> {
+        Ok(match e {
+            Expr::Ret { nl, lin, span } if lin.is_empty() => Expr::Ret {
+                nl: nl.clone(),
+                lin: self.tangents(nl, binds)?,
+                span: *span,
+            },
+            Expr::Tuple { items, span } => {
+                let (t, t2) = (self.out.fresh("tup", false), self.out.fresh("tup", true));
+                let titems = self.tangents(items, binds)?;
+                binds.push(let_(
+                    vec![t],
+                    vec![],
+                    Expr::Tuple {
+                        items: items.clone(),
+                        span: *span,
+                    },
+                ));
+                binds.push(let_(vec![], vec![t2], linear_tuple(titems, *span)));
+                Expr::Ret {
+                    nl: vec![atom(t)],
+                    lin: vec![atom(t2)],
+                    span: *span,
+                }
+            }
+            Expr::Call {
+                func,
+                nl,
+                lin,
+                span,
+            } if lin.is_empty() => {
+                // `g` becomes `g.jvp`, which has the same position in the output.
+                Expr::Call {
+                    func: *func,
+                    nl: nl.clone(),
+                    lin: self.tangents(nl, binds)?,
+                    span: *span,
+                }
+            }
+            Expr::Prim { prim, args, .. } => self
+                .inline_rule(*prim, args, None, binds)?
+                .ok_or_else(|| internal("a rule without a result"))?,
+            Expr::Drop { body, span } => Expr::Drop {
+                body: Box::new(self.block(body)?),
+                span: *span,
+            },
+            Expr::Block(b) => Expr::Block(Box::new(self.block(b)?)),
+            _ => return Err(internal("a linear construct in a nonlinear program")),
+        })
+    }
+
+    /// Inlines the JVP rule of `prim` applied to `args`. With `targets`, the rule's results
+    /// are bound to them (renaming the rule's own result binders where it can) and `None` is
+    /// returned; without, the rule's result expression is returned.
+    fn inline_rule(
+        &mut self,
+        prim: PrimId,
+        args: &[Atom],
+        targets: Option<(LocalId, LocalId)>,
+        binds: &mut Vec<Bind>,
+    ) -> Result<Option<Expr>, RewriteError> {
+        let rule = self
+            .rules
+            .get(prim)
+            .ok_or_else(|| internal("a primitive without a JVP rule"))?;
+        let r = &rule.def;
+        if args.len() != r.params.len() {
+            return Err(internal(format!(
+                "`{}` applied to {} arguments",
+                r.name,
+                args.len()
+            )));
+        }
+        let tangents = self.tangents(args, binds)?;
+        let no_calls = |_| None;
+        let mut c = Copier::new(r, &no_calls);
+        for (p, a) in r.params.iter().zip(args) {
+            c.set(p.var, *a);
+        }
+        for (p, t) in r.lparams.iter().zip(tangents) {
+            c.set(p.var, t);
+        }
+        let renamed = match (&r.body.tail, targets) {
+            (Expr::Ret { nl, lin, .. }, Some((x, x2))) => match (nl.as_slice(), lin.as_slice()) {
+                ([Atom::Var(y)], [Atom::Var(t)])
+                    if c.get(y.id).is_none() && c.get(t.id).is_none() && y.id != t.id =>
+                {
+                    c.set(y.id, atom(x));
+                    c.set(t.id, atom(x2));
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        for s in &r.body.binds {
+            binds.push(c.bind_stmt(&mut self.out, s)?);
+        }
+        if renamed {
+            return Ok(None);
+        }
+        let tail = c.expr(&mut self.out, &r.body.tail)?;
+        match targets {
+            Some((x, x2)) => {
+                binds.push(let_(vec![x], vec![x2], tail));
+                Ok(None)
+            }
+            None => Ok(Some(tail)),
+        }
+    }
+}
+
+/// `<y1', ..., yn'>`; the linear unit is `zero<<>>` (`<>` would be the nonlinear unit).
+fn linear_tuple(items: Vec<Atom>, span: Span) -> Expr {
+    if items.is_empty() {
+        Expr::Zero {
+            ty: Type::unit(),
+            span,
+        }
+    } else {
+        Expr::LTuple { items, span }
+    }
+}

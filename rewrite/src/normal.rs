@@ -1,0 +1,423 @@
+//! Normal form for unzip and transpose: a function body as a flat list of items, each
+//! nonlinear, linear, or one half of a call of a split function.
+//!
+//! Nested blocks are spliced (binders are distinct, so this cannot capture); a mixed return
+//! `(as ; bs')` is split in two; a body that does not end in a return binds its results first.
+//! For unzip, `drop` of a mixed value becomes a drop on each side; for transpose (`keep_drops`)
+//! a `drop(e)` stays whole, since it is not transposed.
+
+use crate::build::{FnBuilder, atoms};
+use crate::error::{RewriteError, internal};
+use checker::Class;
+use semantics::*;
+
+pub(crate) fn let_(nl: Vec<LocalId>, lin: Vec<LocalId>, rhs: Expr) -> Bind {
+    Bind::Let {
+        nl,
+        lin,
+        rhs,
+        span: Span::GENERATED,
+    }
+}
+
+pub(crate) fn ret(nl: Vec<Atom>, lin: Vec<Atom>) -> Expr {
+    Expr::Ret {
+        nl,
+        lin,
+        span: Span::GENERATED,
+    }
+}
+
+/// One item of a normalised body.
+pub(crate) enum Item {
+    Nl(Bind),
+    Lin(Bind),
+    /// `let (xs, r) = g.nonlin(args)`: the nonlinear half of a call of split `g`.
+    SplitNl {
+        xs: Vec<LocalId>,
+        r: LocalId,
+        g: FuncId,
+        args: Vec<Atom>,
+        ys: Vec<LocalId>,
+        largs: Vec<Atom>,
+    },
+    /// `let (; ys') = g.lin(r ; largs)`: its linear half.
+    SplitLin {
+        ys: Vec<LocalId>,
+        r: LocalId,
+        g: FuncId,
+        largs: Vec<Atom>,
+    },
+}
+
+/// A normalised function.
+pub(crate) struct Normal {
+    /// The function with its body replaced by the items (split calls rejoined), for typing
+    /// and for naming slots.
+    pub typing: FnDef,
+    pub items: Vec<Item>,
+    pub results: Vec<Atom>,
+    pub lresults: Vec<Atom>,
+    /// Per item: recomputed in `.lin` (filled in by `split`), and its static work in `f`.
+    pub recompute: std::cell::RefCell<Vec<bool>>,
+    /// Work normalisation adds, by the cost table: binding a body's or a dropped expression's
+    /// `k` results (`let` 1, return `1 + k`), and splitting a mixed return or drop in two (3).
+    pub extra: u128,
+    pub item_work: std::cell::RefCell<Vec<u128>>,
+}
+
+impl Normal {
+    pub fn recomputed_static(&self, works: &[u128], outputs: &[(FuncId, Option<FuncId>)]) -> u128 {
+        let rec = self.recompute.borrow();
+        let iw = self.item_work.borrow();
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| rec[*i])
+            .map(|(i, item)| match item {
+                Item::SplitNl { g, args, .. } => {
+                    let nonlin = outputs[g.0 as usize].0;
+                    2 + args.len() as u128 + works.get(nonlin.0 as usize).copied().unwrap_or(0)
+                }
+                _ => iw[i],
+            })
+            .sum()
+    }
+}
+
+/// Step 1: a flat list of items.
+pub(crate) fn normalise(
+    f: &FnDef,
+    prog: &Program,
+    classes: &[Class],
+    keep_drops: bool,
+) -> Result<Normal, RewriteError> {
+    let mut n = Norm {
+        prog,
+        classes,
+        keep_drops,
+        out: FnBuilder::from_locals(&f.locals),
+        items: Vec::new(),
+        extra: 0,
+    };
+    n.block_binds(&f.body)?;
+    let (results, lresults) = match &f.body.tail {
+        Expr::Ret { nl, lin, .. } => (nl.clone(), lin.clone()),
+        tail => {
+            let (xs, ys) = n.fresh_binders(tail, "res");
+            n.extra += 2 + (xs.len() + ys.len()) as u128;
+            n.push_let(xs.clone(), ys.clone(), tail)?;
+            (atoms(&xs), atoms(&ys))
+        }
+    };
+    // The typing view: items as bindings, each split call as the original call.
+    let binds = n
+        .items
+        .iter()
+        .filter_map(|it| match it {
+            Item::Nl(b) | Item::Lin(b) => Some(b.clone()),
+            Item::SplitNl {
+                xs,
+                g,
+                args,
+                ys,
+                largs,
+                ..
+            } => Some(let_(
+                xs.clone(),
+                ys.clone(),
+                Expr::Call {
+                    func: *g,
+                    nl: args.clone(),
+                    lin: largs.clone(),
+                    span: Span::GENERATED,
+                },
+            )),
+            Item::SplitLin { .. } => None,
+        })
+        .collect();
+    let typing = FnDef {
+        locals: n.out.locals,
+        body: Block {
+            binds,
+            tail: ret(results.clone(), lresults.clone()),
+        },
+        ..f.clone()
+    };
+    let len = n.items.len();
+    Ok(Normal {
+        typing,
+        items: n.items,
+        results,
+        lresults,
+        recompute: std::cell::RefCell::new(vec![false; len]),
+        item_work: std::cell::RefCell::new(vec![0; len]),
+        extra: n.extra,
+    })
+}
+
+struct Norm<'a> {
+    /// Work normalisation adds (see `Normal::extra`).
+    extra: u128,
+    prog: &'a Program,
+    keep_drops: bool,
+    classes: &'a [Class],
+    out: FnBuilder,
+    items: Vec<Item>,
+}
+
+impl Norm<'_> {
+    fn is_linear(&self, x: LocalId) -> bool {
+        self.out.locals.get(x.0 as usize).is_some_and(|l| l.linear)
+    }
+
+    fn atom_linear(&self, a: &Atom) -> bool {
+        matches!(a, Atom::Var(v) if self.is_linear(v.id))
+    }
+
+    /// Result arity of an expression: (nonlinear, linear).
+    fn shape(&self, e: &Expr) -> (usize, usize) {
+        match e {
+            Expr::Ret { nl, lin, .. } => (nl.len(), lin.len()),
+            Expr::Tuple { .. } | Expr::Prim { .. } => (1, 0),
+            Expr::LTuple { .. } | Expr::LAdd { .. } | Expr::Scale { .. } | Expr::Zero { .. } => {
+                (0, 1)
+            }
+            Expr::Dup { .. } => (0, 2),
+            Expr::Drop { .. } => (0, 0),
+            Expr::Call { func, .. } => self
+                .prog
+                .func(*func)
+                .map_or((0, 0), |g| (g.results.len(), g.lresults.len())),
+            Expr::Block(b) => self.shape(&b.tail),
+        }
+    }
+
+    fn fresh_binders(&mut self, e: &Expr, hint: &str) -> (Vec<LocalId>, Vec<LocalId>) {
+        let (n, l) = self.shape(e);
+        let xs = (0..n).map(|_| self.out.fresh(hint, false)).collect();
+        let ys = (0..l).map(|_| self.out.fresh(hint, true)).collect();
+        (xs, ys)
+    }
+
+    fn block_binds(&mut self, b: &Block) -> Result<(), RewriteError> {
+        for s in &b.binds {
+            match s {
+                Bind::Let { nl, lin, rhs, .. } => self.push_let(nl.clone(), lin.clone(), rhs)?,
+                Bind::Unpack { src, .. } => {
+                    let item = if self.is_linear(src.id) {
+                        Item::Lin(s.clone())
+                    } else {
+                        Item::Nl(s.clone())
+                    };
+                    self.items.push(item);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an expression involves linear values: a linear operation, a linear variable, a
+    /// call of a linear function, or any of these inside a nested block.
+    fn reads_linear(&self, e: &Expr) -> bool {
+        match e {
+            Expr::LTuple { .. }
+            | Expr::LAdd { .. }
+            | Expr::Scale { .. }
+            | Expr::Zero { .. }
+            | Expr::Dup { .. } => true,
+            Expr::Call { func, nl, lin, .. } => {
+                self.classes.get(func.0 as usize) == Some(&Class::Linear)
+                    || nl.iter().chain(lin).any(|a| self.atom_linear(a))
+            }
+            Expr::Ret { nl, lin, .. } => nl.iter().chain(lin).any(|a| self.atom_linear(a)),
+            Expr::Tuple { items, .. } => items.iter().any(|a| self.atom_linear(a)),
+            Expr::Prim { args, .. } => args.iter().any(|a| self.atom_linear(a)),
+            Expr::Drop { body, .. } | Expr::Block(body) => {
+                body.binds.iter().any(|s| match s {
+                    Bind::Let { nl, lin, rhs, .. } => {
+                        !lin.is_empty()
+                            || nl.iter().any(|&x| self.is_linear(x))
+                            || self.reads_linear(rhs)
+                    }
+                    Bind::Unpack { src, .. } => self.is_linear(src.id),
+                }) || self.reads_linear(&body.tail)
+            }
+        }
+    }
+
+    /// Pushes the items of `let (xs ; ys) = rhs`.
+    fn push_let(
+        &mut self,
+        xs: Vec<LocalId>,
+        ys: Vec<LocalId>,
+        rhs: &Expr,
+    ) -> Result<(), RewriteError> {
+        match rhs {
+            Expr::Block(b) => {
+                self.block_binds(b)?;
+                self.push_let(xs, ys, &b.tail)
+            }
+            Expr::Drop { .. } if self.keep_drops => {
+                let linear = self.reads_linear(rhs);
+                let b = let_(xs, ys, rhs.clone());
+                self.items
+                    .push(if linear { Item::Lin(b) } else { Item::Nl(b) });
+                Ok(())
+            }
+            Expr::Drop { body, .. } => {
+                self.block_binds(body)?;
+                let (nl, lin) = match &body.tail {
+                    Expr::Ret { nl, lin, .. } => (nl.clone(), lin.clone()),
+                    tail => {
+                        let (a, b) = self.fresh_binders(tail, "dropped");
+                        self.extra += 2 + (a.len() + b.len()) as u128;
+                        self.push_let(a.clone(), b.clone(), tail)?;
+                        (atoms(&a), atoms(&b))
+                    }
+                };
+                let drop = |nl, lin| Expr::Drop {
+                    body: Box::new(Block {
+                        binds: vec![],
+                        tail: ret(nl, lin),
+                    }),
+                    span: Span::GENERATED,
+                };
+                let mixed = !nl.is_empty() && !lin.is_empty();
+                if !nl.is_empty() || lin.is_empty() {
+                    self.items
+                        .push(Item::Nl(let_(xs.clone(), ys.clone(), drop(nl, vec![]))));
+                }
+                if !lin.is_empty() {
+                    if mixed {
+                        self.extra += 3;
+                    }
+                    self.items
+                        .push(Item::Lin(let_(vec![], vec![], drop(vec![], lin))));
+                }
+                Ok(())
+            }
+            Expr::Call { func, nl, lin, .. }
+                if self.classes.get(func.0 as usize) == Some(&Class::Mixed) =>
+            {
+                let g = self
+                    .prog
+                    .func(*func)
+                    .ok_or_else(|| internal("a call of a missing function"))?;
+                let r = self
+                    .out
+                    .fresh(&format!("r_{}", g.name.replace('.', "_")), false);
+                self.items.push(Item::SplitNl {
+                    xs,
+                    r,
+                    g: *func,
+                    args: nl.clone(),
+                    ys: ys.clone(),
+                    largs: lin.clone(),
+                });
+                self.items.push(Item::SplitLin {
+                    ys,
+                    r,
+                    g: *func,
+                    largs: lin.clone(),
+                });
+                Ok(())
+            }
+            Expr::Ret { nl, lin, .. } if !nl.is_empty() && !lin.is_empty() => {
+                self.extra += 3;
+                self.items
+                    .push(Item::Nl(let_(xs, vec![], ret(nl.clone(), vec![]))));
+                self.items
+                    .push(Item::Lin(let_(vec![], ys, ret(vec![], lin.clone()))));
+                Ok(())
+            }
+            _ => {
+                let linear = ys.iter().chain(&xs).any(|&y| self.is_linear(y))
+                    || !ys.is_empty()
+                    || self.reads_linear(rhs);
+                let b = let_(xs, ys, rhs.clone());
+                self.items
+                    .push(if linear { Item::Lin(b) } else { Item::Nl(b) });
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Free variables of a binding (atoms it reads), nested blocks included.
+pub(crate) fn reads(b: &Bind, out: &mut Vec<LocalId>) {
+    match b {
+        Bind::Let { rhs, .. } => expr_reads(rhs, out),
+        Bind::Unpack { src, .. } => out.push(src.id),
+    }
+}
+
+pub(crate) fn expr_reads(e: &Expr, out: &mut Vec<LocalId>) {
+    let mut push = |xs: &[Atom]| out.extend(xs.iter().filter_map(Atom::var).map(|v| v.id));
+    match e {
+        Expr::Ret { nl, lin, .. } | Expr::Call { nl, lin, .. } => {
+            push(nl);
+            push(lin);
+        }
+        Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => push(items),
+        Expr::Prim { args, .. } => push(args),
+        Expr::LAdd { lhs, rhs, .. } => push(&[*lhs, *rhs]),
+        Expr::Scale { scalar, lin, .. } => push(&[*scalar, *lin]),
+        Expr::Dup { arg, .. } => push(&[*arg]),
+        Expr::Zero { .. } => {}
+        Expr::Drop { body, .. } | Expr::Block(body) => {
+            for s in &body.binds {
+                reads(s, out);
+            }
+            expr_reads(&body.tail, out);
+        }
+    }
+}
+
+pub(crate) fn binders(b: &Bind) -> Vec<LocalId> {
+    match b {
+        Bind::Let { nl, lin, .. } => nl.iter().chain(lin).copied().collect(),
+        Bind::Unpack { binders, .. } => binders.clone(),
+    }
+}
+
+impl Item {
+    pub fn reads(&self, out: &mut Vec<LocalId>) {
+        match self {
+            Item::Nl(b) | Item::Lin(b) => reads(b, out),
+            Item::SplitNl { args, .. } => {
+                out.extend(args.iter().filter_map(Atom::var).map(|v| v.id))
+            }
+            Item::SplitLin { r, largs, .. } => {
+                out.push(*r);
+                out.extend(largs.iter().filter_map(Atom::var).map(|v| v.id));
+            }
+        }
+    }
+
+    /// The slots the item binds.
+    pub fn binds(&self) -> Vec<LocalId> {
+        match self {
+            Item::Nl(b) | Item::Lin(b) => binders(b),
+            Item::SplitNl { xs, r, .. } => xs.iter().chain([r]).copied().collect(),
+            Item::SplitLin { ys, .. } => ys.clone(),
+        }
+    }
+
+    pub fn nonlinear(&self) -> bool {
+        matches!(self, Item::Nl(_) | Item::SplitNl { .. })
+    }
+}
+
+/// Slots bound inside an expression (by its nested blocks).
+pub(crate) fn expr_bound(e: &Expr, out: &mut Vec<LocalId>) {
+    if let Expr::Drop { body, .. } | Expr::Block(body) = e {
+        for s in &body.binds {
+            out.extend(binders(s));
+            if let Bind::Let { rhs, .. } = s {
+                expr_bound(rhs, out);
+            }
+        }
+        expr_bound(&body.tail, out);
+    }
+}

@@ -1,0 +1,390 @@
+//! Transpose (SPEC §4): each linear function `g(as ; ys': Us) -> (; σs)` of a Linear B
+//! program becomes `g.T(as ; cts': σs) -> (; Us)`, mapping cotangents of its linear results to
+//! cotangents of its linear parameters; nonlinear functions are kept.
+//!
+//! The body is normalised into flat items as for unzip. Nonlinear items keep their order and
+//! come first; linear items are transposed in reverse, each by its duality in [`dual`]. Since
+//! every linear variable is used exactly once, each cotangent is defined exactly once: no
+//! accumulators. `drop(e)` is not transposed: its free linear variables get zero cotangents.
+//!
+//! **The transposer knows only the linear core.** There is no rule for any nonlinear primitive
+//! here: nonlinear code is copied, never transposed.
+
+use crate::build::{FnBuilder, atom, atoms, var};
+use crate::error::{RewriteError, internal};
+use crate::normal::{Item, Normal, expr_bound, expr_reads, let_, normalise};
+use crate::subst::Copier;
+use checker::Class;
+use semantics::*;
+
+/// Transposes every linear function of a Linear B program.
+pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
+    checker::check(prog, prims, checker::Options { relaxed: true })
+        .map_err(RewriteError::IllTyped)?;
+    let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
+    if let Some(d) = checker::check_linear_b(&prog).into_iter().next() {
+        let func = d.message.split('`').nth(1).unwrap_or("?").to_string();
+        let span = d.primary_span().unwrap_or(Span::GENERATED);
+        return Err(RewriteError::NotLinearB {
+            func,
+            reason: d.message,
+            span,
+        });
+    }
+    let classes: Vec<Class> = prog
+        .funcs
+        .iter()
+        .map(|f| checker::classify(f, &prog))
+        .collect();
+    let normals: Vec<Normal> = prog
+        .funcs
+        .iter()
+        .map(|f| normalise(f, &prog, &classes, true))
+        .collect::<Result<_, _>>()?;
+    let typing = Program {
+        funcs: normals.iter().map(|n| n.typing.clone()).collect(),
+    };
+    let types = local_types(&typing, prims).map_err(|e| internal(e.message))?;
+    let mut funcs = Vec::with_capacity(prog.funcs.len());
+    for ((f, n), ts) in prog.funcs.iter().zip(&normals).zip(&types) {
+        if classes[funcs.len()] == Class::Linear {
+            let name = format!("{}.T", f.name);
+            if prog.func_named(&name).is_some() {
+                return Err(RewriteError::NameClash {
+                    name,
+                    span: f.name_span,
+                });
+            }
+            funcs.push(transpose_fn(n, ts)?);
+        } else {
+            funcs.push(f.clone());
+        }
+    }
+    checker::elaborate(&Program { funcs }, prims).map_err(|d| {
+        internal(format!(
+            "dup/drop insertion rejected the transposed program: {}",
+            d.first().map_or("", |d| d.message.as_str())
+        ))
+    })
+}
+
+struct Tr<'a> {
+    f: &'a FnDef,
+    types: &'a [Option<Type>],
+    out: FnBuilder,
+    /// The cotangent slot of each linear slot of `f`, once defined.
+    ct: Vec<Option<LocalId>>,
+}
+
+impl Tr<'_> {
+    fn ty(&self, x: LocalId) -> Result<Type, RewriteError> {
+        self.types
+            .get(x.0 as usize)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| internal(format!("no type for `{}`", self.f.name_of(x))))
+    }
+
+    /// A new cotangent slot for linear slot `x`, named after it.
+    fn define(&mut self, x: LocalId) -> Result<LocalId, RewriteError> {
+        let id = self.out.named(
+            &format!("{}_ct", self.f.name_of(x).trim_end_matches('\'')),
+            true,
+        );
+        match self.ct.get_mut(x.0 as usize) {
+            Some(slot @ None) => {
+                *slot = Some(id);
+                Ok(id)
+            }
+            _ => Err(internal(format!(
+                "`{}` has two cotangents",
+                self.f.name_of(x)
+            ))),
+        }
+    }
+
+    /// The cotangent of linear slot `x`, defined by the (later) use of `x`.
+    fn ct(&self, x: LocalId) -> Result<LocalId, RewriteError> {
+        self.ct
+            .get(x.0 as usize)
+            .copied()
+            .flatten()
+            .ok_or_else(|| internal(format!("`{}` has no cotangent", self.f.name_of(x))))
+    }
+
+    fn linear_var(a: &Atom) -> Result<LocalId, RewriteError> {
+        a.var()
+            .map(|v| v.id)
+            .ok_or_else(|| internal("a literal in a linear position"))
+    }
+
+    /// Free linear variables of an expression (defined outside it).
+    fn free_linear(&self, e: &Expr, out: &mut Vec<LocalId>) {
+        let mut reads = Vec::new();
+        expr_reads(e, &mut reads);
+        let mut bound = Vec::new();
+        expr_bound(e, &mut bound);
+        for x in reads {
+            if self.f.is_linear(x) && !bound.contains(&x) && !out.contains(&x) {
+                out.push(x);
+            }
+        }
+    }
+
+    /// The dual of one linear binding: binds the cotangents of what it reads from the
+    /// cotangents of what it binds.
+    fn dual(&mut self, c: &Copier, s: &Bind, binds: &mut Vec<Bind>) -> Result<(), RewriteError> {
+        let scalar = |a: &Atom| c.atom(a);
+        match s {
+            Bind::Unpack { binders, src, .. } => {
+                // let <y1', ..., yn'> = x'   ↦   let x_ct' = <y1_ct', ..., yn_ct'>
+                let items = binders
+                    .iter()
+                    .map(|&y| self.ct(y).map(atom))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let x = self.define(src.id)?;
+                let rhs = if items.is_empty() {
+                    Expr::Zero {
+                        ty: Type::unit(),
+                        span: Span::GENERATED,
+                    }
+                } else {
+                    Expr::LTuple {
+                        items,
+                        span: Span::GENERATED,
+                    }
+                };
+                binds.push(let_(vec![], vec![x], rhs));
+            }
+            Bind::Let { nl, lin, rhs, .. } => {
+                if !nl.is_empty() {
+                    return Err(internal("a linear binding with nonlinear binders"));
+                }
+                let cts = lin
+                    .iter()
+                    .map(|&y| self.ct(y))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match rhs {
+                    // let (; ys') = (; xs')   ↦   let (; xs_ct') = (; ys_ct')
+                    Expr::Ret { nl: n, lin: xs, .. } if n.is_empty() => {
+                        let xs = xs
+                            .iter()
+                            .map(Self::linear_var)
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let defs = xs
+                            .iter()
+                            .map(|&x| self.define(x))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        binds.push(let_(
+                            vec![],
+                            defs,
+                            Expr::Ret {
+                                nl: vec![],
+                                lin: atoms(&cts),
+                                span: Span::GENERATED,
+                            },
+                        ));
+                    }
+                    // let y' = a' + b'   ↦   let (; a_ct', b_ct') = dup(y_ct')
+                    Expr::LAdd { lhs, rhs: r, .. } => {
+                        let (a, b) = (Self::linear_var(lhs)?, Self::linear_var(r)?);
+                        let defs = vec![self.define(a)?, self.define(b)?];
+                        binds.push(let_(
+                            vec![],
+                            defs,
+                            Expr::Dup {
+                                arg: atom(cts[0]),
+                                span: Span::GENERATED,
+                            },
+                        ));
+                    }
+                    // let y' = c * x'   ↦   let x_ct' = c * y_ct'
+                    Expr::Scale {
+                        scalar: k, lin: x, ..
+                    } => {
+                        let x = Self::linear_var(x)?;
+                        let def = self.define(x)?;
+                        binds.push(let_(
+                            vec![],
+                            vec![def],
+                            Expr::Scale {
+                                scalar: scalar(k)?,
+                                lin: atom(cts[0]),
+                                span: Span::GENERATED,
+                            },
+                        ));
+                    }
+                    // let y' = zero<T>   ↦   drop(y_ct')
+                    Expr::Zero { .. } => {
+                        binds.push(let_(vec![], vec![], drop_of(atom(cts[0]))));
+                    }
+                    // let (; y1', y2') = dup(x')   ↦   let x_ct' = y1_ct' + y2_ct'
+                    Expr::Dup { arg, .. } => {
+                        let def = self.define(Self::linear_var(arg)?)?;
+                        binds.push(let_(
+                            vec![],
+                            vec![def],
+                            Expr::LAdd {
+                                lhs: atom(cts[0]),
+                                rhs: atom(cts[1]),
+                                span: Span::GENERATED,
+                            },
+                        ));
+                    }
+                    // let y' = <x1', ..., xn'>   ↦   let <x1_ct', ..., xn_ct'> = y_ct'
+                    Expr::LTuple { items, .. } => {
+                        let xs = items
+                            .iter()
+                            .map(Self::linear_var)
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let defs = xs
+                            .iter()
+                            .map(|&x| self.define(x))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        binds.push(Bind::Unpack {
+                            binders: defs,
+                            src: var(cts[0]),
+                            span: Span::GENERATED,
+                        });
+                    }
+                    // let (; ys') = h(as ; xs')   ↦   let (; xs_ct') = h.T(as ; ys_ct')
+                    Expr::Call {
+                        func,
+                        nl: args,
+                        lin: xs,
+                        ..
+                    } => {
+                        let args = args.iter().map(scalar).collect::<Result<Vec<_>, _>>()?;
+                        let xs = xs
+                            .iter()
+                            .map(Self::linear_var)
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let defs = xs
+                            .iter()
+                            .map(|&x| self.define(x))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        binds.push(let_(
+                            vec![],
+                            defs,
+                            Expr::Call {
+                                func: *func,
+                                nl: args,
+                                lin: atoms(&cts),
+                                span: Span::GENERATED,
+                            },
+                        ));
+                    }
+                    // drop(e)   ↦   zero cotangents for e's free linear variables
+                    Expr::Drop { .. } | Expr::Block(_) | Expr::Ret { .. } => {
+                        let mut free = Vec::new();
+                        self.free_linear(rhs, &mut free);
+                        for &y in lin {
+                            // Results of a dropped or nested expression have no use to transpose from.
+                            binds.push(let_(vec![], vec![], drop_of(atom(self.ct(y)?))));
+                        }
+                        for x in free {
+                            let def = self.define(x)?;
+                            binds.push(let_(
+                                vec![],
+                                vec![def],
+                                Expr::Zero {
+                                    ty: self.ty(x)?,
+                                    span: Span::GENERATED,
+                                },
+                            ));
+                        }
+                    }
+                    Expr::Tuple { .. } | Expr::Prim { .. } => {
+                        return Err(internal("a nonlinear expression bound linearly"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn drop_of(a: Atom) -> Expr {
+    Expr::Drop {
+        body: Box::new(Block {
+            binds: vec![],
+            tail: Expr::Ret {
+                nl: vec![],
+                lin: vec![a],
+                span: Span::GENERATED,
+            },
+        }),
+        span: Span::GENERATED,
+    }
+}
+
+fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteError> {
+    let f = &n.typing;
+    let (results, lresults) = (&n.results, &n.lresults);
+    if !results.is_empty() {
+        return Err(internal("a linear function with nonlinear results"));
+    }
+    let same = |g: FuncId| Some(g);
+    let mut c = Copier::new(f, &same);
+    let mut t = Tr {
+        f,
+        types,
+        out: FnBuilder::new(),
+        ct: vec![None; f.locals.len()],
+    };
+    let params = f
+        .params
+        .iter()
+        .map(|p| Param {
+            var: c.bind(&mut t.out, p.var),
+            ty: p.ty.clone(),
+        })
+        .collect();
+    // Cotangent parameters: one per linear result, of its type.
+    let mut lparams = Vec::new();
+    for (a, ty) in lresults.iter().zip(&f.lresults) {
+        let x = Tr::linear_var(a)?;
+        lparams.push(Param {
+            var: t.define(x)?,
+            ty: ty.clone(),
+        });
+    }
+    let mut binds = Vec::new();
+    for it in &n.items {
+        match it {
+            Item::Nl(s) => binds.push(c.bind_stmt(&mut t.out, s)?),
+            Item::Lin(_) => {}
+            Item::SplitNl { .. } | Item::SplitLin { .. } => {
+                return Err(internal("a mixed call in Linear B"));
+            }
+        }
+    }
+    for it in n.items.iter().rev() {
+        if let Item::Lin(s) = it {
+            t.dual(&c, s, &mut binds)?;
+        }
+    }
+    let outs = f
+        .lparams
+        .iter()
+        .map(|p| t.ct(p.var).map(atom))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(FnDef {
+        name: format!("{}.T", f.name),
+        checkpoint: false,
+        params,
+        lparams,
+        results: vec![],
+        lresults: f.lparams.iter().map(|p| p.ty.clone()).collect(),
+        locals: t.out.locals,
+        body: Block {
+            binds,
+            tail: Expr::Ret {
+                nl: vec![],
+                lin: outs,
+                span: Span::GENERATED,
+            },
+        },
+        ..f.clone()
+    })
+}

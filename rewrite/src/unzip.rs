@@ -1,0 +1,652 @@
+//! Unzip (SPEC §4): split every function that is not in Linear B into a nonlinear half
+//! `f.nonlin(xs) -> (τs, R_f)` and a linear half `f.lin(r: R_f ; xs') -> (; σs)`, with
+//! checkpointing as the free choice, per nonlinear binding, between saving its value as a
+//! residual and recomputing it inside `f.lin`.
+//!
+//! Per function, in order:
+//! 1. **Normalise** the body into a flat list of items, each nonlinear ([`Item::Nl`]), linear
+//!    ([`Item::Lin`]) or one half of a call of a split function. Nested blocks are spliced (binders
+//!    are distinct, so this cannot capture), a mixed return `(as ; bs')` is split in two, and
+//!    `drop` of a mixed value becomes a drop on each side.
+//! 2. **Decide** which nonlinear items the linear half recomputes (the policy, one backward
+//!    sweep). The **residuals** are then exactly the nonlinear values the linear half uses and
+//!    does not recompute: less than the paper, which tapes the whole context.
+//! 3. **Emit** the nonlinear half (its items still needed by its results or the residuals, then
+//!    the residual tuple) and the linear half (destructure the residuals, then the linear and
+//!    recomputed items in their original order).
+//!
+//! Functions already in Linear B pass through (a linear one that calls a split function gets
+//! the call's two halves in place).
+
+use crate::build::{FnBuilder, atom, var};
+use crate::error::{RewriteError, internal};
+use crate::normal::{Item, Normal, let_, normalise, ret};
+use crate::subst::Copier;
+use checker::Class;
+use semantics::*;
+use std::fmt;
+
+/// Which nonlinear values the linear half recomputes rather than receives as residuals.
+/// Functions marked `@checkpoint` are recomputed under every policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// Save every value the linear half needs (the default).
+    #[default]
+    SaveAll,
+    /// Recompute every nonlinear value the linear half needs; residuals are parameters only.
+    RecomputeAll,
+    /// At most `K` residual scalars per function where recompute-all can meet it, saving the
+    /// values whose recomputation costs the most work per scalar (a greedy heuristic).
+    Budget(u128),
+}
+
+impl Policy {
+    pub fn parse(s: &str) -> Result<Policy, RewriteError> {
+        match s {
+            "save-all" | "marks" => Ok(Policy::SaveAll),
+            "recompute-all" => Ok(Policy::RecomputeAll),
+            _ => s
+                .strip_prefix("budget=")
+                .and_then(|k| k.parse().ok())
+                .map(Policy::Budget)
+                .ok_or(RewriteError::BadPolicy {
+                    policy: s.to_string(),
+                }),
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Policy::SaveAll => f.write_str("save-all"),
+            Policy::RecomputeAll => f.write_str("recompute-all"),
+            Policy::Budget(k) => write!(f, "budget={k}"),
+        }
+    }
+}
+
+/// What unzip did to one function of the input.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FnReport {
+    pub name: String,
+    /// Split into `.nonlin` and `.lin` (false: passed through).
+    pub split: bool,
+    /// Scalars in the residual tuple.
+    pub residual_scalars: u128,
+    /// Work of the recomputed items, as they run inside `.lin`.
+    pub recomputed_work: u128,
+    /// The work unzip may add beyond the recomputed items and the callees' own additions,
+    /// accounted construct by construct (see [`crate::work_bounds`]).
+    pub overhead_bound: u128,
+    /// Output function indices: `.nonlin` and `.lin`, or the passed-through function.
+    #[serde(skip)]
+    pub outputs: (FuncId, Option<FuncId>),
+}
+
+pub struct Unzipped {
+    pub program: Program,
+    pub reports: Vec<FnReport>,
+}
+
+/// Unzips a well-typed program under `policy`.
+pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipped, RewriteError> {
+    checker::check(prog, prims, checker::Options { relaxed: true })
+        .map_err(RewriteError::IllTyped)?;
+    let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
+    let classes: Vec<Class> = prog
+        .funcs
+        .iter()
+        .map(|f| checker::classify(f, &prog))
+        .collect();
+    for (f, c) in prog.funcs.iter().zip(&classes) {
+        if *c == Class::Mixed {
+            for suffix in ["nonlin", "lin"] {
+                let name = format!("{}.{suffix}", f.name);
+                if prog.func_named(&name).is_some() {
+                    return Err(RewriteError::NameClash {
+                        name,
+                        span: f.name_span,
+                    });
+                }
+            }
+        }
+    }
+    // Output layout: a split function becomes two consecutive functions.
+    let mut outputs = Vec::with_capacity(prog.funcs.len());
+    let mut next = 0u32;
+    for c in &classes {
+        let split = *c == Class::Mixed;
+        outputs.push((FuncId(next), split.then_some(FuncId(next + 1))));
+        next += if split { 2 } else { 1 };
+    }
+    let normals: Vec<Normal> = prog
+        .funcs
+        .iter()
+        .map(|f| normalise(f, &prog, &classes, false))
+        .collect::<Result<_, _>>()?;
+    let typing = Program {
+        funcs: normals.iter().map(|n| n.typing.clone()).collect(),
+    };
+    let types = local_types(&typing, prims).map_err(|e| internal(e.message))?;
+    let bind_works = binding_works(&typing, prims).map_err(|e| internal(e.message))?;
+    for (n, ws) in normals.iter().zip(&bind_works) {
+        // Items map to the typing view's bindings one to one, but for a split call's second half.
+        let mut ws = ws.iter();
+        let mut iw = n.item_work.borrow_mut();
+        for (i, it) in n.items.iter().enumerate() {
+            if !matches!(it, Item::SplitLin { .. }) {
+                iw[i] = ws.next().copied().unwrap_or(0);
+            }
+        }
+    }
+
+    let mut u = Unzip {
+        outputs: &outputs,
+        residual_types: vec![None; prog.funcs.len()],
+        funcs: Vec::new(),
+    };
+    let mut reports = Vec::new();
+    for (i, n) in normals.iter().enumerate() {
+        let f = &prog.funcs[i];
+        if classes[i] == Class::Mixed {
+            let policy = if f.checkpoint {
+                Policy::RecomputeAll
+            } else {
+                policy
+            };
+            let (scalars, overhead_bound) = u.split(n, &types[i], policy, i)?;
+            reports.push(FnReport {
+                name: f.name.clone(),
+                split: true,
+                residual_scalars: scalars,
+                recomputed_work: 0,
+                overhead_bound,
+                outputs: outputs[i],
+            });
+        } else {
+            let overhead_bound = u.pass_through(f, n)?;
+            reports.push(FnReport {
+                name: f.name.clone(),
+                split: false,
+                residual_scalars: 0,
+                recomputed_work: 0,
+                overhead_bound,
+                outputs: outputs[i],
+            });
+        }
+    }
+    let program = checker::elaborate(&Program { funcs: u.funcs }, prims).map_err(|d| {
+        internal(format!(
+            "dup/drop insertion rejected the unzipped program: {}",
+            d.first().map_or("", |d| d.message.as_str())
+        ))
+    })?;
+    // Recomputed work, measured on the output: the linear half's items that came from `.nonlin`.
+    let works = static_work(&program, prims).map_err(|e| internal(e.message))?;
+    for (r, n) in reports.iter_mut().zip(&normals) {
+        if r.split {
+            r.recomputed_work = n.recomputed_static(&works, &outputs);
+        }
+    }
+    Ok(Unzipped { program, reports })
+}
+
+struct Unzip<'a> {
+    outputs: &'a [(FuncId, Option<FuncId>)],
+    /// `R_g` of each split function done so far.
+    residual_types: Vec<Option<Type>>,
+    funcs: Vec<FnDef>,
+}
+
+impl Unzip<'_> {
+    fn pass_id(&self, g: FuncId) -> Option<FuncId> {
+        self.outputs.get(g.0 as usize).map(|o| o.0)
+    }
+
+    /// Emits `item` into a function under construction.
+    fn emit(
+        &self,
+        c: &mut Copier,
+        out: &mut FnBuilder,
+        item: &Item,
+        binds: &mut Vec<Bind>,
+    ) -> Result<(), RewriteError> {
+        match item {
+            Item::Nl(b) | Item::Lin(b) => binds.push(c.bind_stmt(out, b)?),
+            Item::SplitNl { xs, r, g, args, .. } => {
+                let (nonlin, _) = self.outputs[g.0 as usize];
+                let args = args.iter().map(|a| c.atom(a)).collect::<Result<_, _>>()?;
+                let mut nl: Vec<LocalId> = xs.iter().map(|&x| c.bind(out, x)).collect();
+                nl.push(c.bind(out, *r));
+                binds.push(let_(
+                    nl,
+                    vec![],
+                    Expr::Call {
+                        func: nonlin,
+                        nl: args,
+                        lin: vec![],
+                        span: Span::GENERATED,
+                    },
+                ));
+            }
+            Item::SplitLin { ys, r, g, largs } => {
+                let lin_id = self.outputs[g.0 as usize]
+                    .1
+                    .ok_or_else(|| internal("a split call of an unsplit function"))?;
+                let rr = c.atom(&atom(*r))?;
+                let largs = largs.iter().map(|a| c.atom(a)).collect::<Result<_, _>>()?;
+                let ys = ys.iter().map(|&y| c.bind(out, y)).collect();
+                binds.push(let_(
+                    vec![],
+                    ys,
+                    Expr::Call {
+                        func: lin_id,
+                        nl: vec![rr],
+                        lin: largs,
+                        span: Span::GENERATED,
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A function in Linear B: copied as it is (calls renumbered), or, if it calls a split
+    /// function, in normal form with each such call replaced by its two halves. Returns the
+    /// work bound it may add.
+    fn pass_through(&mut self, orig: &FnDef, n: &Normal) -> Result<u128, RewriteError> {
+        let sites = n
+            .items
+            .iter()
+            .filter(|it| matches!(it, Item::SplitNl { .. }))
+            .count() as u128;
+        if sites == 0 {
+            let map = |g: FuncId| self.pass_id(g);
+            let mut c = Copier::new(orig, &map);
+            let mut out = FnBuilder::new();
+            let params = orig
+                .params
+                .iter()
+                .map(|p| Param {
+                    var: c.bind(&mut out, p.var),
+                    ty: p.ty.clone(),
+                })
+                .collect();
+            let lparams = orig
+                .lparams
+                .iter()
+                .map(|p| Param {
+                    var: c.bind(&mut out, p.var),
+                    ty: p.ty.clone(),
+                })
+                .collect();
+            let body = c.block(&mut out, &orig.body)?;
+            self.funcs.push(FnDef {
+                params,
+                lparams,
+                locals: out.locals,
+                body,
+                ..orig.clone()
+            });
+            return Ok(0);
+        }
+        let f = &n.typing;
+        let map = |g: FuncId| self.pass_id(g);
+        let mut c = Copier::new(f, &map);
+        let mut out = FnBuilder::new();
+        let params = f
+            .params
+            .iter()
+            .map(|p| Param {
+                var: c.bind(&mut out, p.var),
+                ty: p.ty.clone(),
+            })
+            .collect();
+        let lparams = f
+            .lparams
+            .iter()
+            .map(|p| Param {
+                var: c.bind(&mut out, p.var),
+                ty: p.ty.clone(),
+            })
+            .collect();
+        let mut binds = Vec::with_capacity(n.items.len());
+        for item in &n.items {
+            self.emit(&mut c, &mut out, item, &mut binds)?;
+        }
+        let tail = ret(
+            n.results
+                .iter()
+                .map(|a| c.atom(a))
+                .collect::<Result<_, _>>()?,
+            n.lresults
+                .iter()
+                .map(|a| c.atom(a))
+                .collect::<Result<_, _>>()?,
+        );
+        let def = FnDef {
+            params,
+            lparams,
+            locals: out.locals,
+            body: Block { binds, tail },
+            ..f.clone()
+        };
+        self.funcs.push(def);
+        Ok(n.extra + 3 * sites)
+    }
+
+    /// Steps 2 and 3 for a function that is not in Linear B. Returns the residual scalars and
+    /// the work bound the split may add (beyond recomputation and the callees).
+    fn split(
+        &mut self,
+        n: &Normal,
+        types: &[Option<Type>],
+        policy: Policy,
+        index: usize,
+    ) -> Result<(u128, u128), RewriteError> {
+        let f = &n.typing;
+        let slots = f.locals.len();
+        let ty = |x: LocalId| -> Result<Type, RewriteError> {
+            types
+                .get(x.0 as usize)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| internal(format!("no type for `{}`", f.name_of(x))))
+        };
+        // The residual slot of each split call has the callee's residual type.
+        let mut split_callee: Vec<Option<FuncId>> = vec![None; slots];
+        for it in &n.items {
+            if let Item::SplitNl { r, g, .. } = it
+                && let Some(slot) = split_callee.get_mut(r.0 as usize)
+            {
+                *slot = Some(*g);
+            }
+        }
+        let slot_type = |x: LocalId, u: &Unzip| -> Result<Type, RewriteError> {
+            match split_callee.get(x.0 as usize).copied().flatten() {
+                Some(g) => u.residual_types[g.0 as usize]
+                    .clone()
+                    .ok_or_else(|| internal("no residual type")),
+                None => ty(x),
+            }
+        };
+        let nonlinear = |x: LocalId| !f.is_linear(x);
+
+        // Step 2: what `.lin` recomputes. `need` holds the nonlinear slots `.lin` reads.
+        let mut need = vec![false; slots];
+        let mut buf = Vec::new();
+        for it in n.items.iter().filter(|it| !it.nonlinear()) {
+            buf.clear();
+            it.reads(&mut buf);
+            for &x in buf.iter().filter(|&&x| nonlinear(x)) {
+                need[x.0 as usize] = true;
+            }
+        }
+        let mut recompute = vec![false; n.items.len()];
+        let candidates: Vec<bool> = match policy {
+            Policy::SaveAll => vec![false; n.items.len()],
+            Policy::RecomputeAll => vec![true; n.items.len()],
+            Policy::Budget(k) => self.budget_choice(n, &need, k, &slot_type)?,
+        };
+        // One backward sweep: a needed nonlinear item chosen for recomputation makes its own
+        // reads needed.
+        for (i, it) in n.items.iter().enumerate().rev() {
+            if it.nonlinear() && candidates[i] && it.binds().iter().any(|x| need[x.0 as usize]) {
+                recompute[i] = true;
+                buf.clear();
+                it.reads(&mut buf);
+                for &x in buf.iter().filter(|&&x| nonlinear(x)) {
+                    need[x.0 as usize] = true;
+                }
+            }
+        }
+        // Residuals: needed slots not recomputed, in slot order.
+        let mut defined_in_lin = vec![false; slots];
+        for (i, it) in n.items.iter().enumerate() {
+            if recompute[i] {
+                for x in it.binds() {
+                    defined_in_lin[x.0 as usize] = true;
+                }
+            }
+        }
+        let residuals: Vec<LocalId> = (0..slots)
+            .map(|i| LocalId(i as u32))
+            .filter(|x| need[x.0 as usize] && !defined_in_lin[x.0 as usize] && nonlinear(*x))
+            .collect();
+        let rtypes = residuals
+            .iter()
+            .map(|&x| slot_type(x, self))
+            .collect::<Result<Vec<_>, _>>()?;
+        let r_type = Type::Tuple(rtypes);
+        let scalars = r_type.size();
+
+        // `.nonlin` keeps the nonlinear items its results or the residuals need.
+        let mut live = vec![false; slots];
+        for x in n
+            .results
+            .iter()
+            .filter_map(Atom::var)
+            .map(|v| v.id)
+            .chain(residuals.iter().copied())
+        {
+            live[x.0 as usize] = true;
+        }
+        let mut keep = vec![false; n.items.len()];
+        for (i, it) in n.items.iter().enumerate().rev() {
+            // An item that binds nothing (a drop, a destructure of `<>`) stays: it is what uses
+            // its variables.
+            let binds = it.binds();
+            if it.nonlinear() && (binds.is_empty() || binds.iter().any(|x| live[x.0 as usize])) {
+                keep[i] = true;
+                buf.clear();
+                it.reads(&mut buf);
+                for &x in &buf {
+                    live[x.0 as usize] = true;
+                }
+            }
+        }
+
+        let map = |g: FuncId| self.pass_id(g);
+        // Step 3a: `.nonlin`.
+        let mut c = Copier::new(f, &map);
+        let mut out = FnBuilder::new();
+        let params = f
+            .params
+            .iter()
+            .map(|p| Param {
+                var: c.bind(&mut out, p.var),
+                ty: p.ty.clone(),
+            })
+            .collect();
+        let mut binds = Vec::new();
+        for (i, it) in n.items.iter().enumerate() {
+            if keep[i] {
+                self.emit(&mut c, &mut out, it, &mut binds)?;
+            }
+        }
+        let res = out.named("res", false);
+        let res_items = residuals
+            .iter()
+            .map(|&x| c.atom(&atom(x)))
+            .collect::<Result<Vec<_>, _>>()?;
+        binds.push(let_(
+            vec![res],
+            vec![],
+            Expr::Tuple {
+                items: res_items,
+                span: Span::GENERATED,
+            },
+        ));
+        let mut results = n
+            .results
+            .iter()
+            .map(|a| c.atom(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        results.push(atom(res));
+        let mut result_types = f.results.clone();
+        result_types.push(r_type.clone());
+        let nonlin = FnDef {
+            name: format!("{}.nonlin", f.name),
+            checkpoint: false,
+            params,
+            lparams: vec![],
+            results: result_types,
+            lresults: vec![],
+            locals: out.locals,
+            body: Block {
+                binds,
+                tail: ret(results, vec![]),
+            },
+            ..f.clone()
+        };
+
+        // Step 3b: `.lin`.
+        let mut c = Copier::new(f, &map);
+        let mut out = FnBuilder::new();
+        let r = out.named("res", false);
+        let lparams = f
+            .lparams
+            .iter()
+            .map(|p| Param {
+                var: c.bind(&mut out, p.var),
+                ty: p.ty.clone(),
+            })
+            .collect();
+        let unpacked = residuals.iter().map(|&x| c.bind(&mut out, x)).collect();
+        let mut binds = vec![Bind::Unpack {
+            binders: unpacked,
+            src: var(r),
+            span: Span::GENERATED,
+        }];
+        for (i, it) in n.items.iter().enumerate() {
+            if !it.nonlinear() || recompute[i] {
+                self.emit(&mut c, &mut out, it, &mut binds)?;
+            }
+        }
+        let lresults = n
+            .lresults
+            .iter()
+            .map(|a| c.atom(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let lin = FnDef {
+            name: format!("{}.lin", f.name),
+            checkpoint: false,
+            params: vec![Param {
+                var: r,
+                ty: r_type.clone(),
+            }],
+            lparams,
+            results: vec![],
+            lresults: f.lresults.clone(),
+            locals: out.locals,
+            body: Block {
+                binds,
+                tail: ret(vec![], lresults),
+            },
+            ..f.clone()
+        };
+        self.funcs.push(nonlin);
+        self.funcs.push(lin);
+        self.residual_types[index] = Some(r_type);
+        // The bound: the residual tuple built, returned and destructured, and the return split
+        // (|R| atoms + 6); normalisation; a second binding, call and residual atom per split
+        // call (3); and a drop (3 + size) of each binder one half binds but does not read.
+        let sites = n
+            .items
+            .iter()
+            .filter(|it| matches!(it, Item::SplitNl { .. }))
+            .count() as u128;
+        let mut unused = 0u128;
+        for (i, it) in n.items.iter().enumerate() {
+            if keep[i] {
+                for x in it.binds().into_iter().filter(|x| !live[x.0 as usize]) {
+                    unused += 3 + slot_type(x, self)?.size().max(1);
+                }
+            }
+        }
+        let mut read_in_lin = vec![false; slots];
+        for x in n.lresults.iter().filter_map(Atom::var) {
+            read_in_lin[x.id.0 as usize] = true;
+        }
+        for (i, it) in n.items.iter().enumerate().rev() {
+            if !it.nonlinear() || recompute[i] {
+                for x in it
+                    .binds()
+                    .into_iter()
+                    .filter(|x| !read_in_lin[x.0 as usize])
+                {
+                    unused += 3 + slot_type(x, self)?.size().max(1);
+                }
+                buf.clear();
+                it.reads(&mut buf);
+                for &x in &buf {
+                    read_in_lin[x.0 as usize] = true;
+                }
+            }
+        }
+        let bound = residuals.len() as u128 + 6 + n.extra + 3 * sites + unused;
+        *n.recompute.borrow_mut() = recompute;
+        Ok((scalars, bound))
+    }
+
+    /// `budget=K`: which needed nonlinear items to save. Greedy: recompute everything, then save
+    /// the directly needed items that cost the most work per scalar while the budget (less what
+    /// recompute-all itself keeps as residuals) allows.
+    fn budget_choice(
+        &self,
+        n: &Normal,
+        need: &[bool],
+        k: u128,
+        slot_type: &dyn Fn(LocalId, &Unzip) -> Result<Type, RewriteError>,
+    ) -> Result<Vec<bool>, RewriteError> {
+        let f = &n.typing;
+        // Residual scalars under recompute-all: the parameters it needs.
+        let mut need_all = need.to_vec();
+        let mut buf = Vec::new();
+        for it in n.items.iter().rev() {
+            if it.nonlinear() && it.binds().iter().any(|x| need_all[x.0 as usize]) {
+                buf.clear();
+                it.reads(&mut buf);
+                for &x in buf.iter().filter(|&&x| !f.is_linear(x)) {
+                    need_all[x.0 as usize] = true;
+                }
+            }
+        }
+        let mut reserve = 0u128;
+        for p in &f.params {
+            if need_all[p.var.0 as usize] {
+                reserve += p.ty.size();
+            }
+        }
+        let mut budget = k.saturating_sub(reserve);
+        let works = n.item_work.borrow();
+        let mut order: Vec<(usize, u128)> = Vec::new();
+        for (i, it) in n.items.iter().enumerate() {
+            // A saved item's every binder may become a residual (a later recomputed item can
+            // read the ones `.lin` does not read directly), so all of them are charged.
+            if it.nonlinear() && it.binds().iter().any(|x| need[x.0 as usize]) {
+                let size = it
+                    .binds()
+                    .iter()
+                    .map(|&x| slot_type(x, self).map(|t| t.size()))
+                    .sum::<Result<u128, _>>()?;
+                order.push((i, size));
+            }
+        }
+        // Most work per scalar first; ties by position (earlier first).
+        order.sort_by(|a, b| {
+            (works[b.0] * a.1.max(1))
+                .cmp(&(works[a.0] * b.1.max(1)))
+                .then(a.0.cmp(&b.0))
+        });
+        let mut recompute = vec![true; n.items.len()];
+        for (i, size) in order {
+            if size <= budget {
+                budget -= size;
+                recompute[i] = false;
+            }
+        }
+        Ok(recompute)
+    }
+}

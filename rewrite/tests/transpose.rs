@@ -1,0 +1,380 @@
+//! Transpose and VJP claims (SPEC §4, §5): the dot-product test on every linear function,
+//! transposing twice is the identity, the work relation, and gradients that agree with JVP
+//! on every basis direction and with finite differences.
+
+use rewrite::{Policy, jvp, transpose, unzip, vjp, work_bounds};
+use semantics::corpus::{self, CorpusFile};
+use semantics::numeric::{Rng, check_directional, dot, leaves};
+use semantics::*;
+
+fn prims() -> &'static PrimTable {
+    PrimTable::standard()
+}
+
+/// Linear B programs with linear functions to transpose: the unzipped JVP of every nonlinear
+/// corpus program, and every program of `corpus/linear` unzipped into Linear B.
+fn linear_b_programs() -> Vec<(String, Program)> {
+    let mut out = Vec::new();
+    for f in corpus::load("").unwrap() {
+        let j = jvp(&parse(&f.src).unwrap(), prims()).unwrap();
+        out.push((
+            f.name.clone(),
+            unzip(&j, prims(), Policy::SaveAll).unwrap().program,
+        ));
+    }
+    for f in corpus::load("linear").unwrap() {
+        let p = parse(&f.src).unwrap();
+        out.push((
+            f.name.clone(),
+            unzip(&p, prims(), Policy::SaveAll).unwrap().program,
+        ));
+    }
+    out
+}
+
+fn is_linear(f: &FnDef, p: &Program) -> bool {
+    checker::classify(f, p) == checker::Class::Linear
+}
+
+#[test]
+fn transpose_output_is_strict_linear_b() {
+    for (name, p) in linear_b_programs() {
+        let t = transpose(&p, prims()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Err(d) = checker::check(&t, prims(), checker::Options::default()) {
+            panic!("{name}:\n{}\n{}", render(&d, &name, &print(&t)), print(&t));
+        }
+        assert!(checker::check_linear_b(&t).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn dot_product_test_on_every_linear_function() {
+    let mut rng = Rng::new(3);
+    let mut checked = 0;
+    for (name, p) in linear_b_programs() {
+        let t = transpose(&p, prims()).unwrap();
+        for (i, g) in p.funcs.iter().enumerate().filter(|(_, g)| is_linear(g, &p)) {
+            for _ in 0..3 {
+                let a: Vec<Value> = g
+                    .params
+                    .iter()
+                    .map(|q| rng.value(&q.ty, 0.5, 1.5))
+                    .collect();
+                let u: Vec<Value> = g
+                    .lparams
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let ct: Vec<Value> = g
+                    .lresults
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let Ok(lu) = eval_fn(&p, prims(), FuncId(i as u32), &a, &u) else {
+                    continue;
+                };
+                let ltc = eval_fn(&t, prims(), FuncId(i as u32), &a, &ct)
+                    .unwrap_or_else(|e| panic!("{name}: {}.T: {e}", g.name));
+                let (lhs, rhs) = (dot(&ct, &lu.lin).unwrap(), dot(&ltc.lin, &u).unwrap());
+                if !lhs.is_finite() {
+                    continue;
+                }
+                let scale = leaves(&ct)
+                    .iter()
+                    .chain(&leaves(&lu.lin))
+                    .chain(&leaves(&u))
+                    .chain(&leaves(&ltc.lin))
+                    .fold(1.0f64, |m, x| m.max(x.abs()));
+                assert!(
+                    (lhs - rhs).abs() <= 1e-12 * scale * scale,
+                    "{name}: {}: <ct, L u> = {lhs} but <L^T ct, u> = {rhs}",
+                    g.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+#[test]
+fn transposing_twice_gives_back_the_function() {
+    let mut rng = Rng::new(9);
+    for (name, p) in linear_b_programs() {
+        let tt = transpose(&transpose(&p, prims()).unwrap(), prims())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (i, g) in p.funcs.iter().enumerate().filter(|(_, g)| is_linear(g, &p)) {
+            assert_eq!(tt.funcs[i].name, format!("{}.T.T", g.name));
+            let a: Vec<Value> = g
+                .params
+                .iter()
+                .map(|q| rng.value(&q.ty, 0.5, 1.5))
+                .collect();
+            let u: Vec<Value> = g
+                .lparams
+                .iter()
+                .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                .collect();
+            let Ok(want) = eval_fn(&p, prims(), FuncId(i as u32), &a, &u) else {
+                continue;
+            };
+            let got = eval_fn(&tt, prims(), FuncId(i as u32), &a, &u).unwrap();
+            let (w, g2) = (leaves(&want.lin), leaves(&got.lin));
+            assert!(
+                w.len() == g2.len()
+                    && w.iter()
+                        .zip(&g2)
+                        .all(|(x, y)| (x - y).abs() <= 1e-12 * x.abs().max(1.0)),
+                "{name}: {}: {w:?} vs {g2:?}",
+                g.name
+            );
+        }
+    }
+}
+
+#[test]
+fn transpose_work_is_within_c_t() {
+    let mut ratios = Vec::new();
+    for (name, p) in linear_b_programs() {
+        let t = transpose(&p, prims()).unwrap();
+        let (w, wt) = (
+            static_work(&p, prims()).unwrap(),
+            static_work(&t, prims()).unwrap(),
+        );
+        for (i, g) in p.funcs.iter().enumerate().filter(|(_, g)| is_linear(g, &p)) {
+            let ratio = wt[i] as f64 / w[i] as f64;
+            let bound = work_bounds::transpose_bound(w[i], g.lparams.len());
+            assert!(
+                wt[i] as f64 <= bound,
+                "{name}: {}: W(g.T) = {} > c_T·W(g) + 2 + k = {bound}",
+                g.name,
+                wt[i]
+            );
+            ratios.push(ratio);
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "W(g.T)/W(g): median {:.2}, worst {:.2}, over {} functions",
+        ratios[ratios.len() / 2],
+        ratios[ratios.len() - 1],
+        ratios.len()
+    );
+}
+
+/// Gradient of input function `i` at `x` with cotangent `ct`, through the VJP program.
+fn gradient(v: &rewrite::Vjp, i: usize, x: &[Value], ct: &[Value]) -> Option<(Vec<Value>, u128)> {
+    let (nonlin, lin_t) = v.halves(i)?;
+    let fwd = eval_fn(&v.program, prims(), nonlin, x, &[]).ok()?;
+    let mut nl = fwd.nl;
+    let res = nl.pop()?;
+    let back = eval_fn(&v.program, prims(), lin_t, &[res], ct).ok()?;
+    Some((back.lin, fwd.work + back.work))
+}
+
+/// The basis directions of a parameter list: one per real leaf.
+fn basis(params: &[Param]) -> Vec<Vec<Value>> {
+    fn one_hot(v: &Value, k: usize, seen: &mut usize) -> Value {
+        match v {
+            Value::Real(_) => {
+                *seen += 1;
+                Value::Real(if *seen - 1 == k { 1.0 } else { 0.0 })
+            }
+            Value::Tuple(vs) => Value::tuple(vs.iter().map(|w| one_hot(w, k, seen)).collect()),
+        }
+    }
+    let zero: Vec<Value> = params.iter().map(|q| Value::zero(&q.ty)).collect();
+    (0..leaves(&zero).len())
+        .map(|k| {
+            let mut seen = 0;
+            zero.iter().map(|v| one_hot(v, k, &mut seen)).collect()
+        })
+        .collect()
+}
+
+fn corpus_programs() -> Vec<(CorpusFile, Program)> {
+    corpus::load("")
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let p = parse(&f.src).unwrap();
+            (f, p)
+        })
+        .collect()
+}
+
+#[test]
+fn gradients_agree_with_jvp_on_every_basis_direction_and_with_finite_differences() {
+    let mut rng = Rng::new(21);
+    let mut checked = 0;
+    for (file, p) in corpus_programs() {
+        let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
+        for (i, f) in p.funcs.iter().enumerate() {
+            if f.results.is_empty() {
+                continue;
+            }
+            for trial in 0..2 {
+                let x: Vec<Value> = match file.expects.iter().find(|e| e.func == f.name) {
+                    Some(e) if trial == 0 => e.args.clone(),
+                    _ => f
+                        .params
+                        .iter()
+                        .map(|q| rng.value(&q.ty, 0.5, 1.5))
+                        .collect(),
+                };
+                let ct: Vec<Value> = f
+                    .results
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let Some((grad, _)) = gradient(&v, i, &x, &ct) else {
+                    continue;
+                };
+                let g = leaves(&grad);
+                if !g.iter().all(|x| x.is_finite()) {
+                    continue;
+                }
+                for (k, e) in basis(&f.params).iter().enumerate() {
+                    // <ct, J e_k> by forward mode equals the k-th gradient component.
+                    let tangent = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, e).unwrap();
+                    let jvp_k = dot(&ct, &tangent.lin).unwrap();
+                    let tol = 1e-12 * (1.0 + jvp_k.abs() + g[k].abs()) * (1 + g.len()) as f64;
+                    assert!(
+                        (jvp_k - g[k]).abs() <= tol,
+                        "{}: {}: direction {k}: JVP {jvp_k} vs gradient {}",
+                        file.name,
+                        f.name,
+                        g[k]
+                    );
+                    // And central differences of <ct, f>.
+                    let mut run = |xs: &[Value]| {
+                        eval_fn(&p, prims(), FuncId(i as u32), xs, &[])
+                            .ok()
+                            .map(|o| vec![Value::Real(dot(&ct, &o.nl).unwrap_or(f64::NAN))])
+                    };
+                    let verdict = check_directional(&mut run, &x, e, &[g[k]], (1e-4, 1e-6, 1e-6));
+                    assert!(
+                        verdict.is_ok(),
+                        "{}: {}: direction {k}: gradient {} vs finite differences {:?}",
+                        file.name,
+                        f.name,
+                        g[k],
+                        verdict
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
+
+#[test]
+fn the_worked_example_gradient_is_exact() {
+    let p = parse("def f(x: R, y: R) -> (R) = sin(x * y) + x").unwrap();
+    let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
+    let (g, _) = gradient(
+        &v,
+        0,
+        &[Value::Real(2.0), Value::Real(3.0)],
+        &[Value::Real(1.0)],
+    )
+    .unwrap();
+    // d/dx = y cos(xy) + 1, d/dy = x cos(xy), computed as the transposed program orders them.
+    let c = 6.0f64.cos();
+    assert_eq!(g[0].as_real(), Some(3.0 * (c * 1.0) + 1.0));
+    assert_eq!(g[1].as_real(), Some(2.0 * (c * 1.0)));
+}
+
+#[test]
+fn a_primitive_with_only_a_jvp_rule_gets_a_correct_gradient() {
+    let mut table = PrimTable::extensible();
+    table
+        .register(Prim {
+            name: "softplus",
+            arity: 1,
+            eval: |a| a[0].exp().ln_1p(),
+            cost: 1,
+            jvp: "jvp softplus(x ; x') = let y = softplus(x) in let d = logistic(x) in (y ; d * x')",
+        })
+        .unwrap();
+    let p = parse_with("def f(x: R, w: R) -> (R) = softplus(w * x) * x", &table).unwrap();
+    let j = jvp(&p, &table).unwrap();
+    let u = unzip(&j, &table, Policy::SaveAll).unwrap();
+    let t = transpose(&u.program, &table).unwrap();
+    for (x, w) in [(0.3, -1.2), (1.7, 0.4)] {
+        let fwd = eval_fn(
+            &t,
+            &table,
+            FuncId(0),
+            &[Value::Real(x), Value::Real(w)],
+            &[],
+        )
+        .unwrap();
+        let mut nl = fwd.nl;
+        let res = nl.pop().unwrap();
+        let back = eval_fn(&t, &table, FuncId(1), &[res], &[Value::Real(1.0)]).unwrap();
+        let s = (w * x).exp().ln_1p();
+        let sig = 1.0 / (1.0 + (-(w * x)).exp());
+        let want = [s + x * w * sig, x * x * sig];
+        let got = leaves(&back.lin);
+        for k in 0..2 {
+            assert!(
+                (got[k] - want[k]).abs() <= 1e-14 * want[k].abs().max(1.0),
+                "{got:?} vs {want:?}"
+            );
+        }
+    }
+}
+
+/// `W(vjp) = W(.nonlin) + W(.lin.T) ≤ c_T·(W(.nonlin) + W(.lin)) ≤ c_T·(W(f.jvp) + overhead)`
+/// under save-all (nothing recomputed), and `W(f.jvp) ≤ c_jvp·W(f)`.
+#[test]
+fn vjp_work_is_within_the_derived_bound() {
+    let rules = rewrite::JvpRules::load(prims()).unwrap();
+    let mut ratios: Vec<(f64, String)> = Vec::new();
+    for (file, p) in corpus_programs() {
+        let p = checker::elaborate(&p, prims()).unwrap();
+        let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
+        let w = static_work(&p, prims()).unwrap();
+        let (wu, wt) = (
+            static_work(&v.unzipped.program, prims()).unwrap(),
+            static_work(&v.program, prims()).unwrap(),
+        );
+        let overhead = work_bounds::unzip_overhead(&v.jvp, &v.unzipped, prims());
+        let c_jvp = work_bounds::c_jvp(&rules, prims(), work_bounds::largest_type(&p, prims()));
+        for (i, f) in p.funcs.iter().enumerate() {
+            let Some((nonlin, lin)) = v.halves(i) else {
+                continue;
+            };
+            let wv = (wu[nonlin.0 as usize] + wt[lin.0 as usize]) as f64;
+            let bound = work_bounds::C_T * (c_jvp * w[i] as f64 + overhead[i] as f64)
+                + 2.0
+                + f.params.len() as f64;
+            assert!(
+                wv <= bound,
+                "{}: {}: W(vjp) = {wv} > {bound}",
+                file.name,
+                f.name
+            );
+            ratios.push((wv / w[i] as f64, format!("{}: {}", file.name, f.name)));
+        }
+    }
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = ratios.len();
+    println!(
+        "W(vjp)/W(f) over {n} functions: min {:.2}, median {:.2}, worst {:.2} ({})",
+        ratios[0].0,
+        ratios[n / 2].0,
+        ratios[n - 1].0,
+        ratios[n - 1].1
+    );
+}
+
+#[test]
+fn snapshots_of_the_vjp_of_every_corpus_program() {
+    for (file, p) in corpus_programs() {
+        let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
+        insta::assert_snapshot!(file.name.clone(), print(&v.program));
+    }
+}

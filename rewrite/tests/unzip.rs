@@ -1,0 +1,247 @@
+//! Unzip claims (SPEC §4, §5): the output is strict Linear B; running `.nonlin` then `.lin`
+//! reproduces the input function bit for bit under every checkpoint policy; residuals are
+//! minimal (parameters only under recompute-all, at most K under a budget K that recompute-all
+//! can meet); and the work relation holds.
+
+use rewrite::{Policy, Unzipped, jvp, unzip, work_bounds};
+use semantics::corpus::{self, CorpusFile};
+use semantics::numeric::Rng;
+use semantics::*;
+
+fn prims() -> &'static PrimTable {
+    PrimTable::standard()
+}
+
+const POLICIES: [Policy; 5] = [
+    Policy::SaveAll,
+    Policy::RecomputeAll,
+    Policy::Budget(0),
+    Policy::Budget(2),
+    Policy::Budget(6),
+];
+
+/// Every corpus program as unzip input: the JVP of each nonlinear program, and each program of
+/// `corpus/linear` (Linear A programs that are not JVP outputs).
+fn inputs() -> Vec<(CorpusFile, Program)> {
+    let mut out = Vec::new();
+    for f in corpus::load("").unwrap() {
+        let p = checker::elaborate(&parse(&f.src).unwrap(), prims()).unwrap();
+        out.push((f.clone(), jvp(&p, prims()).unwrap()));
+    }
+    for f in corpus::load("linear").unwrap() {
+        let p = checker::elaborate(&parse(&f.src).unwrap(), prims()).unwrap();
+        out.push((f, p));
+    }
+    out
+}
+
+/// Runs input function `i` through the unzipped program: `.nonlin` then `.lin`.
+fn run_unzipped(
+    u: &Unzipped,
+    i: usize,
+    nl: &[Value],
+    lin: &[Value],
+) -> Result<(Vec<Value>, Vec<Value>), String> {
+    let r = &u.reports[i];
+    let (first, second) = r.outputs;
+    let Some(second) = second else {
+        let o = eval_fn(&u.program, prims(), first, nl, lin).map_err(|e| e.to_string())?;
+        return Ok((o.nl, o.lin));
+    };
+    let mut a = eval_fn(&u.program, prims(), first, nl, &[])
+        .map_err(|e| e.to_string())?
+        .nl;
+    let res = a.pop().ok_or("no residual")?;
+    let b = eval_fn(&u.program, prims(), second, &[res], lin).map_err(|e| e.to_string())?;
+    Ok((a, b.lin))
+}
+
+fn same_bits(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bit_eq(y))
+}
+
+#[test]
+fn unzip_output_is_strict_linear_b_under_every_policy() {
+    for (file, p) in inputs() {
+        for pol in POLICIES {
+            let u = unzip(&p, prims(), pol).unwrap_or_else(|e| panic!("{}: {pol}: {e}", file.name));
+            let text = print(&u.program);
+            if let Err(d) = checker::check(&u.program, prims(), checker::Options::default()) {
+                panic!(
+                    "{}: {pol}:\n{}\n{text}",
+                    file.name,
+                    render(&d, &file.name, &text)
+                );
+            }
+            let lb = checker::check_linear_b(&u.program);
+            assert!(lb.is_empty(), "{}: {pol}: {}", file.name, lb[0].message);
+            assert_eq!(
+                parse(&text).unwrap(),
+                u.program,
+                "{}: {pol}: round trip",
+                file.name
+            );
+        }
+    }
+}
+
+#[test]
+fn nonlin_then_lin_equals_the_input_exactly_under_every_policy() {
+    let mut rng = Rng::new(5);
+    let mut checked = 0;
+    for (file, p) in inputs() {
+        let us: Vec<Unzipped> = POLICIES
+            .iter()
+            .map(|&pol| unzip(&p, prims(), pol).unwrap())
+            .collect();
+        for (i, f) in p.funcs.iter().enumerate() {
+            for _ in 0..3 {
+                let nl: Vec<Value> = f
+                    .params
+                    .iter()
+                    .map(|q| rng.value(&q.ty, 0.5, 1.5))
+                    .collect();
+                let lin: Vec<Value> = f
+                    .lparams
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let Ok(want) = eval_fn(&p, prims(), FuncId(i as u32), &nl, &lin) else {
+                    continue;
+                };
+                for (u, pol) in us.iter().zip(POLICIES) {
+                    let (a, b) = run_unzipped(u, i, &nl, &lin)
+                        .unwrap_or_else(|e| panic!("{}: {}: {pol}: {e}", file.name, f.name));
+                    assert!(
+                        same_bits(&a, &want.nl) && same_bits(&b, &want.lin),
+                        "{}: {}: {pol}: unzipped results differ",
+                        file.name,
+                        f.name
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
+
+#[test]
+fn residuals_are_parameters_only_under_recompute_all_and_within_budget() {
+    for (file, p) in inputs() {
+        let all = unzip(&p, prims(), Policy::RecomputeAll).unwrap();
+        for r in all.reports.iter().filter(|r| r.split) {
+            // The residual tuple `.nonlin` builds holds parameters of `.nonlin` only.
+            let nonlin = &all.program.funcs[r.outputs.0.0 as usize];
+            let Expr::Ret { nl: results, .. } = &nonlin.body.tail else {
+                panic!("{}: no return", r.name)
+            };
+            let last = results
+                .last()
+                .and_then(Atom::var)
+                .expect("the residual tuple is the last result");
+            let res = nonlin.body.binds.iter().find_map(|b| match b {
+                Bind::Let {
+                    nl,
+                    rhs: Expr::Tuple { items, .. },
+                    ..
+                } if nl == &[last.id] => Some(items.clone()),
+                _ => None,
+            });
+            let params: Vec<LocalId> = nonlin.params.iter().map(|q| q.var).collect();
+            for a in res.expect("a residual tuple") {
+                assert!(
+                    matches!(a, Atom::Var(v) if params.contains(&v.id)),
+                    "{}: {}: residual is not a parameter",
+                    file.name,
+                    r.name
+                );
+            }
+        }
+        for k in [0u128, 2, 6] {
+            let b = unzip(&p, prims(), Policy::Budget(k)).unwrap();
+            for (rb, ra) in b.reports.iter().zip(&all.reports) {
+                if ra.residual_scalars <= k {
+                    assert!(
+                        rb.residual_scalars <= k,
+                        "{}: {}: budget={k} gives {}",
+                        file.name,
+                        rb.name,
+                        rb.residual_scalars
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unzip_work_relation() {
+    let mut rows = Vec::new();
+    for (file, p) in inputs() {
+        let w = static_work(&p, prims()).unwrap();
+        for pol in POLICIES {
+            let u = unzip(&p, prims(), pol).unwrap();
+            let wu = static_work(&u.program, prims()).unwrap();
+            let bound = work_bounds::unzip_overhead(&p, &u, prims());
+            for (i, r) in u.reports.iter().enumerate() {
+                let after =
+                    wu[r.outputs.0.0 as usize] + r.outputs.1.map_or(0, |l| wu[l.0 as usize]);
+                let allowed = w[i] + r.recomputed_work + bound[i];
+                assert!(
+                    after <= allowed,
+                    "{}: {}: {pol}: W(.nonlin) + W(.lin) = {after} > {allowed}",
+                    file.name,
+                    r.name
+                );
+                rows.push((
+                    file.name.clone(),
+                    r.name.clone(),
+                    pol,
+                    w[i],
+                    after,
+                    r.recomputed_work,
+                    r.residual_scalars,
+                ));
+            }
+        }
+    }
+    for row in rows.iter().filter(|r| r.2 == Policy::SaveAll).take(12) {
+        println!("{row:?}");
+    }
+}
+
+#[test]
+fn a_million_let_jvp_body_unzips() {
+    let n = 1_000_000;
+    let mut src = String::with_capacity(n * 30);
+    src.push_str("def f(x0: R) -> (R) =\n");
+    for i in 1..=n {
+        src += &format!("  let x{i} = sin(x{}) in\n", i - 1);
+    }
+    src += &format!("  x{n}\n");
+    let j = jvp(&parse(&src).unwrap(), prims()).unwrap();
+    let u = unzip(&j, prims(), Policy::SaveAll).unwrap();
+    let (a, b) = run_unzipped(&u, 0, &[Value::Real(0.5)], &[Value::Real(1.0)]).unwrap();
+    let want = eval_fn(
+        &j,
+        prims(),
+        FuncId(0),
+        &[Value::Real(0.5)],
+        &[Value::Real(1.0)],
+    )
+    .unwrap();
+    assert!(same_bits(&a, &want.nl) && same_bits(&b, &want.lin));
+}
+
+#[test]
+fn snapshots_of_the_unzipped_jvp_of_every_corpus_program() {
+    for f in corpus::load("").unwrap() {
+        let p = checker::elaborate(&parse(&f.src).unwrap(), prims()).unwrap();
+        let j = jvp(&p, prims()).unwrap();
+        for pol in [Policy::SaveAll, Policy::RecomputeAll] {
+            let u = unzip(&j, prims(), pol).unwrap();
+            insta::assert_snapshot!(format!("{}__{pol}", f.name), print(&u.program));
+        }
+    }
+}
