@@ -229,11 +229,8 @@ fn multi_text(nl: &[Value], lin: &[Value]) -> String {
 pub fn eval(path: &str, func: &str, args: &str, linear_args: &str, format: Format) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
-        let prog = load(&src, format)?;
-        let id = prog
-            .func_named(func)
-            .ok_or_else(|| usage(&format!("no function `{func}` in {}", src.name)))?;
-        let f = &prog.funcs[id.0 as usize];
+        let prog = load_checked(&src, format)?;
+        let (id, f) = find(&prog, func, &src)?;
         let nl = arguments(args, &f.params, "arguments", f)?;
         let lin = arguments(linear_args, &f.lparams, "linear arguments", f)?;
         let out = semantics::eval_fn(&prog, PrimTable::standard(), id, &nl, &lin)

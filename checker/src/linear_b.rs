@@ -61,6 +61,12 @@ pub fn check_linear_b(prog: &Program) -> Vec<Diagnostic> {
 }
 
 /// The classes of the first `n` functions.
+/// The class of every function of `prog`, in one pass (each function's class depends only on
+/// the classes of the functions above it).
+pub fn classify_all(prog: &Program) -> Vec<Class> {
+    classes(prog, prog.funcs.len())
+}
+
 fn classes(prog: &Program, n: usize) -> Vec<Class> {
     let mut classes = Vec::with_capacity(n);
     for (i, f) in prog.funcs.iter().take(n).enumerate() {

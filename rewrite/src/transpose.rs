@@ -31,11 +31,7 @@ pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteEr
             span,
         });
     }
-    let classes: Vec<Class> = prog
-        .funcs
-        .iter()
-        .map(|f| checker::classify(f, &prog))
-        .collect();
+    let classes = checker::classify_all(&prog);
     let normals: Vec<Normal> = prog
         .funcs
         .iter()

@@ -94,11 +94,7 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
     checker::check(prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    let classes: Vec<Class> = prog
-        .funcs
-        .iter()
-        .map(|f| checker::classify(f, &prog))
-        .collect();
+    let classes = checker::classify_all(&prog);
     for (f, c) in prog.funcs.iter().zip(&classes) {
         if *c == Class::Mixed {
             for suffix in ["nonlin", "lin"] {

@@ -1,0 +1,318 @@
+//! The command line as a user runs it (SPEC §8): outputs, JSON shapes, exit statuses
+//! (0 success, 1 rejected program, 2 usage or I/O error), and no panic on any input.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lina(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lina"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "lina {args:?} panicked:\n{}",
+        run.stderr
+    );
+    run
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+const EXAMPLE: &str = "def f(x: R) -> (R) = let y = 2.0 in y * (x + 2.0)\n";
+
+#[test]
+fn eval_prints_the_result_and_a_positive_work() {
+    let r = lina(&["eval", "-", "--fn", "f", "--args", "2.0"], Some(EXAMPLE));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("(8.0)"), "{}", r.stdout);
+    let r = lina(
+        &[
+            "eval", "-", "--fn", "f", "--args", "2.0", "--format", "json",
+        ],
+        Some(EXAMPLE),
+    );
+    let v = json(&r.stdout);
+    assert_eq!(v["nonlinear"][0], 8.0);
+    assert!(v["linear"].as_array().unwrap().is_empty());
+    assert!(v["work"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn eval_on_a_corpus_program_as_in_the_readme() {
+    let r = lina(
+        &[
+            "eval",
+            "corpus/worked_example.la",
+            "--fn",
+            "f",
+            "--args",
+            "2.0, 3.0",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{:?}", 6.0f64.sin() + 2.0)),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn special_values_on_the_command_line() {
+    let r = lina(
+        &[
+            "eval", "-", "--fn", "f", "--args", "inf", "--format", "json",
+        ],
+        Some(EXAMPLE),
+    );
+    assert_eq!(json(&r.stdout)["nonlinear"][0], "Infinity");
+    let r = lina(
+        &[
+            "eval", "-", "--fn", "f", "--args", "nan", "--format", "json",
+        ],
+        Some(EXAMPLE),
+    );
+    assert_eq!(json(&r.stdout)["nonlinear"][0], "NaN");
+    let r = lina(&["eval", "-", "--fn", "f", "--args", "-inf"], Some(EXAMPLE));
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn rejected_programs_exit_1_with_diagnostics() {
+    let r = lina(
+        &["eval", "-", "--fn", "f", "--args", "1"],
+        Some("def f(x: R) -> (R) = x $"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E0101"), "{}", r.stderr);
+    let ill = "def f(; x': R) -> (; R) = let y' = x' in y' + x'";
+    let r = lina(&["check", "-", "--format", "json"], Some(ill));
+    assert_eq!(r.code, 1);
+    let v = json(&r.stdout);
+    assert_eq!(v["ok"], false);
+    let d = &v["diagnostics"][0];
+    for key in ["code", "message", "rule", "line", "column"] {
+        assert!(d.get(key).is_some(), "no {key} in {d}");
+    }
+    // eval type-checks first and refuses an ill-typed program.
+    let r = lina(
+        &["eval", "-", "--fn", "f", "--linear-args", "1"],
+        Some("def f(; x': R) -> (; R) = let a' = x' * x' in a'"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E0206"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let cases: [&[&str]; 7] = [
+        &["eval", "-", "--fn", "nope"],
+        &["eval", "-", "--fn", "f"],
+        &["eval", "-", "--fn", "f", "--args", "1, 2"],
+        &["eval", "-", "--fn", "f", "--args", "<1>"],
+        &["eval", "-", "--fn", "f", "--args", "x"],
+        &["unzip", "-", "--policy", "never"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        assert_eq!(lina(args, Some(EXAMPLE)).code, 2, "{args:?}");
+    }
+    assert_eq!(lina(&["fmt", "/no/such/file.la"], None).code, 2);
+    assert_eq!(lina(&[], None).code, 2);
+}
+
+#[test]
+fn check_accepts_the_corpus_and_linear_b_rejects_a_mixed_function() {
+    let r = lina(&["check", "corpus/worked_example.la"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = lina(&["check", "corpus/relaxed_unused_param.la"], None);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        lina(
+            &["check", "corpus/relaxed_unused_param.la", "--relaxed"],
+            None
+        )
+        .code,
+        0
+    );
+    let mixed = "def f(x: R ; y': R) -> (R ; R) = (x ; y')";
+    let r = lina(&["check", "-", "--linear-b"], Some(mixed));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E030"), "{}", r.stderr);
+}
+
+#[test]
+fn every_transformation_prints_a_program_lina_check_accepts() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/neural_net.la"))
+        .unwrap();
+    let jvp = lina(&["jvp", "-"], Some(&src));
+    assert_eq!(jvp.code, 0, "{}", jvp.stderr);
+    assert_eq!(lina(&["check", "-"], Some(&jvp.stdout)).code, 0);
+    for policy in ["save-all", "recompute-all", "budget=3"] {
+        let unzipped = lina(&["unzip", "-", "--policy", policy], Some(&jvp.stdout));
+        assert_eq!(unzipped.code, 0, "{}", unzipped.stderr);
+        assert!(unzipped.stdout.contains("residual scalars"));
+        assert_eq!(
+            lina(&["check", "-", "--linear-b"], Some(&unzipped.stdout)).code,
+            0,
+            "{policy}"
+        );
+        let t = lina(&["transpose", "-"], Some(&unzipped.stdout));
+        assert_eq!(t.code, 0, "{}", t.stderr);
+        assert_eq!(lina(&["check", "-", "--linear-b"], Some(&t.stdout)).code, 0);
+    }
+    let v = lina(&["vjp", "-"], Some(&src));
+    assert_eq!(lina(&["check", "-", "--linear-b"], Some(&v.stdout)).code, 0);
+    let e = lina(&["elaborate", "corpus/relaxed_mixed.la"], None);
+    assert_eq!(lina(&["check", "-"], Some(&e.stdout)).code, 0);
+    // Transposing a program that is not in Linear B is a rejection, not a crash.
+    assert_eq!(lina(&["transpose", "-"], Some(&jvp.stdout)).code, 1);
+}
+
+#[test]
+fn grad_of_the_worked_example() {
+    let r = lina(
+        &[
+            "grad",
+            "corpus/worked_example.la",
+            "--fn",
+            "f",
+            "--args",
+            "2.0, 3.0",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    let c = 6.0f64.cos();
+    assert_eq!(v["gradient"][0].as_f64().unwrap(), 3.0 * c + 1.0);
+    assert_eq!(v["gradient"][1].as_f64().unwrap(), 2.0 * c);
+    assert_eq!(v["value"][0].as_f64().unwrap(), 6.0f64.sin() + 2.0);
+    assert!(v["work"]["vjp"].as_u64().unwrap() > v["work"]["f"].as_u64().unwrap());
+    // A function with several results needs a cotangent.
+    let two = "def g(x: R) -> (R, R) = (x * x, x)";
+    assert_eq!(
+        lina(&["grad", "-", "--fn", "g", "--args", "3"], Some(two)).code,
+        2
+    );
+    let r = lina(
+        &[
+            "grad",
+            "-",
+            "--fn",
+            "g",
+            "--args",
+            "3",
+            "--cotangent",
+            "1, 10",
+            "--format",
+            "json",
+        ],
+        Some(two),
+    );
+    assert_eq!(json(&r.stdout)["gradient"][0], 16.0);
+}
+
+#[test]
+fn cost_reports_work_and_size_of_every_stage() {
+    let r = lina(
+        &[
+            "cost",
+            "corpus/worked_example.la",
+            "--fn",
+            "f",
+            "--args",
+            "2.0, 3.0",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    for key in ["f", "jvp", "nonlin", "lin", "transpose", "vjp"] {
+        assert!(v["work"][key].as_u64().unwrap() > 0, "{key}");
+        assert!(v["size"][key].as_u64().unwrap() > 0, "{key}");
+    }
+    assert_eq!(v["work"]["f"], 10);
+    let vjp = v["work"]["vjp"].as_u64().unwrap();
+    assert_eq!(
+        vjp,
+        v["work"]["nonlin"].as_u64().unwrap() + v["work"]["transpose"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn no_input_makes_any_command_panic() {
+    let inputs = [
+        "",
+        "def",
+        "def f(x: R) -> (R) = f(x)",
+        "def f(x: R) -> (R) = g(x)\ndef g(x: R) -> (R) = x",
+        "def f(x: R) -> (R) = let <a> = x in a",
+        "def f(; x': R) -> (; R) = sin(x')",
+        "def f(x: <R, R>) -> (<R>) = x",
+        "def f() -> () = ()",
+        "def f(x: R) -> () = drop(x)",
+        "def f(x: R) -> (R) = x\ndef f(x: R) -> (R) = x",
+        "def f(x: R) -> (R) = x\ndef f.jvp(x: R) -> (R) = x",
+        &format!(
+            "def f(x: R) -> (R) = {}x{}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        ),
+    ];
+    let commands: [&[&str]; 10] = [
+        &["check", "-"],
+        &["fmt", "-"],
+        &["elaborate", "-"],
+        &["jvp", "-"],
+        &["unzip", "-"],
+        &["transpose", "-"],
+        &["vjp", "-"],
+        &["eval", "-", "--fn", "f", "--args", "1"],
+        &["grad", "-", "--fn", "f", "--args", "1"],
+        &["cost", "-", "--fn", "f", "--args", "1"],
+    ];
+    for input in inputs {
+        for cmd in commands {
+            let r = lina(cmd, Some(input));
+            assert!(
+                matches!(r.code, 0..=2),
+                "lina {cmd:?} on {input:?} exited {}",
+                r.code
+            );
+        }
+    }
+}
