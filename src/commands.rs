@@ -2,6 +2,22 @@
 //! diagnostics happens here, at the edge, and nowhere else.
 
 use crate::Format;
+
+/// Writes to standard output, ignoring a closed pipe (`lina fmt f.la | head` must not panic,
+/// as `println!` does).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
 use semantics::{Diagnostic, FnDef, FuncId, PrimTable, Program, Type, Value};
 use std::io::Read;
 
@@ -43,7 +59,7 @@ pub fn reject(src: &Source, diags: &[Diagnostic], format: Format) -> Status {
         Format::Text => eprint!("{}", semantics::render(diags, &src.name, &src.text)),
         Format::Json => {
             let out = serde_json::json!({"ok": false, "diagnostics": semantics::diagnostics_json(diags, &src.text)});
-            println!("{out}");
+            outln!("{out}");
         }
     }
     Status::Rejected
@@ -99,8 +115,8 @@ pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Statu
             return Err(reject(&src, &diags, format));
         }
         match format {
-            Format::Text => println!("ok: {} functions", prog.funcs.len()),
-            Format::Json => println!("{}", serde_json::json!({"ok": true, "diagnostics": []})),
+            Format::Text => outln!("ok: {} functions", prog.funcs.len()),
+            Format::Json => outln!("{}", serde_json::json!({"ok": true, "diagnostics": []})),
         }
         Ok(Status::Ok)
     };
@@ -146,7 +162,7 @@ pub fn transform(path: &str, pass: Pass) -> Status {
                 (v.program, header)
             }
         };
-        print!("{header}{}", semantics::print(&out));
+        out!("{header}{}", semantics::print(&out));
         Ok(Status::Ok)
     };
     run().unwrap_or_else(|s| s)
@@ -162,12 +178,14 @@ fn unzip_report(u: &rewrite::Unzipped, prims: &PrimTable, policy: &str) -> Strin
         let (nonlin, lin) = r.outputs;
         let lin = lin.map_or(0, w);
         out += &format!(
-            "# {}: residual scalars {}, W(.nonlin) {}, W(.lin) {}, recomputed {}\n",
+            "# {}: residual scalars {}, W(.nonlin) {}, W(.lin) {}, recomputed {}, peak live scalars {} / {}\n",
             r.name,
             r.residual_scalars,
             w(nonlin),
             lin,
-            r.recomputed_work
+            r.recomputed_work,
+            r.peak_live.0,
+            r.peak_live.1
         );
     }
     out + "\n"
@@ -177,7 +195,7 @@ pub fn fmt(path: &str) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let prog = load(&src, Format::Text)?;
-        print!("{}", semantics::print(&prog));
+        out!("{}", semantics::print(&prog));
         Ok(Status::Ok)
     };
     run().unwrap_or_else(|s| s)
@@ -237,13 +255,13 @@ pub fn eval(path: &str, func: &str, args: &str, linear_args: &str, format: Forma
             .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
         match format {
             Format::Text => {
-                println!("{}", multi_text(&out.nl, &out.lin));
-                println!("work: {}", out.work);
+                outln!("{}", multi_text(&out.nl, &out.lin));
+                outln!("work: {}", out.work);
             }
             Format::Json => {
                 let json = |vs: &[Value]| vs.iter().map(Value::to_json).collect::<Vec<_>>();
                 let out = serde_json::json!({"nonlinear": json(&out.nl), "linear": json(&out.lin), "work": big(out.work)});
-                println!("{out}");
+                outln!("{out}");
             }
         }
         Ok(Status::Ok)
@@ -320,11 +338,11 @@ pub fn grad(
         let vjp_work = fwd.work + back.work;
         match format {
             Format::Text => {
-                println!("value: {}", list(&value));
-                println!("gradient: {}", list(&back.lin));
-                println!("work: f {}, vjp {}", orig.work, vjp_work);
+                outln!("value: {}", list(&value));
+                outln!("gradient: {}", list(&back.lin));
+                outln!("work: f {}, vjp {}", orig.work, vjp_work);
             }
-            Format::Json => println!(
+            Format::Json => outln!(
                 "{}",
                 serde_json::json!({
                     "value": values_json(&value),
@@ -376,11 +394,11 @@ pub fn cost(path: &str, func: &str, args: &str, pol: &str, format: Format) -> St
         ];
         match format {
             Format::Text => {
-                println!("{:<10} {:>12} {:>12}", "", "work", "size");
+                outln!("{:<10} {:>12} {:>12}", "", "work", "size");
                 for (name, w, s) in rows {
-                    println!("{name:<10} {w:>12} {s:>12}");
+                    outln!("{name:<10} {w:>12} {s:>12}");
                 }
-                println!(
+                outln!(
                     "W(vjp)/W(f) = {:.2}",
                     rows[5].1 as f64 / rows[0].1.max(1) as f64
                 );
@@ -394,7 +412,7 @@ pub fn cost(path: &str, func: &str, args: &str, pol: &str, format: Format) -> St
                     .iter()
                     .map(|(n, _, s)| (n.to_string(), big(*s)))
                     .collect();
-                println!("{}", serde_json::json!({"work": work, "size": size}));
+                outln!("{}", serde_json::json!({"work": work, "size": size}));
             }
         }
         Ok(Status::Ok)

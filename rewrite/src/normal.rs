@@ -11,6 +11,8 @@ use crate::error::{RewriteError, internal};
 use checker::Class;
 use semantics::*;
 
+pub(crate) use semantics::{bind_reads as reads, expr_bound, expr_reads};
+
 pub(crate) fn let_(nl: Vec<LocalId>, lin: Vec<LocalId>, rhs: Expr) -> Bind {
     Bind::Let {
         nl,
@@ -344,36 +346,6 @@ impl Norm<'_> {
     }
 }
 
-/// Free variables of a binding (atoms it reads), nested blocks included.
-pub(crate) fn reads(b: &Bind, out: &mut Vec<LocalId>) {
-    match b {
-        Bind::Let { rhs, .. } => expr_reads(rhs, out),
-        Bind::Unpack { src, .. } => out.push(src.id),
-    }
-}
-
-pub(crate) fn expr_reads(e: &Expr, out: &mut Vec<LocalId>) {
-    let mut push = |xs: &[Atom]| out.extend(xs.iter().filter_map(Atom::var).map(|v| v.id));
-    match e {
-        Expr::Ret { nl, lin, .. } | Expr::Call { nl, lin, .. } => {
-            push(nl);
-            push(lin);
-        }
-        Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => push(items),
-        Expr::Prim { args, .. } => push(args),
-        Expr::LAdd { lhs, rhs, .. } => push(&[*lhs, *rhs]),
-        Expr::Scale { scalar, lin, .. } => push(&[*scalar, *lin]),
-        Expr::Dup { arg, .. } => push(&[*arg]),
-        Expr::Zero { .. } => {}
-        Expr::Drop { body, .. } | Expr::Block(body) => {
-            for s in &body.binds {
-                reads(s, out);
-            }
-            expr_reads(&body.tail, out);
-        }
-    }
-}
-
 pub(crate) fn binders(b: &Bind) -> Vec<LocalId> {
     match b {
         Bind::Let { nl, lin, .. } => nl.iter().chain(lin).copied().collect(),
@@ -406,18 +378,5 @@ impl Item {
 
     pub fn nonlinear(&self) -> bool {
         matches!(self, Item::Nl(_) | Item::SplitNl { .. })
-    }
-}
-
-/// Slots bound inside an expression (by its nested blocks).
-pub(crate) fn expr_bound(e: &Expr, out: &mut Vec<LocalId>) {
-    if let Expr::Drop { body, .. } | Expr::Block(body) = e {
-        for s in &body.binds {
-            out.extend(binders(s));
-            if let Bind::Let { rhs, .. } = s {
-                expr_bound(rhs, out);
-            }
-        }
-        expr_bound(&body.tail, out);
     }
 }

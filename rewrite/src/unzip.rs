@@ -76,6 +76,8 @@ pub struct FnReport {
     pub residual_scalars: u128,
     /// Work of the recomputed items, as they run inside `.lin`.
     pub recomputed_work: u128,
+    /// Peak live scalars of `.nonlin` and of `.lin` (of the passed-through function, twice).
+    pub peak_live: (u128, u128),
     /// The work unzip may add beyond the recomputed items and the callees' own additions,
     /// accounted construct by construct (see [`crate::work_bounds`]).
     pub overhead_bound: u128,
@@ -157,6 +159,7 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
                 split: true,
                 residual_scalars: scalars,
                 recomputed_work: 0,
+                peak_live: (0, 0),
                 overhead_bound,
                 outputs: outputs[i],
             });
@@ -167,6 +170,7 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
                 split: false,
                 residual_scalars: 0,
                 recomputed_work: 0,
+                peak_live: (0, 0),
                 overhead_bound,
                 outputs: outputs[i],
             });
@@ -178,12 +182,21 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
             d.first().map_or("", |d| d.message.as_str())
         ))
     })?;
-    // Recomputed work, measured on the output: the linear half's items that came from `.nonlin`.
+    // Recomputed work and peak live scalars, measured on the output.
     let works = static_work(&program, prims).map_err(|e| internal(e.message))?;
+    let out_types = local_types(&program, prims).map_err(|e| internal(e.message))?;
+    let peak = |id: FuncId| {
+        program
+            .funcs
+            .get(id.0 as usize)
+            .map_or(0, |f| peak_live(f, &out_types[id.0 as usize]))
+    };
     for (r, n) in reports.iter_mut().zip(&normals) {
         if r.split {
             r.recomputed_work = n.recomputed_static(&works, &outputs);
         }
+        let (a, b) = r.outputs;
+        r.peak_live = (peak(a), b.map_or(peak(a), peak));
     }
     Ok(Unzipped { program, reports })
 }
