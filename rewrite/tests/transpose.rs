@@ -333,7 +333,9 @@ fn a_primitive_with_only_a_jvp_rule_gets_a_correct_gradient() {
 fn vjp_work_is_within_the_derived_bound() {
     let rules = rewrite::JvpRules::load(prims()).unwrap();
     let mut ratios: Vec<(f64, String)> = Vec::new();
+    println!("| program | functions | median W(vjp)/W(f) | worst |\n| --- | --- | --- | --- |");
     for (file, p) in corpus_programs() {
+        let first = ratios.len();
         let p = checker::elaborate(&p, prims()).unwrap();
         let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
         let w = static_work(&p, prims()).unwrap();
@@ -358,6 +360,11 @@ fn vjp_work_is_within_the_derived_bound() {
                 f.name
             );
             ratios.push((wv / w[i] as f64, format!("{}: {}", file.name, f.name)));
+        }
+        let mut mine: Vec<f64> = ratios[first..].iter().map(|r| r.0).collect();
+        mine.sort_by(f64::total_cmp);
+        if let (Some(mid), Some(worst)) = (mine.get(mine.len() / 2), mine.last()) {
+            println!("| {} | {} | {mid:.2} | {worst:.2} |", file.name, mine.len());
         }
     }
     ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
