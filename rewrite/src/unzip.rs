@@ -599,9 +599,13 @@ impl Unzip<'_> {
         Ok((scalars, bound))
     }
 
-    /// `budget=K`: which needed nonlinear items to save. Greedy: recompute everything, then save
-    /// the directly needed items that cost the most work per scalar while the budget (less what
-    /// recompute-all itself keeps as residuals) allows.
+    /// `budget=K`: which needed nonlinear items to recompute. Starting from save-all, while the
+    /// residuals exceed `K` scalars, recompute the item that frees residual scalars at the least
+    /// work per scalar freed (recomputing an item frees its binders and makes residuals of the
+    /// inputs it reads that are not residuals yet). Exact on a chain of dependent lets (it keeps
+    /// the first link, which would otherwise cost the parameter, and recomputes the cheapest
+    /// others); a heuristic elsewhere. If no choice frees scalars any more, recompute-all.
+    /// One pass over the items plus a lazy priority queue: `O(n log n)`.
     fn budget_choice(
         &self,
         n: &Normal,
@@ -609,51 +613,132 @@ impl Unzip<'_> {
         k: u128,
         slot_type: &dyn Fn(LocalId, &Unzip) -> Result<Type, RewriteError>,
     ) -> Result<Vec<bool>, RewriteError> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
         let f = &n.typing;
-        // Residual scalars under recompute-all: the parameters it needs.
-        let mut need_all = need.to_vec();
+        let slots = f.locals.len();
+        let nonlinear = |x: LocalId| !f.is_linear(x);
+        let mut size = vec![0u128; slots];
+        let mut def_item: Vec<Option<usize>> = vec![None; slots];
+        for (i, it) in n.items.iter().enumerate() {
+            for x in it.binds() {
+                size[x.0 as usize] = slot_type(x, self)?.size();
+                def_item[x.0 as usize] = Some(i);
+            }
+        }
+        for p in &f.params {
+            size[p.var.0 as usize] = p.ty.size();
+        }
+        // The nonlinear items reading each slot.
+        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); slots];
+        let mut tmp = Vec::new();
+        for (i, it) in n.items.iter().enumerate().filter(|(_, it)| it.nonlinear()) {
+            tmp.clear();
+            it.reads(&mut tmp);
+            for x in &tmp {
+                readers[x.0 as usize].push(i);
+            }
+        }
+        let mut residual: Vec<bool> = need
+            .iter()
+            .enumerate()
+            .map(|(x, &nd)| nd && nonlinear(LocalId(x as u32)))
+            .collect();
+        let mut total: u128 = (0..slots).filter(|&x| residual[x]).map(|x| size[x]).sum();
+        let mut recompute = vec![false; n.items.len()];
+        let works = n.item_work.borrow();
         let mut buf = Vec::new();
-        for it in n.items.iter().rev() {
-            if it.nonlinear() && it.binds().iter().any(|x| need_all[x.0 as usize]) {
+        // Scalars freed by recomputing item i now (may be negative).
+        let freed =
+            |i: usize, residual: &[bool], recompute: &[bool], buf: &mut Vec<LocalId>| -> i128 {
+                let it = &n.items[i];
+                let gain: u128 = it
+                    .binds()
+                    .iter()
+                    .filter(|x| residual[x.0 as usize])
+                    .map(|x| size[x.0 as usize])
+                    .sum();
                 buf.clear();
-                it.reads(&mut buf);
-                for &x in buf.iter().filter(|&&x| !f.is_linear(x)) {
-                    need_all[x.0 as usize] = true;
+                it.reads(buf);
+                buf.sort();
+                buf.dedup();
+                let cost: u128 = buf
+                    .iter()
+                    .filter(|&&x| {
+                        nonlinear(x)
+                            && !residual[x.0 as usize]
+                            && !def_item[x.0 as usize].is_some_and(|d| recompute[d])
+                    })
+                    .map(|x| size[x.0 as usize])
+                    .sum();
+                gain as i128 - cost as i128
+            };
+        // Key: work per scalar freed, as a fraction compared by cross-multiplication.
+        #[derive(PartialEq, Eq)]
+        struct Key(u128, u128, usize);
+        impl Ord for Key {
+            fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+                (self.0 * o.1).cmp(&(o.0 * self.1)).then(o.2.cmp(&self.2))
+            }
+        }
+        impl PartialOrd for Key {
+            fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        let mut heap = BinaryHeap::new();
+        let candidate = |i: usize, residual: &[bool]| {
+            n.items[i].nonlinear() && n.items[i].binds().iter().any(|x| residual[x.0 as usize])
+        };
+        for i in 0..n.items.len() {
+            if candidate(i, &residual) {
+                let fr = freed(i, &residual, &recompute, &mut buf);
+                if fr > 0 {
+                    heap.push(Reverse(Key(works[i].max(1), fr as u128, i)));
                 }
             }
         }
-        let mut reserve = 0u128;
-        for p in &f.params {
-            if need_all[p.var.0 as usize] {
-                reserve += p.ty.size();
+        while total > k {
+            let Some(Reverse(Key(_, fr_then, i))) = heap.pop() else {
+                // Nothing frees scalars: fall back to recomputing everything.
+                return Ok(vec![true; n.items.len()]);
+            };
+            if recompute[i] || !candidate(i, &residual) {
+                continue;
             }
-        }
-        let mut budget = k.saturating_sub(reserve);
-        let works = n.item_work.borrow();
-        let mut order: Vec<(usize, u128)> = Vec::new();
-        for (i, it) in n.items.iter().enumerate() {
-            // A saved item's every binder may become a residual (a later recomputed item can
-            // read the ones `.lin` does not read directly), so all of them are charged.
-            if it.nonlinear() && it.binds().iter().any(|x| need[x.0 as usize]) {
-                let size = it
-                    .binds()
-                    .iter()
-                    .map(|&x| slot_type(x, self).map(|t| t.size()))
-                    .sum::<Result<u128, _>>()?;
-                order.push((i, size));
+            let fr = freed(i, &residual, &recompute, &mut buf);
+            if fr <= 0 {
+                continue;
             }
-        }
-        // Most work per scalar first; ties by position (earlier first).
-        order.sort_by(|a, b| {
-            (works[b.0] * a.1.max(1))
-                .cmp(&(works[a.0] * b.1.max(1)))
-                .then(a.0.cmp(&b.0))
-        });
-        let mut recompute = vec![true; n.items.len()];
-        for (i, size) in order {
-            if size <= budget {
-                budget -= size;
-                recompute[i] = false;
+            if fr as u128 != fr_then {
+                heap.push(Reverse(Key(works[i].max(1), fr as u128, i)));
+                continue;
+            }
+            recompute[i] = true;
+            for x in n.items[i].binds() {
+                if residual[x.0 as usize] {
+                    residual[x.0 as usize] = false;
+                    total -= size[x.0 as usize];
+                }
+            }
+            // `buf` holds i's reads: the ones not residual yet become residuals, and the items
+            // defining them become candidates.
+            let reads = buf.clone();
+            for x in reads {
+                let xi = x.0 as usize;
+                if nonlinear(x) && !residual[xi] && !def_item[xi].is_some_and(|d| recompute[d]) {
+                    residual[xi] = true;
+                    total += size[xi];
+                    // Its definition now frees it, and its readers need it no more.
+                    for d in def_item[xi].into_iter().chain(readers[xi].iter().copied()) {
+                        if !recompute[d] && candidate(d, &residual) {
+                            let fr = freed(d, &residual, &recompute, &mut buf);
+                            if fr > 0 {
+                                heap.push(Reverse(Key(works[d].max(1), fr as u128, d)));
+                            }
+                        }
+                    }
+                }
             }
         }
         Ok(recompute)

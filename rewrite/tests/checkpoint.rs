@@ -93,3 +93,73 @@ fn sqrt_n_checkpoints_keep_memory_o_sqrt_n_for_at_most_twice_the_work() {
         );
     }
 }
+
+/// `h{w}` is a nonlinear helper whose work grows with `w`; a chain link `let x_i = h_w(x_{i-1})`
+/// then costs `3 + W(h_w)` to recompute, and each `x_i` is needed by the linear half.
+fn weighted_chain(weights: &[usize]) -> (String, Vec<u128>) {
+    let mut s = String::new();
+    let mut helpers = std::collections::BTreeSet::new();
+    helpers.extend(weights.iter().copied());
+    for &w in &helpers {
+        s += &format!("def h{w}(a0: R) -> (R) =\n");
+        for i in 1..=w {
+            s += &format!("  let a{i} = sin(a{}) in\n", i - 1);
+        }
+        s += &format!("  a{w}\n\n");
+    }
+    s += "def f(x0: R ; t0': R) -> (R ; R) =\n";
+    for (i, w) in weights.iter().enumerate() {
+        let i = i + 1;
+        s += &format!(
+            "  let x{i} = h{w}(x{}) in\n  let t{i}' = x{i} * t{}' in\n",
+            i - 1,
+            i - 1
+        );
+    }
+    let m = weights.len();
+    s += &format!("  (x{m} ; t{m}')\n");
+    // Work of recomputing link i: let 1 + call 1 + atom 1 + W(h_w), where W(h_w) is w lets of
+    // (binding 1 + sin 1 + atom 1) and a return of one atom (2): 3 + 3w + 2.
+    let costs = weights.iter().map(|&w| 3 + 3 * w as u128 + 2).collect();
+    (s, costs)
+}
+
+/// The least recomputation work with at most `k` residual scalars, by brute force over every
+/// set of saved links: recomputing link 1 needs the parameter `x0` as a residual.
+fn brute_force(costs: &[u128], k: u128) -> Option<u128> {
+    let m = costs.len();
+    (0u32..1 << m)
+        .filter_map(|saved| {
+            let is_saved = |i: usize| saved & (1 << i) != 0;
+            let residuals =
+                (0..m).filter(|&i| is_saved(i)).count() as u128 + u128::from(!is_saved(0));
+            (residuals <= k).then(|| (0..m).filter(|&i| !is_saved(i)).map(|i| costs[i]).sum())
+        })
+        .min()
+}
+
+#[test]
+fn budget_is_exact_on_chains_of_dependent_lets() {
+    let mut rng = semantics::numeric::Rng::new(17);
+    for _ in 0..40 {
+        let m = 2 + (rng.next_u64() % 6) as usize;
+        let weights: Vec<usize> = (0..m).map(|_| 1 + (rng.next_u64() % 9) as usize).collect();
+        let (src, costs) = weighted_chain(&weights);
+        let p = parse(&src).unwrap();
+        for k in 1..=m as u128 + 1 {
+            let u = unzip(&p, prims(), Policy::Budget(k)).unwrap();
+            let r = u.reports.last().unwrap();
+            let best = brute_force(&costs, k).expect("recompute-all meets any k >= 1");
+            assert!(
+                r.residual_scalars <= k,
+                "{weights:?}, k = {k}: {} residuals",
+                r.residual_scalars
+            );
+            assert_eq!(
+                r.recomputed_work, best,
+                "{weights:?}, k = {k}: recomputes {} where {best} suffices",
+                r.recomputed_work
+            );
+        }
+    }
+}

@@ -219,7 +219,10 @@ fn jvp_work_is_within_the_constant_derived_from_the_rule_table() {
         worst.0,
         worst.1
     );
-    println!("c_jvp for scalar programs: {:.2}", work_bounds::c_jvp(&rules, prims(), 1));
+    println!(
+        "c_jvp for scalar programs: {:.2}",
+        work_bounds::c_jvp(&rules, prims(), 1)
+    );
     for (name, w, base) in rules.c_prim(prims()) {
         println!("rule {name}: W(rule) = {w}, W(let x = p(..)) = {base}");
     }
