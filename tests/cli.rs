@@ -20,12 +20,8 @@ fn lina(args: &[&str], stdin: Option<&str>) -> Run {
         .spawn()
         .unwrap();
     if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        // lina may exit (a usage error) before reading its input: a closed pipe is not a failure.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
