@@ -19,8 +19,7 @@ use semantics::*;
 
 /// Transposes every linear function of a Linear B program.
 pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
-    checker::check(prog, prims, checker::Options { relaxed: true })
-        .map_err(RewriteError::IllTyped)?;
+    // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
     if let Some(d) = checker::check_linear_b(&prog).into_iter().next() {
         let func = d.message.split('`').nth(1).unwrap_or("?").to_string();

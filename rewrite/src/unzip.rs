@@ -93,8 +93,7 @@ pub struct Unzipped {
 
 /// Unzips a well-typed program under `policy`.
 pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipped, RewriteError> {
-    checker::check(prog, prims, checker::Options { relaxed: true })
-        .map_err(RewriteError::IllTyped)?;
+    // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
     let classes = checker::classify_all(&prog);
     for (f, c) in prog.funcs.iter().zip(&classes) {

@@ -107,3 +107,20 @@ fn snapshots_of_the_core_form() {
         insta::assert_snapshot!(f.name.replace('/', "__"), printed);
     }
 }
+
+#[test]
+fn syntax_trees_and_values_round_trip_through_serde_json() {
+    for f in all() {
+        let p = parsed(&f);
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Program = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p, "{}", f.name);
+        assert_eq!(print(&back), print(&p), "{}", f.name);
+        for e in &f.expects {
+            for v in e.args.iter().chain(&e.results) {
+                let back: Value = serde_json::from_str(&serde_json::to_string(v).unwrap()).unwrap();
+                assert!(back.bit_eq(v), "{}: {v}", f.name);
+            }
+        }
+    }
+}
