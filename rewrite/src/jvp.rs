@@ -63,25 +63,19 @@ fn require_nonlinear(f: &FnDef) -> Result<(), RewriteError> {
     if !f.lparams.is_empty() || !f.lresults.is_empty() || f.locals.iter().any(|l| l.linear) {
         return Err(not());
     }
-    let mut stack = vec![&f.body];
-    while let Some(b) = stack.pop() {
-        let rhss = b.binds.iter().filter_map(|s| match s {
-            Bind::Let { rhs, .. } => Some(rhs),
-            Bind::Unpack { .. } => None,
-        });
-        for e in rhss.chain([&b.tail]) {
-            match e {
-                Expr::LTuple { .. }
+    let mut linear_op = false;
+    each_expr(&f.body, &mut |e| {
+        linear_op |= matches!(
+            e,
+            Expr::LTuple { .. }
                 | Expr::LAdd { .. }
                 | Expr::Scale { .. }
                 | Expr::Zero { .. }
-                | Expr::Dup { .. } => {
-                    return Err(not());
-                }
-                Expr::Drop { body, .. } | Expr::Block(body) => stack.push(body),
-                _ => {}
-            }
-        }
+                | Expr::Dup { .. }
+        );
+    });
+    if linear_op {
+        return Err(not());
     }
     Ok(())
 }

@@ -71,6 +71,16 @@ impl<'a> Copier<'a> {
         id
     }
 
+    /// Copies a parameter list, giving each parameter its slot in the target.
+    pub fn params(&mut self, out: &mut FnBuilder, ps: &[Param]) -> Vec<Param> {
+        ps.iter()
+            .map(|p| Param {
+                var: self.bind(out, p.var),
+                ty: p.ty.clone(),
+            })
+            .collect()
+    }
+
     /// Copies one binding.
     pub fn bind_stmt(&mut self, out: &mut FnBuilder, b: &Bind) -> Result<Bind, RewriteError> {
         Ok(match b {

@@ -327,14 +327,7 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
         out: FnBuilder::new(),
         ct: vec![None; f.locals.len()],
     };
-    let params = f
-        .params
-        .iter()
-        .map(|p| Param {
-            var: c.bind(&mut t.out, p.var),
-            ty: p.ty.clone(),
-        })
-        .collect();
+    let params = c.params(&mut t.out, &f.params);
     // Cotangent parameters: one per linear result, of its type.
     let mut lparams = Vec::new();
     for (a, ty) in lresults.iter().zip(&f.lresults) {

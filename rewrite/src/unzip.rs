@@ -273,22 +273,8 @@ impl Unzip<'_> {
             let map = |g: FuncId| self.pass_id(g);
             let mut c = Copier::new(orig, &map);
             let mut out = FnBuilder::new();
-            let params = orig
-                .params
-                .iter()
-                .map(|p| Param {
-                    var: c.bind(&mut out, p.var),
-                    ty: p.ty.clone(),
-                })
-                .collect();
-            let lparams = orig
-                .lparams
-                .iter()
-                .map(|p| Param {
-                    var: c.bind(&mut out, p.var),
-                    ty: p.ty.clone(),
-                })
-                .collect();
+            let params = c.params(&mut out, &orig.params);
+            let lparams = c.params(&mut out, &orig.lparams);
             let body = c.block(&mut out, &orig.body)?;
             self.funcs.push(FnDef {
                 params,
@@ -303,22 +289,8 @@ impl Unzip<'_> {
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
         let mut out = FnBuilder::new();
-        let params = f
-            .params
-            .iter()
-            .map(|p| Param {
-                var: c.bind(&mut out, p.var),
-                ty: p.ty.clone(),
-            })
-            .collect();
-        let lparams = f
-            .lparams
-            .iter()
-            .map(|p| Param {
-                var: c.bind(&mut out, p.var),
-                ty: p.ty.clone(),
-            })
-            .collect();
+        let params = c.params(&mut out, &f.params);
+        let lparams = c.params(&mut out, &f.lparams);
         let mut binds = Vec::with_capacity(n.items.len());
         for item in &n.items {
             self.emit(&mut c, &mut out, item, &mut binds)?;
@@ -459,14 +431,7 @@ impl Unzip<'_> {
         // Step 3a: `.nonlin`.
         let mut c = Copier::new(f, &map);
         let mut out = FnBuilder::new();
-        let params = f
-            .params
-            .iter()
-            .map(|p| Param {
-                var: c.bind(&mut out, p.var),
-                ty: p.ty.clone(),
-            })
-            .collect();
+        let params = c.params(&mut out, &f.params);
         let mut binds = Vec::new();
         for (i, it) in n.items.iter().enumerate() {
             if keep[i] {
@@ -513,14 +478,7 @@ impl Unzip<'_> {
         let mut c = Copier::new(f, &map);
         let mut out = FnBuilder::new();
         let r = out.named("res", false);
-        let lparams = f
-            .lparams
-            .iter()
-            .map(|p| Param {
-                var: c.bind(&mut out, p.var),
-                ty: p.ty.clone(),
-            })
-            .collect();
+        let lparams = c.params(&mut out, &f.lparams);
         let unpacked = residuals.iter().map(|&x| c.bind(&mut out, x)).collect();
         let mut binds = vec![Bind::Unpack {
             binders: unpacked,

@@ -17,7 +17,7 @@
 //!   drop of `2S`).
 
 use crate::rules::JvpRules;
-use semantics::{Bind, Expr, PrimTable, Program, local_types};
+use semantics::{Expr, PrimTable, Program, each_expr, local_types};
 
 /// `c_T`: `W(g.T) ≤ c_T · W(g)` for every linear function `g`. Transposition keeps every atom
 /// (a linear variable's one use becomes its cotangent's one use) and swaps constructs:
@@ -94,23 +94,14 @@ pub fn unzip_overhead(input: &Program, out: &crate::Unzipped, prims: &PrimTable)
         .map(|(i, f)| {
             // What the split callees add, each already within its own bound.
             let mut callees = 0u128;
-            let mut stack = vec![&f.body];
-            while let Some(b) = stack.pop() {
-                let rhss = b.binds.iter().filter_map(|s| match s {
-                    Bind::Let { rhs, .. } => Some(rhs),
-                    Bind::Unpack { .. } => None,
-                });
-                for e in rhss.chain([&b.tail]) {
-                    match e {
-                        Expr::Call { func, .. } if out.reports[func.0 as usize].split => {
-                            let g = func.0 as usize;
-                            callees += after(g).saturating_sub(w[g]);
-                        }
-                        Expr::Drop { body, .. } | Expr::Block(body) => stack.push(body),
-                        _ => {}
-                    }
+            each_expr(&f.body, &mut |e| {
+                if let Expr::Call { func, .. } = e
+                    && out.reports[func.0 as usize].split
+                {
+                    let g = func.0 as usize;
+                    callees += after(g).saturating_sub(w[g]);
                 }
-            }
+            });
             out.reports[i].overhead_bound + callees
         })
         .collect()

@@ -33,7 +33,7 @@ mod work;
 
 pub use diagnostics::{Diagnostic, Label, render, to_json as diagnostics_json};
 pub use eval::{EvalError, Outcome, eval_fn};
-pub use liveness::{bind_reads, expr_bound, expr_reads, peak_live};
+pub use liveness::{bind_reads, each_expr, expr_bound, expr_reads, peak_live};
 pub use parser::{MAX_NESTING, parse, parse_with};
 pub use prims::{Prim, PrimTable};
 pub use printer::{print, print_fn, print_with};

@@ -100,6 +100,24 @@ pub fn expr_reads(e: &Expr, out: &mut Vec<LocalId>) {
     }
 }
 
+/// Calls `f` on every expression of a block: right-hand sides and tails, nested blocks
+/// included (a loop over bindings, a stack over nesting).
+pub fn each_expr<'a>(b: &'a Block, f: &mut dyn FnMut(&'a Expr)) {
+    let mut stack = vec![b];
+    while let Some(b) = stack.pop() {
+        let rhss = b.binds.iter().filter_map(|s| match s {
+            Bind::Let { rhs, .. } => Some(rhs),
+            Bind::Unpack { .. } => None,
+        });
+        for e in rhss.chain([&b.tail]) {
+            f(e);
+            if let Expr::Drop { body, .. } | Expr::Block(body) = e {
+                stack.push(body);
+            }
+        }
+    }
+}
+
 /// The slots bound inside an expression's nested blocks.
 pub fn expr_bound(e: &Expr, out: &mut Vec<LocalId>) {
     if let Expr::Drop { body, .. } | Expr::Block(body) = e {
