@@ -92,12 +92,12 @@ pub fn unzip_overhead(input: &Program, out: &crate::Unzipped, prims: &PrimTable)
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            // What the split callees add, each already within its own bound.
+            // What the callees add, each already within its own bound.
             let mut callees = 0u128;
             each_expr(&f.body, &mut |e| {
-                if let Expr::Call { func, .. } = e
-                    && out.reports[func.0 as usize].split
-                {
+                // Every callee's growth: a split one's, and a passed-through one's that calls
+                // split functions in turn.
+                if let Expr::Call { func, .. } = e {
                     let g = func.0 as usize;
                     callees += after(g).saturating_sub(w[g]);
                 }
