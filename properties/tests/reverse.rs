@@ -1,0 +1,449 @@
+//! Claims about unzip, transpose and VJP (SPEC §4, §5) on generated programs.
+//!
+//! - *unzip, every policy*: the output is strict Linear B; `.nonlin` then `.lin` reproduces the
+//!   input function bit for bit; under recompute-all every residual is a parameter; under
+//!   `budget=K` no function exceeds K residual scalars where recompute-all does not; and
+//!   `W(.nonlin) + W(.lin) ≤ W(f) + W(recomputed) + overhead` (the per-construct account of
+//!   `rewrite::work_bounds`).
+//! - *transpose*, on generated Linear B programs: the dot-product test
+//!   `<ct, L(u)> = <Lᵀ(ct), u>`; transposing twice is the identity; `W(g.T) ≤ c_T·W(g) + 2 + k`.
+//! - *VJP*, on generated nonlinear programs: the gradient equals JVP along every basis direction,
+//!   `<ct, J eₖ> = (Jᵀ ct)ₖ`, and `W(vjp)` stays within `c_T·(c_jvp·W(f) + overhead) + 2 + n`.
+
+use properties::domains::inputs;
+use properties::harness::{fail, run};
+use properties::{linear, nonlinear, parse_generated};
+use proptest::prelude::*;
+use rewrite::{JvpRules, Policy, Unzipped, transpose, unzip, vjp, work_bounds};
+use semantics::numeric::{Rng, dot, leaves};
+use semantics::{FuncId, PrimTable, Program, Type, Value, eval_fn, static_work};
+
+fn prims() -> &'static PrimTable {
+    PrimTable::standard()
+}
+
+const POLICIES: [Policy; 4] = [
+    Policy::SaveAll,
+    Policy::RecomputeAll,
+    Policy::Budget(1),
+    Policy::Budget(4),
+];
+
+fn types(ps: &[semantics::Param]) -> Vec<Type> {
+    ps.iter().map(|p| p.ty.clone()).collect()
+}
+
+fn bit_eq(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bit_eq(y))
+}
+
+/// Runs input function `i` through an unzipped program: `.nonlin`, then `.lin`.
+fn run_unzipped(
+    u: &Unzipped,
+    i: usize,
+    nl: &[Value],
+    lin: &[Value],
+) -> Option<(Vec<Value>, Vec<Value>)> {
+    let (first, second) = u.reports[i].outputs;
+    let Some(second) = second else {
+        let o = eval_fn(&u.program, prims(), first, nl, lin).ok()?;
+        return Some((o.nl, o.lin));
+    };
+    let mut a = eval_fn(&u.program, prims(), first, nl, &[]).ok()?.nl;
+    let res = a.pop()?;
+    let b = eval_fn(&u.program, prims(), second, &[res], lin).ok()?;
+    Some((a, b.lin))
+}
+
+/// The JVP of a generated nonlinear program: the input unzip is tested on.
+fn jvp_of(g: &nonlinear::NlProgram) -> Result<Program, TestCaseError> {
+    let p = parse_generated(&g.render())?;
+    rewrite::jvp(&p, prims()).map_err(|e| fail(format!("jvp fails: {e}"), &p))
+}
+
+#[test]
+fn unzip_output_is_strict_linear_b_under_every_policy() {
+    run(
+        "unzip_output_is_strict_linear_b_under_every_policy",
+        nonlinear::program_strategy(),
+        |g| {
+            let j = jvp_of(&g)?;
+            for pol in POLICIES {
+                let u = unzip(&j, prims(), pol)
+                    .map_err(|e| fail(format!("{pol}: unzip fails: {e}"), &j))?;
+                if let Err(d) = checker::check(&u.program, prims(), checker::Options::default()) {
+                    return Err(fail(
+                        format!("{pol}: the unzipped program is rejected: {}", d[0].message),
+                        &u.program,
+                    ));
+                }
+                if let Some(d) = checker::check_linear_b(&u.program).first() {
+                    return Err(fail(
+                        format!("{pol}: not Linear B: {}", d.message),
+                        &u.program,
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn nonlin_then_lin_equals_the_jvp_exactly_under_every_policy() {
+    run(
+        "nonlin_then_lin_equals_the_jvp_exactly_under_every_policy",
+        nonlinear::numeric_program_strategy(),
+        |g| {
+            let j = jvp_of(&g)?;
+            let us: Vec<Unzipped> = POLICIES
+                .iter()
+                .map(|&p| unzip(&j, prims(), p))
+                .collect::<Result<_, _>>()
+                .map_err(|e| fail(e.to_string(), &j))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in j.funcs.iter().enumerate() {
+                let nl = inputs(&types(&f.params), &mut rng);
+                let lin: Vec<Value> = f
+                    .lparams
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let Ok(want) = eval_fn(&j, prims(), FuncId(i as u32), &nl, &lin) else {
+                    continue;
+                };
+                for (u, pol) in us.iter().zip(POLICIES) {
+                    let Some((a, b)) = run_unzipped(u, i, &nl, &lin) else {
+                        return Err(fail(
+                            format!("{pol}: {}: the unzipped halves fail to run", f.name),
+                            &u.program,
+                        ));
+                    };
+                    if !(bit_eq(&a, &want.nl) && bit_eq(&b, &want.lin)) {
+                        return Err(fail(
+                            format!("{pol}: {}: .nonlin then .lin differs from the JVP", f.name),
+                            &u.program,
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn unzip_residuals_are_minimal_and_within_budget() {
+    run(
+        "unzip_residuals_are_minimal_and_within_budget",
+        nonlinear::program_strategy(),
+        |g| {
+            let j = jvp_of(&g)?;
+            let all =
+                unzip(&j, prims(), Policy::RecomputeAll).map_err(|e| fail(e.to_string(), &j))?;
+            for r in all.reports.iter().filter(|r| r.split) {
+                let params: u128 = j
+                    .funcs
+                    .iter()
+                    .find(|f| f.name == r.name)
+                    .map_or(0, |f| f.params.iter().map(|q| q.ty.size()).sum());
+                if r.residual_scalars > params {
+                    return Err(fail(
+                        format!(
+                            "recompute-all: {} keeps {} residual scalars, more than its parameters",
+                            r.name, r.residual_scalars
+                        ),
+                        &all.program,
+                    ));
+                }
+            }
+            for k in [0u128, 1, 4] {
+                let b =
+                    unzip(&j, prims(), Policy::Budget(k)).map_err(|e| fail(e.to_string(), &j))?;
+                for (rb, ra) in b.reports.iter().zip(&all.reports) {
+                    if ra.residual_scalars <= k && rb.residual_scalars > k {
+                        return Err(fail(
+                            format!("budget={k}: {} keeps {}", rb.name, rb.residual_scalars),
+                            &b.program,
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn unzip_work_within_the_construct_account() {
+    run(
+        "unzip_work_within_the_construct_account",
+        nonlinear::program_strategy(),
+        |g| {
+            let j = jvp_of(&g)?;
+            let w = static_work(&j, prims()).map_err(|e| fail(e.message, &j))?;
+            for pol in POLICIES {
+                let u = unzip(&j, prims(), pol).map_err(|e| fail(e.to_string(), &j))?;
+                let wu =
+                    static_work(&u.program, prims()).map_err(|e| fail(e.message, &u.program))?;
+                let bound = work_bounds::unzip_overhead(&j, &u, prims());
+                for (i, r) in u.reports.iter().enumerate() {
+                    let after =
+                        wu[r.outputs.0.0 as usize] + r.outputs.1.map_or(0, |l| wu[l.0 as usize]);
+                    let allowed = w[i] + r.recomputed_work + bound[i];
+                    if after > allowed {
+                        return Err(fail(
+                            format!(
+                                "{pol}: {}: W(.nonlin) + W(.lin) = {after} > {allowed}",
+                                r.name
+                            ),
+                            &u.program,
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+/// A generated Linear B program and its transpose.
+fn transposed(g: &linear::LinProgram) -> Result<(Program, Program), TestCaseError> {
+    let p = parse_generated(&g.render())?;
+    let t = transpose(&p, prims()).map_err(|e| fail(format!("transpose fails: {e}"), &p))?;
+    Ok((p, t))
+}
+
+fn is_linear(f: &semantics::FnDef, p: &Program) -> bool {
+    checker::classify(f, p) == checker::Class::Linear
+}
+
+#[test]
+fn transpose_passes_the_dot_product_test() {
+    run(
+        "transpose_passes_the_dot_product_test",
+        linear::program_strategy(),
+        |g| {
+            let (p, t) = transposed(&g)?;
+            if let Err(d) = checker::check(&t, prims(), checker::Options::default()) {
+                return Err(fail(
+                    format!("the transpose is rejected: {}", d[0].message),
+                    &t,
+                ));
+            }
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in p.funcs.iter().enumerate().filter(|(_, f)| is_linear(f, &p)) {
+                let a = inputs(&types(&f.params), &mut rng);
+                let u: Vec<Value> = f
+                    .lparams
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let ct: Vec<Value> = f
+                    .lresults
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let Ok(lu) = eval_fn(&p, prims(), FuncId(i as u32), &a, &u) else {
+                    continue;
+                };
+                let ltc = eval_fn(&t, prims(), FuncId(i as u32), &a, &ct)
+                    .map_err(|e| fail(format!("{}.T fails: {e}", f.name), &t))?;
+                let (lhs, rhs) = (
+                    dot(&ct, &lu.lin).unwrap_or(f64::NAN),
+                    dot(&ltc.lin, &u).unwrap_or(f64::NAN),
+                );
+                prop_assume!(lhs.is_finite(), "a linear map overflowed");
+                let scale: f64 = leaves(&ct)
+                    .iter()
+                    .zip(leaves(&lu.lin))
+                    .map(|(c, l)| (c * l).abs())
+                    .sum::<f64>()
+                    + leaves(&ltc.lin)
+                        .iter()
+                        .zip(leaves(&u))
+                        .map(|(c, l)| (c * l).abs())
+                        .sum::<f64>();
+                if (lhs - rhs).abs() > 1e-12 * scale.max(1e-300) * 64.0 {
+                    return Err(fail(
+                        format!("{}: <ct, L u> = {lhs} but <Lᵀ ct, u> = {rhs}", f.name),
+                        &t,
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn transposing_twice_is_the_identity() {
+    run(
+        "transposing_twice_is_the_identity",
+        linear::program_strategy(),
+        |g| {
+            let (p, t) = transposed(&g)?;
+            let tt = transpose(&t, prims())
+                .map_err(|e| fail(format!("second transpose fails: {e}"), &t))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in p.funcs.iter().enumerate().filter(|(_, f)| is_linear(f, &p)) {
+                let a = inputs(&types(&f.params), &mut rng);
+                let u: Vec<Value> = f
+                    .lparams
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let Ok(want) = eval_fn(&p, prims(), FuncId(i as u32), &a, &u) else {
+                    continue;
+                };
+                let got = eval_fn(&tt, prims(), FuncId(i as u32), &a, &u)
+                    .map_err(|e| fail(format!("{}.T.T fails: {e}", f.name), &tt))?;
+                let (w, gv) = (leaves(&want.lin), leaves(&got.lin));
+                let ok = w.len() == gv.len()
+                    && w.iter().zip(&gv).all(|(x, y)| {
+                        x == y
+                            || (x - y).abs() <= 1e-12 * x.abs().max(1.0)
+                            || (x.is_nan() && y.is_nan())
+                    });
+                if !ok {
+                    return Err(fail(format!("{}: {w:?} vs {gv:?}", f.name), &tt));
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn transpose_work_within_c_t() {
+    run(
+        "transpose_work_within_c_t",
+        linear::program_strategy(),
+        |g| {
+            let (p, t) = transposed(&g)?;
+            let (w, wt) = (
+                static_work(&p, prims()).map_err(|e| fail(e.message, &p))?,
+                static_work(&t, prims()).map_err(|e| fail(e.message, &t))?,
+            );
+            for (i, f) in p.funcs.iter().enumerate().filter(|(_, f)| is_linear(f, &p)) {
+                let bound = work_bounds::transpose_bound(w[i], f.lparams.len());
+                if wt[i] as f64 > bound {
+                    return Err(fail(
+                        format!("{}: W(g.T) = {} > {bound}", f.name, wt[i]),
+                        &t,
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn vjp_gradient_equals_jvp_on_every_basis_direction() {
+    run(
+        "vjp_gradient_equals_jvp_on_every_basis_direction",
+        nonlinear::numeric_program_strategy(),
+        |g| {
+            let p = parse_generated(&g.render())?;
+            let v = vjp(&p, prims(), Policy::SaveAll)
+                .map_err(|e| fail(format!("vjp fails: {e}"), &p))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in p.funcs.iter().enumerate() {
+                let Some((nonlin, lin_t)) = v.halves(i) else {
+                    continue;
+                };
+                let x = inputs(&types(&f.params), &mut rng);
+                let ct: Vec<Value> = f
+                    .results
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let Ok(fwd) = eval_fn(&v.program, prims(), nonlin, &x, &[]) else {
+                    continue;
+                };
+                let mut nl = fwd.nl;
+                let Some(res) = nl.pop() else { continue };
+                let back = eval_fn(&v.program, prims(), lin_t, &[res], &ct).map_err(|e| {
+                    fail(format!("{}: backward pass fails: {e}", f.name), &v.program)
+                })?;
+                let grad = leaves(&back.lin);
+                prop_assume!(
+                    grad.iter().all(|x| x.is_finite()),
+                    "a gradient is not finite"
+                );
+                let zero: Vec<Value> = f.params.iter().map(|q| Value::zero(&q.ty)).collect();
+                for (k, &gk) in grad.iter().enumerate() {
+                    let e = one_hot(&zero, k);
+                    let t = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, &e)
+                        .map_err(|e| fail(e.to_string(), &v.jvp))?;
+                    let jk = dot(&ct, &t.lin).unwrap_or(f64::NAN);
+                    let scale = 1.0
+                        + jk.abs()
+                        + gk.abs()
+                        + leaves(&t.lin).iter().map(|v| v.abs()).sum::<f64>();
+                    if (jk - gk).abs() > 1e-12 * scale * (1 + grad.len()) as f64 {
+                        return Err(fail(
+                            format!(
+                                "{}: direction {k}: JVP gives {jk}, the gradient {gk}",
+                                f.name
+                            ),
+                            &v.program,
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+/// The `k`-th basis direction of a parameter list (one per real leaf).
+fn one_hot(zero: &[Value], k: usize) -> Vec<Value> {
+    fn go(v: &Value, k: usize, seen: &mut usize) -> Value {
+        match v {
+            Value::Real(_) => {
+                *seen += 1;
+                Value::Real(if *seen - 1 == k { 1.0 } else { 0.0 })
+            }
+            Value::Tuple(vs) => Value::tuple(vs.iter().map(|w| go(w, k, seen)).collect()),
+        }
+    }
+    let mut seen = 0;
+    zero.iter().map(|v| go(v, k, &mut seen)).collect()
+}
+
+#[test]
+fn vjp_work_within_the_derived_bound() {
+    let rules = JvpRules::load(prims()).unwrap();
+    run(
+        "vjp_work_within_the_derived_bound",
+        nonlinear::program_strategy(),
+        |g| {
+            let p = parse_generated(&g.render())?;
+            let v = vjp(&p, prims(), Policy::SaveAll).map_err(|e| fail(e.to_string(), &p))?;
+            let w = static_work(&p, prims()).map_err(|e| fail(e.message, &p))?;
+            let wu = static_work(&v.unzipped.program, prims())
+                .map_err(|e| fail(e.message, &v.unzipped.program))?;
+            let wt = static_work(&v.program, prims()).map_err(|e| fail(e.message, &v.program))?;
+            let overhead = work_bounds::unzip_overhead(&v.jvp, &v.unzipped, prims());
+            let c_jvp = work_bounds::c_jvp(&rules, prims(), work_bounds::largest_type(&p, prims()));
+            for (i, f) in p.funcs.iter().enumerate() {
+                let Some((nonlin, lin)) = v.halves(i) else {
+                    continue;
+                };
+                let wv = (wu[nonlin.0 as usize] + wt[lin.0 as usize]) as f64;
+                let bound = work_bounds::C_T * (c_jvp * w[i] as f64 + overhead[i] as f64)
+                    + 2.0
+                    + f.params.len() as f64;
+                if wv > bound {
+                    return Err(fail(
+                        format!("{}: W(vjp) = {wv} > {bound}", f.name),
+                        &v.program,
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+}
