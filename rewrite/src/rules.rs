@@ -35,6 +35,16 @@ impl JvpRules {
         Ok(JvpRules { rules })
     }
 
+    /// The rules of the standard table, loaded and checked once per process.
+    pub fn standard() -> Result<&'static JvpRules, RewriteError> {
+        static RULES: std::sync::OnceLock<Result<JvpRules, RewriteError>> =
+            std::sync::OnceLock::new();
+        RULES
+            .get_or_init(|| JvpRules::load(PrimTable::standard()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     pub fn get(&self, p: PrimId) -> Option<&JvpRule> {
         self.rules.get(p.0 as usize)
     }
