@@ -647,9 +647,9 @@ impl<'s> Parser<'s> {
         let span = e.span();
         // A single-value return is its atom.
         if let Expr::Ret { nl, lin, .. } = &e
-            && nl.len() + lin.len() == 1
+            && let ([a], []) | ([], [a]) = (nl.as_slice(), lin.as_slice())
         {
-            return Ok(nl.first().or(lin.first()).copied().expect("one item"));
+            return Ok(*a);
         }
         let (n, l) = self.shape(&e);
         let linear = match (n, l) {
