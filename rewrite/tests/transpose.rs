@@ -385,3 +385,26 @@ fn snapshots_of_the_vjp_of_every_corpus_program() {
         insta::assert_snapshot!(file.name.clone(), print(&v.program));
     }
 }
+
+/// Size: every linear binding becomes one binding of at most one more node (a `zero` becomes a
+/// drop of a return, a destructure a tuple build); a `drop(e)` becomes a `zero` (3 nodes) per
+/// free linear variable of `e`, each already an atom of `e`; a nonlinear variable used only in
+/// `e` gets a drop (5 nodes) against its atom there; the return of the `k` cotangents is new:
+/// `|g.T| ≤ 5·|g| + 2 + k`.
+#[test]
+fn transpose_output_size_is_within_a_constant_factor() {
+    let mut worst = 0f64;
+    for (name, p) in linear_b_programs() {
+        let t = transpose(&p, prims()).unwrap();
+        for (i, g) in p.funcs.iter().enumerate().filter(|(_, g)| is_linear(g, &p)) {
+            let (before, after) = (fn_size(g), fn_size(&t.funcs[i]));
+            assert!(
+                after <= 5 * before + 2 + g.lparams.len() as u128,
+                "{name}: {}: size {after} vs {before}",
+                g.name
+            );
+            worst = worst.max(after as f64 / before as f64);
+        }
+    }
+    println!("|g.T| over |g|: worst {worst:.2}");
+}

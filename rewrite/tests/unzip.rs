@@ -245,3 +245,34 @@ fn snapshots_of_the_unzipped_jvp_of_every_corpus_program() {
         }
     }
 }
+
+/// Size: each output node comes from at most two copies of an input node (an item recomputed
+/// lands in both halves), plus per residual a tuple atom, a binder and a type (3), per binder a
+/// possible drop of it (5), and per function a residual tuple, its destructure and the two
+/// returns (12 + k for k results): `|.nonlin| + |.lin| ≤ 10·|f| + 12 + k`.
+#[test]
+fn unzip_output_size_is_within_a_constant_factor() {
+    let mut worst = 0f64;
+    for (file, p) in inputs() {
+        for pol in POLICIES {
+            let u = unzip(&p, prims(), pol).unwrap();
+            for (i, r) in u.reports.iter().enumerate() {
+                let f = &p.funcs[i];
+                let before = fn_size(f);
+                let after: u128 = fn_size(&u.program.funcs[r.outputs.0.0 as usize])
+                    + r.outputs
+                        .1
+                        .map_or(0, |l| fn_size(&u.program.funcs[l.0 as usize]));
+                let k = (f.results.len() + f.lresults.len()) as u128;
+                assert!(
+                    after <= 10 * before + 12 + k,
+                    "{}: {}: {pol}: size {after} vs {before}",
+                    file.name,
+                    r.name
+                );
+                worst = worst.max(after as f64 / before as f64);
+            }
+        }
+    }
+    println!("|.nonlin| + |.lin| over |f|: worst {worst:.2}");
+}
