@@ -27,7 +27,7 @@
 //! a `T-Unpack`'s are its binders' (nonlinear), a `T-LUnpack`'s its binders' (linear).
 
 use crate::rules::Rule;
-use semantics::{Atom, Bind, Expr, FnDef, LocalId, PrimId, PrimTable, Program, Type};
+use semantics::{Atom, Bind, Expr, FnDef, LocalId, PrimTable, Program, Type};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -124,23 +124,6 @@ impl Subjects<'_> {
         s
     }
 
-    fn atoms(&self, out: &mut String, xs: &[Atom]) {
-        for (i, a) in xs.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            self.atom(out, a);
-        }
-    }
-
-    fn sides(&self, out: &mut String, nl: &[Atom], lin: &[Atom]) {
-        self.atoms(out, nl);
-        if !lin.is_empty() {
-            out.push_str(if nl.is_empty() { "; " } else { " ; " });
-            self.atoms(out, lin);
-        }
-    }
-
     fn names(&self, out: &mut String, ids: &[LocalId]) {
         for (i, id) in ids.iter().enumerate() {
             if i > 0 {
@@ -150,76 +133,9 @@ impl Subjects<'_> {
         }
     }
 
-    /// An expression that is not a block; a `drop` shows as `drop(…)`.
+    /// An expression on one line; a `drop` shows as `drop(…)`.
     pub fn expr(&self, e: &Expr) -> String {
-        let mut out = String::new();
-        match e {
-            Expr::Ret { nl, lin, .. } => {
-                out.push('(');
-                self.sides(&mut out, nl, lin);
-                out.push(')');
-            }
-            Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => {
-                out.push('<');
-                self.atoms(&mut out, items);
-                out.push('>');
-            }
-            Expr::Call { func, nl, lin, .. } => {
-                out.push_str(self.prog.func(*func).map_or("?", |g| g.name.as_str()));
-                out.push('(');
-                self.sides(&mut out, nl, lin);
-                out.push(')');
-            }
-            Expr::Prim { prim, args, .. } => self.prim(&mut out, *prim, args),
-            Expr::LAdd { lhs, rhs, .. } => {
-                self.atom(&mut out, lhs);
-                out.push_str(" + ");
-                self.atom(&mut out, rhs);
-            }
-            Expr::Scale { scalar, lin, .. } => {
-                self.atom(&mut out, scalar);
-                out.push_str(" * ");
-                self.atom(&mut out, lin);
-            }
-            Expr::Zero { ty, .. } => {
-                let _ = write!(out, "zero<{ty}>");
-            }
-            Expr::Dup { arg, .. } => {
-                out.push_str("dup(");
-                self.atom(&mut out, arg);
-                out.push(')');
-            }
-            Expr::Drop { .. } => out.push_str("drop(…)"),
-            Expr::Block(b) => out.push_str(&self.block(b.binds.len(), &b.tail)),
-        }
-        out
-    }
-
-    fn prim(&self, out: &mut String, prim: PrimId, args: &[Atom]) {
-        let op = match prim {
-            PrimId::ADD => Some(" + "),
-            PrimId::SUB => Some(" - "),
-            PrimId::MUL => Some(" * "),
-            PrimId::DIV => Some(" / "),
-            _ => None,
-        };
-        match (op, args) {
-            (Some(op), [a, b]) => {
-                self.atom(out, a);
-                out.push_str(op);
-                self.atom(out, b);
-            }
-            (None, [a]) if prim == PrimId::NEG => {
-                out.push('-');
-                self.atom(out, a);
-            }
-            _ => {
-                out.push_str(self.prims.name(prim));
-                out.push('(');
-                self.atoms(out, args);
-                out.push(')');
-            }
-        }
+        semantics::expr_line(self.f, &self.prog.funcs, self.prims, e)
     }
 
     /// A block: how many bindings, then its tail.

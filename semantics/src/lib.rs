@@ -36,7 +36,7 @@ pub use eval::{EvalError, Outcome, eval_fn};
 pub use liveness::{bind_reads, each_expr, expr_bound, expr_reads, peak_live};
 pub use parser::{MAX_NESTING, parse, parse_with};
 pub use prims::{Prim, PrimTable};
-pub use printer::{print, print_fn, print_with};
+pub use printer::{expr_line, print, print_fn, print_with};
 pub use size::fn_size;
 pub use span::{LineIndex, Span};
 pub use syntax::*;

@@ -27,7 +27,12 @@ pub fn print_with(prog: &Program, prims: &PrimTable) -> String {
 
 /// Prints one function; `funcs` names its callees.
 pub fn print_fn(out: &mut String, f: &FnDef, funcs: &[FnDef], prims: &PrimTable) {
-    let p = Printer { f, funcs, prims };
+    let p = Printer {
+        f,
+        funcs,
+        prims,
+        elide: false,
+    };
     if f.checkpoint {
         out.push_str("@checkpoint\n");
     }
@@ -50,8 +55,24 @@ pub fn print_fn(out: &mut String, f: &FnDef, funcs: &[FnDef], prims: &PrimTable)
 
 struct Printer<'a> {
     f: &'a FnDef,
+    /// Print nested blocks as `(…)` and `drop(…)` (the one-line form).
+    elide: bool,
     funcs: &'a [FnDef],
     prims: &'a PrimTable,
+}
+
+/// One expression of `f` on one line, nested blocks elided (`(…)`, `drop(…)`): the subject of a
+/// typing judgment or of a diagnostic.
+pub fn expr_line(f: &FnDef, funcs: &[FnDef], prims: &PrimTable, e: &Expr) -> String {
+    let p = Printer {
+        f,
+        funcs,
+        prims,
+        elide: true,
+    };
+    let mut out = String::new();
+    p.expr(&mut out, e, 0);
+    out
 }
 
 fn indent(out: &mut String, level: usize) {
@@ -225,6 +246,8 @@ impl Printer<'_> {
                 self.atom(out, arg);
                 out.push(')');
             }
+            Expr::Drop { .. } if self.elide => out.push_str("drop(…)"),
+            Expr::Block(_) if self.elide => out.push_str("(…)"),
             Expr::Drop { body, .. } => {
                 out.push_str("drop(");
                 if body.binds.is_empty() {
