@@ -222,7 +222,7 @@ fn is_linear(f: &semantics::FnDef, p: &Program) -> bool {
 fn transpose_passes_the_dot_product_test() {
     run(
         "transpose_passes_the_dot_product_test",
-        linear::program_strategy(),
+        linear::numeric_program_strategy(),
         |g| {
             let (p, t) = transposed(&g)?;
             if let Err(d) = checker::check(&t, prims(), checker::Options::default()) {
@@ -292,7 +292,7 @@ fn transpose_passes_the_dot_product_test() {
 fn transposing_twice_is_the_identity() {
     run(
         "transposing_twice_is_the_identity",
-        linear::program_strategy(),
+        linear::numeric_program_strategy(),
         |g| {
             let (p, t) = transposed(&g)?;
             let tt = transpose(&t, prims())
