@@ -98,6 +98,13 @@ impl Tr<'_> {
         }
     }
 
+    /// Cotangent slots for atoms that must be linear variables (each defined here, once).
+    fn define_all(&mut self, xs: &[Atom]) -> Result<Vec<LocalId>, RewriteError> {
+        xs.iter()
+            .map(|a| Self::linear_var(a).and_then(|x| self.define(x)))
+            .collect()
+    }
+
     /// The cotangent of linear slot `x`, defined by the (later) use of `x`.
     fn ct(&self, x: LocalId) -> Result<LocalId, RewriteError> {
         self.ct
@@ -162,14 +169,7 @@ impl Tr<'_> {
                 match rhs {
                     // let (; ys') = (; xs')   ↦   let (; xs_ct') = (; ys_ct')
                     Expr::Ret { nl: n, lin: xs, .. } if n.is_empty() => {
-                        let xs = xs
-                            .iter()
-                            .map(Self::linear_var)
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let defs = xs
-                            .iter()
-                            .map(|&x| self.define(x))
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let defs = self.define_all(xs)?;
                         binds.push(let_(
                             vec![],
                             defs,
@@ -228,14 +228,7 @@ impl Tr<'_> {
                     }
                     // let y' = <x1', ..., xn'>   ↦   let <x1_ct', ..., xn_ct'> = y_ct'
                     Expr::LTuple { items, .. } => {
-                        let xs = items
-                            .iter()
-                            .map(Self::linear_var)
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let defs = xs
-                            .iter()
-                            .map(|&x| self.define(x))
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let defs = self.define_all(items)?;
                         binds.push(Bind::Unpack {
                             binders: defs,
                             src: var(cts[0]),
@@ -250,14 +243,7 @@ impl Tr<'_> {
                         ..
                     } => {
                         let args = args.iter().map(scalar).collect::<Result<Vec<_>, _>>()?;
-                        let xs = xs
-                            .iter()
-                            .map(Self::linear_var)
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let defs = xs
-                            .iter()
-                            .map(|&x| self.define(x))
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let defs = self.define_all(xs)?;
                         binds.push(let_(
                             vec![],
                             defs,
