@@ -65,12 +65,12 @@ pub fn reject(src: &Source, diags: &[Diagnostic], format: Format) -> Status {
     Status::Rejected
 }
 
-fn load(src: &Source, format: Format) -> Result<Program, Status> {
+pub fn load(src: &Source, format: Format) -> Result<Program, Status> {
     semantics::parse(&src.text).map_err(|diags| reject(src, &diags, format))
 }
 
 /// Parses and type-checks (relaxed): what `eval`, `grad` and `cost` require first.
-fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
+pub fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
     let prog = load(src, format)?;
     checker::check(
         &prog,
@@ -81,18 +81,22 @@ fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
     Ok(prog)
 }
 
-fn rejected(src: &Source, e: &rewrite::RewriteError, format: Format) -> Status {
+pub fn rejected(src: &Source, e: &rewrite::RewriteError, format: Format) -> Status {
     match e {
         rewrite::RewriteError::BadPolicy { .. } => usage(&e.to_string()),
         _ => reject(src, &e.to_diagnostics(), format),
     }
 }
 
-fn policy(text: &str) -> Result<rewrite::Policy, Status> {
+pub fn policy(text: &str) -> Result<rewrite::Policy, Status> {
     rewrite::Policy::parse(text).map_err(|e| usage(&e.to_string()))
 }
 
-fn find<'p>(prog: &'p Program, func: &str, src: &Source) -> Result<(FuncId, &'p FnDef), Status> {
+pub fn find<'p>(
+    prog: &'p Program,
+    func: &str,
+    src: &Source,
+) -> Result<(FuncId, &'p FnDef), Status> {
     let id = prog
         .func_named(func)
         .ok_or_else(|| usage(&format!("no function `{func}` in {}", src.name)))?;
@@ -202,7 +206,7 @@ pub fn fmt(path: &str) -> Status {
 }
 
 /// Parses `text` as values for the parameters `params` (usage error on a count or shape mismatch).
-fn arguments(
+pub fn arguments(
     text: &str,
     params: &[semantics::Param],
     what: &str,
@@ -230,7 +234,7 @@ fn arguments(
     Ok(values)
 }
 
-fn multi_text(nl: &[Value], lin: &[Value]) -> String {
+pub fn multi_text(nl: &[Value], lin: &[Value]) -> String {
     let list = |vs: &[Value]| {
         vs.iter()
             .map(|v| v.to_string())
@@ -270,15 +274,15 @@ pub fn eval(path: &str, func: &str, args: &str, linear_args: &str, format: Forma
 }
 
 /// A `u128` as a JSON number (exact, however large: work can exceed 2^64).
-fn big(n: u128) -> serde_json::Value {
+pub fn big(n: u128) -> serde_json::Value {
     serde_json::to_value(n).unwrap_or(serde_json::Value::Null)
 }
 
-fn values_json(vs: &[Value]) -> serde_json::Value {
+pub fn values_json(vs: &[Value]) -> serde_json::Value {
     serde_json::Value::Array(vs.iter().map(Value::to_json).collect())
 }
 
-fn list(vs: &[Value]) -> String {
+pub fn list(vs: &[Value]) -> String {
     format!(
         "({})",
         vs.iter()

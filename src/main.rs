@@ -4,6 +4,8 @@
 //! Exit status: 0 success, 1 the program was rejected (parse, type or evaluation error),
 //! 2 usage or I/O error.
 
+// `#[macro_use]`: the `out!`/`outln!` macros of `commands.rs` serve every command module.
+#[macro_use]
 mod commands;
 
 use clap::{Parser, Subcommand, ValueEnum};
