@@ -69,6 +69,10 @@ struct Parser<'s> {
     defs_by_name: HashMap<&'s str, Vec<usize>>,
     /// Result arities (nonlinear, linear) of the definitions parsed so far.
     sigs: Vec<Option<(usize, usize)>>,
+    /// The token index of every `def`, ascending: the definition being parsed is the one whose
+    /// `def` token was consumed last (counting attempts instead goes wrong when error recovery
+    /// after a stray attribute stops before a `def` it has not consumed).
+    def_tokens: Vec<usize>,
     current: usize,
     /// Every identifier in the file: fresh names avoid them.
     used_names: HashSet<&'s str>,
@@ -84,10 +88,12 @@ impl<'s> Parser<'s> {
     fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
         let mut defs_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut n_defs = 0;
+        let mut def_tokens = Vec::new();
         let mut used_names = HashSet::new();
         for (i, t) in toks.iter().enumerate() {
             match t.tok {
                 Tok::Def => {
+                    def_tokens.push(i);
                     if let Some(n) = toks.get(i + 1).filter(|n| n.tok == Tok::Ident) {
                         defs_by_name
                             .entry(&src[n.span.range()])
@@ -111,6 +117,7 @@ impl<'s> Parser<'s> {
             errors: Vec::new(),
             defs_by_name,
             sigs,
+            def_tokens,
             current: 0,
             used_names,
             locals: Vec::new(),
@@ -220,7 +227,6 @@ impl<'s> Parser<'s> {
                 Ok(f) => funcs.push(f),
                 Err(Bail) => self.skip_to_def(),
             }
-            self.current += 1;
         }
         funcs
     }
@@ -252,7 +258,10 @@ impl<'s> Parser<'s> {
                 }
             }
         }
+        let def_pos = self.pos;
         let start = self.expect(Tok::Def)?.span;
+        // Every `def` token was counted by `new`, so the search always succeeds.
+        self.current = self.def_tokens.binary_search(&def_pos).unwrap_or(0);
         let name_tok = self.take(&[Tok::Ident], "a function name")?;
         let name = self.text(name_tok.span).to_string();
         self.expect(Tok::LParen)?;
@@ -260,7 +269,9 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Arrow)?;
         self.expect(Tok::LParen)?;
         let (results, lresults) = self.type_list()?;
-        self.sigs[self.current] = Some((results.len(), lresults.len()));
+        if let Some(sig) = self.sigs.get_mut(self.current) {
+            *sig = Some((results.len(), lresults.len()));
+        }
         self.expect(Tok::Eq)?;
         let body = self.block()?;
         let end = self.toks[self.pos.saturating_sub(1)].span;

@@ -455,3 +455,31 @@ fn garbage_never_panics() {
         let _ = parse(&prog[..i]);
     }
 }
+
+/// Issue 10.5: error recovery past a stray attribute stopped before a `def` it had not consumed,
+/// and the definition after it stored its signature one slot too far (an index panic).
+#[test]
+fn recovery_after_a_stray_attribute_never_panics_and_keeps_later_signatures() {
+    for src in [
+        "@)def s(a:R)->()",
+        "@checkpoint x)\ndef f(x: R) -> (R)",
+        "@\ndef f(x: R) -> (R) = x",
+        "@@def f(x: R) -> (R) = x",
+        "@) @) @)def f(x: R) -> (R) = x",
+    ] {
+        assert!(parse(src).is_err(), "{src:?} should be rejected");
+    }
+    // The definition after the stray attribute is parsed with its own signature: the only error
+    // is the attribute's, so a later call of `g` is resolved against `g`'s arity.
+    let src = "@)\ndef g(x: R) -> (R, R) = (x, x)\ndef h(x: R) -> (R) = let (a, b) = g(x) in a * b";
+    let diags = parse(src).unwrap_err();
+    let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0103"], "{}", render(&diags, "t.la", src));
+    // A stray attribute before every definition of a real program, at every position.
+    let prog = "def g(x: R) -> (R) = sin(x)\n@checkpoint def h(x: R) -> (R) = g(x) * x\n";
+    for i in 0..=prog.len() {
+        if prog.is_char_boundary(i) {
+            let _ = parse(&format!("{}@){}", &prog[..i], &prog[i..]));
+        }
+    }
+}
