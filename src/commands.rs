@@ -3,21 +3,59 @@
 
 use crate::Format;
 
-/// Writes to standard output, ignoring a closed pipe (`lina fmt f.la | head` must not panic,
-/// as `println!` does).
+/// Writes to standard output. A closed pipe (`lina fmt f.la | head`) is a quiet success; any
+/// other write error is remembered and turns the exit status into 2 (see [`finish`]).
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($t)*);
+        $crate::commands::wrote(write!(std::io::stdout().lock(), $($t)*), "standard output");
     }};
 }
 
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+        $crate::commands::wrote(writeln!(std::io::stdout().lock(), $($t)*), "standard output");
     }};
 }
+
+/// Writes to standard error, as [`out!`] does to standard output (`eprint!` panics when
+/// standard error cannot be written).
+macro_rules! errout {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        $crate::commands::wrote(write!(std::io::stderr().lock(), $($t)*), "standard error");
+    }};
+}
+
+/// The first write error that was not a closed pipe.
+static WRITE_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Records the outcome of a write (used by the output macros).
+pub fn wrote(result: std::io::Result<()>, stream: &str) {
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && let Ok(mut first) = WRITE_ERROR.lock()
+    {
+        first.get_or_insert_with(|| format!("cannot write to {stream}: {e}"));
+    }
+}
+
+/// The exit status after a command: its own, unless its output could not be written (status 2,
+/// with a message on standard error if that can still be written).
+pub fn finish(status: Status) -> Status {
+    use std::io::Write as _;
+    wrote(std::io::stdout().lock().flush(), "standard output");
+    let failed = WRITE_ERROR.lock().ok().and_then(|mut e| e.take());
+    match failed {
+        Some(message) => {
+            let _ = writeln!(std::io::stderr().lock(), "lina: {message}");
+            Status::Usage
+        }
+        None => status,
+    }
+}
+
 use semantics::{Diagnostic, FnDef, FuncId, PrimTable, Program, Type, Value};
 use std::io::Read;
 
@@ -36,27 +74,37 @@ pub struct Source {
 }
 
 pub fn read_source(path: &str) -> Result<Source, Status> {
-    let (name, text) = if path == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map(|_| ("<stdin>".to_string(), text))
+    // Read at most one byte past the limit, so a huge file is refused without reading it all.
+    let limit = semantics::MAX_SOURCE_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let (name, read) = if path == "-" {
+        let r = std::io::stdin().lock().take(limit).read_to_end(&mut bytes);
+        ("<stdin>".to_string(), r)
     } else {
-        std::fs::read_to_string(path).map(|t| (path.to_string(), t))
+        let r = std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes));
+        (path.to_string(), r)
+    };
+    read.map_err(|e| usage(&format!("cannot read `{path}`: {e}")))?;
+    if bytes.len() > semantics::MAX_SOURCE_BYTES {
+        return Err(usage(&format!(
+            "`{path}` is larger than {} bytes, the largest source lina reads",
+            semantics::MAX_SOURCE_BYTES
+        )));
     }
-    .map_err(|e| usage(&format!("cannot read `{path}`: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| usage(&format!("cannot read `{path}`: not UTF-8 ({e})")))?;
     Ok(Source { name, text })
 }
 
 pub fn usage(message: &str) -> Status {
-    eprintln!("lina: {message}");
+    errout!("lina: {message}\n");
     Status::Usage
 }
 
 /// Reports diagnostics for a rejected program: rendered on stderr, or as JSON on stdout.
 pub fn reject(src: &Source, diags: &[Diagnostic], format: Format) -> Status {
     match format {
-        Format::Text => eprint!("{}", semantics::render(diags, &src.name, &src.text)),
+        Format::Text => errout!("{}", semantics::render(diags, &src.name, &src.text)),
         Format::Json => {
             let out = serde_json::json!({"ok": false, "diagnostics": semantics::diagnostics_json(diags, &src.text)});
             outln!("{out}");

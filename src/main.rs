@@ -114,7 +114,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version are successes; a usage error is status 2. Printing may fail too.
+        Err(e) => {
+            let (stream, status) = if e.use_stderr() {
+                ("standard error", commands::Status::Usage)
+            } else {
+                ("standard output", commands::Status::Ok)
+            };
+            commands::wrote(e.print(), stream);
+            return ExitCode::from(commands::finish(status) as u8);
+        }
+    };
     let status = match cli.command {
         Command::Check {
             file,
@@ -153,5 +165,5 @@ fn main() -> ExitCode {
             format,
         } => commands::cost(&file, &func, &args, &policy, format),
     };
-    ExitCode::from(status as u8)
+    ExitCode::from(commands::finish(status) as u8)
 }

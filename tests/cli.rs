@@ -312,3 +312,70 @@ fn no_input_makes_any_command_panic() {
         }
     }
 }
+
+/// Issue 10.8: an output that cannot be written is a failure (status 2, with a message where one
+/// can still be written), never a panic and never a silent success; a closed pipe stays a quiet
+/// success. `/dev/full` fails every write with ENOSPC.
+#[test]
+fn unwritable_output_is_status_2_and_a_closed_pipe_is_success() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let run = |args: &[&str], out: Stdio, err: Stdio| {
+        let o = Command::new(env!("CARGO_BIN_EXE_lina"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let example = "corpus/worked_example.la";
+    for args in [
+        vec!["fmt", example],
+        vec!["vjp", example],
+        vec!["eval", example, "--fn", "f", "--args", "2.0, 3.0"],
+        vec!["check", example, "--format", "json"],
+        vec!["--help"],
+    ] {
+        let (code, stderr) = run(&args, full().into(), Stdio::piped());
+        assert_eq!(code, Some(2), "lina {args:?} >/dev/full");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+    }
+    // A rejected program whose diagnostics cannot be written: status 2, no panic (was 101).
+    let bad = std::env::temp_dir().join("lina-unwritable-stderr.la");
+    std::fs::write(&bad, "def f(x: R) -> (R) = y\n").unwrap();
+    let (code, _) = run(
+        &["check", bad.to_str().unwrap()],
+        Stdio::null(),
+        full().into(),
+    );
+    assert_eq!(code, Some(2));
+    // A reader that goes away early: success, nothing on stderr.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lina"))
+        .args(["vjp", example])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

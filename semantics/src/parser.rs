@@ -13,7 +13,7 @@
 //! the stack. Errors are collected: a bad definition is reported and skipped, and parsing goes
 //! on at the next `def`.
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
 use crate::lexer::{Tok, Token, lex};
 use crate::prims::PrimTable;
 use crate::span::Span;
@@ -24,6 +24,10 @@ use std::collections::{HashMap, HashSet};
 /// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
 pub const MAX_NESTING: usize = 200;
 
+/// The largest source accepted (256 MiB; spans are `u32` byte offsets, and the lexer's tokens
+/// take up to 24 bytes per input byte). A million-`let` program is about 40 MB.
+pub const MAX_SOURCE_BYTES: usize = 256 << 20;
+
 /// Parses a whole program with the standard primitive table.
 pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
     parse_with(src, PrimTable::standard())
@@ -31,15 +35,26 @@ pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
 
 /// Parses a whole program, resolving primitive names in `prims`.
 pub fn parse_with(src: &str, prims: &PrimTable) -> Result<Program, Vec<Diagnostic>> {
-    let (toks, mut errors) = lex(src);
+    if src.len() > MAX_SOURCE_BYTES {
+        return Err(vec![Diagnostic::error(
+            "E0112",
+            format!(
+                "the source is {} bytes; the largest lina reads is {MAX_SOURCE_BYTES}",
+                src.len()
+            ),
+        )]);
+    }
+    let (toks, mut errors, lex_faults) = lex(src);
     let mut p = Parser::new(src, toks, prims);
     let funcs = p.program();
     errors.append(&mut p.errors);
     if errors.is_empty() {
         Ok(Program { funcs })
     } else {
+        // Both lists hold the first faults of their phase in source order, so after sorting
+        // the first MAX_DIAGNOSTICS of the union are the first of the file.
         errors.sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
-        Err(errors)
+        Err(cap(errors, lex_faults + p.faults))
     }
 }
 
@@ -65,6 +80,8 @@ struct Parser<'s> {
     pos: usize,
     prims: &'s PrimTable,
     errors: Vec<Diagnostic>,
+    /// Every fault found, kept or not.
+    faults: usize,
     /// Every `def`'s index ([`FuncId`]) by name, ascending.
     defs_by_name: HashMap<&'s str, Vec<usize>>,
     /// Result arities (nonlinear, linear) of the definitions parsed so far.
@@ -115,6 +132,7 @@ impl<'s> Parser<'s> {
             pos: 0,
             prims,
             errors: Vec::new(),
+            faults: 0,
             defs_by_name,
             sigs,
             def_tokens,
@@ -192,8 +210,16 @@ impl<'s> Parser<'s> {
     }
 
     fn fail<T>(&mut self, d: Diagnostic) -> PResult<T> {
-        self.errors.push(d);
+        self.record(d);
         Err(Bail)
+    }
+
+    /// Keeps the first [`MAX_DIAGNOSTICS`] faults (they arrive in source order) and counts all.
+    fn record(&mut self, d: Diagnostic) {
+        self.faults += 1;
+        if self.errors.len() < MAX_DIAGNOSTICS {
+            self.errors.push(d);
+        }
     }
 
     fn nest(&mut self) -> PResult<()> {
@@ -438,7 +464,7 @@ impl<'s> Parser<'s> {
         if let Some(&id) = self.scope.get(name).and_then(|s| s.last()) {
             return Ok(Var { id, span: tok.span });
         }
-        self.errors.push(
+        self.record(
             Diagnostic::error("E0111", format!("unbound variable `{name}`"))
                 .with_primary(tok.span, "not bound here"),
         );
@@ -1008,7 +1034,7 @@ impl<'s> Parser<'s> {
                 span,
             }));
         }
-        self.errors.push(
+        self.record(
             Diagnostic::error("E0110", format!("unknown function `{name}`"))
                 .with_primary(name_tok.span, "no function or primitive has this name"),
         );

@@ -140,7 +140,7 @@ impl fmt::Display for Value {
 
 /// Parses a comma-separated list of values, such as `--args "2.0, <1, -inf>"`.
 pub fn parse_values(text: &str) -> Result<Vec<Value>, String> {
-    let (toks, errors) = lex(text);
+    let (toks, errors, _) = lex(text);
     if let Some(e) = errors.first() {
         return Err(e.message.clone());
     }

@@ -483,3 +483,59 @@ fn recovery_after_a_stray_attribute_never_panics_and_keeps_later_signatures() {
         }
     }
 }
+
+/// Issue 10.2: a file of many faults on one long line rendered every fault with the whole line
+/// (1.2 GB for 8,000 malformed definitions). Diagnostics are capped, with a final count, and a
+/// long line is shown as a window around the label, with the true line and column.
+#[test]
+fn error_output_is_capped_and_long_lines_are_windowed() {
+    let src = format!(
+        "def f(x: R) -> (R) = {}x{}",
+        "sin(".repeat(8000),
+        ")".repeat(8000)
+    );
+    let src = src.replace("sin(", "def f(x: R) -> (R) = sin(");
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+    let last = diags.last().unwrap();
+    assert_eq!(last.code, "E0100");
+    assert!(last.message.contains("more not shown"), "{}", last.message);
+    let text = render(&diags, "t.la", &src);
+    // Each diagnostic shows at most a window of its line, not the 200 KB line.
+    assert!(text.len() < 60 * 1000, "{} bytes rendered", text.len());
+    assert!(text.contains("E0100"));
+
+    // The window keeps the true column in the location and the caret under the fault.
+    let src = format!("def f(x: R) -> (R) = {}x $ 1", "x + ".repeat(50_000));
+    let diags = parse(&src).unwrap_err();
+    let col = src.find('$').unwrap() + 1;
+    let text = render(&diags, "t.la", &src);
+    assert!(text.contains(&format!("t.la:1:{col}")), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let shown = lines.iter().position(|l| l.contains("x $ 1")).unwrap();
+    let caret = lines[shown + 1].find('^').unwrap();
+    assert_eq!(lines[shown].as_bytes()[caret], b'$', "{text}");
+    assert!(text.len() < 2000, "{text}");
+}
+
+/// Issue 10.9: 100 MB of NUL bytes made the lexer ask for 3.5 GB (a diagnostic per byte). A run
+/// of characters that are not Linear A is one fault, and the kept diagnostics are capped.
+#[test]
+fn lexer_memory_is_bounded_by_the_input() {
+    let src = "\0".repeat(10_000_000);
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    assert!(
+        diags[0]
+            .message
+            .starts_with("10000000 unexpected characters")
+    );
+    let src = "$ ".repeat(1_000_000);
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+    assert!(
+        diags[MAX_DIAGNOSTICS]
+            .message
+            .starts_with("too many errors: 999950 more")
+    );
+}
