@@ -630,12 +630,13 @@ impl Unzip<'_> {
                     .sum();
                 gain as i128 - cost as i128
             };
-        // Key: work per scalar freed, as a fraction compared by cross-multiplication.
+        // Key: work per scalar freed, a fraction compared exactly (work can be near 2^128, so
+        // cross-multiplying would overflow).
         #[derive(PartialEq, Eq)]
         struct Key(u128, u128, usize);
         impl Ord for Key {
             fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-                (self.0 * o.1).cmp(&(o.0 * self.1)).then(o.2.cmp(&self.2))
+                cmp_fractions(self.0, self.1, o.0, o.1).then(o.2.cmp(&self.2))
             }
         }
         impl PartialOrd for Key {
@@ -699,5 +700,63 @@ impl Unzip<'_> {
             }
         }
         Ok(recompute)
+    }
+}
+
+/// Compares `a/b` with `c/d` exactly, for `b, d > 0`, with no overflow however large the
+/// numbers: compare the integer parts, then the reciprocals of the remainders (the continued
+/// fractions of both), as Euclid's algorithm does: at most ~190 rounds for `u128`.
+pub(crate) fn cmp_fractions(a: u128, b: u128, c: u128, d: u128) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (mut a, mut b, mut c, mut d) = (a, b.max(1), c, d.max(1));
+    let mut flipped = false;
+    let orient = |o: std::cmp::Ordering, flipped: bool| if flipped { o.reverse() } else { o };
+    loop {
+        let (q1, q2) = (a / b, c / d);
+        if q1 != q2 {
+            return orient(q1.cmp(&q2), flipped);
+        }
+        let (r1, r2) = (a % b, c % d);
+        match (r1, r2) {
+            (0, 0) => return Equal,
+            (0, _) => return orient(Less, flipped),
+            (_, 0) => return orient(Greater, flipped),
+            // r1/b < r2/d exactly when b/r1 > d/r2.
+            _ => (a, b, c, d, flipped) = (b, r1, d, r2, !flipped),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cmp_fractions;
+
+    /// Against exact cross-multiplication where it fits, and on values where it would overflow.
+    #[test]
+    fn fractions_compare_exactly_without_overflow() {
+        for a in 0..40u128 {
+            for b in 1..12u128 {
+                for c in 0..40u128 {
+                    for d in 1..12u128 {
+                        assert_eq!(
+                            cmp_fractions(a, b, c, d),
+                            (a * d).cmp(&(c * b)),
+                            "{a}/{b} {c}/{d}"
+                        );
+                    }
+                }
+            }
+        }
+        let big = 1u128 << 120;
+        use std::cmp::Ordering::*;
+        assert_eq!(cmp_fractions(big, 3, big, 2), Less);
+        assert_eq!(cmp_fractions(big + 1, 1 << 9, big, 1 << 9), Greater);
+        assert_eq!(
+            cmp_fractions(u128::MAX, u128::MAX - 1, u128::MAX - 1, u128::MAX - 2),
+            Less
+        );
+        assert_eq!(cmp_fractions(u128::MAX, 7, u128::MAX, 7), Equal);
+        // (2^120 * 300) overflows u128: cross-multiplying panicked in debug builds.
+        assert_eq!(cmp_fractions(big, 300, big - 1, 299), Less);
     }
 }
