@@ -151,6 +151,38 @@ pub fn find<'p>(
     Ok((id, &prog.funcs[id.0 as usize]))
 }
 
+/// The most work `eval`, `grad` and `cost` run without `--max-work` (about a minute of
+/// evaluation on this machine). Linear A has no data-dependent control flow, so the work is
+/// known before running: a program over the limit is refused, not run until killed.
+pub const DEFAULT_MAX_WORK: u128 = 1_000_000_000;
+
+/// Refuses to run `f` when its static work exceeds `limit` (E0410) or `u128` (E0421).
+pub fn within_work(
+    prog: &Program,
+    id: FuncId,
+    limit: u128,
+    src: &Source,
+    format: Format,
+) -> Result<(), Status> {
+    let works = semantics::static_work(prog, PrimTable::standard())
+        .map_err(|e| reject(src, &[e.to_diagnostic()], format))?;
+    let f = &prog.funcs[id.0 as usize];
+    let w = works.get(id.0 as usize).copied().unwrap_or(0);
+    if w > limit {
+        let d = Diagnostic::error(
+            "E0410",
+            format!(
+                "`{}` does {w} units of work, more than the limit {limit}",
+                f.name
+            ),
+        )
+        .with_primary(f.name_span, "this function")
+        .with_note("raise the limit with --max-work N");
+        return Err(reject(src, &[d], format));
+    }
+    Ok(())
+}
+
 pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
@@ -296,11 +328,23 @@ pub fn multi_text(nl: &[Value], lin: &[Value]) -> String {
     }
 }
 
-pub fn eval(path: &str, func: &str, args: &str, linear_args: &str, format: Format) -> Status {
+pub struct Limits {
+    pub max_work: u128,
+}
+
+pub fn eval(
+    path: &str,
+    func: &str,
+    args: &str,
+    linear_args: &str,
+    limits: Limits,
+    format: Format,
+) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let prog = load_checked(&src, format)?;
         let (id, f) = find(&prog, func, &src)?;
+        within_work(&prog, id, limits.max_work, &src, format)?;
         let nl = arguments(args, &f.params, "arguments", f)?;
         let lin = arguments(linear_args, &f.lparams, "linear arguments", f)?;
         let out = semantics::eval_fn(&prog, PrimTable::standard(), id, &nl, &lin)
@@ -346,6 +390,7 @@ pub fn grad(
     args: &str,
     cotangent: Option<&str>,
     pol: &str,
+    limits: Limits,
     format: Format,
 ) -> Status {
     let run = || -> Result<Status, Status> {
@@ -353,7 +398,11 @@ pub fn grad(
         let prog = load_checked(&src, format)?;
         let prims = PrimTable::standard();
         let policy = policy(pol)?;
-        let (id, f) = find(&prog, func, &src)?;
+        let (id, _) = find(&prog, func, &src)?;
+        // Differentiate what `func` calls, not the whole file.
+        let (prog, id) = semantics::call_closure(&prog, id);
+        let f = &prog.funcs[id.0 as usize];
+        within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
         let cts = match cotangent {
             Some(text) => {
@@ -381,6 +430,8 @@ pub fn grad(
         let (nonlin, lin_t) = v
             .halves(id.0 as usize)
             .ok_or_else(|| usage(&format!("`{func}` has no results to differentiate")))?;
+        within_work(&v.program, nonlin, limits.max_work, &src, format)?;
+        within_work(&v.program, lin_t, limits.max_work, &src, format)?;
         let eval_err = |e: semantics::EvalError| reject(&src, &[e.to_diagnostic()], format);
         let orig = semantics::eval_fn(&prog, prims, id, &x, &[]).map_err(eval_err)?;
         let fwd = semantics::eval_fn(&v.program, prims, nonlin, &x, &[]).map_err(eval_err)?;
@@ -408,13 +459,23 @@ pub fn grad(
     run().unwrap_or_else(|s| s)
 }
 
-pub fn cost(path: &str, func: &str, args: &str, pol: &str, format: Format) -> Status {
+pub fn cost(
+    path: &str,
+    func: &str,
+    args: &str,
+    pol: &str,
+    limits: Limits,
+    format: Format,
+) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let prog = load_checked(&src, format)?;
         let prims = PrimTable::standard();
         let policy = policy(pol)?;
-        let (id, f) = find(&prog, func, &src)?;
+        let (id, _) = find(&prog, func, &src)?;
+        let (prog, id) = semantics::call_closure(&prog, id);
+        let f = &prog.funcs[id.0 as usize];
+        within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
         let orig = semantics::eval_fn(&prog, prims, id, &x, &[])
             .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;

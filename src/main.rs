@@ -81,6 +81,9 @@ enum Command {
         /// Linear arguments, in literal syntax.
         #[arg(long, default_value = "", allow_hyphen_values = true)]
         linear_args: String,
+        /// Refuse to run more work than this (the work is known before running).
+        #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
+        max_work: u128,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -96,6 +99,9 @@ enum Command {
         cotangent: Option<String>,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// Refuse to run more work than this (the work is known before running).
+        #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
+        max_work: u128,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -108,6 +114,9 @@ enum Command {
         args: String,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// Refuse to run more work than this (the work is known before running).
+        #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
+        max_work: u128,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -147,23 +156,48 @@ fn main() -> ExitCode {
             func,
             args,
             linear_args,
+            max_work,
             format,
-        } => commands::eval(&file, &func, &args, &linear_args, format),
+        } => commands::eval(
+            &file,
+            &func,
+            &args,
+            &linear_args,
+            commands::Limits { max_work },
+            format,
+        ),
         Command::Grad {
             file,
             func,
             args,
             cotangent,
             policy,
+            max_work,
             format,
-        } => commands::grad(&file, &func, &args, cotangent.as_deref(), &policy, format),
+        } => commands::grad(
+            &file,
+            &func,
+            &args,
+            cotangent.as_deref(),
+            &policy,
+            commands::Limits { max_work },
+            format,
+        ),
         Command::Cost {
             file,
             func,
             args,
             policy,
+            max_work,
             format,
-        } => commands::cost(&file, &func, &args, &policy, format),
+        } => commands::cost(
+            &file,
+            &func,
+            &args,
+            &policy,
+            commands::Limits { max_work },
+            format,
+        ),
     };
     ExitCode::from(commands::finish(status) as u8)
 }

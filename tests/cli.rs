@@ -379,3 +379,101 @@ fn unwritable_output_is_status_2_and_a_closed_pipe_is_success() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The call DAG `f{i} = f{i-1}(x) + f{i-1}(x)`: `2^depth` work in `depth + 1` lines.
+fn call_dag(depth: usize) -> String {
+    let mut s = String::from("def f0(x: R) -> (R) = sin(x)\n");
+    for i in 1..=depth {
+        s += &format!("def f{i}(x: R) -> (R) = f{}(x) + f{}(x)\n", i - 1, i - 1);
+    }
+    s
+}
+
+/// Issue 10.7: work is known before running, so a program over the limit is refused with its
+/// own code (E0410) instead of running until killed, and work beyond `u128` is E0421, not an
+/// internal error.
+#[test]
+fn work_over_the_limit_is_refused_before_running() {
+    let src = call_dag(60);
+    for cmd in ["eval", "cost", "grad"] {
+        let r = lina(&[cmd, "-", "--fn", "f60", "--args", "1.0"], Some(&src));
+        assert_eq!(r.code, 1, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("E0410"), "{cmd}: {}", r.stderr);
+        // The exact figure, by SPEC §3: W(f0) = cost(sin) + 1 atom = 2; each `f{i}` is two lets
+        // (1 + call 1 + atom 1 + W(f{i-1}) each) and an add of two atoms (3): 2 W + 9.
+        let mut w: u128 = 2;
+        for _ in 0..60 {
+            w = 2 * w + 9;
+        }
+        assert!(r.stderr.contains(&w.to_string()), "{cmd}: {}", r.stderr);
+    }
+    // The limit is the user's: a small one refuses a small function, a large one runs it.
+    let small = call_dag(3);
+    let r = lina(
+        &[
+            "eval",
+            "-",
+            "--fn",
+            "f3",
+            "--args",
+            "1.0",
+            "--max-work",
+            "10",
+        ],
+        Some(&small),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E0410"));
+    let r = lina(
+        &[
+            "eval",
+            "-",
+            "--fn",
+            "f3",
+            "--args",
+            "1.0",
+            "--max-work",
+            "100",
+        ],
+        Some(&small),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Beyond 2^128: a coded limit, never E0599.
+    let huge = call_dag(200);
+    for args in [
+        vec!["eval", "-", "--fn", "f200", "--args", "1.0"],
+        vec!["grad", "-", "--fn", "f200", "--args", "1.0"],
+    ] {
+        let r = lina(&args, Some(&huge));
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(r.stderr.contains("E0421"), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("E0599"), "{args:?}: {}", r.stderr);
+    }
+}
+
+/// Issue 10.10: `grad --fn g` differentiates what `g` calls, so a linear function elsewhere in
+/// the file is no obstacle; and E0505 says "not in Linear B" once.
+#[test]
+fn grad_differentiates_the_call_closure_and_messages_say_things_once() {
+    let src = "def h(; y': R) -> (; R) = y'\ndef s(x: R) -> (R) = x * x\ndef g(x: R) -> (R) = sin(s(x))\n";
+    let r = lina(
+        &[
+            "grad", "-", "--fn", "g", "--args", "2.0", "--format", "json",
+        ],
+        Some(src),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let g = json(&r.stdout)["gradient"][0].as_f64().unwrap();
+    // d/dx sin(x^2) = 2x cos(x^2), computed here independently.
+    assert!((g - 4.0 * 4.0f64.cos()).abs() < 1e-12, "{g}");
+    let jvp = lina(&["jvp", "corpus/worked_example.la"], None);
+    let t = lina(&["transpose", "-"], Some(&jvp.stdout));
+    assert_eq!(t.code, 1);
+    assert!(t.stderr.contains("E0505"), "{}", t.stderr);
+    assert_eq!(
+        t.stderr.matches("is not in Linear B").count(),
+        1,
+        "{}",
+        t.stderr
+    );
+}

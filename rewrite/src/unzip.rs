@@ -125,8 +125,8 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
     let typing = Program {
         funcs: normals.iter().map(|n| n.typing.clone()).collect(),
     };
-    let types = local_types(&typing, prims).map_err(|e| internal(e.message))?;
-    let bind_works = binding_works(&typing, prims).map_err(|e| internal(e.message))?;
+    let types = local_types(&typing, prims)?;
+    let bind_works = binding_works(&typing, prims)?;
     for (n, ws) in normals.iter().zip(&bind_works) {
         // Items map to the typing view's bindings one to one, but for a split call's second half.
         let mut ws = ws.iter();
@@ -182,8 +182,8 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
         ))
     })?;
     // Recomputed work and peak live scalars, measured on the output.
-    let works = static_work(&program, prims).map_err(|e| internal(e.message))?;
-    let out_types = local_types(&program, prims).map_err(|e| internal(e.message))?;
+    let works = static_work(&program, prims)?;
+    let out_types = local_types(&program, prims)?;
     let peak = |id: FuncId| {
         program
             .funcs

@@ -15,6 +15,7 @@
 //! assert_eq!(static_work(&prog, PrimTable::standard()).unwrap()[0], out.work);
 //! ```
 
+mod closure;
 pub mod corpus;
 mod diagnostics;
 mod eval;
@@ -31,6 +32,7 @@ mod types;
 mod value;
 mod work;
 
+pub use closure::call_closure;
 pub use diagnostics::{
     Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
 };

@@ -20,19 +20,23 @@ use crate::types::Type;
 /// cannot see past).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkError {
+    /// `E0420`: the analysis cannot see past an ill-typed construct; `E0421`: the work does not
+    /// fit in `u128` (a call DAG can do `2^200` work in a few lines: a limit, not a fault).
+    pub code: &'static str,
     pub message: String,
     pub span: Span,
 }
 
 impl WorkError {
     pub fn to_diagnostic(&self) -> Diagnostic {
-        Diagnostic::error("E0420", format!("static work: {}", self.message))
+        Diagnostic::error(self.code, format!("static work: {}", self.message))
             .with_primary(self.span, "here")
     }
 }
 
 fn err<T>(message: impl Into<String>, span: Span) -> Result<T, WorkError> {
     Err(WorkError {
+        code: "E0420",
         message: message.into(),
         span,
     })
@@ -97,6 +101,7 @@ type Types = (Vec<Type>, Vec<Type>);
 
 fn add(a: u128, b: u128, span: Span) -> Result<u128, WorkError> {
     a.checked_add(b).ok_or(WorkError {
+        code: "E0421",
         message: "the work exceeds 2^128".into(),
         span,
     })
