@@ -33,6 +33,8 @@ pub enum Tok {
     Arrow,
     /// `@`, which starts an attribute (`@checkpoint`).
     At,
+    /// `%`, which makes the name after it a primitive that no user function shadows (`%cos`).
+    Percent,
     Eof,
 }
 
@@ -69,6 +71,7 @@ impl Tok {
             Tok::Slash => "`/`",
             Tok::Arrow => "`->`",
             Tok::At => "`@`",
+            Tok::Percent => "`%`",
             Tok::Eof => "the end of the input",
         }
     }
@@ -111,6 +114,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>, usize) {
             b'*' => Tok::Star,
             b'/' => Tok::Slash,
             b'@' => Tok::At,
+            b'%' => Tok::Percent,
             b'-' if bytes.get(i + 1) == Some(&b'>') => {
                 i += 2;
                 tokens.push(Token {
@@ -177,7 +181,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>, usize) {
                     let b = bytes[i];
                     !(b.is_ascii_alphanumeric()
                         || b.is_ascii_whitespace()
-                        || b"#()<>,;:=+*/@-_'".contains(&b))
+                        || b"#()<>,;:=+*/@%-_'".contains(&b))
                 };
                 let first = src[i..].chars().next().unwrap_or('?');
                 i += first.len_utf8();

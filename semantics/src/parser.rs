@@ -838,7 +838,11 @@ impl<'s> Parser<'s> {
                 self.bump();
                 Ok(Operand::Atom(Atom::Lit(v, t.span)))
             }
-            Tok::Ident | Tok::LinIdent if self.peek_at(1) == Tok::LParen => self.call(binds),
+            Tok::Ident | Tok::LinIdent if self.peek_at(1) == Tok::LParen => self.call(binds, false),
+            Tok::Percent if self.peek_at(1) == Tok::Ident && self.peek_at(2) == Tok::LParen => {
+                self.bump();
+                self.call(binds, true)
+            }
             Tok::Ident | Tok::LinIdent => {
                 self.bump();
                 Ok(Operand::Atom(Atom::Var(self.resolve(t)?)))
@@ -963,8 +967,9 @@ impl<'s> Parser<'s> {
     }
 
     /// `name(args)`: a call of a user function defined above, else of a primitive, else of a
-    /// later user function (which the checker rejects).
-    fn call(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    /// later user function (which the checker rejects). `%name(args)` (`primitive`) is always
+    /// the primitive: the printer's spelling of a primitive shadowed by a user function.
+    fn call(&mut self, binds: &mut Vec<Bind>, primitive: bool) -> PResult<Operand> {
         let name_tok = self.bump();
         let name = self.text(name_tok.span);
         if name_tok.tok == Tok::LinIdent {
@@ -1002,7 +1007,13 @@ impl<'s> Parser<'s> {
         let span = name_tok.span.to(close);
         let ids = self.defs_by_name.get(name).map_or(&[][..], Vec::as_slice);
         let split = ids.partition_point(|&i| i < self.current);
-        if split > 0 {
+        if primitive && self.prims.lookup(name).is_none() {
+            return self.fail(
+                Diagnostic::error("E0113", format!("`%{name}` is not a primitive"))
+                    .with_primary(name_tok.span, "`%` names a primitive of the table"),
+            );
+        }
+        if split > 0 && !primitive {
             return Ok(Operand::Expr(Expr::Call {
                 func: FuncId(ids[split - 1] as u32),
                 nl,

@@ -418,6 +418,29 @@ fn other_front_end_faults_have_their_codes() {
         first_error("def f(x: R) -> (R) = let <a, b> = 1.0 in a").0,
         "E0108"
     );
+    assert_eq!(first_error("def f(x: R) -> (R) = %sine(x)").0, "E0113");
+}
+
+/// `%name` is the primitive even below a user function of that name.
+#[test]
+fn percent_names_the_primitive_below_a_shadowing_function() {
+    let p = parse_ok(
+        "def cos(x: R) -> (R) = x
+def f(x: R) -> (R) = cos(%cos(x))",
+    );
+    let f = body(&p);
+    assert!(matches!(
+        &f.binds[0],
+        Bind::Let {
+            rhs: Expr::Prim { .. },
+            ..
+        }
+    ));
+    assert!(matches!(&f.tail, Expr::Call { .. }));
+    assert_eq!(print(&p).matches("%cos(x)").count(), 1, "{}", print(&p));
+    // Where nothing shadows it, the primitive prints plainly.
+    let q = parse_ok("def f(x: R) -> (R) = %cos(x)");
+    assert_eq!(print(&q), "def f(x: R) -> (R) =\n  cos(x)\n");
 }
 
 #[test]
