@@ -62,7 +62,7 @@ fn printing_keeps_shadowed_primitives_primitive_through_every_pass() {
     let j = jvp(&e, prims()).unwrap();
     roundtrip("jvp", &j);
     for pol in [Policy::SaveAll, Policy::RecomputeAll] {
-        let u = unzip(&j, prims(), pol.clone()).unwrap();
+        let u = unzip(&j, prims(), pol).unwrap();
         roundtrip("unzip", &u.program);
         let t = transpose(&u.program, prims()).unwrap();
         roundtrip("transpose", &t);
