@@ -255,24 +255,33 @@ pub fn transform(path: &str, pass: Pass) -> Status {
 /// Per split function: residual scalars, work of each half, recomputed work and peak live
 /// scalars, as comments (so the output still parses).
 fn unzip_report(u: &rewrite::Unzipped, prims: &PrimTable, policy: &str) -> String {
-    let works = semantics::static_work(&u.program, prims).unwrap_or_default();
-    let w = |id: FuncId| works.get(id.0 as usize).copied().unwrap_or(0);
+    let works = semantics::static_work_saturating(&u.program, prims).unwrap_or_default();
+    let w = |id: FuncId| work_text(works.get(id.0 as usize).copied().unwrap_or(0));
     let mut out = format!("# unzip, policy {policy}\n");
     for r in u.reports.iter().filter(|r| r.split) {
         let (nonlin, lin) = r.outputs;
-        let lin = lin.map_or(0, w);
+        let lin = lin.map_or_else(|| "0".to_string(), w);
         out += &format!(
             "# {}: residual scalars {}, W(.nonlin) {}, W(.lin) {}, recomputed {}, peak live scalars {} / {}\n",
             r.name,
-            r.residual_scalars,
+            work_text(r.residual_scalars),
             w(nonlin),
             lin,
-            r.recomputed_work,
+            work_text(r.recomputed_work),
             r.peak_live.0,
             r.peak_live.1
         );
     }
     out + "\n"
+}
+
+/// A saturated figure (`u128::MAX`) is "2^128 or more".
+fn work_text(n: u128) -> String {
+    if n == u128::MAX {
+        ">= 2^128".to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 pub fn fmt(path: &str) -> Status {

@@ -79,11 +79,13 @@ impl Normal {
             .map(|(i, item)| match item {
                 Item::SplitNl { g, args, .. } => {
                     let nonlin = outputs[g.0 as usize].0;
-                    2 + args.len() as u128 + works.get(nonlin.0 as usize).copied().unwrap_or(0)
+                    let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
+                    w.saturating_add(2 + args.len() as u128)
                 }
                 _ => iw[i],
             })
-            .sum()
+            // Work figures saturate at u128::MAX ("2^128 or more"), as static work does.
+            .fold(0, u128::saturating_add)
     }
 }
 

@@ -109,6 +109,16 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
             }
         }
     }
+    let aliases = aliases_in(program_types(&prog));
+    for (f, c) in prog.funcs.iter().zip(&classes) {
+        let name = residual_type_name(&f.name);
+        if *c == Class::Mixed && aliases.iter().any(|a| a.name == name) {
+            return Err(RewriteError::NameClash {
+                name,
+                span: f.name_span,
+            });
+        }
+    }
     // Output layout: a split function becomes two consecutive functions.
     let mut outputs = Vec::with_capacity(prog.funcs.len());
     let mut next = 0u32;
@@ -182,7 +192,7 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
         ))
     })?;
     // Recomputed work and peak live scalars, measured on the output.
-    let works = static_work(&program, prims)?;
+    let works = static_work_saturating(&program, prims)?;
     let out_types = local_types(&program, prims)?;
     let peak = |id: FuncId| {
         program
@@ -398,7 +408,15 @@ impl Unzip<'_> {
             .iter()
             .map(|&x| slot_type(x, self))
             .collect::<Result<Vec<_>, _>>()?;
-        let r_type = Type::Tuple(rtypes);
+        // A residual tuple holding a tuple (a callee's residuals, say) gets a name, declared
+        // once: spelled out, residual types would double per level of a call DAG and nest as
+        // deep as the call chain is long. A flat one (`<R, R, R>`) stays as it is.
+        let flat = rtypes.iter().all(|t| *t == Type::Real);
+        let r_type = if flat {
+            Type::Tuple(rtypes)
+        } else {
+            Type::named(residual_type_name(&f.name), Type::Tuple(rtypes))
+        };
         let scalars = r_type.size();
 
         // `.nonlin` keeps the nonlinear items its results or the residuals need.
@@ -527,7 +545,8 @@ impl Unzip<'_> {
         for (i, it) in n.items.iter().enumerate() {
             if keep[i] {
                 for x in it.binds().into_iter().filter(|x| !live[x.0 as usize]) {
-                    unused += 3 + slot_type(x, self)?.size().max(1);
+                    unused =
+                        unused.saturating_add(3 + slot_type(x, self)?.size().clamp(1, SIZE_CAP));
                 }
             }
         }
@@ -542,7 +561,8 @@ impl Unzip<'_> {
                     .into_iter()
                     .filter(|x| !read_in_lin[x.0 as usize])
                 {
-                    unused += 3 + slot_type(x, self)?.size().max(1);
+                    unused =
+                        unused.saturating_add(3 + slot_type(x, self)?.size().clamp(1, SIZE_CAP));
                 }
                 buf.clear();
                 it.reads(&mut buf);
@@ -551,7 +571,7 @@ impl Unzip<'_> {
                 }
             }
         }
-        let bound = residuals.len() as u128 + 6 + n.extra + 3 * sites + unused;
+        let bound = (residuals.len() as u128 + 6 + n.extra + 3 * sites).saturating_add(unused);
         *n.recompute.borrow_mut() = recompute;
         Ok((scalars, bound))
     }
@@ -579,12 +599,12 @@ impl Unzip<'_> {
         let mut def_item: Vec<Option<usize>> = vec![None; slots];
         for (i, it) in n.items.iter().enumerate() {
             for x in it.binds() {
-                size[x.0 as usize] = slot_type(x, self)?.size();
+                size[x.0 as usize] = slot_type(x, self)?.size().min(SIZE_CAP);
                 def_item[x.0 as usize] = Some(i);
             }
         }
         for p in &f.params {
-            size[p.var.0 as usize] = p.ty.size();
+            size[p.var.0 as usize] = p.ty.size().min(SIZE_CAP);
         }
         // The nonlinear items reading each slot.
         let mut readers: Vec<Vec<usize>> = vec![Vec::new(); slots];
@@ -701,6 +721,11 @@ impl Unzip<'_> {
         }
         Ok(recompute)
     }
+}
+
+/// The name of split function `f`'s residual type, when it has one: `f.res`.
+pub fn residual_type_name(f: &str) -> String {
+    format!("{f}.res")
 }
 
 /// Compares `a/b` with `c/d` exactly, for `b, d > 0`, with no overflow however large the

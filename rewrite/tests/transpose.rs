@@ -504,8 +504,8 @@ fn with_leaf(xs: &[Value], k: usize, s: f64) -> Vec<Value> {
 
 /// The value of type `ty` with every leaf 1.
 fn ones(ty: &Type) -> Value {
-    match ty {
-        Type::Real => Value::Real(1.0),
-        Type::Tuple(ts) => Value::tuple(ts.iter().map(ones).collect()),
+    match ty.components() {
+        None => Value::Real(1.0),
+        Some(ts) => Value::tuple(ts.iter().map(ones).collect()),
     }
 }

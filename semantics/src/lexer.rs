@@ -12,6 +12,8 @@ pub enum Tok {
     LinIdent,
     Num(f64),
     Def,
+    /// `type`, which declares a type alias (`type f.res = <R, R>`).
+    TypeKw,
     Let,
     In,
     Dup,
@@ -51,6 +53,7 @@ impl Tok {
             Tok::LinIdent => "a linear variable",
             Tok::Num(_) => "a number",
             Tok::Def => "`def`",
+            Tok::TypeKw => "`type`",
             Tok::Let => "`let`",
             Tok::In => "`in`",
             Tok::Dup => "`dup`",
@@ -159,6 +162,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>, usize) {
                 } else {
                     match &src[start..i] {
                         "def" => Tok::Def,
+                        "type" => Tok::TypeKw,
                         "let" => Tok::Let,
                         "in" => Tok::In,
                         "dup" => Tok::Dup,

@@ -37,13 +37,13 @@ pub use diagnostics::{
     Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
 };
 pub use eval::{EvalError, Outcome, eval_fn};
-pub use liveness::{bind_reads, each_expr, expr_bound, expr_reads, peak_live};
+pub use liveness::{SIZE_CAP, bind_reads, each_expr, expr_bound, expr_reads, peak_live};
 pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with};
 pub use prims::{Prim, PrimTable};
-pub use printer::{expr_line, print, print_fn, print_with};
+pub use printer::{expr_line, print, print_fn, print_with, program_types};
 pub use size::fn_size;
 pub use span::{LineIndex, Span};
 pub use syntax::*;
-pub use types::Type;
-pub use value::{Value, fmt_real, parse_values};
-pub use work::{WorkError, binding_works, local_types, static_work};
+pub use types::{Type, TypeAlias, aliases_in};
+pub use value::{Value, deep, fmt_real, parse_values};
+pub use work::{WorkError, binding_works, local_types, static_work, static_work_saturating};

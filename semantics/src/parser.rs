@@ -91,6 +91,8 @@ struct Parser<'s> {
     /// after a stray attribute stops before a `def` it has not consumed).
     def_tokens: Vec<usize>,
     current: usize,
+    /// The type aliases declared so far.
+    aliases: HashMap<&'s str, Type>,
     /// Every identifier in the file: fresh names avoid them.
     used_names: HashSet<&'s str>,
     // Per-function state.
@@ -138,6 +140,7 @@ impl<'s> Parser<'s> {
             def_tokens,
             current: 0,
             used_names,
+            aliases: HashMap::new(),
             locals: Vec::new(),
             scope: HashMap::new(),
             scope_log: Vec::new(),
@@ -244,8 +247,14 @@ impl<'s> Parser<'s> {
     fn program(&mut self) -> Vec<FnDef> {
         let mut funcs = Vec::new();
         while self.peek() != Tok::Eof {
+            if self.peek() == Tok::TypeKw {
+                if self.type_decl().is_err() {
+                    self.skip_to_def();
+                }
+                continue;
+            }
             if !matches!(self.peek(), Tok::Def | Tok::At) {
-                let _ = self.unexpected::<()>("`def`");
+                let _ = self.unexpected::<()>("`def` or `type`");
                 self.skip_to_def();
                 continue;
             }
@@ -259,9 +268,30 @@ impl<'s> Parser<'s> {
 
     fn skip_to_def(&mut self) {
         self.bump();
-        while !matches!(self.peek(), Tok::Def | Tok::At | Tok::Eof) {
+        while !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
             self.bump();
         }
+    }
+
+    /// `type NAME = T`: an alias, usable in every type written below it.
+    fn type_decl(&mut self) -> PResult<()> {
+        self.bump();
+        self.depth = 0;
+        let name_tok = self.take(&[Tok::Ident], "a type name")?;
+        let name = self.text(name_tok.span);
+        self.expect(Tok::Eq)?;
+        let def = self.ty()?;
+        if self.aliases.contains_key(name) {
+            return self.fail(
+                Diagnostic::error("E0115", format!("the type `{name}` is declared twice"))
+                    .with_primary(name_tok.span, "declared again here"),
+            );
+        }
+        self.aliases.insert(name, Type::named(name, def));
+        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
+            return self.unexpected("`def`, `type` or the end of the input");
+        }
+        Ok(())
     }
 
     fn def(&mut self) -> PResult<FnDef> {
@@ -301,8 +331,8 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Eq)?;
         let body = self.block()?;
         let end = self.toks[self.pos.saturating_sub(1)].span;
-        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::Eof) {
-            return self.unexpected("`def` or the end of the input");
+        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
+            return self.unexpected("`def`, `type` or the end of the input");
         }
         Ok(FnDef {
             name,
@@ -398,7 +428,18 @@ impl<'s> Parser<'s> {
                 self.unnest();
                 Ok(Type::Tuple(items))
             }
-            _ => self.unexpected("a type (`R` or `<...>`)"),
+            Tok::Ident => {
+                let t = self.bump();
+                let name = self.text(t.span);
+                match self.aliases.get(name) {
+                    Some(ty) => Ok(ty.clone()),
+                    None => self.fail(
+                        Diagnostic::error("E0114", format!("unknown type `{name}`"))
+                            .with_primary(t.span, "no type of this name is declared above"),
+                    ),
+                }
+            }
+            _ => self.unexpected("a type (`R`, `<...>` or a declared type name)"),
         }
     }
 

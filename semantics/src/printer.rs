@@ -16,6 +16,14 @@ pub fn print(prog: &Program) -> String {
 
 pub fn print_with(prog: &Program, prims: &PrimTable) -> String {
     let mut out = String::new();
+    // The type aliases the program uses, each declared once before its first use.
+    let aliases = crate::types::aliases_in(program_types(prog));
+    for a in &aliases {
+        let _ = writeln!(out, "type {} = {}", a.name, a.def);
+    }
+    if !aliases.is_empty() && !prog.funcs.is_empty() {
+        out.push('\n');
+    }
     let shadows = Shadows::of(&prog.funcs, prims);
     for (i, f) in prog.funcs.iter().enumerate() {
         if i > 0 {
@@ -31,6 +39,25 @@ pub fn print_fn(out: &mut String, index: usize, funcs: &[FnDef], prims: &PrimTab
     if let Some(f) = funcs.get(index) {
         print_at(out, f, index, funcs, prims, &Shadows::of(funcs, prims));
     }
+}
+
+/// Every type written in a program: signatures and `zero<T>`.
+pub fn program_types(prog: &Program) -> impl Iterator<Item = &crate::types::Type> {
+    prog.funcs.iter().flat_map(|f| {
+        let mut zeros = Vec::new();
+        crate::liveness::each_expr(&f.body, &mut |e| {
+            if let Expr::Zero { ty, .. } = e {
+                zeros.push(ty);
+            }
+        });
+        f.params
+            .iter()
+            .chain(&f.lparams)
+            .map(|p| &p.ty)
+            .chain(&f.results)
+            .chain(&f.lresults)
+            .chain(zeros)
+    })
 }
 
 /// For each primitive, the first user function with its name: below it, `cos(x)` reads back
