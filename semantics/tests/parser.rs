@@ -562,3 +562,23 @@ fn lexer_memory_is_bounded_by_the_input() {
             .starts_with("too many errors: 999950 more")
     );
 }
+
+/// Type aliases: declared above their use, the same type as their definition, printed once
+/// before the functions that use them; unknown and twice-declared names are errors.
+#[test]
+fn type_aliases_declare_once_and_round_trip() {
+    let src = "type pair = <R, R>\ntype quad = <pair, pair>\n\
+               def f(p: quad) -> (pair) =\n  let <a, b> = p in\n  a\n";
+    let p = parse_ok(src);
+    let f = &p.funcs[0];
+    assert_eq!(f.params[0].ty.to_string(), "quad");
+    assert_eq!(f.params[0].ty.size(), 4);
+    assert!(f.params[0].ty.same(&parse_ok("def g(p: <<R, R>, <R, R>>) -> () = drop(p)").funcs[0].params[0].ty));
+    let text = print(&p);
+    assert!(text.starts_with("type pair = <R, R>\ntype quad = <pair, pair>\n\ndef f"), "{text}");
+    assert_eq!(parse_ok(&text), p);
+    assert_eq!(first_error("def f(p: pair) -> (R) = 1.0").0, "E0114");
+    assert_eq!(first_error("type p = R\ntype p = <R>\ndef f() -> (R) = 1.0").0, "E0115");
+    // An alias used before its declaration is unknown there.
+    assert_eq!(first_error("def f(p: q) -> (R) = 1.0\ntype q = R").0, "E0114");
+}
