@@ -573,12 +573,25 @@ fn type_aliases_declare_once_and_round_trip() {
     let f = &p.funcs[0];
     assert_eq!(f.params[0].ty.to_string(), "quad");
     assert_eq!(f.params[0].ty.size(), 4);
-    assert!(f.params[0].ty.same(&parse_ok("def g(p: <<R, R>, <R, R>>) -> () = drop(p)").funcs[0].params[0].ty));
+    assert!(
+        f.params[0]
+            .ty
+            .same(&parse_ok("def g(p: <<R, R>, <R, R>>) -> () = drop(p)").funcs[0].params[0].ty)
+    );
     let text = print(&p);
-    assert!(text.starts_with("type pair = <R, R>\ntype quad = <pair, pair>\n\ndef f"), "{text}");
+    assert!(
+        text.starts_with("type pair = <R, R>\ntype quad = <pair, pair>\n\ndef f"),
+        "{text}"
+    );
     assert_eq!(parse_ok(&text), p);
     assert_eq!(first_error("def f(p: pair) -> (R) = 1.0").0, "E0114");
-    assert_eq!(first_error("type p = R\ntype p = <R>\ndef f() -> (R) = 1.0").0, "E0115");
+    assert_eq!(
+        first_error("type p = R\ntype p = <R>\ndef f() -> (R) = 1.0").0,
+        "E0115"
+    );
     // An alias used before its declaration is unknown there.
-    assert_eq!(first_error("def f(p: q) -> (R) = 1.0\ntype q = R").0, "E0114");
+    assert_eq!(
+        first_error("def f(p: q) -> (R) = 1.0\ntype q = R").0,
+        "E0114"
+    );
 }
