@@ -32,7 +32,7 @@ pub fn jvp_with(
     prims: &PrimTable,
     rules: &JvpRules,
 ) -> Result<Program, RewriteError> {
-    checker::check(prog, prims, checker::Options { relaxed: true })
+    checker::accepts(prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
     let names = prog.func_names();
     for f in &prog.funcs {
