@@ -45,10 +45,11 @@ pub fn jvp_with(
             });
         }
     }
+    // Tangents that are statically zero (a literal's) are folded away as they are made.
     let funcs = prog
         .funcs
         .iter()
-        .map(|f| jvp_fn(f, rules))
+        .map(|f| jvp_fn(f, rules).map(crate::fold::fold))
         .collect::<Result<Vec<_>, _>>()?;
     checker::elaborate(&Program { funcs }, prims).map_err(|d| {
         internal(format!(

@@ -14,6 +14,7 @@
 
 mod build;
 mod error;
+mod fold;
 mod jvp;
 mod normal;
 mod rules;

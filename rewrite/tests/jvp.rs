@@ -313,3 +313,28 @@ fn snapshots_of_the_jvp_of_every_corpus_program() {
         insta::assert_snapshot!(file.name.clone(), print(&j));
     }
 }
+
+/// Symbolic zeros (issue 14): a literal's tangent is a static zero that scaling, adding and
+/// passing on fold away, with the coefficients computed only for it. `sin(x * 2.0) + 3.0` gets
+/// the JVP a person would write, and its work is that program's, counted here by SPEC §3:
+/// `let _t1 = x * 2.0` 4, `let t' = 2.0 * x'` 4, `sin` 3, `cos` 3, `c * t'` 4, `+ 3.0` 4,
+/// the return 3.
+#[test]
+fn literal_tangents_are_symbolic_zeros() {
+    let p = parse("def f(x: R) -> (R) = sin(x * 2.0) + 3.0").unwrap();
+    let j = jvp(&p, prims()).unwrap();
+    let text = print(&j);
+    assert!(!text.contains("zero"), "{text}");
+    assert_eq!(static_work(&j, prims()).unwrap(), vec![25], "{text}");
+    let out = eval(&j, FuncId(0), &[Value::Real(0.3)], &[Value::Real(1.0)]).unwrap();
+    assert_eq!(out.work, 25);
+    assert_eq!(out.lin[0].as_real(), Some(0.6f64.cos() * 2.0));
+    // A zero that something needs is made real: a call's argument, and a result.
+    let p = parse("def g(x: R, y: R) -> (R) = x * y\ndef h(x: R) -> (R, R) = (g(x, 2.0), 5.0)")
+        .unwrap();
+    let j = jvp(&p, prims()).unwrap();
+    checker::check(&j, prims(), checker::Options::default()).unwrap();
+    let h = eval(&j, FuncId(1), &[Value::Real(0.5)], &[Value::Real(1.0)]).unwrap();
+    assert_eq!(h.lin[0].as_real(), Some(2.0));
+    assert_eq!(h.lin[1].as_real(), Some(0.0));
+}
