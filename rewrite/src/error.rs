@@ -21,6 +21,8 @@ pub enum RewriteError {
     },
     /// An unknown checkpoint policy.
     BadPolicy { policy: String },
+    /// A Hessian was asked of a function whose result is not a single real.
+    NotScalar { func: String, span: Span },
     /// A state no well-typed input reaches; reported rather than panicking.
     Internal { what: String, span: Span },
 }
@@ -34,6 +36,7 @@ impl RewriteError {
             RewriteError::IllTyped(_) => "E0504",
             RewriteError::NotLinearB { .. } => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
+            RewriteError::NotScalar { .. } => "E0507",
             RewriteError::Internal { .. } => "E0599",
         }
     }
@@ -47,6 +50,7 @@ impl RewriteError {
             RewriteError::NotNonlinear { span, .. }
             | RewriteError::NameClash { span, .. }
             | RewriteError::NotLinearB { span, .. }
+            | RewriteError::NotScalar { span, .. }
             | RewriteError::Internal { span, .. } => d.with_primary(*span, "here"),
             _ => d,
         }]
@@ -80,6 +84,10 @@ impl fmt::Display for RewriteError {
             RewriteError::BadPolicy { policy } => write!(
                 f,
                 "unknown checkpoint policy `{policy}` (use save-all, recompute-all, marks or budget=K)"
+            ),
+            RewriteError::NotScalar { func, .. } => write!(
+                f,
+                "`{func}` does not have a single real result, so it has no Hessian"
             ),
             RewriteError::Internal { what, .. } => write!(f, "internal error: {what}"),
         }

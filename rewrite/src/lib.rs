@@ -14,6 +14,8 @@
 
 mod build;
 mod error;
+mod forget;
+mod hvp;
 mod jvp;
 mod normal;
 mod rules;
@@ -25,6 +27,8 @@ pub mod work_bounds;
 
 pub use build::FnBuilder;
 pub use error::RewriteError;
+pub use forget::forget;
+pub use hvp::{HESSIAN_LIMIT, Hvp, HvpValue, basis};
 pub use jvp::{jvp, jvp_with, tangent_type};
 pub use rules::{JvpRule, JvpRules};
 pub use transpose::transpose;
