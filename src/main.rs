@@ -7,6 +7,8 @@
 // `#[macro_use]`: the `out!`/`outln!` macros of `commands.rs` serve every command module.
 #[macro_use]
 mod commands;
+mod batch;
+mod see;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -31,18 +33,21 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Type-check a program (strict by default).
+    /// Type-check programs (strict by default): one file, or many files and folders (every
+    /// `.la` file under a folder), with one result per file and a summary.
     Check {
-        /// The program (`-` for standard input).
-        file: String,
+        /// The programs (`-` for standard input), or folders of them.
+        #[arg(required = true)]
+        files: Vec<String>,
         /// Allow variables to be used any number of times (as people write programs).
         #[arg(long)]
         relaxed: bool,
         /// Also require every function to be in Linear B.
         #[arg(long)]
         linear_b: bool,
+        /// text, json, or jsonl (one `{"file", "ok", "diagnostics"}` object per line).
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: batch::CheckFormat,
     },
     /// Print the program in core form.
     Fmt {
@@ -111,17 +116,43 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Hessian-vector product H v of a function with one real result, by forward over reverse
+    /// (JVP of the forgotten VJP).
+    Hvp {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        /// The point x, in literal syntax: "2.0, <1, 2>".
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
+        /// The direction v, shaped like the arguments.
+        #[arg(long, allow_hyphen_values = true)]
+        direction: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The Hessian of a function with one real result and at most 32 parameter scalars
+    /// (one HVP per basis direction; row i holds d²f/dx_i dx_j).
+    Hessian {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Check {
-            file,
+            files,
             relaxed,
             linear_b,
             format,
-        } => commands::check(&file, relaxed, linear_b, format),
+        } => batch::check(&files, relaxed, linear_b, format),
         Command::Fmt { file } => commands::fmt(&file),
         Command::Elaborate { file } => commands::transform(&file, commands::Pass::Elaborate),
         Command::Jvp { file } => commands::transform(&file, commands::Pass::Jvp),
@@ -152,6 +183,19 @@ fn main() -> ExitCode {
             policy,
             format,
         } => commands::cost(&file, &func, &args, &policy, format),
+        Command::Hvp {
+            file,
+            func,
+            args,
+            direction,
+            format,
+        } => see::hvp(&file, &func, &args, &direction, format),
+        Command::Hessian {
+            file,
+            func,
+            args,
+            format,
+        } => see::hessian(&file, &func, &args, format),
     };
     ExitCode::from(status as u8)
 }
