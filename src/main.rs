@@ -142,6 +142,34 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// A dataflow picture: one node per binding, nonlinear values blue, linear orange,
+    /// residuals red, recomputed bindings yellow, transposed edges reversed, one frame per
+    /// function. SVG (laid out in-process) or Graphviz DOT.
+    Dot {
+        file: String,
+        /// Draw only what this function became, and its callees.
+        #[arg(long = "fn")]
+        func: Option<String>,
+        /// none, jvp, unzip, transpose or vjp (for a nonlinear program, unzip and transpose
+        /// follow the JVP, as in reverse mode).
+        #[arg(long, default_value = "none")]
+        pass: String,
+        /// The checkpoint policy of unzip: save-all (default), recompute-all, or budget=K.
+        #[arg(long, default_value = "save-all")]
+        policy: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: see::Picture,
+    },
+    /// The typing derivation: a plain-text tree, a LaTeX `bussproofs` proof tree (rule names
+    /// as labels, the linear context shown), or JSON.
+    Derive {
+        file: String,
+        /// Only this function's derivation.
+        #[arg(long = "fn")]
+        func: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: see::Proof,
+    },
 }
 
 fn main() -> ExitCode {
@@ -196,6 +224,14 @@ fn main() -> ExitCode {
             args,
             format,
         } => see::hessian(&file, &func, &args, format),
+        Command::Dot {
+            file,
+            func,
+            pass,
+            policy,
+            format,
+        } => see::dot(&file, func.as_deref(), &pass, &policy, format),
+        Command::Derive { file, func, format } => see::derive(&file, func.as_deref(), format),
     };
     ExitCode::from(status as u8)
 }

@@ -91,3 +91,86 @@ pub fn hessian(path: &str, func: &str, args: &str, format: Format) -> Status {
     };
     run().unwrap_or_else(|s| s)
 }
+
+/// `lina dot`'s output formats.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Picture {
+    #[default]
+    Svg,
+    Dot,
+}
+
+pub fn dot(path: &str, func: Option<&str>, pass: &str, pol: &str, format: Picture) -> Status {
+    let run = || -> Result<Status, Status> {
+        let stage = rewrite::dataflow::Stage::parse(pass).ok_or_else(|| {
+            usage(&format!(
+                "unknown pass `{pass}` (use none, jvp, unzip, transpose or vjp)"
+            ))
+        })?;
+        let policy = commands::policy(pol)?;
+        let src = read_source(path)?;
+        let prog = commands::load(&src, Format::Text)?;
+        if let Some(name) = func {
+            find(&prog, name, &src)?;
+        }
+        let g = rewrite::dataflow::dataflow(&prog, PrimTable::standard(), stage, policy, func)
+            .map_err(|e| commands::rejected(&src, &e, Format::Text))?;
+        match format {
+            Picture::Svg => out!("{}", g.to_svg()),
+            Picture::Dot => out!("{}", g.to_dot()),
+        }
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+/// `lina derive`'s output formats.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Proof {
+    #[default]
+    Text,
+    Latex,
+    Json,
+}
+
+pub fn derive(path: &str, func: Option<&str>, format: Proof) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let json = if format == Proof::Json {
+            Format::Json
+        } else {
+            Format::Text
+        };
+        let prog = commands::load(&src, json)?;
+        let checked = checker::check(&prog, PrimTable::standard(), checker::Options::default())
+            .or_else(|_| {
+                checker::check(
+                    &prog,
+                    PrimTable::standard(),
+                    checker::Options { relaxed: true },
+                )
+            })
+            .map_err(|d| commands::reject(&src, &d, json))?;
+        let chosen: Vec<&checker::Derivation> = match func {
+            Some(name) => {
+                let (id, _) = find(&prog, name, &src)?;
+                checked.derivations.get(id.0 as usize).into_iter().collect()
+            }
+            None => checked.derivations.iter().collect(),
+        };
+        match format {
+            Proof::Text => {
+                for d in chosen {
+                    out!("{}\n", checker::present::text(d));
+                }
+            }
+            Proof::Latex => out!("{}", checker::present::latex_document(&chosen)),
+            Proof::Json => outln!(
+                "{}",
+                serde_json::to_string(&chosen).unwrap_or_else(|_| "[]".into())
+            ),
+        }
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}

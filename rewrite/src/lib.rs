@@ -13,11 +13,13 @@
 //! ```
 
 mod build;
+pub mod dataflow;
 mod error;
 mod forget;
 mod hvp;
 mod jvp;
 mod normal;
+mod picture;
 mod rules;
 mod subst;
 mod transpose;
