@@ -167,6 +167,9 @@ enum Command {
         /// Only this function's derivation.
         #[arg(long = "fn")]
         func: Option<String>,
+        /// Derive in relaxed mode (variables used any number of times), as `check --relaxed`.
+        #[arg(long)]
+        relaxed: bool,
         #[arg(long, value_enum, default_value_t)]
         format: see::Proof,
     },
@@ -231,7 +234,12 @@ fn main() -> ExitCode {
             policy,
             format,
         } => see::dot(&file, func.as_deref(), &pass, &policy, format),
-        Command::Derive { file, func, format } => see::derive(&file, func.as_deref(), format),
+        Command::Derive {
+            file,
+            func,
+            relaxed,
+            format,
+        } => see::derive(&file, func.as_deref(), relaxed, format),
     };
     ExitCode::from(status as u8)
 }

@@ -133,7 +133,7 @@ pub enum Proof {
     Json,
 }
 
-pub fn derive(path: &str, func: Option<&str>, format: Proof) -> Status {
+pub fn derive(path: &str, func: Option<&str>, relaxed: bool, format: Proof) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let json = if format == Proof::Json {
@@ -142,14 +142,7 @@ pub fn derive(path: &str, func: Option<&str>, format: Proof) -> Status {
             Format::Text
         };
         let prog = commands::load(&src, json)?;
-        let checked = checker::check(&prog, PrimTable::standard(), checker::Options::default())
-            .or_else(|_| {
-                checker::check(
-                    &prog,
-                    PrimTable::standard(),
-                    checker::Options { relaxed: true },
-                )
-            })
+        let checked = checker::check(&prog, PrimTable::standard(), checker::Options { relaxed })
             .map_err(|d| commands::reject(&src, &d, json))?;
         let chosen: Vec<&checker::Derivation> = match func {
             Some(name) => {

@@ -52,6 +52,21 @@ fn attribute(svg: &str, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// layout-rs prints its font classes from a `HashMap`, in a different order each run: sorted,
+/// the same program always gives the same picture (the committed pictures are compared).
+fn sorted_styles(svg: &str) -> String {
+    let (Some(a), Some(b)) = (svg.find("<style>\n"), svg.find("</style>")) else {
+        return svg.to_string();
+    };
+    let start = a + "<style>\n".len();
+    if b < start {
+        return svg.to_string();
+    }
+    let mut lines: Vec<&str> = svg[start..b].lines().collect();
+    lines.sort_unstable();
+    format!("{}{}\n{}", &svg[..start], lines.join("\n"), &svg[b..])
+}
+
 /// One function laid out alone: its SVG and where each of its nodes went.
 struct Laid {
     svg: String,
@@ -61,8 +76,96 @@ struct Laid {
     boxes: Vec<(usize, Point, Point)>,
 }
 
+/// The largest function (nodes, and edge spans in bindings) laid out by layers.
+const LAYERED_NODES: usize = 140;
+const LAYERED_SPAN: usize = 2500;
+
 impl Graph {
+    /// A function in program order: one node per row, each edge an arc to the right of the
+    /// column (its bulge grows with its span, so arcs nest instead of crossing labels).
+    fn in_order(&self, cluster: usize) -> Laid {
+        let (row, h, left) = (34.0, 22.0, 8.0);
+        let mut svg = String::new();
+        let mut boxes = Vec::new();
+        let mut y = 8.0;
+        let mut widest = 0.0f64;
+        let mut row_of = vec![None; self.nodes.len()];
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.cluster != cluster {
+                continue;
+            }
+            let label = if n.recomputed {
+                format!("↻ {}", n.label)
+            } else {
+                n.label.clone()
+            };
+            let w = label.chars().count() as f64 * 7.5 + 20.0;
+            widest = widest.max(w);
+            let (line, fill) = n.colours();
+            let width = if n.kind == NodeKind::Binding { 1 } else { 2 };
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{left}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"6\" fill=\"{fill}\" stroke=\"{line}\" stroke-width=\"{width}\"/>\n\
+                 <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-family=\"Times, serif\" font-size=\"{FONT}\">{}</text>",
+                left + w / 2.0,
+                y + h / 2.0 + 4.5,
+                escape(&label)
+            );
+            boxes.push((i, Point::new(left, y), Point::new(left + w, y + h)));
+            row_of[i] = Some((y + h / 2.0, w));
+            y += row;
+        }
+        let mut furthest = left + widest;
+        for e in &self.edges {
+            let (Some(Some((ya, wa))), Some(Some((yb, wb)))) =
+                (row_of.get(e.from), row_of.get(e.to))
+            else {
+                continue;
+            };
+            let bulge = left + widest + 12.0 + ((ya - yb).abs() / row).sqrt() * 14.0;
+            furthest = furthest.max(bulge);
+            let (marker_start, marker_end) = if e.reversed {
+                (" marker-start=\"url(#lina-tail)\"", "")
+            } else {
+                ("", " marker-end=\"url(#lina-head)\"")
+            };
+            let _ = writeln!(
+                svg,
+                "<path d=\"M{} {ya} C{bulge} {ya} {bulge} {yb} {} {yb}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1\"{marker_start}{marker_end}/>",
+                left + wa,
+                left + wb,
+                e.colour()
+            );
+        }
+        let width = furthest + 20.0;
+        let height = y + 10.0;
+        Laid {
+            svg: format!(
+                "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\n{svg}</svg>"
+            ),
+            width,
+            height,
+            boxes,
+        }
+    }
+
     fn lay_out(&self, cluster: usize) -> Laid {
+        // layout-rs splits every edge into one dummy node per layer it spans, and orders layers
+        // by repeated sweeps: fine for pictures people read, superlinear beyond. Past a budget
+        // the function is drawn in program order instead (linear, and still overlap-free).
+        let members = self.nodes.iter().filter(|n| n.cluster == cluster).count();
+        let span: usize = self
+            .edges
+            .iter()
+            .filter(|e| {
+                self.nodes.get(e.from).is_some_and(|n| n.cluster == cluster)
+                    && self.nodes.get(e.to).is_some_and(|n| n.cluster == cluster)
+            })
+            .map(|e| e.from.abs_diff(e.to))
+            .sum();
+        if members > LAYERED_NODES || span > LAYERED_SPAN {
+            return self.in_order(cluster);
+        }
         let dir = Orientation::TopToBottom;
         let mut vg = VisualGraph::new(dir);
         let mut handles = vec![None; self.nodes.len()];
@@ -114,7 +217,7 @@ impl Graph {
         if vg.num_nodes() > 0 {
             vg.do_it(false, false, false, &mut svg);
         }
-        let svg = svg.finalize();
+        let svg = sorted_styles(&svg.finalize());
         let boxes = handles
             .iter()
             .enumerate()
@@ -135,6 +238,20 @@ impl Graph {
     /// in its own frame, frames side by side in program order, and the edges between
     /// functions (residuals, calls) drawn over them.
     pub fn to_svg(&self) -> String {
+        self.compose().0
+    }
+
+    /// Where each node's box went in [`Graph::to_svg`]'s picture: `[left, top, right, bottom]`
+    /// (`None` for a node not drawn), for checking that no two boxes (and so no two labels) meet.
+    pub fn node_boxes(&self) -> Vec<Option<[f64; 4]>> {
+        self.compose()
+            .1
+            .into_iter()
+            .map(|b| b.map(|(a, z)| [a.x, a.y, z.x, z.y]))
+            .collect()
+    }
+
+    fn compose(&self) -> (String, Vec<Option<(Point, Point)>>) {
         // Each edge between functions gets a lane above the frames, so lanes never cross
         // labels: lane k runs at y = LANE·(k+1) and its label sits just above it.
         let cross: Vec<&crate::dataflow::Edge> = self
@@ -227,14 +344,17 @@ impl Graph {
             }
         }
         let width = x - GAP / 2.0 + 10.0;
-        format!(
+        let svg = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n\
              <svg width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n\
              <defs><marker id=\"lina-head\" markerWidth=\"10\" markerHeight=\"7\" refX=\"10\" refY=\"3.5\" orient=\"auto\" markerUnits=\"userSpaceOnUse\">\
-             <polygon points=\"0 0, 10 3.5, 0 7\" fill=\"context-stroke\"/></marker></defs>\n\
+             <polygon points=\"0 0, 10 3.5, 0 7\" fill=\"context-stroke\"/></marker>\
+             <marker id=\"lina-tail\" markerWidth=\"10\" markerHeight=\"7\" refX=\"0\" refY=\"3.5\" orient=\"auto\" markerUnits=\"userSpaceOnUse\">\
+             <polygon points=\"10 0, 10 7, 0 3.5\" fill=\"context-stroke\"/></marker></defs>\n\
              <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n",
             h = height + 10.0
-        )
+        );
+        (svg, at)
     }
 }
 
