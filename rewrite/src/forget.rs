@@ -266,13 +266,13 @@ impl Forget<'_> {
 
     /// `a + b` at type `ty`, leaf by leaf (type depth is bounded by the checker).
     fn add(&mut self, ty: &Type, a: Atom, b: Atom, binds: &mut Vec<Bind>) -> Expr {
-        match ty {
-            Type::Real => Expr::Prim {
+        match ty.components() {
+            None => Expr::Prim {
                 prim: PrimId::ADD,
                 args: vec![a, b],
                 span: Span::GENERATED,
             },
-            Type::Tuple(ts) => {
+            Some(ts) => {
                 let xs = self.unpack(a, ts.len(), binds);
                 let ys = self.unpack(b, ts.len(), binds);
                 let mut items = Vec::with_capacity(ts.len());
@@ -290,13 +290,13 @@ impl Forget<'_> {
 
     /// `s * y` at type `ty`, leaf by leaf.
     fn scale(&mut self, ty: &Type, s: Atom, y: Atom, binds: &mut Vec<Bind>) -> Expr {
-        match ty {
-            Type::Real => Expr::Prim {
+        match ty.components() {
+            None => Expr::Prim {
                 prim: PrimId::MUL,
                 args: vec![s, y],
                 span: Span::GENERATED,
             },
-            Type::Tuple(ts) => {
+            Some(ts) => {
                 let ys = self.unpack(y, ts.len(), binds);
                 let mut items = Vec::with_capacity(ts.len());
                 for (t, y) in ts.iter().zip(ys) {
@@ -313,9 +313,9 @@ impl Forget<'_> {
 
     /// The zero of `ty` as literals.
     fn zero(&mut self, ty: &Type, binds: &mut Vec<Bind>) -> Expr {
-        match ty {
-            Type::Real => ret(vec![Atom::Lit(0.0, Span::GENERATED)]),
-            Type::Tuple(ts) => {
+        match ty.components() {
+            None => ret(vec![Atom::Lit(0.0, Span::GENERATED)]),
+            Some(ts) => {
                 let mut items = Vec::with_capacity(ts.len());
                 for t in ts {
                     let e = self.zero(t, binds);

@@ -130,12 +130,12 @@ pub fn basis(types: &[Type], k: usize) -> Vec<Value> {
 }
 
 fn one_hot(t: &Type, k: usize, next: &mut usize) -> Value {
-    match t {
-        Type::Real => {
+    match t.components() {
+        None => {
             *next += 1;
             Value::Real(if *next - 1 == k { 1.0 } else { 0.0 })
         }
-        Type::Tuple(ts) => Value::tuple(ts.iter().map(|t| one_hot(t, k, next)).collect()),
+        Some(ts) => Value::tuple(ts.iter().map(|t| one_hot(t, k, next)).collect()),
     }
 }
 
