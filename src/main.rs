@@ -182,6 +182,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: see::Proof,
     },
+    /// A Python module with one jax.numpy function per function (linear ones forgotten first:
+    /// their linear parameters follow the others), tuples as tuples.
+    ExportJax { file: String },
 }
 
 fn main() -> ExitCode {
@@ -286,6 +289,7 @@ fn main() -> ExitCode {
             relaxed,
             format,
         } => see::derive(&file, func.as_deref(), relaxed, format),
+        Command::ExportJax { file } => see::export_jax(&file),
     };
     ExitCode::from(commands::finish(status) as u8)
 }

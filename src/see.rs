@@ -167,3 +167,15 @@ pub fn derive(path: &str, func: Option<&str>, relaxed: bool, format: Proof) -> S
     };
     run().unwrap_or_else(|s| s)
 }
+
+pub fn export_jax(path: &str) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = commands::load(&src, Format::Text)?;
+        let module = rewrite::export_jax(&prog, PrimTable::standard(), &src.name)
+            .map_err(|e| commands::rejected(&src, &e, Format::Text))?;
+        out!("{module}");
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}

@@ -15,6 +15,7 @@
 mod build;
 pub mod dataflow;
 mod error;
+mod export_jax;
 mod forget;
 mod hvp;
 mod jvp;
@@ -29,6 +30,7 @@ pub mod work_bounds;
 
 pub use build::FnBuilder;
 pub use error::RewriteError;
+pub use export_jax::{export_jax, python_name};
 pub use forget::forget;
 pub use hvp::{HESSIAN_LIMIT, Hvp, HvpValue, basis};
 pub use jvp::{jvp, jvp_with, tangent_type};
