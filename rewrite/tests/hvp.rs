@@ -213,3 +213,42 @@ fn a_function_without_a_single_real_result_has_no_hessian() {
     let e = Hvp::new(&p, prims(), FuncId(0)).err().unwrap();
     assert_eq!(e.code(), "E0507");
 }
+
+/// Bodies are flat: forget, the dataflow picture (in program order past the layout budget) and
+/// the text and LaTeX derivations of a 100,000-binding function are loops, not recursion.
+#[test]
+fn a_hundred_thousand_bindings_are_forgotten_drawn_and_derived() {
+    let n = 100_000;
+    let mut src = String::from("def chain(a: R ; x': R) -> (; R) =\n  let y0' = a * x' in\n");
+    for i in 1..n {
+        src += &format!("  let y{i}' = a * y{}' in\n", i - 1);
+    }
+    src += &format!("  y{}'\n", n - 1);
+    let p = parse(&src).unwrap();
+    let fg = forget(&p, prims()).unwrap();
+    assert_eq!(fg.funcs[0].body.binds.len(), n);
+    let out = eval_fn(
+        &fg,
+        prims(),
+        FuncId(0),
+        &[Value::Real(1.0), Value::Real(2.0)],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(out.nl[0].as_real(), Some(2.0));
+    let g = rewrite::dataflow::dataflow(
+        &p,
+        prims(),
+        rewrite::dataflow::Stage::Source,
+        Policy::SaveAll,
+        None,
+    )
+    .unwrap();
+    assert_eq!(g.nodes.len(), n + 3);
+    assert!(g.to_svg().ends_with("</svg>\n"));
+    assert!(g.to_dot().ends_with("}\n"));
+    let checked = checker::check(&p, prims(), checker::Options::default()).unwrap();
+    let text = checker::present::text(&checked.derivations[0]);
+    assert_eq!(text.lines().count(), checked.derivations[0].size());
+    assert!(checker::present::latex(&checked.derivations[0]).ends_with("\\end{prooftree}\n"));
+}
