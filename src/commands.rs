@@ -120,7 +120,7 @@ pub fn load(src: &Source, format: Format) -> Result<Program, Status> {
 /// Parses and type-checks (relaxed): what `eval`, `grad` and `cost` require first.
 pub fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
     let prog = load(src, format)?;
-    checker::check(
+    checker::accepts(
         &prog,
         PrimTable::standard(),
         checker::Options { relaxed: true },
@@ -188,7 +188,7 @@ pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Statu
         let src = read_source(path)?;
         let prog = load(&src, format)?;
         let mut diags =
-            match checker::check(&prog, PrimTable::standard(), checker::Options { relaxed }) {
+            match checker::accepts(&prog, PrimTable::standard(), checker::Options { relaxed }) {
                 Ok(_) => Vec::new(),
                 Err(d) => d,
             };
@@ -224,7 +224,7 @@ pub fn transform(path: &str, pass: Pass) -> Status {
         let fail = |e: rewrite::RewriteError| rejected(&src, &e, Format::Text);
         let (out, header) = match pass {
             Pass::Elaborate => {
-                checker::check(&prog, prims, checker::Options { relaxed: true })
+                checker::accepts(&prog, prims, checker::Options { relaxed: true })
                     .map_err(|d| reject(&src, &d, Format::Text))?;
                 let out =
                     checker::elaborate(&prog, prims).map_err(|d| reject(&src, &d, Format::Text))?;

@@ -103,6 +103,22 @@ pub fn check(prog: &Program, prims: &PrimTable, opts: Options) -> Result<Checked
     }
 }
 
+/// Type-checks a program as [`check`] does, without building derivations (what `lina check`,
+/// `eval` and the passes need: building and freeing the proof trees was most of their time).
+pub fn accepts(prog: &Program, prims: &PrimTable, opts: Options) -> Result<(), Vec<Diagnostic>> {
+    let mode = if opts.relaxed {
+        typing::Mode::Relaxed
+    } else {
+        typing::Mode::Strict
+    };
+    let out = typing::check_program(prog, prims, mode, false);
+    if out.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(diagnostics(out.errors))
+    }
+}
+
 /// Renders faults, in source order: the first [`semantics::MAX_DIAGNOSTICS`] of them, and how
 /// many more there were.
 fn diagnostics(errors: Vec<errors::TypeError>) -> Vec<Diagnostic> {

@@ -107,7 +107,7 @@ fn load_rule(row: &Prim, prims: &PrimTable) -> Result<JvpRule, RewriteError> {
     let src = as_def(row)?;
     let prog = parse_with(&src, prims)
         .map_err(|d| bad(row, format!("it does not parse: {}", d[0].message)))?;
-    checker::check(&prog, prims, checker::Options::default()).map_err(|d| {
+    checker::accepts(&prog, prims, checker::Options::default()).map_err(|d| {
         bad(
             row,
             format!("it is ill-typed: {} [{}]", d[0].message, d[0].code),

@@ -44,11 +44,12 @@ pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteEr
         funcs: normals.iter().map(|n| n.typing.clone()).collect(),
     };
     let types = local_types(&typing, prims)?;
+    let names = prog.func_names();
     let mut funcs = Vec::with_capacity(prog.funcs.len());
     for ((f, n), ts) in prog.funcs.iter().zip(&normals).zip(&types) {
         if classes[funcs.len()] == Class::Linear {
             let name = format!("{}.T", f.name);
-            if prog.func_named(&name).is_some() {
+            if names.contains(name.as_str()) {
                 return Err(RewriteError::NameClash {
                     name,
                     span: f.name_span,

@@ -96,11 +96,12 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
     let classes = checker::classify_all(&prog);
+    let names = prog.func_names();
     for (f, c) in prog.funcs.iter().zip(&classes) {
         if *c == Class::Mixed {
             for suffix in ["nonlin", "lin"] {
                 let name = format!("{}.{suffix}", f.name);
-                if prog.func_named(&name).is_some() {
+                if names.contains(name.as_str()) {
                     return Err(RewriteError::NameClash {
                         name,
                         span: f.name_span,

@@ -312,6 +312,10 @@ fn residual_types_are_named_so_reverse_mode_output_is_linear_in_size() {
             assert_eq!(back, v.program, "depth {depth} {pol}");
             checker::check(&back, prims(), checker::Options::default()).unwrap();
             assert!(checker::check_linear_b(&back).is_empty());
+            println!(
+                "call DAG depth {depth:>3}, {pol}: vjp prints {} bytes",
+                text.len()
+            );
             per_line.push(text.len() as f64 / (depth + 1) as f64);
         }
     }

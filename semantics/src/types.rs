@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     /// A real number, `f64` at run time.
     Real,
@@ -23,12 +23,53 @@ pub enum Type {
 }
 
 /// `type NAME = def`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct TypeAlias {
     pub name: String,
     pub def: Type,
     /// `size(def)`, cached (saturating at `u128::MAX`): a DAG of aliases can have `2^200` leaves.
     size: u128,
+}
+
+/// The serde form: `"Real"`, `{"Tuple": [...]}`, and a named type by its name only,
+/// `{"Named": "f.res"}` (spelled out, an alias chain would make JSON quadratic, and a DAG of
+/// aliases exponential). A name alone does not say what it stands for, so reading one back is an
+/// error: programs with named types travel as text (`print`/`parse`).
+#[derive(Serialize)]
+enum TypeOut<'a> {
+    Real,
+    Tuple(&'a [Type]),
+    Named(&'a str),
+}
+
+#[derive(Deserialize)]
+enum TypeIn {
+    Real,
+    Tuple(Vec<Type>),
+    Named(String),
+}
+
+impl Serialize for Type {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Type::Real => TypeOut::Real,
+            Type::Tuple(ts) => TypeOut::Tuple(ts),
+            Type::Named(a) => TypeOut::Named(&a.name),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Type {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Type, D::Error> {
+        match TypeIn::deserialize(d)? {
+            TypeIn::Real => Ok(Type::Real),
+            TypeIn::Tuple(ts) => Ok(Type::Tuple(ts)),
+            TypeIn::Named(name) => Err(serde::de::Error::custom(format!(
+                "the named type `{name}` cannot be read back from JSON: read the program's text"
+            ))),
+        }
+    }
 }
 
 impl PartialEq for TypeAlias {

@@ -589,6 +589,14 @@ fn type_aliases_declare_once_and_round_trip() {
         first_error("type p = R\ntype p = <R>\ndef f() -> (R) = 1.0").0,
         "E0115"
     );
+    // JSON spells a named type by its name (linear in size), and refuses to read one back.
+    let json = serde_json::to_string(&f.params[0].ty).unwrap();
+    assert_eq!(json, r#"{"Named":"quad"}"#);
+    assert!(serde_json::from_str::<Type>(&json).is_err());
+    assert_eq!(
+        serde_json::to_string(&Type::Tuple(vec![Type::Real])).unwrap(),
+        r#"{"Tuple":["Real"]}"#
+    );
     // An alias used before its declaration is unknown there.
     assert_eq!(
         first_error("def f(p: q) -> (R) = 1.0\ntype q = R").0,
