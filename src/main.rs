@@ -11,6 +11,12 @@ mod batch;
 mod see;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// The passes allocate many small vectors and strings (a slot name per binder, a vector per
+/// binding); glibc's allocator spent a third of `vjp`'s time consolidating and unlinking free
+/// chunks. mimalloc (a well-kept, widely used allocator) is several times faster at this load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 #[derive(Parser)]

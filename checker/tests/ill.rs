@@ -154,3 +154,24 @@ fn every_code_is_documented_in_docs_errors_md() {
         );
     }
 }
+
+/// `accepts` (no derivations, what the CLI and the passes use) judges exactly as `check` does:
+/// the same diagnostics on every ill-typed file, acceptance on every well-typed one.
+#[test]
+fn accepts_agrees_with_check() {
+    for f in ill_files() {
+        let Ok(p) = parse(&f.src) else { continue };
+        let opts = checker::Options { relaxed: f.relaxed };
+        assert_eq!(
+            checker::accepts(&p, prims(), opts).err(),
+            checker::check(&p, prims(), opts).err(),
+            "{}",
+            f.name
+        );
+    }
+    for f in well_typed_corpus() {
+        let p = parse(&f.src).unwrap();
+        let opts = checker::Options { relaxed: f.relaxed };
+        assert!(checker::accepts(&p, prims(), opts).is_ok(), "{}", f.name);
+    }
+}

@@ -31,8 +31,29 @@ fn time<T>(label: &str, n: usize, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// `n` one-line functions, each calling the one above: linear in the number of functions too
+/// (a name lookup per function that scanned the program made `jvp` quadratic here).
+fn functions(n: usize) -> String {
+    let mut s = String::from("def f0(x: R) -> (R) = sin(x)\n");
+    for i in 1..n {
+        s += &format!("def f{i}(x: R) -> (R) = f{}(x) * x\n", i - 1);
+    }
+    s
+}
+
 fn main() {
     let prims = PrimTable::standard();
+    for n in [10_000, 100_000] {
+        let src = functions(n);
+        let p = time("parse fns", n, || parse(&src).unwrap());
+        time("check fns", n, || {
+            checker::accepts(&p, prims, checker::Options::default()).unwrap()
+        });
+        let j = time("jvp fns", n, || jvp(&p, prims).unwrap());
+        let u = time("unzip fns", n, || unzip(&j, prims, Policy::SaveAll).unwrap());
+        time("transp fns", n, || transpose(&u.program, prims).unwrap());
+        println!();
+    }
     for n in [10_000, 100_000, 1_000_000] {
         let src = body(n);
         let p = time("parse", n, || parse(&src).unwrap());
