@@ -50,7 +50,9 @@ fn main() {
             checker::accepts(&p, prims, checker::Options::default()).unwrap()
         });
         let j = time("jvp fns", n, || jvp(&p, prims).unwrap());
-        let u = time("unzip fns", n, || unzip(&j, prims, Policy::SaveAll).unwrap());
+        let u = time("unzip fns", n, || {
+            unzip(&j, prims, Policy::SaveAll).unwrap()
+        });
         time("transp fns", n, || transpose(&u.program, prims).unwrap());
         println!();
     }
