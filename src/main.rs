@@ -7,6 +7,8 @@
 // `#[macro_use]`: the `out!`/`outln!` macros of `commands.rs` serve every command module.
 #[macro_use]
 mod commands;
+mod batch;
+mod see;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -37,18 +39,21 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Type-check a program (strict by default).
+    /// Type-check programs (strict by default): one file, or many files and folders (every
+    /// `.la` file under a folder), with one result per file and a summary.
     Check {
-        /// The program (`-` for standard input).
-        file: String,
+        /// The programs (`-` for standard input), or folders of them.
+        #[arg(required = true)]
+        files: Vec<String>,
         /// Allow variables to be used any number of times (as people write programs).
         #[arg(long)]
         relaxed: bool,
         /// Also require every function to be in Linear B.
         #[arg(long)]
         linear_b: bool,
+        /// text, json, or jsonl (one `{"file", "ok", "diagnostics"}` object per line).
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: batch::CheckFormat,
     },
     /// Print the program in core form.
     Fmt {
@@ -126,6 +131,66 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Hessian-vector product H v of a function with one real result, by forward over reverse
+    /// (JVP of the forgotten VJP).
+    Hvp {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        /// The point x, in literal syntax: "2.0, <1, 2>".
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
+        /// The direction v, shaped like the arguments.
+        #[arg(long, allow_hyphen_values = true)]
+        direction: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The Hessian of a function with one real result and at most 32 parameter scalars
+    /// (one HVP per basis direction; row i holds d²f/dx_i dx_j).
+    Hessian {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        args: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A dataflow picture: one node per binding, nonlinear values blue, linear orange,
+    /// residuals red, recomputed bindings yellow, transposed edges reversed, one frame per
+    /// function. SVG (laid out in-process) or Graphviz DOT.
+    Dot {
+        file: String,
+        /// Draw only what this function became, and its callees.
+        #[arg(long = "fn")]
+        func: Option<String>,
+        /// none, jvp, unzip, transpose or vjp (for a nonlinear program, unzip and transpose
+        /// follow the JVP, as in reverse mode).
+        #[arg(long, default_value = "none")]
+        pass: String,
+        /// The checkpoint policy of unzip: save-all (default), recompute-all, or budget=K.
+        #[arg(long, default_value = "save-all")]
+        policy: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: see::Picture,
+    },
+    /// The typing derivation: a plain-text tree, a LaTeX `bussproofs` proof tree (rule names
+    /// as labels, the linear context shown), or JSON.
+    Derive {
+        file: String,
+        /// Only this function's derivation.
+        #[arg(long = "fn")]
+        func: Option<String>,
+        /// Derive in relaxed mode (variables used any number of times), as `check --relaxed`.
+        #[arg(long)]
+        relaxed: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: see::Proof,
+    },
+    /// A Python module with one jax.numpy function per function (linear ones forgotten first:
+    /// their linear parameters follow the others), tuples as tuples.
+    ExportJax { file: String },
 }
 
 fn main() -> ExitCode {
@@ -144,11 +209,11 @@ fn main() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check {
-            file,
+            files,
             relaxed,
             linear_b,
             format,
-        } => commands::check(&file, relaxed, linear_b, format),
+        } => batch::check(&files, relaxed, linear_b, format),
         Command::Fmt { file } => commands::fmt(&file),
         Command::Elaborate { file } => commands::transform(&file, commands::Pass::Elaborate),
         Command::Jvp { file } => commands::transform(&file, commands::Pass::Jvp),
@@ -204,6 +269,33 @@ fn main() -> ExitCode {
             commands::Limits { max_work },
             format,
         ),
+        Command::Hvp {
+            file,
+            func,
+            args,
+            direction,
+            format,
+        } => see::hvp(&file, &func, &args, &direction, format),
+        Command::Hessian {
+            file,
+            func,
+            args,
+            format,
+        } => see::hessian(&file, &func, &args, format),
+        Command::Dot {
+            file,
+            func,
+            pass,
+            policy,
+            format,
+        } => see::dot(&file, func.as_deref(), &pass, &policy, format),
+        Command::Derive {
+            file,
+            func,
+            relaxed,
+            format,
+        } => see::derive(&file, func.as_deref(), relaxed, format),
+        Command::ExportJax { file } => see::export_jax(&file),
     };
     ExitCode::from(commands::finish(status) as u8)
 }

@@ -31,7 +31,8 @@
 //! - `rules`: the rule names ([`RULES`], [`Rule`]) and, in its module doc, the rules.
 //! - `typing`: the judgment, one method per rule, premises before conclusion;
 //!   `context`: Γ and Δ as slot tables with use counters; `types`: hash-consed types.
-//! - `derivation`: proof trees as serde data ([`Derivation`], [`Judgment`]).
+//! - `derivation`: proof trees as serde data ([`Derivation`], [`Judgment`]);
+//!   `present`: the same as a plain-text tree and a LaTeX `bussproofs` proof tree.
 //! - `errors`: every fault as data, rendered to a [`Diagnostic`] in one place ([`CODES`]).
 //! - `linear_b`: [`classify`] and [`check_linear_b`].
 //! - `elaborate`: dup/drop insertion ([`elaborate()`]).
@@ -53,6 +54,7 @@ mod elaborate;
 mod errors;
 mod linear_b;
 mod names;
+pub mod present;
 mod rules;
 mod types;
 mod typing;

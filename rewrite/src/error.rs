@@ -24,6 +24,8 @@ pub enum RewriteError {
     BadPolicy { policy: String },
     /// Static work could not be computed or does not fit in `u128` (E0420, E0421).
     Work(semantics::WorkError),
+    /// A Hessian was asked of a function whose result is not a single real.
+    NotScalar { func: String, span: Span },
     /// A state no well-typed input reaches; reported rather than panicking.
     Internal { what: String, span: Span },
 }
@@ -38,6 +40,7 @@ impl RewriteError {
             RewriteError::NotLinearB { .. } => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
             RewriteError::Work(e) => e.code,
+            RewriteError::NotScalar { .. } => "E0507",
             RewriteError::Internal { .. } => "E0599",
         }
     }
@@ -53,6 +56,7 @@ impl RewriteError {
             RewriteError::NotNonlinear { span, .. }
             | RewriteError::NameClash { span, .. }
             | RewriteError::NotLinearB { span, .. }
+            | RewriteError::NotScalar { span, .. }
             | RewriteError::Internal { span, .. } => d.with_primary(*span, "here"),
             _ => d,
         }]
@@ -88,6 +92,10 @@ impl fmt::Display for RewriteError {
                 "unknown checkpoint policy `{policy}` (use save-all, recompute-all, marks or budget=K)"
             ),
             RewriteError::Work(e) => write!(f, "static work: {}", e.message),
+            RewriteError::NotScalar { func, .. } => write!(
+                f,
+                "`{func}` does not have a single real result, so it has no Hessian"
+            ),
             RewriteError::Internal { what, .. } => write!(f, "internal error: {what}"),
         }
     }

@@ -13,10 +13,15 @@
 //! ```
 
 mod build;
+pub mod dataflow;
 mod error;
+mod export_jax;
 mod fold;
+mod forget;
+mod hvp;
 mod jvp;
 mod normal;
+mod picture;
 mod rules;
 mod subst;
 mod transpose;
@@ -26,6 +31,9 @@ pub mod work_bounds;
 
 pub use build::FnBuilder;
 pub use error::RewriteError;
+pub use export_jax::{export_jax, python_name};
+pub use forget::forget;
+pub use hvp::{HESSIAN_LIMIT, Hvp, HvpValue, basis};
 pub use jvp::{jvp, jvp_with, tangent_type};
 pub use rules::{JvpRule, JvpRules};
 pub use transpose::transpose;
