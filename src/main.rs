@@ -7,6 +7,7 @@
 // `#[macro_use]`: the `out!`/`outln!` macros of `commands.rs` serve every command module.
 #[macro_use]
 mod commands;
+mod ll;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -27,6 +28,16 @@ pub enum Format {
     #[default]
     Text,
     Json,
+}
+
+/// Which pipeline computes reverse mode.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Route {
+    /// JVP, unzip and transpose over Linear A and Linear B.
+    #[default]
+    LinearA,
+    /// Through λLL: linearize to a closure, transpose the closure (no unzip).
+    Ll,
 }
 
 #[derive(Subcommand)]
@@ -67,7 +78,12 @@ enum Command {
         file: String,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// `ll`: print the λLL reverse-mode program instead.
+        #[arg(long, value_enum, default_value_t)]
+        route: Route,
     },
+    /// Encode a Linear A program into λLL (the linear λ-calculus) and print it.
+    Encode { file: String },
     /// Evaluate a function and report its results and work.
     Eval {
         /// The program (`-` for standard input).
@@ -96,6 +112,9 @@ enum Command {
         cotangent: Option<String>,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// `ll`: compute it through λLL, without unzipping.
+        #[arg(long, value_enum, default_value_t)]
+        route: Route,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -129,7 +148,15 @@ fn main() -> ExitCode {
             commands::transform(&file, commands::Pass::Unzip(policy))
         }
         Command::Transpose { file } => commands::transform(&file, commands::Pass::Transpose),
-        Command::Vjp { file, policy } => commands::transform(&file, commands::Pass::Vjp(policy)),
+        Command::Vjp {
+            file,
+            route: Route::Ll,
+            ..
+        } => ll::vjp(&file),
+        Command::Vjp { file, policy, .. } => {
+            commands::transform(&file, commands::Pass::Vjp(policy))
+        }
+        Command::Encode { file } => ll::encode(&file),
         Command::Eval {
             file,
             func,
@@ -142,8 +169,18 @@ fn main() -> ExitCode {
             func,
             args,
             cotangent,
+            route: Route::Ll,
+            format,
+            ..
+        } => ll::grad(&file, &func, &args, cotangent.as_deref(), format),
+        Command::Grad {
+            file,
+            func,
+            args,
+            cotangent,
             policy,
             format,
+            ..
         } => commands::grad(&file, &func, &args, cotangent.as_deref(), &policy, format),
         Command::Cost {
             file,

@@ -52,6 +52,7 @@ mod derivation;
 mod elaborate;
 mod errors;
 mod linear_b;
+pub mod ll;
 mod names;
 mod rules;
 mod types;

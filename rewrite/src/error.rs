@@ -21,6 +21,9 @@ pub enum RewriteError {
     },
     /// An unknown checkpoint policy.
     BadPolicy { policy: String },
+    /// A λLL term outside the fragment a λLL pass handles (E0770): `ll_transpose` given a
+    /// linear map whose body is not linear code, say.
+    NotInLlFragment { what: String, span: Span },
     /// A state no well-typed input reaches; reported rather than panicking.
     Internal { what: String, span: Span },
 }
@@ -34,6 +37,7 @@ impl RewriteError {
             RewriteError::IllTyped(_) => "E0504",
             RewriteError::NotLinearB { .. } => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
+            RewriteError::NotInLlFragment { .. } => "E0770",
             RewriteError::Internal { .. } => "E0599",
         }
     }
@@ -47,6 +51,7 @@ impl RewriteError {
             RewriteError::NotNonlinear { span, .. }
             | RewriteError::NameClash { span, .. }
             | RewriteError::NotLinearB { span, .. }
+            | RewriteError::NotInLlFragment { span, .. }
             | RewriteError::Internal { span, .. } => d.with_primary(*span, "here"),
             _ => d,
         }]
@@ -81,6 +86,9 @@ impl fmt::Display for RewriteError {
                 f,
                 "unknown checkpoint policy `{policy}` (use save-all, recompute-all, marks or budget=K)"
             ),
+            RewriteError::NotInLlFragment { what, .. } => {
+                write!(f, "not in the fragment this λLL pass handles: {what}")
+            }
             RewriteError::Internal { what, .. } => write!(f, "internal error: {what}"),
         }
     }

@@ -1,0 +1,91 @@
+//! The λLL commands: `lina encode`, `lina vjp --route ll`, `lina grad --route ll`.
+//! Glue only: the library crates do the work (`rewrite::{linear_a_to_ll, ll_vjp, ll_grad}`).
+
+use crate::Format;
+use crate::commands::{
+    Status, arguments, big, find, list, load_checked, read_source, reject, rejected, usage,
+    values_json,
+};
+use semantics::{PrimTable, Type, Value};
+
+/// Prints the λLL encoding of a program.
+pub fn encode(path: &str) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load_checked(&src, Format::Text)?;
+        let ll = rewrite::linear_a_to_ll(&prog, PrimTable::standard())
+            .map_err(|e| rejected(&src, &e, Format::Text))?;
+        out!("{}", semantics::ll::print(&ll));
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+/// Prints the λLL reverse-mode program: each `f.jvp` returns its results and its transposed
+/// linear map.
+pub fn vjp(path: &str) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load_checked(&src, Format::Text)?;
+        let ll = rewrite::ll_vjp(&prog, PrimTable::standard())
+            .map_err(|e| rejected(&src, &e, Format::Text))?;
+        out!("{}", semantics::ll::print(&ll));
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
+
+/// The gradient through λLL, printed as `lina grad` prints it.
+pub fn grad(path: &str, func: &str, args: &str, cotangent: Option<&str>, format: Format) -> Status {
+    let run = || -> Result<Status, Status> {
+        let src = read_source(path)?;
+        let prog = load_checked(&src, format)?;
+        let prims = PrimTable::standard();
+        let (id, f) = find(&prog, func, &src)?;
+        let x = arguments(args, &f.params, "arguments", f)?;
+        let cts = match cotangent {
+            Some(text) => {
+                let cts =
+                    semantics::parse_values(text).map_err(|e| usage(&format!("cotangent: {e}")))?;
+                if cts.len() != f.results.len()
+                    || cts.iter().zip(&f.results).any(|(v, t)| !v.has_type(t))
+                {
+                    let types: Vec<String> = f.results.iter().map(Type::to_string).collect();
+                    return Err(usage(&format!(
+                        "`{func}` has results ({}): give one cotangent of each type",
+                        types.join(", ")
+                    )));
+                }
+                cts
+            }
+            None if f.results == [Type::Real] => vec![Value::Real(1.0)],
+            None => {
+                return Err(usage(&format!(
+                    "`{func}` does not have a single real result: give --cotangent"
+                )));
+            }
+        };
+        let vjp = rewrite::ll_vjp(&prog, prims).map_err(|e| rejected(&src, &e, format))?;
+        let orig = semantics::eval_fn(&prog, prims, id, &x, &[])
+            .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
+        let g = rewrite::ll_grad(&vjp, id, &x, &cts)
+            .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
+        match format {
+            Format::Text => {
+                outln!("value: {}", list(&g.value));
+                outln!("gradient: {}", list(&g.gradient));
+                outln!("work: f {}, vjp {}", orig.work, g.work);
+            }
+            Format::Json => outln!(
+                "{}",
+                serde_json::json!({
+                    "value": values_json(&g.value),
+                    "gradient": values_json(&g.gradient),
+                    "work": {"f": big(orig.work), "vjp": big(g.work)},
+                })
+            ),
+        }
+        Ok(Status::Ok)
+    };
+    run().unwrap_or_else(|s| s)
+}
