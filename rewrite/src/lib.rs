@@ -29,7 +29,7 @@ pub mod work_bounds;
 pub use build::FnBuilder;
 pub use error::RewriteError;
 pub use jvp::{jvp, jvp_with, tangent_type};
-pub use linear_a_to_ll::linear_a_to_ll;
+pub use linear_a_to_ll::{C_ENC, ENTRY, linear_a_to_ll};
 pub use ll_jvp::{LlGrad, ll_grad, ll_jvp, ll_vjp};
 pub use ll_transpose::{ll_transpose, transpose_lam};
 pub use rules::{JvpRule, JvpRules};

@@ -20,6 +20,34 @@ use semantics::ll::{self, Atom as LAtom, Bind as LBind, Block as LBlock, Expr as
 use semantics::{Atom, Bind, Block, Expr, FnDef, PrimTable, Program, Span};
 use std::collections::HashSet;
 
+/// `c_enc`: `W(encode(f)) ≤ C_ENC · W(f) + ENTRY` for a strict Linear A function `f`, derived
+/// construct by construct from the two cost models (Linear A's SPEC §3 against λLL's, in
+/// `semantics::ll`), never fitted. Each Linear A construct, its cost, and its image's cost:
+/// - an atom in a nonlinear item of a return, call or tuple of `n + m ≥ 2` items (1): boxed by
+///   `let b = !a` (let 1, `!` 1, atom 1) and read in the tuple (1): 4;
+/// - a return `(as ; ys)` (1 + n + m): a tuple (1 + n + m) plus 3 per nonlinear item; a single
+///   item (2): `!a` (2) or `y` (1). Ratio ≤ 4;
+/// - `let` (1): a `let` (1, plus 1 for a tensor pattern): 2;
+/// - a destructure (2): `let (..) = x` (let 1, tensor 1, atom 1): 1.5;
+/// - a primitive `p(as)` (cost + n): `!p(as)` (1 + cost + n): at most 2 (n ≥ 1);
+/// - a nonlinear tuple of n atoms (1 + n): `!{ let bi = !ai in (bs) }`, 1 + 4n + 1: at most 4
+///   (n ≥ 1), 2 for `<>`;
+/// - a call `f(as ; ys)` (1 + n + m) with the `let` that binds it (1): the packed arguments
+///   (3n, plus a `let` and a tuple 2 + n + m when n + m ≠ 1, or `let u = ()` 2 when n + m = 0),
+///   the application (1 + 2 atoms), a tensor pattern (+1), and the callee's entry
+///   `let PAT = p` (at most 3). The worst case is `let () = f()`: 2 against 10, ratio 5;
+/// - `+`, scaling, `zero`, `dup`: the same construct at the same cost: 1;
+/// - `drop(e)` (W(e) + max(1, S)): e's image, a `let d` (1), `drop d` (max(1, S) + 1): the
+///   extra 2 against at least 1: ratio at most 3.
+///
+/// So `C_ENC = 5`. The top-level function's own entry `let PAT = p` (at most 3) is paid once,
+/// outside any call: [`ENTRY`].
+pub const C_ENC: f64 = 5.0;
+
+/// The work of a function's entry (`let PAT = p`: let, tensor pattern, atom), charged once for
+/// the function applied at the top.
+pub const ENTRY: f64 = 3.0;
+
 /// A λLL definition under construction: slots with fresh names.
 pub(crate) struct LlFn {
     pub slots: Vec<SlotInfo>,
@@ -124,16 +152,90 @@ pub fn linear_a_to_ll(prog: &Program, prims: &PrimTable) -> Result<LlProgram, Re
     canonical(LlProgram { defs })
 }
 
-/// Slots renumbered in text order (the order [`ll::parse`] assigns), with captures
-/// recomputed: the form every pass returns, so that `parse(print(p)) == p`.
-pub(crate) fn canonical(p: LlProgram) -> Result<LlProgram, RewriteError> {
-    let text = ll::print(&p);
-    ll::parse(&text).map_err(|d| {
-        internal(format!(
-            "generated λLL does not read back: {}",
-            d.first().map_or("", |d| d.message.as_str())
-        ))
-    })
+/// Slots renumbered in text order (the order [`ll::parse`] assigns: a `let`'s right-hand
+/// side before its pattern, a λ's parameter before its body), unused slots dropped, captures
+/// recomputed: the form every pass returns, so that `parse(print(p)) == p`. One sweep per
+/// definition; recursion follows nesting only.
+pub(crate) fn canonical(mut p: LlProgram) -> Result<LlProgram, RewriteError> {
+    for d in &mut p.defs {
+        let mut r = Renumber {
+            map: vec![None; d.slots.len()],
+            old: std::mem::take(&mut d.slots),
+            new: Vec::new(),
+        };
+        r.block(&mut d.body)?;
+        d.slots = r.new;
+        ll::close(d);
+    }
+    Ok(p)
+}
+
+struct Renumber {
+    map: Vec<Option<Slot>>,
+    old: Vec<SlotInfo>,
+    new: Vec<SlotInfo>,
+}
+
+impl Renumber {
+    fn bind(&mut self, x: &mut Slot) -> Result<(), RewriteError> {
+        let info = self
+            .old
+            .get(x.0 as usize)
+            .cloned()
+            .ok_or_else(|| internal("a binder without a slot"))?;
+        let y = Slot(self.new.len() as u32);
+        self.new.push(info);
+        self.map[x.0 as usize] = Some(y);
+        *x = y;
+        Ok(())
+    }
+
+    fn atom(&self, a: &mut LAtom) -> Result<(), RewriteError> {
+        if let LAtom::Var(x, _) = a {
+            *x = self
+                .map
+                .get(x.0 as usize)
+                .copied()
+                .flatten()
+                .ok_or_else(|| internal("a variable used before its binder"))?;
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, b: &mut LBlock) -> Result<(), RewriteError> {
+        for bind in &mut b.binds {
+            self.expr(&mut bind.rhs)?;
+            match &mut bind.pat {
+                Pat::Lin(x) | Pat::Bang(x) => self.bind(x)?,
+                Pat::Tensor(items) => {
+                    for (x, _) in items {
+                        self.bind(x)?;
+                    }
+                }
+            }
+        }
+        self.expr(&mut b.tail)
+    }
+
+    fn expr(&mut self, e: &mut LExpr) -> Result<(), RewriteError> {
+        match e {
+            LExpr::Atom(a) | LExpr::Dup(a, _) | LExpr::Drop(a, _) => self.atom(a),
+            LExpr::Tuple(xs, _) | LExpr::Prim(_, xs, _) => {
+                xs.iter_mut().try_for_each(|a| self.atom(a))
+            }
+            LExpr::App(a, b, _) | LExpr::Add(a, b, _) | LExpr::Scale(a, b, _) => {
+                self.atom(a)?;
+                self.atom(b)
+            }
+            LExpr::Zero(..) => Ok(()),
+            LExpr::Bang(b, _) | LExpr::Block(b) => self.block(b),
+            LExpr::Lam(l, _) => {
+                let l = std::rc::Rc::make_mut(l);
+                self.bind(&mut l.param)?;
+                self.block(&mut l.body)
+            }
+        }
+    }
 }
 
 fn encode_fn(f: &FnDef) -> Result<Def, RewriteError> {

@@ -15,10 +15,11 @@
 //! | `let x = (a1, ..., an)` | `let (ct_a1, ..., ct_an) = ct_x` |
 //! | `let (x1, ..., xn) = a` | `let ct_a = (ct_x1, ..., ct_xn)` |
 //! | `let x = a` | `ct_a` is `ct_x` (no code) |
-//! | `let x = l a` (l : !(A ⊸ B) from Γ, a callee's map) | `let ct_a = l ct_x` (l now the callee's transposed map) |
+//! | `let x = l a` (l : A ⊸ B from Γ, a callee's map or a global) | `let ct_a = l ct_x` (l now the callee's transposed map) |
 //!
-//! [`ll_transpose`] transposes every linear map (a λ between tangent types) bound at the top
-//! of a definition's function body, and swaps `!(A ⊸ B)` to `!(B ⊸ A)` in the definition's
+//! [`ll_transpose`] transposes every definition that is a linear map (type `V ⊸ W` on tangent
+//! types: an encoded linear function), and every linear map bound at the top of the other
+//! definitions' function bodies (the closures of [`crate::ll_jvp`]), and swaps `!(A ⊸ B)` to `!(B ⊸ A)` in the definition's
 //! result type, so calls of a transposed callee get its transposed map. Applied twice it gives
 //! back the program (extensionally; the suites check it).
 
@@ -71,6 +72,20 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
         return Ok(out);
     }
     let mut b = LlFn::from_slots(d.slots.clone());
+    // A definition that is itself a linear map (an encoded linear function) transposes whole;
+    // `1 ⊸ 1` is left alone (it has nothing to transpose, and a nonlinear function of no
+    // parameters and no results has that type too).
+    if let LType::Lolli(x, y) = &d.ty
+        && x.is_tangent()
+        && y.is_tangent()
+        && !(**x == LType::one() && **y == LType::one())
+    {
+        let t = transpose_in(&mut b, types, top)?;
+        out.body = Block::of(Expr::Lam(Rc::new(t), *span));
+        out.slots = b.slots;
+        out.ty = LType::lolli((**y).clone(), (**x).clone());
+        return Ok(out);
+    }
     let mut top2 = (**top).clone();
     for bind in &mut top2.body.binds {
         let lam = match &mut bind.rhs {
@@ -195,6 +210,14 @@ fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam,
                 }
                 out.push(bind(Pat::Tensor(pat), Expr::Atom(cx)));
             }
+            (Pat::Tensor(xs), Expr::Tuple(items, _)) if xs.len() == items.len() => {
+                // Binding a tuple componentwise: each cotangent passes through.
+                for ((x, _), a) in xs.iter().zip(items) {
+                    let y = linear(a, b)?;
+                    let cx = need(&mut ct, *x)?;
+                    ct.insert(y, cx);
+                }
+            }
             (Pat::Lin(x), Expr::Add(p, q, _)) => {
                 let (yp, yq) = (linear(p, b)?, linear(q, b)?);
                 let cx = need(&mut ct, *x)?;
@@ -236,7 +259,7 @@ fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam,
                 let cy = fresh_ct(b, y, &mut ct);
                 out.push(bind(Pat::Lin(cy), Expr::Zero(t, g)));
             }
-            (pat, Expr::App(l @ Atom::Var(..), a, span)) if linear(l, b).is_err() => {
+            (pat, Expr::App(l, a, span)) if linear(l, b).is_err() => {
                 let y = linear(a, b)?;
                 let input = match pat {
                     Pat::Lin(x) => need(&mut ct, *x)?,
@@ -254,10 +277,12 @@ fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam,
                 let cy = fresh_ct(b, y, &mut ct);
                 out.push(bind(Pat::Lin(cy), Expr::App(*l, input, *span)));
             }
-            _ => {
-                return Err(outside(
-                    "a binding that is not linear code (only +, dup, scaling, zero, drop, tuples, destructuring and applications of maps from Γ transpose)",
-                ));
+            (pat, rhs) => {
+                let mut shown = format!("{pat:?} = {rhs:?}");
+                shown.truncate(120);
+                return Err(outside(format!(
+                    "a binding that is not linear code ({shown}); only +, dup, scaling, zero, drop, tuples, destructuring and applications of maps from Γ transpose"
+                )));
             }
         }
     }

@@ -150,6 +150,8 @@ struct Parser<'s> {
     // Per definition:
     slots: Vec<SlotInfo>,
     scope: HashMap<String, Slot>,
+    /// Every name bound so far in the definition (binders are distinct).
+    bound: HashMap<String, Slot>,
 }
 
 type P<T> = Result<T, Diagnostic>;
@@ -166,6 +168,7 @@ pub fn parse(src: &str) -> Result<LlProgram, Vec<Diagnostic>> {
         globals: HashMap::new(),
         slots: Vec::new(),
         scope: HashMap::new(),
+        bound: HashMap::new(),
     };
     p.program().map_err(|d| vec![d])
 }
@@ -256,6 +259,7 @@ impl<'s> Parser<'s> {
             self.expect(Tok::Eq, "`=`")?;
             self.slots = Vec::new();
             self.scope = HashMap::new();
+            self.bound = HashMap::new();
             let body = self.block()?;
             let mut def = Def {
                 name: self.text(name).to_string(),
@@ -324,7 +328,11 @@ impl<'s> Parser<'s> {
     /// A new slot for a binder (distinct within the definition).
     fn bind(&mut self, t: Token, intuitionistic: bool) -> P<Slot> {
         let name = self.text(t).to_string();
-        if let Some(prev) = self.slots.iter().find(|s| s.name == name) {
+        if let Some(prev) = self
+            .bound
+            .get(&name)
+            .and_then(|x| self.slots.get(x.0 as usize))
+        {
             return Err(Diagnostic::error(
                 "E0753",
                 format!("`{name}` is bound twice in one definition"),
@@ -338,7 +346,8 @@ impl<'s> Parser<'s> {
             intuitionistic,
             span: t.span,
         });
-        self.scope.insert(name, x);
+        self.scope.insert(name.clone(), x);
+        self.bound.insert(name, x);
         Ok(x)
     }
 
