@@ -348,6 +348,15 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
                     file.name,
                     f.name
                 );
+                // Derived in docs/lambda-ll.md: each λLL binding is the image of one binding of
+                // `.nonlin` or `.lin.T` under the encoding's per-construct account; two entries.
+                assert!(
+                    g.work as f64 <= C_ENC * wla as f64 + 2.0 * ENTRY,
+                    "{}: {}: route ll work {} > {C_ENC}·{wla} + 2·{ENTRY}",
+                    file.name,
+                    f.name,
+                    g.work
+                );
                 ratios.push(g.work as f64 / wla as f64);
                 checked += 1;
                 // Finite differences of <ct, f> along a random direction.
