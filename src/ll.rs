@@ -3,10 +3,10 @@
 
 use crate::Format;
 use crate::commands::{
-    Status, arguments, big, find, list, load_checked, read_source, reject, rejected, usage,
-    values_json,
+    Limits, Status, arguments, big, find, list, load_checked, read_source, reject, rejected, usage,
+    values_json, within_work,
 };
-use semantics::{PrimTable, Type, Value};
+use semantics::{Diagnostic, PrimTable, Type, Value};
 
 /// Prints the λLL encoding of a program.
 pub fn encode(path: &str) -> Status {
@@ -36,7 +36,14 @@ pub fn vjp(path: &str) -> Status {
 }
 
 /// The gradient through λLL, printed as `lina grad` prints it.
-pub fn grad(path: &str, func: &str, args: &str, cotangent: Option<&str>, format: Format) -> Status {
+pub fn grad(
+    path: &str,
+    func: &str,
+    args: &str,
+    cotangent: Option<&str>,
+    limits: Limits,
+    format: Format,
+) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let prog = load_checked(&src, format)?;
@@ -65,6 +72,8 @@ pub fn grad(path: &str, func: &str, args: &str, cotangent: Option<&str>, format:
                 )));
             }
         };
+        within_work(&prog, id, limits.max_work, &src, format)?;
+        route_within_work(&prog, id, limits.max_work, &src, format)?;
         let vjp = rewrite::ll_vjp(&prog, prims).map_err(|e| rejected(&src, &e, format))?;
         let orig = semantics::eval_fn(&prog, prims, id, &x, &[])
             .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
@@ -88,4 +97,39 @@ pub fn grad(path: &str, func: &str, args: &str, cotangent: Option<&str>, format:
         Ok(Status::Ok)
     };
     run().unwrap_or_else(|s| s)
+}
+
+/// Refuses to run the λLL route when its derived bound, `C_ENC · W(Linear A route) + 2·ENTRY`
+/// (from the static work of `f.jvp.nonlin` and `f.jvp.lin.T`), exceeds `limit` (E0410).
+fn route_within_work(
+    prog: &semantics::Program,
+    id: semantics::FuncId,
+    limit: u128,
+    src: &crate::commands::Source,
+    format: Format,
+) -> Result<(), Status> {
+    let prims = PrimTable::standard();
+    let v = rewrite::vjp(prog, prims, rewrite::Policy::SaveAll)
+        .map_err(|e| rejected(src, &e, format))?;
+    let Some((nonlin, lin_t)) = v.halves(id.0 as usize) else {
+        return Ok(());
+    };
+    let works = semantics::static_work(&v.program, prims)
+        .map_err(|e| reject(src, &[e.to_diagnostic()], format))?;
+    let w = |f: semantics::FuncId| works.get(f.0 as usize).copied().unwrap_or(0) as f64;
+    let bound = rewrite::C_ENC * (w(nonlin) + w(lin_t)) + 2.0 * rewrite::ENTRY;
+    if bound > limit as f64 {
+        let f = &prog.funcs[id.0 as usize];
+        let d = Diagnostic::error(
+            "E0410",
+            format!(
+                "the λLL gradient of `{}` may do up to {bound:.0} units of work, more than the limit {limit}",
+                f.name
+            ),
+        )
+        .with_primary(f.name_span, "this function")
+        .with_note("raise the limit with --max-work N");
+        return Err(reject(src, &[d], format));
+    }
+    Ok(())
 }

@@ -13,7 +13,8 @@ pub enum RewriteError {
     BadRule { prim: String, reason: String },
     /// The input is ill-typed (the checker's diagnostics say why).
     IllTyped(Vec<Diagnostic>),
-    /// Transpose was given a function that is not in Linear B.
+    /// Transpose was given a function that is not in Linear B; `reason` is the Linear B
+    /// checker's message, which names the function and says why.
     NotLinearB {
         func: String,
         reason: String,
@@ -24,6 +25,8 @@ pub enum RewriteError {
     /// A λLL term outside the fragment a λLL pass handles (E0770): `ll_transpose` given a
     /// linear map whose body is not linear code, say.
     NotInLlFragment { what: String, span: Span },
+    /// Static work could not be computed or does not fit in `u128` (E0420, E0421).
+    Work(semantics::WorkError),
     /// A state no well-typed input reaches; reported rather than panicking.
     Internal { what: String, span: Span },
 }
@@ -38,13 +41,16 @@ impl RewriteError {
             RewriteError::NotLinearB { .. } => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
             RewriteError::NotInLlFragment { .. } => "E0770",
+            RewriteError::Work(e) => e.code,
             RewriteError::Internal { .. } => "E0599",
         }
     }
 
     pub fn to_diagnostics(&self) -> Vec<Diagnostic> {
-        if let RewriteError::IllTyped(ds) = self {
-            return ds.clone();
+        match self {
+            RewriteError::IllTyped(ds) => return ds.clone(),
+            RewriteError::Work(e) => return vec![e.to_diagnostic()],
+            _ => {}
         }
         let d = Diagnostic::error(self.code(), self.to_string());
         vec![match self {
@@ -79,8 +85,8 @@ impl fmt::Display for RewriteError {
             RewriteError::IllTyped(ds) => {
                 write!(f, "the program is ill-typed ({} errors)", ds.len())
             }
-            RewriteError::NotLinearB { func, reason, .. } => {
-                write!(f, "`{func}` is not in Linear B: {reason}")
+            RewriteError::NotLinearB { reason, .. } => {
+                write!(f, "transpose takes a Linear B program: {reason}")
             }
             RewriteError::BadPolicy { policy } => write!(
                 f,
@@ -89,8 +95,15 @@ impl fmt::Display for RewriteError {
             RewriteError::NotInLlFragment { what, .. } => {
                 write!(f, "not in the fragment this λLL pass handles: {what}")
             }
+            RewriteError::Work(e) => write!(f, "static work: {}", e.message),
             RewriteError::Internal { what, .. } => write!(f, "internal error: {what}"),
         }
+    }
+}
+
+impl From<semantics::WorkError> for RewriteError {
+    fn from(e: semantics::WorkError) -> RewriteError {
+        RewriteError::Work(e)
     }
 }
 

@@ -34,10 +34,11 @@ pub fn jvp_with(
 ) -> Result<Program, RewriteError> {
     checker::check(prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
+    let names = prog.func_names();
     for f in &prog.funcs {
         require_nonlinear(f)?;
         let name = format!("{}.jvp", f.name);
-        if prog.func_named(&name).is_some() {
+        if names.contains(name.as_str()) {
             return Err(RewriteError::NameClash {
                 name,
                 span: f.name_span,

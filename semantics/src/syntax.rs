@@ -209,6 +209,12 @@ impl Expr {
 
 impl Program {
     /// The function named `name`; with duplicates (a checker error), the last one.
+    /// The set of function names, for passes that test many generated names (a linear scan
+    /// per name, as [`Program::func_named`] is, would make them quadratic).
+    pub fn func_names(&self) -> std::collections::HashSet<&str> {
+        self.funcs.iter().map(|f| f.name.as_str()).collect()
+    }
+
     pub fn func_named(&self, name: &str) -> Option<FuncId> {
         self.funcs
             .iter()

@@ -80,21 +80,26 @@ impl fmt::Display for LType {
 
 /// The encoding of a Linear A *nonlinear* type: `[R] = R`, `[<τs>] = ![τ1] ⊗ ... ⊗ ![τn]`
 /// (Girard's translation of a cartesian product; its components are reusable).
+///
+/// λLL has no type aliases: an alias is spelled out (on a stack that grows, since an alias
+/// chain can be as deep as a program is long).
 pub fn nonlinear_type(t: &Type) -> LType {
-    match t {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || match t {
         Type::Real => LType::Real,
         Type::Tuple(ts) => {
             LType::Tensor(ts.iter().map(|t| LType::bang(nonlinear_type(t))).collect())
         }
-    }
+        Type::Named(a) => nonlinear_type(&a.def),
+    })
 }
 
 /// The encoding of a Linear A *linear* type: `[R] = R`, `[<σs>] = [σ1] ⊗ ... ⊗ [σn]`.
 pub fn linear_type(t: &Type) -> LType {
-    match t {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || match t {
         Type::Real => LType::Real,
         Type::Tuple(ts) => LType::Tensor(ts.iter().map(linear_type).collect()),
-    }
+        Type::Named(a) => linear_type(&a.def),
+    })
 }
 
 /// A multi-value `(τs ; σs)` as one type: the single component when there is one, else the
