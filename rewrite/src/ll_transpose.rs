@@ -86,6 +86,16 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
         out.ty = LType::lolli((**y).clone(), (**x).clone());
         return Ok(out);
     }
+    if let LType::Lolli(x, y) = &d.ty
+        && y.is_tangent()
+        && **y != LType::one()
+        && !x.is_tangent()
+    {
+        return Err(outside(format!(
+            "`{}` is a linear function with nonlinear parameters ({}): λLL transposes closures and purely linear definitions only",
+            d.name, d.ty
+        )));
+    }
     let mut top2 = (**top).clone();
     for bind in &mut top2.body.binds {
         let lam = match &mut bind.rhs {

@@ -393,6 +393,83 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
 }
 
 #[test]
+fn encoded_linear_functions_transpose_and_pass_the_dot_product_test() {
+    let mut rng = Rng::new(13);
+    let (mut checked, mut refused) = (0, 0);
+    // Purely linear functions (no nonlinear parameters): every linear construct, and a call.
+    let own = CorpusFile {
+        path: Default::default(),
+        name: "pure_linear".into(),
+        src: "def g(; a': R, b': <R, R>) -> (; <R, R>, R) =
+  let <b1', b2'> = b' in
+  let (; a1', a2') = dup(a') in
+  let s' = 2.0 * a1' in
+  let t' = b1' + s' in
+  let z' = zero<R> in
+  let w' = t' + z' in
+  let k' = zero<<R, R>> in
+  let () = drop(k') in
+  let v' = <w', b2'> in
+  (; v', a2')
+def h(; x': R, y': <R, R>) -> (; R) =
+  let (; p', q') = g(; x', y') in
+  let <p1', p2'> = p' in
+  let u' = p1' + p2' in
+  let r' = u' + q' in
+  let m' = -3.0 * r' in
+  m'
+"
+        .into(),
+        relaxed: false,
+        expects: vec![],
+    };
+    for f in corpus::load("linear").unwrap().into_iter().chain([own]) {
+        let p = parse(&f.src).unwrap_or_else(|d| panic!("{}: {}", f.name, d[0].message));
+        let e = linear_a_to_ll(&p, prims()).unwrap();
+        let t = match ll_transpose(&e) {
+            Ok(t) => t,
+            Err(err) => {
+                // Linear functions with nonlinear parameters are not transposed in λLL.
+                assert_eq!(err.code(), "E0770", "{}: {err}", f.name);
+                refused += 1;
+                continue;
+            }
+        };
+        checker::ll::check(&t, Default::default())
+            .unwrap_or_else(|d| panic!("{}: {}", f.name, d[0].message));
+        let strict = checker::elaborate(&p, prims()).unwrap();
+        for (i, g) in strict.funcs.iter().enumerate() {
+            let ty = &e.defs[i].ty;
+            let ll::LType::Lolli(x, y) = ty else { continue };
+            if !(x.is_tangent() && y.is_tangent()) || **x == ll::LType::one() {
+                continue;
+            }
+            let u: Vec<Value> = g
+                .lparams
+                .iter()
+                .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                .collect();
+            let ct: Vec<Value> = g.lresults.iter().map(|t| rng.value(t, -1.0, 1.0)).collect();
+            let lu = eval_fn(&strict, prims(), FuncId(i as u32), &[], &u)
+                .unwrap()
+                .lin;
+            let back = ll::eval_def(&t, DefId(i as u32), pack(&ct)).unwrap();
+            let ltct = unpack(&back.value, 0, g.lparams.len()).unwrap().1;
+            let (lhs, rhs) = (dot(&ct, &lu).unwrap(), dot(&ltct, &u).unwrap());
+            assert!(
+                close(lhs, rhs, 1e-12),
+                "{}: {}: {lhs} vs {rhs}",
+                f.name,
+                g.name
+            );
+            checked += 1;
+        }
+    }
+    println!("λLL transposed {checked} encoded linear functions; refused {refused} programs");
+    assert!(checked >= 2, "{checked}");
+}
+
+#[test]
 fn a_linear_a_program_with_linear_parts_is_not_linearized() {
     let p = parse("def f(x: R ; y': R) -> (R ; R) = (x ; y')").unwrap();
     assert!(matches!(
