@@ -8,6 +8,15 @@
 //! The type checker is `checker::ll`; the passes are `rewrite::{linear_a_to_ll, ll_jvp,
 //! ll_transpose}`. `docs/lambda-ll.md` states every rule.
 //!
+//! ```
+//! use semantics::ll::{self, DefId, LlValue};
+//! let p = ll::parse("def sq : !R -o !R = fun (p : !R) { let !x = p in !mul(x, x) }").unwrap();
+//! assert_eq!(ll::parse(&ll::print(&p)).unwrap(), p);
+//! let out = ll::eval_def(&p, DefId(0), LlValue::Real(3.0)).unwrap();
+//! assert_eq!(ll::to_value(&out.value).unwrap().as_real(), Some(9.0));
+//! assert_eq!(out.work, 6); // `let` 1, atom `p` 1, `!` 1, `mul` 1, its two atoms 2
+//! ```
+//!
 //! **Flat like Linear A.** A term is a [`Block`]: a vector of `let`s and a tail, so a body of a
 //! million `let`s is a loop in every pass; recursion follows only nesting (`!{...}`, `fun`,
 //! `{...}`), which the parser bounds.
