@@ -9,6 +9,7 @@
 //! | --- | --- |
 //! | `let x = a + b` | `let (ct_a, ct_b) = dup ct_x` |
 //! | `let (x1, x2) = dup a` | `let ct_a = ct_x1 + ct_x2` |
+//! | `let x = dup a` (the pair whole) | `let (c1, c2) = ct_x in let ct_a = c1 + c2` |
 //! | `let x = s * a` (s from Γ) | `let ct_a = s * ct_x` |
 //! | `let x = zero[V]` | `let () = drop ct_x` |
 //! | `let () = drop a` (a : V) | `let ct_a = zero[V]` |
@@ -26,7 +27,7 @@
 use crate::error::RewriteError;
 use crate::linear_a_to_ll::{LlFn, bind, canonical, var};
 use semantics::Span;
-use semantics::ll::{Atom, Block, Def, Expr, LType, Lam, LlProgram, Pat, Slot};
+use semantics::ll::{Atom, Block, Def, Expr, LType, Lam, LlProgram, Pat, Slot, single_or_tensor};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -44,6 +45,15 @@ pub fn ll_transpose(prog: &LlProgram) -> Result<LlProgram, RewriteError> {
         defs.push(transpose_def(d, types)?);
     }
     canonical(LlProgram { defs })
+}
+
+/// A packed parameter or result type with a linear component (one not under `!`).
+fn linear_part(t: &LType) -> bool {
+    match t {
+        LType::Tensor(ts) => ts.iter().any(|c| !matches!(c, LType::Bang(_))),
+        LType::Bang(_) | LType::Lolli(..) => false,
+        LType::Real => true,
+    }
 }
 
 fn is_map(l: &Lam) -> bool {
@@ -72,15 +82,27 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
         return Ok(out);
     }
     let mut b = LlFn::from_slots(d.slots.clone());
-    // A definition that is itself a linear map (an encoded linear function) transposes whole;
-    // `1 ⊸ 1` is left alone (it has nothing to transpose, and a nonlinear function of no
-    // parameters and no results has that type too).
+    // Like Linear A's transpose (Linear B only), a definition with linear parameters or
+    // results that is not itself a linear map (a mixed one) is refused: it may call linear
+    // functions that are being transposed.
+    if let LType::Lolli(x, y) = &d.ty {
+        let linear_part = linear_part;
+        let linear_fn = y.is_tangent() && (**y != LType::one() || linear_part(x));
+        if !linear_fn && (linear_part(x) || linear_part(y)) {
+            return Err(outside(format!(
+                "`{}` mixes nonlinear results with linear parameters or results ({}); transpose a Linear B program",
+                d.name, d.ty
+            )));
+        }
+    }
+    // A definition that is itself a linear map (an encoded linear function) transposes whole.
+    // `1 ⊸ 1` is one too: the encoding cannot tell a linear function of `<>` from a nonlinear
+    // one of nothing, and transposing the latter keeps its nonlinear bindings as they are.
     if let LType::Lolli(x, y) = &d.ty
         && x.is_tangent()
         && y.is_tangent()
-        && !(**x == LType::one() && **y == LType::one())
     {
-        let t = transpose_in(&mut b, types, top)?;
+        let t = transpose_def_lam(&mut b, types, top, false, y)?;
         out.body = Block::of(Expr::Lam(Rc::new(t), *span));
         out.slots = b.slots;
         out.ty = LType::lolli((**y).clone(), (**x).clone());
@@ -88,13 +110,22 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
     }
     if let LType::Lolli(x, y) = &d.ty
         && y.is_tangent()
-        && **y != LType::one()
         && !x.is_tangent()
+        && (**y != LType::one() || linear_part(x))
     {
-        return Err(outside(format!(
-            "`{}` is a linear function with nonlinear parameters ({}): λLL transposes closures and purely linear definitions only",
-            d.name, d.ty
-        )));
+        let t = transpose_def_lam(&mut b, types, top, true, y)?;
+        let lin_tys: Vec<LType> = match &**x {
+            LType::Tensor(ts) => ts
+                .iter()
+                .filter(|t| !matches!(t, LType::Bang(_)))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.ty = LType::lolli(t.ty.clone(), single_or_tensor(lin_tys));
+        out.body = Block::of(Expr::Lam(Rc::new(t), *span));
+        out.slots = b.slots;
+        return Ok(out);
     }
     let mut top2 = (**top).clone();
     for bind in &mut top2.body.binds {
@@ -132,6 +163,47 @@ pub fn transpose_lam(
 }
 
 fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam, RewriteError> {
+    transpose_bound(b, types, lam, false, false)
+}
+
+/// With `mixed`, `lam` is a linear function with nonlinear parameters (`fun (p : ![τs] ⊗ [σs])
+/// { let (!a…, y…) = p in … }`, Linear B's linear functions): its nonlinear bindings (boxes
+/// `let b = !a`, primitives, nonlinear calls, destructures into Γ) are kept in forward order
+/// first, the linear ones are transposed, and the result is
+/// `fun (q : ![τs] ⊗ W) { let (!a…, c) = q in … }`, the nonlinear parameters passed through
+/// (Linear A's `g.T(as ; cts)`). A call of such a function, `let r = g (b…, y…)`, transposes to
+/// `let o = g (b…, ct_r)` with the same boxes.
+///
+/// `lam : A ⊸ result` is a definition's function; its tail may be any expression.
+fn transpose_def_lam(
+    b: &mut LlFn,
+    types: &[Option<LType>],
+    lam: &Lam,
+    mixed: bool,
+    result: &LType,
+) -> Result<Lam, RewriteError> {
+    if matches!(lam.body.tail, Expr::Atom(_) | Expr::Tuple(..)) {
+        return transpose_bound(b, types, lam, mixed, true);
+    }
+    let r = b.fresh("r", false);
+    let mut tys = types.to_vec();
+    tys.resize(b.slots.len().max(tys.len()), None);
+    tys[r.0 as usize] = Some(result.clone());
+    let mut l2 = lam.clone();
+    let tail = std::mem::replace(&mut l2.body.tail, Expr::Atom(var(r)));
+    l2.body.binds.push(bind(Pat::Lin(r), tail));
+    transpose_bound(b, &tys, &l2, mixed, true)
+}
+
+/// `extract`: a definition's body, whose nonlinear bindings are kept forward (a closure of
+/// `ll_jvp` holds linear code only and is transposed binding by binding).
+fn transpose_bound(
+    b: &mut LlFn,
+    types: &[Option<LType>],
+    lam: &Lam,
+    mixed: bool,
+    extract: bool,
+) -> Result<Lam, RewriteError> {
     let ty_of = |x: Slot| -> Result<LType, RewriteError> {
         types
             .get(x.0 as usize)
@@ -188,8 +260,149 @@ fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam,
         ct.remove(&x)
             .ok_or_else(|| outside("a linear variable without a cotangent (bound but never used)"))
     };
-    for s in lam.body.binds.iter().rev() {
+    // Mixed mode: the entry, the nonlinear bindings (kept forward) and the argument tuples
+    // of mixed calls (rebuilt where the call is transposed) are set aside.
+    let is_lin_slot =
+        |x: Slot, b: &LlFn| !b.slots.get(x.0 as usize).is_some_and(|s| s.intuitionistic);
+    let tangentish = |x: Slot| {
+        types
+            .get(x.0 as usize)
+            .cloned()
+            .flatten()
+            .is_some_and(|t| t.is_tangent() && t.size() > 0)
+    };
+    let mut prefix: Vec<semantics::ll::Bind> = Vec::new();
+    let mut args: HashMap<Slot, Vec<Atom>> = HashMap::new();
+    let mut skip = vec![false; lam.body.binds.len()];
+    let first = usize::from(mixed);
+    if mixed {
+        if !matches!(lam.body.binds.first(), Some(e) if e.rhs == Expr::Atom(Atom::Var(lam.param, Span::GENERATED)))
+        {
+            return Err(outside(
+                "a linear function that does not start by destructuring its parameter",
+            ));
+        }
+        skip[0] = true;
+    }
+    // Nonlinear bindings, found backwards: one that binds only Γ slots, boxes or unit glue and
+    // consumes no tangent value is nonlinear, and the unit values it consumes are glue too.
+    // A value with a tangent part outside `!` (a tangent, or a mixed call's argument tuple).
+    fn carries(t: &LType) -> bool {
+        match t {
+            LType::Real => true,
+            LType::Tensor(ts) => ts.iter().any(carries),
+            LType::Bang(_) | LType::Lolli(..) => false,
+        }
+    }
+    let carries_tangent = |x: Slot| {
+        types
+            .get(x.0 as usize)
+            .cloned()
+            .flatten()
+            .is_some_and(|t| carries(&t))
+    };
+    // Values of size 0 (`1`, `(1 *)`, ...) carry no tangent: they are glue, kept forward.
+    let unit = |x: Slot| {
+        types
+            .get(x.0 as usize)
+            .cloned()
+            .flatten()
+            .is_some_and(|t| t.is_tangent() && t.size() == 0)
+    };
+    let mut glue: std::collections::HashSet<Slot> = std::collections::HashSet::new();
+    for (i, s) in lam.body.binds.iter().enumerate().skip(first) {
+        if !extract {
+            // Closures hold linear code only.
+            break;
+        }
+        let bound = semantics::ll::pat_slots(&s.pat);
+        let consumed: Vec<Slot> = semantics::ll::expr_atoms(&s.rhs)
+            .iter()
+            .filter_map(Atom::slot)
+            .filter(|x| is_lin_slot(*x, b))
+            .collect();
+        let is_bang = |a: &Atom| {
+            a.slot()
+                .is_some_and(|x| matches!(types.get(x.0 as usize), Some(Some(LType::Bang(_)))))
+        };
+        // A tuple of boxes and linear values is a mixed call's argument, never nonlinear.
+        let mixed_args = matches!(&s.rhs, Expr::Tuple(items, _)
+            if items.iter().any(is_bang) && items.iter().any(|a| !is_bang(a)));
+        let nonlinear = !matches!(s.rhs, Expr::Lam(..))
+            && !mixed_args
+            && !consumed.contains(&lam.param)
+            && bound.iter().all(|x| !is_lin_slot(*x, b) || !tangentish(*x))
+            && consumed
+                .iter()
+                .all(|x| !carries_tangent(*x) && (!unit(*x) || glue.contains(x)));
+        if nonlinear {
+            glue.extend(bound.iter().filter(|x| unit(**x)));
+            skip[i] = true;
+        }
+    }
+    for (i, s) in lam.body.binds.iter().enumerate().skip(first) {
+        if !extract {
+            break;
+        }
+        if skip[i] {
+            prefix.push(s.clone());
+        } else if let (Pat::Lin(x), Expr::Tuple(items, _)) = (&s.pat, &s.rhs)
+            && !tangentish(*x)
+            && !unit(*x)
+        {
+            // The argument tuple of a mixed call: rebuilt where the call is transposed.
+            args.insert(*x, items.clone());
+            skip[i] = true;
+        }
+    }
+    for (i, s) in lam.body.binds.iter().enumerate().rev() {
         let g = Span::GENERATED;
+        if skip[i] {
+            continue;
+        }
+        if let Expr::App(l, Atom::Var(arg, _), span) = &s.rhs
+            && let Some(items) = args.get(arg)
+        {
+            // A mixed call: the same boxes, the result's cotangent for the linear part.
+            let input = match &s.pat {
+                Pat::Lin(x) => need(&mut ct, *x)?,
+                Pat::Tensor(xs) => {
+                    let items = xs
+                        .iter()
+                        .map(|(x, _)| need(&mut ct, *x))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let r = b.fresh("ctr", false);
+                    out.push(bind(Pat::Lin(r), Expr::Tuple(items, g)));
+                    var(r)
+                }
+                Pat::Bang(_) => return Err(outside("a `!` result of a linear call")),
+            };
+            let (boxes, lins): (Vec<Atom>, Vec<Atom>) = items.iter().partition(|a| {
+                a.slot()
+                    .is_none_or(|x| matches!(types.get(x.0 as usize), Some(Some(LType::Bang(_)))))
+            });
+            let mut a2 = boxes;
+            a2.push(input);
+            let arg2 = b.fresh("arg", false);
+            out.push(bind(Pat::Lin(arg2), Expr::Tuple(a2, g)));
+            let app = Expr::App(*l, var(arg2), *span);
+            match lins.as_slice() {
+                [y] => {
+                    let y = linear(y, b)?;
+                    let cy = fresh_ct(b, y, &mut ct);
+                    out.push(bind(Pat::Lin(cy), app));
+                }
+                _ => {
+                    let mut pat = Vec::with_capacity(lins.len());
+                    for a in &lins {
+                        let y = linear(a, b)?;
+                        pat.push((fresh_ct(b, y, &mut ct), false));
+                    }
+                    out.push(bind(Pat::Tensor(pat), app));
+                }
+            }
+            continue;
+        }
         match (&s.pat, &s.rhs) {
             (Pat::Lin(x), Expr::Atom(a)) => {
                 let y = linear(a, b)?;
@@ -245,6 +458,19 @@ fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam,
                 let cy = fresh_ct(b, y, &mut ct);
                 out.push(bind(Pat::Lin(cy), Expr::Add(c1, c2, g)));
             }
+            (Pat::Lin(x), Expr::Dup(a, _)) => {
+                // The pair bound whole: split its cotangent, then add.
+                let y = linear(a, b)?;
+                let cx = need(&mut ct, *x)?;
+                let c1 = b.fresh("ct", false);
+                let c2 = b.fresh("ct", false);
+                out.push(bind(
+                    Pat::Tensor(vec![(c1, false), (c2, false)]),
+                    Expr::Atom(cx),
+                ));
+                let cy = fresh_ct(b, y, &mut ct);
+                out.push(bind(Pat::Lin(cy), Expr::Add(var(c1), var(c2), g)));
+            }
             (Pat::Lin(x), Expr::Scale(k, a, _)) => {
                 if linear(k, b).is_ok() {
                     return Err(outside("a linear scale factor"));
@@ -296,14 +522,85 @@ fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam,
             }
         }
     }
-    let tail = need(&mut ct, lam.param)?;
+    // A size-0 value kept forward but consumed by a transposed binding is dropped forward,
+    // and the cotangent that binding produced for it is dropped too.
+    let used_forward: std::collections::HashSet<Slot> = prefix
+        .iter()
+        .flat_map(|s| semantics::ll::expr_atoms(&s.rhs))
+        .filter_map(|a| a.slot())
+        .collect();
+    let mut unused: Vec<Slot> = glue
+        .iter()
+        .filter(|x| !used_forward.contains(x))
+        .copied()
+        .collect();
+    unused.sort();
+    for x in unused {
+        prefix.push(bind(
+            Pat::Tensor(vec![]),
+            Expr::Drop(var(x), Span::GENERATED),
+        ));
+    }
+    let mut leftover: Vec<(Slot, Atom)> = ct
+        .iter()
+        .filter(|(x, _)| glue.contains(x))
+        .map(|(x, a)| (*x, *a))
+        .collect();
+    leftover.sort_by_key(|(x, _)| *x);
+    for (x, a) in leftover {
+        ct.remove(&x);
+        out.push(bind(Pat::Tensor(vec![]), Expr::Drop(a, Span::GENERATED)));
+    }
+    if !mixed {
+        let tail = need(&mut ct, lam.param)?;
+        prefix.extend(out);
+        return Ok(Lam {
+            param: c,
+            ty: out_ty,
+            body: Block {
+                binds: prefix,
+                tail: Expr::Atom(tail),
+            },
+            captures: Vec::new(),
+        });
+    }
+    // The entry `let (!a…, y…) = p` becomes `let (!a…, c) = q`; the tail is the y's cotangents.
+    let entry = &lam.body.binds[0].pat;
+    let (items, comp_tys): (Vec<(Slot, bool)>, Vec<LType>) = match (entry, &lam.ty) {
+        (Pat::Tensor(items), LType::Tensor(ts)) if items.len() == ts.len() => {
+            (items.clone(), ts.clone())
+        }
+        (Pat::Bang(a), t) => (vec![(*a, true)], vec![t.clone()]),
+        _ => return Err(outside("a parameter pattern that does not match its type")),
+    };
+    let q = b.fresh("q", false);
+    let mut qpat = Vec::new();
+    let mut qtys = Vec::new();
+    let mut tails = Vec::new();
+    let mut ltys = Vec::new();
+    for ((x, bang), t) in items.iter().zip(comp_tys) {
+        if *bang {
+            qpat.push((*x, true));
+            qtys.push(t);
+        } else {
+            tails.push(need(&mut ct, *x)?);
+            ltys.push(t);
+        }
+    }
+    qpat.push((c, false));
+    qtys.push(out_ty);
+    let mut binds = vec![bind(Pat::Tensor(qpat), Expr::Atom(var(q)))];
+    binds.extend(prefix);
+    binds.extend(out);
+    let tail = match tails.as_slice() {
+        [t] => Expr::Atom(*t),
+        _ => Expr::Tuple(tails, Span::GENERATED),
+    };
+    let _ = ltys;
     Ok(Lam {
-        param: c,
-        ty: out_ty,
-        body: Block {
-            binds: out,
-            tail: Expr::Atom(tail),
-        },
+        param: q,
+        ty: LType::Tensor(qtys),
+        body: Block { binds, tail },
         captures: Vec::new(),
     })
 }
