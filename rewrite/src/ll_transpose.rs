@@ -18,11 +18,15 @@
 //! | `let x = a` | `ct_a` is `ct_x` (no code) |
 //! | `let x = l a` (l : A ⊸ B from Γ, a callee's map or a global) | `let ct_a = l ct_x` (l now the callee's transposed map) |
 //!
-//! [`ll_transpose`] transposes every definition that is a linear map (type `V ⊸ W` on tangent
-//! types: an encoded linear function), and every linear map bound at the top of the other
-//! definitions' function bodies (the closures of [`crate::ll_jvp`]), and swaps `!(A ⊸ B)` to `!(B ⊸ A)` in the definition's
-//! result type, so calls of a transposed callee get its transposed map. Applied twice it gives
-//! back the program (extensionally; the suites check it).
+//! | `let r = g (b…, y…)` (boxes and linear values; g with nonlinear parameters) | `let o = g (b…, ct_r)` |
+//!
+//! [`ll_transpose`] transposes the closures of [`crate::ll_jvp`] (every linear map bound at the
+//! top of a definition's function body; `!(A ⊸ B)` becomes `!(B ⊸ A)` in the definition's result
+//! type, so calls of a transposed callee get its transposed map) and every encoded linear
+//! function of a Linear B program (`V ⊸ W` becomes `W ⊸ V`; `![τs] ⊗ [σs] ⊸ W` becomes
+//! `![τs] ⊗ W ⊸ [σs]`, its nonlinear bindings kept forward). A mixed function (nonlinear results
+//! and linear parts) is refused, as Linear A's transpose refuses a program outside Linear B.
+//! Applied twice it gives back the program (extensionally; the suites check it).
 
 use crate::error::RewriteError;
 use crate::linear_a_to_ll::{LlFn, bind, canonical, var};
