@@ -9,6 +9,7 @@
 mod commands;
 mod batch;
 mod see;
+mod ll;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -35,6 +36,16 @@ pub enum Format {
     #[default]
     Text,
     Json,
+}
+
+/// Which pipeline computes reverse mode.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Route {
+    /// JVP, unzip and transpose over Linear A and Linear B.
+    #[default]
+    LinearA,
+    /// Through λLL: linearize to a closure, transpose the closure (no unzip).
+    Ll,
 }
 
 #[derive(Subcommand)]
@@ -78,7 +89,12 @@ enum Command {
         file: String,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// `ll`: print the λLL reverse-mode program instead.
+        #[arg(long, value_enum, default_value_t)]
+        route: Route,
     },
+    /// Encode a Linear A program into λLL (the linear λ-calculus) and print it.
+    Encode { file: String },
     /// Evaluate a function and report its results and work.
     Eval {
         /// The program (`-` for standard input).
@@ -110,6 +126,9 @@ enum Command {
         cotangent: Option<String>,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// `ll`: compute it through λLL, without unzipping.
+        #[arg(long, value_enum, default_value_t)]
+        route: Route,
         /// Refuse to run more work than this (the work is known before running).
         #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
         max_work: u128,
@@ -221,7 +240,15 @@ fn main() -> ExitCode {
             commands::transform(&file, commands::Pass::Unzip(policy))
         }
         Command::Transpose { file } => commands::transform(&file, commands::Pass::Transpose),
-        Command::Vjp { file, policy } => commands::transform(&file, commands::Pass::Vjp(policy)),
+        Command::Vjp {
+            file,
+            route: Route::Ll,
+            ..
+        } => ll::vjp(&file),
+        Command::Vjp { file, policy, .. } => {
+            commands::transform(&file, commands::Pass::Vjp(policy))
+        }
+        Command::Encode { file } => ll::encode(&file),
         Command::Eval {
             file,
             func,
@@ -242,9 +269,27 @@ fn main() -> ExitCode {
             func,
             args,
             cotangent,
+            route: Route::Ll,
+            max_work,
+            format,
+            ..
+        } => ll::grad(
+            &file,
+            &func,
+            &args,
+            cotangent.as_deref(),
+            commands::Limits { max_work },
+            format,
+        ),
+        Command::Grad {
+            file,
+            func,
+            args,
+            cotangent,
             policy,
             max_work,
             format,
+            ..
         } => commands::grad(
             &file,
             &func,

@@ -53,6 +53,7 @@ mod derivation;
 mod elaborate;
 mod errors;
 mod linear_b;
+pub mod ll;
 mod names;
 pub mod present;
 mod rules;

@@ -22,6 +22,9 @@ pub enum RewriteError {
     },
     /// An unknown checkpoint policy.
     BadPolicy { policy: String },
+    /// A λLL term outside the fragment a λLL pass handles (E0770): `ll_transpose` given a
+    /// linear map whose body is not linear code, say.
+    NotInLlFragment { what: String, span: Span },
     /// Static work could not be computed or does not fit in `u128` (E0420, E0421).
     Work(semantics::WorkError),
     /// A Hessian was asked of a function whose result is not a single real.
@@ -39,6 +42,7 @@ impl RewriteError {
             RewriteError::IllTyped(_) => "E0504",
             RewriteError::NotLinearB { .. } => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
+            RewriteError::NotInLlFragment { .. } => "E0770",
             RewriteError::Work(e) => e.code,
             RewriteError::NotScalar { .. } => "E0507",
             RewriteError::Internal { .. } => "E0599",
@@ -57,6 +61,7 @@ impl RewriteError {
             | RewriteError::NameClash { span, .. }
             | RewriteError::NotLinearB { span, .. }
             | RewriteError::NotScalar { span, .. }
+            | RewriteError::NotInLlFragment { span, .. }
             | RewriteError::Internal { span, .. } => d.with_primary(*span, "here"),
             _ => d,
         }]
@@ -91,6 +96,9 @@ impl fmt::Display for RewriteError {
                 f,
                 "unknown checkpoint policy `{policy}` (use save-all, recompute-all, marks or budget=K)"
             ),
+            RewriteError::NotInLlFragment { what, .. } => {
+                write!(f, "not in the fragment this λLL pass handles: {what}")
+            }
             RewriteError::Work(e) => write!(f, "static work: {}", e.message),
             RewriteError::NotScalar { func, .. } => write!(
                 f,

@@ -21,6 +21,7 @@ mod diagnostics;
 mod eval;
 mod lexer;
 mod liveness;
+pub mod ll;
 pub mod numeric;
 mod parser;
 mod prims;

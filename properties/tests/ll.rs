@@ -1,0 +1,436 @@
+//! Claims about λLL (SPEC §7) on generated well-typed programs:
+//! - the encoding of every generated program (nonlinear, and Linear B with every linear
+//!   construct) is accepted by the λLL checker and evaluates to the same values, bit for bit;
+//! - `W(encode f) ≤ C_ENC · W(f) + ENTRY`;
+//! - the λLL closure computes Linear A's JVP, its transpose passes the dot-product test, and
+//!   transposing twice gives back the map;
+//! - `--route ll` gradients equal the Linear A route's (1e-12 relative) and agree with finite
+//!   differences.
+
+use properties::domains::inputs;
+use properties::harness::{fail, run};
+use properties::{linear, nonlinear, parse_generated};
+use proptest::prelude::*;
+use rewrite::{C_ENC, ENTRY, Policy, linear_a_to_ll, ll_grad, ll_jvp, ll_transpose, ll_vjp, vjp};
+use semantics::ll::{self, DefId, LlProgram, LlValue};
+use semantics::numeric::{Rng, central_difference, dot, leaves};
+use semantics::{FuncId, PrimTable, Program, Type, Value, eval_fn};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn prims() -> &'static PrimTable {
+    PrimTable::standard()
+}
+
+fn types(ps: &[semantics::Param]) -> Vec<Type> {
+    ps.iter().map(|p| p.ty.clone()).collect()
+}
+
+fn pack(vs: &[Value]) -> LlValue {
+    match vs {
+        [v] => ll::from_value(v),
+        _ => LlValue::tuple(vs.iter().map(ll::from_value).collect()),
+    }
+}
+
+fn unpack(v: &LlValue, n: usize, m: usize) -> Option<(Vec<Value>, Vec<Value>)> {
+    let items: Vec<Value> = if n + m == 1 {
+        vec![ll::to_value(v)?]
+    } else {
+        match v {
+            LlValue::Tuple(xs) if xs.len() == n + m => {
+                xs.iter().map(ll::to_value).collect::<Option<_>>()?
+            }
+            _ => return None,
+        }
+    };
+    let (a, b) = items.split_at(n);
+    Some((a.to_vec(), b.to_vec()))
+}
+
+fn bit_eq(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bit_eq(y))
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+fn llfail(what: impl std::fmt::Display, p: &LlProgram) -> TestCaseError {
+    TestCaseError::fail(format!("{what}\nin:\n{}", ll::print(p)))
+}
+
+/// Encodes, checks, and compares every function on seeded inputs with Linear A's evaluator.
+fn encoding_agrees(p: &Program, seed: u64) -> Result<(), TestCaseError> {
+    let e = linear_a_to_ll(p, prims()).map_err(|e| fail(format!("encode fails: {e}"), p))?;
+    if let Err(d) = checker::ll::check(&e, Default::default()) {
+        return Err(llfail(
+            format!("λLL rejects the encoding: {}", d[0].message),
+            &e,
+        ));
+    }
+    let strict = checker::elaborate(p, prims()).map_err(|d| fail(d[0].message.clone(), p))?;
+    let mut rng = Rng::new(seed);
+    for (i, f) in strict.funcs.iter().enumerate() {
+        let nl = inputs(&types(&f.params), &mut rng);
+        let lin: Vec<Value> = f
+            .lparams
+            .iter()
+            .map(|q| rng.value(&q.ty, -1.0, 1.0))
+            .collect();
+        let Ok(want) = eval_fn(&strict, prims(), FuncId(i as u32), &nl, &lin) else {
+            continue;
+        };
+        let mut args = nl.clone();
+        args.extend(lin);
+        let out = ll::eval_def(&e, DefId(i as u32), pack(&args)).map_err(|er| {
+            llfail(
+                format!("{}: λLL evaluation fails: {}", f.name, er.message),
+                &e,
+            )
+        })?;
+        let Some((a, b)) = unpack(&out.value, f.results.len(), f.lresults.len()) else {
+            return Err(llfail(format!("{}: results of another shape", f.name), &e));
+        };
+        if !(bit_eq(&a, &want.nl) && bit_eq(&b, &want.lin)) {
+            return Err(llfail(format!("{}: λLL and Linear A differ", f.name), &e));
+        }
+        let bound = C_ENC * want.work as f64 + ENTRY;
+        if out.work as f64 > bound {
+            return Err(llfail(
+                format!(
+                    "{}: W(encode f) = {} > {C_ENC}·{} + {ENTRY}",
+                    f.name, out.work, want.work
+                ),
+                &e,
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn ll_encoding_of_nonlinear_programs_is_accepted_equivalent_and_within_c_enc() {
+    run(
+        "ll_encoding_of_nonlinear_programs_is_accepted_equivalent_and_within_c_enc",
+        nonlinear::program_strategy(),
+        |g| encoding_agrees(&parse_generated(&g.render())?, g.seed),
+    );
+}
+
+#[test]
+fn ll_encoding_of_linear_b_programs_is_accepted_equivalent_and_within_c_enc() {
+    run(
+        "ll_encoding_of_linear_b_programs_is_accepted_equivalent_and_within_c_enc",
+        linear::program_strategy(),
+        |g| encoding_agrees(&parse_generated(&g.render())?, g.seed),
+    );
+}
+
+/// `f.jvp` of a λLL JVP/VJP program at `x`: primal results and the map.
+fn linearize(prog: &LlProgram, i: usize, x: &[Value]) -> Option<(Vec<Value>, LlValue)> {
+    let out = ll::eval_def(prog, DefId(i as u32), pack(x)).ok()?;
+    let LlValue::Tuple(items) = out.value else {
+        return None;
+    };
+    let (map, primal) = items.split_last()?;
+    Some((
+        primal.iter().map(ll::to_value).collect::<Option<_>>()?,
+        map.clone(),
+    ))
+}
+
+fn apply(prog: &LlProgram, map: &LlValue, v: &[Value], n: usize) -> Option<Vec<Value>> {
+    let out = ll::apply(prog, map, pack(v)).ok()?;
+    Some(unpack(&out.value, 0, n)?.1)
+}
+
+#[test]
+fn ll_closures_are_the_jvp_and_their_transposes_pass_the_dot_product_test_and_transpose_back() {
+    run(
+        "ll_closures_are_the_jvp_and_their_transposes_pass_the_dot_product_test_and_transpose_back",
+        nonlinear::numeric_program_strategy(),
+        |g| {
+            let p = parse_generated(&g.render())?;
+            let la = rewrite::jvp(&p, prims()).map_err(|e| fail(e.to_string(), &p))?;
+            let j = ll_jvp(&p, prims()).map_err(|e| fail(format!("ll_jvp fails: {e}"), &p))?;
+            if let Err(d) = checker::ll::check(&j, Default::default()) {
+                return Err(llfail(
+                    format!("the λLL JVP is rejected: {}", d[0].message),
+                    &j,
+                ));
+            }
+            let t = ll_transpose(&j).map_err(|e| llfail(format!("transpose fails: {e}"), &j))?;
+            if let Err(d) = checker::ll::check(&t, Default::default()) {
+                return Err(llfail(
+                    format!("the transpose is rejected: {}", d[0].message),
+                    &t,
+                ));
+            }
+            let tt = ll_transpose(&t).map_err(|e| llfail(e.to_string(), &t))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in p.funcs.iter().enumerate() {
+                let x = inputs(&types(&f.params), &mut rng);
+                let u: Vec<Value> = f
+                    .params
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let ct: Vec<Value> = f
+                    .results
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let Ok(want) = eval_fn(&la, prims(), FuncId(i as u32), &x, &u) else {
+                    continue;
+                };
+                let bad = |m: &str| llfail(format!("{}: {m}", f.name), &j);
+                let (y, l) = linearize(&j, i, &x).ok_or_else(|| bad("the JVP fails"))?;
+                let lu = apply(&j, &l, &u, f.results.len()).ok_or_else(|| bad("L u fails"))?;
+                if !(bit_eq(&y, &want.nl) && bit_eq(&lu, &want.lin)) {
+                    return Err(bad("the closure is not Linear A's JVP"));
+                }
+                let (_, lt) = linearize(&t, i, &x).ok_or_else(|| bad("the VJP fails"))?;
+                let ltct = apply(&t, &lt, &ct, f.params.len()).ok_or_else(|| bad("Lᵀ ct fails"))?;
+                let (lhs, rhs) = (
+                    dot(&ct, &lu).unwrap_or(f64::NAN),
+                    dot(&ltct, &u).unwrap_or(f64::NAN),
+                );
+                if !(lhs.is_finite() && rhs.is_finite()) {
+                    continue;
+                }
+                let scale: f64 = leaves(&ct)
+                    .iter()
+                    .zip(leaves(&lu))
+                    .map(|(a, b)| (a * b).abs())
+                    .sum::<f64>()
+                    + leaves(&ltct)
+                        .iter()
+                        .zip(leaves(&u))
+                        .map(|(a, b)| (a * b).abs())
+                        .sum::<f64>();
+                if (lhs - rhs).abs() > 1e-12 * 16.0 * scale {
+                    return Err(bad(&format!("<ct, L u> = {lhs} but <Lᵀ ct, u> = {rhs}")));
+                }
+                let (_, ltt) = linearize(&tt, i, &x).ok_or_else(|| bad("(Lᵀ)ᵀ fails"))?;
+                let lttu =
+                    apply(&tt, &ltt, &u, f.results.len()).ok_or_else(|| bad("(Lᵀ)ᵀ u fails"))?;
+                let (a, b) = (leaves(&lu), leaves(&lttu));
+                if !(a.len() == b.len() && a.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12))) {
+                    return Err(bad(&format!("(Lᵀ)ᵀ u = {b:?} but L u = {a:?}")));
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+static FD_COMPARED: AtomicUsize = AtomicUsize::new(0);
+
+#[test]
+fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
+    let report = run(
+        "ll_route_gradients_equal_the_linear_a_route_and_finite_differences",
+        nonlinear::numeric_program_strategy(),
+        |g| {
+            let p = parse_generated(&g.render())?;
+            let v = vjp(&p, prims(), Policy::SaveAll).map_err(|e| fail(e.to_string(), &p))?;
+            let lv = ll_vjp(&p, prims()).map_err(|e| fail(format!("ll_vjp fails: {e}"), &p))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in p.funcs.iter().enumerate() {
+                let Some((nonlin, lin_t)) = v.halves(i) else {
+                    continue;
+                };
+                let x = inputs(&types(&f.params), &mut rng);
+                let ct: Vec<Value> = f
+                    .results
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let Ok(fwd) = eval_fn(&v.program, prims(), nonlin, &x, &[]) else {
+                    continue;
+                };
+                let mut nl = fwd.nl;
+                let Some(res) = nl.pop() else { continue };
+                let Ok(back) = eval_fn(&v.program, prims(), lin_t, &[res], &ct) else {
+                    continue;
+                };
+                let gr = ll_grad(&lv, FuncId(i as u32), &x, &ct)
+                    .map_err(|e| llfail(format!("{}: {}", f.name, e.message), &lv))?;
+                let (a, b) = (leaves(&gr.gradient), leaves(&back.lin));
+                if !a.iter().chain(&b).all(|z| z.is_finite()) {
+                    continue;
+                }
+                if !(a.len() == b.len() && a.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12))) {
+                    return Err(llfail(
+                        format!("{}: --route ll {a:?} vs Linear A {b:?}", f.name),
+                        &lv,
+                    ));
+                }
+                let wla = fwd.work + back.work;
+                if gr.work as f64 > C_ENC * wla as f64 + 2.0 * ENTRY {
+                    return Err(llfail(
+                        format!(
+                            "{}: route ll work {} > {C_ENC}·{wla} + 2·{ENTRY}",
+                            f.name, gr.work
+                        ),
+                        &lv,
+                    ));
+                }
+                let u: Vec<Value> = f
+                    .params
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let mut runf = |xs: &[Value]| {
+                    eval_fn(&p, prims(), FuncId(i as u32), xs, &[])
+                        .ok()
+                        .map(|o| vec![Value::Real(dot(&ct, &o.nl).unwrap_or(f64::NAN))])
+                };
+                let gu = dot(&gr.gradient, &u).unwrap_or(f64::NAN);
+                // Central differences at three steps; a point where they have not converged
+                // (an oscillating or steep function) cannot judge a derivative and is skipped
+                // (decided without looking at the gradient). Rounding: about eps·|f|/h.
+                let magnitude = runf(&x).and_then(|v| v[0].as_real()).map_or(0.0, f64::abs);
+                let mut fd = |h: f64| {
+                    central_difference(&mut runf, &x, &u, h)
+                        .and_then(|v| v.first().copied())
+                        .filter(|v| v.is_finite())
+                };
+                let (Some(a), Some(b), Some(c)) = (fd(1e-3), fd(1e-4), fd(1e-5)) else {
+                    continue;
+                };
+                let spread = (a - b).abs().max((b - c).abs());
+                if spread > 1e-4 * a.abs().max(b.abs()).max(1.0) {
+                    continue;
+                }
+                FD_COMPARED.fetch_add(1, Ordering::Relaxed);
+                let tol = 1e-6 * gu.abs().max(b.abs()).max(1.0) + 1e-10 * magnitude + 10.0 * spread;
+                if (gu - b).abs() > tol {
+                    return Err(fail(
+                        format!(
+                            "{}: <grad, u> = {gu} vs finite differences {b} (steps 1e-3: {a}, 1e-5: {c})",
+                            f.name
+                        ),
+                        &p,
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+    let compared = FD_COMPARED.load(Ordering::Relaxed);
+    println!(
+        "finite differences judged {compared} gradients of {} cases",
+        report.cases
+    );
+    assert!(
+        compared as u32 >= report.cases / 2,
+        "too few points where finite differences converge: {compared}"
+    );
+}
+
+static LB_CHECKED: AtomicUsize = AtomicUsize::new(0);
+static LB_SKIPPED: AtomicUsize = AtomicUsize::new(0);
+
+#[test]
+fn ll_transpose_of_encoded_linear_b_programs_passes_the_dot_product_test() {
+    let report = run(
+        "ll_transpose_of_encoded_linear_b_programs_passes_the_dot_product_test",
+        linear::numeric_program_strategy(),
+        |g| {
+            let p = parse_generated(&g.render())?;
+            // A linear value of type <> packs to λLL's 1, which the encoding also uses for "no
+            // parameters" and "no results"; transposition across such calls is not supported
+            // (docs/lambda-ll.md §7). Those programs are counted, not checked.
+            let unit = |t: &Type| t.size() == 0;
+            if p.funcs
+                .iter()
+                .any(|f| f.lparams.iter().any(|q| unit(&q.ty)) || f.lresults.iter().any(unit))
+            {
+                LB_SKIPPED.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            LB_CHECKED.fetch_add(1, Ordering::Relaxed);
+            let e = linear_a_to_ll(&p, prims()).map_err(|er| fail(er.to_string(), &p))?;
+            let t = ll_transpose(&e).map_err(|er| llfail(format!("transpose fails: {er}"), &e))?;
+            if let Err(d) = checker::ll::check(&t, Default::default()) {
+                return Err(llfail(
+                    format!("the transpose is rejected: {}", d[0].message),
+                    &t,
+                ));
+            }
+            let strict =
+                checker::elaborate(&p, prims()).map_err(|d| fail(d[0].message.clone(), &p))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in strict.funcs.iter().enumerate() {
+                if !f.results.is_empty() || f.lresults.is_empty() || f.lparams.is_empty() {
+                    continue;
+                }
+                let x = inputs(&types(&f.params), &mut rng);
+                let u: Vec<Value> = f
+                    .lparams
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let ct: Vec<Value> = f.lresults.iter().map(|t| rng.value(t, -1.0, 1.0)).collect();
+                let Ok(fwd) = eval_fn(&strict, prims(), FuncId(i as u32), &x, &u) else {
+                    continue;
+                };
+                let arg = if x.is_empty() {
+                    pack(&ct)
+                } else {
+                    let mut items: Vec<LlValue> = x.iter().map(ll::from_value).collect();
+                    items.push(pack(&ct));
+                    LlValue::tuple(items)
+                };
+                let back = ll::eval_def(&t, DefId(i as u32), arg)
+                    .map_err(|er| llfail(format!("{}: {}", f.name, er.message), &t))?;
+                let Some((_, ltct)) = unpack(&back.value, 0, f.lparams.len()) else {
+                    return Err(llfail(
+                        format!("{}: cotangents of another shape", f.name),
+                        &t,
+                    ));
+                };
+                let (lhs, rhs) = (
+                    dot(&ct, &fwd.lin).unwrap_or(f64::NAN),
+                    dot(&ltct, &u).unwrap_or(f64::NAN),
+                );
+                if !(lhs.is_finite() && rhs.is_finite()) {
+                    continue;
+                }
+                let scale: f64 = leaves(&ct)
+                    .iter()
+                    .zip(leaves(&fwd.lin))
+                    .map(|(a, b)| (a * b).abs())
+                    .sum::<f64>()
+                    + leaves(&ltct)
+                        .iter()
+                        .zip(leaves(&u))
+                        .map(|(a, b)| (a * b).abs())
+                        .sum::<f64>();
+                // Rounding: relative to the products summed, plus a floor for maps whose
+                // result cancels (their intermediates are of the inputs' size).
+                let norms: f64 = leaves(&ct).iter().map(|v| v.abs()).sum::<f64>()
+                    * leaves(&u).iter().map(|v| v.abs()).sum::<f64>();
+                if (lhs - rhs).abs() > 1e-12 * 16.0 * scale + 1e-13 * norms {
+                    return Err(llfail(
+                        format!("{}: <ct, g u> = {lhs} but <gᵀ ct, u> = {rhs}", f.name),
+                        &t,
+                    ));
+                }
+            }
+            Ok(())
+        },
+    );
+    let (checked, skipped) = (
+        LB_CHECKED.load(Ordering::Relaxed),
+        LB_SKIPPED.load(Ordering::Relaxed),
+    );
+    println!(
+        "λLL transpose of Linear B programs: {checked} checked, {skipped} skipped (a linear value of type <>)"
+    );
+    assert!(
+        checked as u32 >= report.cases / 5,
+        "too few programs checked: {checked}"
+    );
+}
