@@ -208,7 +208,14 @@ fn ll_closures_are_the_jvp_and_their_transposes_pass_the_dot_product_test_and_tr
                         .zip(leaves(&u))
                         .map(|(a, b)| (a * b).abs())
                         .sum::<f64>();
-                if (lhs - rhs).abs() > 1e-12 * 16.0 * scale {
+                // The products can cancel to ~0 while the intermediates do not (`x0 - x0`):
+                // measure the rounding too, as `<ct, L(3u)> - 3 <ct, L u>` (zero in exact
+                // arithmetic), as the Linear A dot-product property does.
+                let u3: Vec<Value> = u.iter().map(|v| v.map(&|a| 3.0 * a)).collect();
+                let noise = apply(&j, &l, &u3, f.results.len())
+                    .and_then(|lu3| dot(&ct, &lu3))
+                    .map_or(0.0, |d| (d - 3.0 * lhs).abs());
+                if (lhs - rhs).abs() > 1e-12 * 16.0 * scale + 4.0 * noise {
                     return Err(bad(&format!("<ct, L u> = {lhs} but <Lᵀ ct, u> = {rhs}")));
                 }
                 let (_, ltt) = linearize(&tt, i, &x).ok_or_else(|| bad("(Lᵀ)ᵀ fails"))?;
