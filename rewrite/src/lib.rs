@@ -13,6 +13,7 @@
 //! ```
 
 mod build;
+pub mod equiv;
 mod error;
 mod jvp;
 mod normal;

@@ -35,7 +35,7 @@ pub use diagnostics::{Diagnostic, Label, render, to_json as diagnostics_json};
 pub use eval::{EvalError, Outcome, eval_fn};
 pub use liveness::{bind_reads, each_expr, expr_bound, expr_reads, peak_live};
 pub use parser::{MAX_NESTING, parse, parse_with};
-pub use prims::{Prim, PrimTable};
+pub use prims::{DERIVATIVES, Prim, PrimTable};
 pub use printer::{expr_line, print, print_fn, print_with};
 pub use size::fn_size;
 pub use span::{LineIndex, Span};
