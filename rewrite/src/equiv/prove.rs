@@ -207,9 +207,14 @@ pub fn prove(
         v.iterations += r.iterations.len();
         egraph = r.egraph;
     }
+    // The lemmas may already make both sides one class (by congruence); else ring normal forms.
+    let same = egraph.find(a) == egraph.find(b);
     let mut memo = HashMap::new();
-    let na = ring::normal_form(&egraph, a, &mut memo);
-    if na.is_some() && na == ring::normal_form(&egraph, b, &mut memo) {
+    let mut by_ring = || {
+        let na = ring::normal_form(&egraph, a, &mut memo);
+        na.is_some() && na == ring::normal_form(&egraph, b, &mut memo)
+    };
+    if same || by_ring() {
         v.nodes = egraph.total_number_of_nodes();
         v.steps = 1;
         if limits.explain {

@@ -18,7 +18,7 @@ use super::language::Term;
 use egg::{EGraph, Id};
 use std::collections::{BTreeMap, HashMap};
 
-pub const MAX_TERMS: usize = 512;
+pub const MAX_TERMS: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Atom {
@@ -126,7 +126,8 @@ pub fn normal_form(
         }
         let get = |k: &Id, memo: &HashMap<Id, Option<Poly>>| memo.get(k).cloned().flatten();
         let p = match node {
-            Some(Term::Num(l)) => Some(constant(l.value())),
+            Some(Term::Num(l)) if small_dyadic(l.value()) => Some(constant(l.value())),
+            Some(Term::Num(_)) => Some(atom(Atom::Class(c))),
             Some(Term::Prim(s, args)) => {
                 let a: Vec<Id> = args.iter().map(|x| egraph.find(*x)).collect();
                 match (s.as_str(), a.as_slice()) {
@@ -151,13 +152,22 @@ pub fn normal_form(
     memo.get(&egraph.find(root)).cloned().flatten()
 }
 
+/// A literal used as a coefficient: an integer or a fraction with a few binary digits
+/// (`3`, `-1`, `0.5`), whose products and sums stay exact. Any other literal (`0.37`) is an
+/// atom, an uninterpreted real: a polynomial identity in it holds at its value too, and
+/// `0.37 · 0.37` need not be rounded.
+fn small_dyadic(c: f64) -> bool {
+    let scaled = c * 1024.0;
+    c.abs() < 1048576.0 && scaled.fract() == 0.0
+}
+
 /// `1 / y` as a polynomial: `1/(u·v) = (1/u)·(1/v)`, `1/(-u) = -(1/u)`, a literal's exact
 /// reciprocal, else the atom `1/y` (both sides are defined exactly where `y ≠ 0`).
 fn recip(egraph: &EGraph<Term, ()>, y: Id, depth: usize) -> Option<Poly> {
     let y = egraph.find(y);
     if depth < 32 {
         match pick(egraph, y) {
-            Some(Term::Num(l)) => {
+            Some(Term::Num(l)) if small_dyadic(l.value()) => {
                 let c = l.value();
                 let r = 1.0 / c;
                 if r.is_finite() && r.mul_add(c, -1.0) == 0.0 {
