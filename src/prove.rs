@@ -62,6 +62,10 @@ fn report(reports: &[ClaimReport], format: Format, explain: bool) -> Status {
                 if explain {
                     for v in &r.verdicts {
                         let Some(p) = &v.proof else { continue };
+                        if p.terms.is_empty() {
+                            outln!("  {}: (same term)", v.what);
+                            continue;
+                        }
                         outln!("  {}: {}", v.what, p.show(p.start));
                         for s in &p.steps {
                             let dir = if s.backward { "<=" } else { "=>" };

@@ -16,6 +16,9 @@ pub struct Dag {
     nodes: Vec<Term>,
     index: HashMap<Term, Id>,
     pub defs: Defs,
+    /// The nonlinear terms that linear code scales by (and the partials the reference
+    /// Jacobians multiply by): the ring normal form first tries them as atoms.
+    pub factors: std::collections::HashSet<Id>,
 }
 
 /// The meaning of an uninterpreted function symbol: `sym(a1..an) = body[params := a]`.
@@ -129,6 +132,22 @@ impl Dag {
         }
         let at = roots.iter().map(|r| map[r]).collect();
         (expr, at)
+    }
+
+    /// [`Dag::extract`] of one root, with the DAG id of each extracted node.
+    pub fn extract_ids(&self, root: Id) -> (RecExpr<Term>, Vec<Id>) {
+        let (expr, _) = self.extract(&[root]);
+        let ids = expr
+            .as_ref()
+            .iter()
+            .scan(Vec::<Id>::new(), |done, n| {
+                let m = n.clone().map_children(|c| done[usize::from(c)]);
+                let id = self.index.get(&m).copied().unwrap_or(root);
+                done.push(id);
+                Some(id)
+            })
+            .collect();
+        (expr, ids)
     }
 
     /// The number of nodes of `root` written out as a tree, saturating at `cap`.

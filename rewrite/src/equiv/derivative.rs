@@ -293,6 +293,7 @@ impl Differentiator<'_> {
     fn chain(&mut self, partials: &[egg::Id], rows: &[Row]) -> Row {
         let mut acc: BTreeMap<u32, egg::Id> = BTreeMap::new();
         for (&p, row) in partials.iter().zip(rows) {
+            self.dag.factors.insert(p);
             for &(j, x) in row.iter() {
                 let t = self.dag.mul(p, x);
                 let s = match acc.get(&j) {

@@ -373,6 +373,7 @@ impl Lowerer<'_> {
                 }
                 let sym = coefficient_symbol(self.tag, &g.name, k, i);
                 let c = self.dag.fun(&sym, args.clone());
+                self.dag.factors.insert(c);
                 for &(j, x) in row.iter() {
                     let t = self.dag.mul(c, x);
                     let s = match acc.get(&j) {
@@ -437,6 +438,7 @@ impl Lowerer<'_> {
     }
 
     fn scale(&mut self, c: egg::Id, v: &Val) -> Result<Val, String> {
+        self.dag.factors.insert(c);
         match v {
             Val::L(r) => Ok(Val::L(Rc::new(
                 r.iter().map(|&(i, x)| (i, self.dag.mul(c, x))).collect(),

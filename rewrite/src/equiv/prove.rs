@@ -190,8 +190,8 @@ pub fn prove(
         v.time_ms = start.elapsed().as_secs_f64() * 1e3;
         return v;
     }
-    let (el, _) = dag.extract(&[lhs]);
-    let (er, _) = dag.extract(&[rhs]);
+    let (el, dl) = dag.extract_ids(lhs);
+    let (er, dr) = dag.extract_ids(rhs);
     let mut egraph: EGraph<Term, ()> = EGraph::default().with_explanations_enabled();
     let a = egraph.add_expr(&el);
     let b = egraph.add_expr(&er);
@@ -209,12 +209,35 @@ pub fn prove(
     }
     // The lemmas may already make both sides one class (by congruence); else ring normal forms.
     let same = egraph.find(a) == egraph.find(b);
-    let mut memo = HashMap::new();
-    let mut by_ring = || {
-        let na = ring::normal_form(&egraph, a, &mut memo);
-        na.is_some() && na == ring::normal_form(&egraph, b, &mut memo)
+    // The classes of the scale factors, found node by node (one lookup each).
+    let mut factors: std::collections::HashSet<Id> = std::collections::HashSet::new();
+    for (e, ids) in [(&el, &dl), (&er, &dr)] {
+        let mut at: Vec<Option<Id>> = Vec::with_capacity(e.len());
+        for (n, d) in e.as_ref().iter().zip(ids.iter()) {
+            let kids: Option<Vec<Id>> = n.children().iter().map(|c| at[usize::from(*c)]).collect();
+            let c = kids.and_then(|k| {
+                let mut i = 0;
+                let m = n.clone().map_children(|_| {
+                    i += 1;
+                    k[i - 1]
+                });
+                egraph.lookup(m)
+            });
+            if let Some(c) = c
+                && dag.factors.contains(d)
+            {
+                factors.insert(egraph.find(c));
+            }
+            at.push(c);
+        }
+    }
+    let none = std::collections::HashSet::new();
+    let by_ring = |atoms: &std::collections::HashSet<Id>| {
+        let mut memo = HashMap::new();
+        let na = ring::normal_form(&egraph, a, atoms, &mut memo);
+        na.is_some() && na == ring::normal_form(&egraph, b, atoms, &mut memo)
     };
-    if same || by_ring() {
+    if same || by_ring(&factors) || by_ring(&none) {
         v.nodes = egraph.total_number_of_nodes();
         v.steps = 1;
         if limits.explain {

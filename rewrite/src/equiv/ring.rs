@@ -11,6 +11,10 @@
 //! (otherwise the procedure gives up and saturation takes over). A polynomial larger than
 //! [`MAX_TERMS`] monomials also gives up, so the procedure is never exponential.
 //!
+//! `atoms` are classes read as atoms even when they are ring operations: the scale factors
+//! of linear code, which both sides share (`1 - y·y` for `tanh`), so that a product of a
+//! thousand such factors is one monomial, not 2^1000.
+//!
 //! The procedure reads an e-graph after the lemmas about callees have been applied, so atoms
 //! are e-classes: a callee's symbol and its lemma's right-hand side are one atom.
 
@@ -102,6 +106,7 @@ fn mul(a: &Poly, b: &Poly) -> Option<Poly> {
 pub fn normal_form(
     egraph: &EGraph<Term, ()>,
     root: Id,
+    atoms: &std::collections::HashSet<Id>,
     memo: &mut HashMap<Id, Option<Poly>>,
 ) -> Option<Poly> {
     // Iterative post-order over e-classes (no recursion on term depth).
@@ -110,7 +115,11 @@ pub fn normal_form(
         if memo.contains_key(&c) {
             continue;
         }
-        let node = pick(egraph, c);
+        let node = if atoms.contains(&c) {
+            None
+        } else {
+            pick(egraph, c)
+        };
         let kids: Vec<Id> = match &node {
             Some(Term::Prim(_, args)) => args.iter().map(|a| egraph.find(*a)).collect(),
             _ => Vec::new(),
