@@ -8,8 +8,9 @@
 #[macro_use]
 mod commands;
 mod batch;
-mod see;
 mod ll;
+mod prove;
+mod see;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -95,6 +96,41 @@ enum Command {
     },
     /// Encode a Linear A program into λLL (the linear λ-calculus) and print it.
     Encode { file: String },
+    /// Prove, over the reals, that JVP, unzip and transpose preserve meaning on a program.
+    Prove {
+        file: String,
+        /// jvp, unzip, transpose, vjp or all.
+        #[arg(long, default_value = "all")]
+        claim: String,
+        /// One checkpoint policy (default: save-all, recompute-all and budget=1).
+        #[arg(long)]
+        policy: Option<String>,
+        /// Print each rewrite step.
+        #[arg(long)]
+        explain: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Prove that two programs agree: same-named functions, a transpose, or a derivative.
+    Equiv {
+        /// The reference program (with --adjoint: the linear program; with --derivative: f).
+        a: String,
+        /// The program to check against it.
+        b: String,
+        /// Only this function (same-named mode).
+        #[arg(long = "fn")]
+        func: Option<String>,
+        /// Each `g.T` of B is the transpose of `g` in A.
+        #[arg(long, conflicts_with_all = ["derivative", "func"])]
+        adjoint: bool,
+        /// Each `f.jvp` (or `f.jvp.nonlin` and `f.jvp.lin.T`) of B is the JVP (VJP) of `f` in A.
+        #[arg(long, conflicts_with = "func")]
+        derivative: bool,
+        #[arg(long)]
+        explain: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Evaluate a function and report its results and work.
     Eval {
         /// The program (`-` for standard input).
@@ -249,6 +285,31 @@ fn main() -> ExitCode {
             commands::transform(&file, commands::Pass::Vjp(policy))
         }
         Command::Encode { file } => ll::encode(&file),
+        Command::Prove {
+            file,
+            claim,
+            policy,
+            explain,
+            format,
+        } => prove::prove(&file, &claim, policy.as_deref(), explain, format),
+        Command::Equiv {
+            a,
+            b,
+            func,
+            adjoint,
+            derivative,
+            explain,
+            format,
+        } => {
+            let mode = if adjoint {
+                prove::EquivMode::Adjoint
+            } else if derivative {
+                prove::EquivMode::Derivative
+            } else {
+                prove::EquivMode::Same(func)
+            };
+            prove::equiv(&a, &b, mode, explain, format)
+        }
         Command::Eval {
             file,
             func,

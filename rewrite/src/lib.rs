@@ -26,6 +26,7 @@
 
 mod build;
 pub mod dataflow;
+pub mod equiv;
 mod error;
 mod export_jax;
 mod fold;

@@ -4,7 +4,8 @@
 //! load, each rule is parsed as the function `p.jvp(x1: R, ... ; x1': R, ...) -> (R ; R)`,
 //! **type-checked strictly** by the checker (so it is linear in the tangents) and evaluated at
 //! sample points to confirm it returns the primal exactly as the primitive computes it. A bad
-//! rule is an error naming the primitive. Rule work is known statically, so the JVP work
+//! rule is an error naming the primitive, and so is a rule whose tangent is not proved equal
+//! to the table's derivative column (`crate::equiv::rule_check`). Rule work is known statically, so the JVP work
 //! constant is derived from this table ([`JvpRules::c_prim`]), not written by hand.
 
 use crate::error::RewriteError;
@@ -30,7 +31,7 @@ impl JvpRules {
     pub fn load(prims: &PrimTable) -> Result<JvpRules, RewriteError> {
         let rules = prims
             .rows()
-            .map(|(_, row)| load_rule(row, prims))
+            .map(|(id, row)| load_rule(id, row, prims))
             .collect::<Result<_, _>>()?;
         Ok(JvpRules { rules })
     }
@@ -103,7 +104,7 @@ fn as_def(row: &Prim) -> Result<String, RewriteError> {
     ))
 }
 
-fn load_rule(row: &Prim, prims: &PrimTable) -> Result<JvpRule, RewriteError> {
+fn load_rule(id: PrimId, row: &Prim, prims: &PrimTable) -> Result<JvpRule, RewriteError> {
     let src = as_def(row)?;
     let prog = parse_with(&src, prims)
         .map_err(|d| bad(row, format!("it does not parse: {}", d[0].message)))?;
@@ -146,6 +147,15 @@ fn load_rule(row: &Prim, prims: &PrimTable) -> Result<JvpRule, RewriteError> {
                 format!("its primal at {xs:?} is not the primitive's value {want}"),
             ));
         }
+    }
+    // The rule against the table's independent derivative column, proved over the reals.
+    if prims.derivative(id).is_some() {
+        crate::equiv::rule_check::jvp_rule_agrees(prims, id, &one).map_err(|e| {
+            bad(
+                row,
+                format!("its JVP rule disagrees with its derivative column: {e}"),
+            )
+        })?;
     }
     let def = one
         .funcs

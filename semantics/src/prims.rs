@@ -27,7 +27,36 @@ pub struct Prim {
 pub struct PrimTable {
     rows: Vec<Prim>,
     by_name: HashMap<&'static str, PrimId>,
+    /// The derivative column (see [`DERIVATIVES`]), by row.
+    derivatives: HashMap<PrimId, &'static str>,
 }
+
+/// The **derivative column** of the table: each primitive's partial derivatives as Linear A
+/// expressions, `d p(x1, ..., xn) = (∂p/∂x1, ..., ∂p/∂xn)`, stated independently of its JVP
+/// rule. The e-graph prover builds reference Jacobians from this column alone, and rule
+/// loading (`rewrite`) proves each JVP rule's tangent equal to it.
+pub const DERIVATIVES: &[(&str, &str)] = &[
+    ("add", "d add(a, b) = (1.0, 1.0)"),
+    ("sub", "d sub(a, b) = (1.0, -1.0)"),
+    ("mul", "d mul(a, b) = (b, a)"),
+    ("div", "d div(a, b) = (1.0 / b, -a / (b * b))"),
+    ("neg", "d neg(a) = -1.0"),
+    ("sin", "d sin(x) = cos(x)"),
+    ("cos", "d cos(x) = -sin(x)"),
+    ("tan", "d tan(x) = 1.0 + tan(x) * tan(x)"),
+    ("exp", "d exp(x) = exp(x)"),
+    ("log", "d log(x) = 1.0 / x"),
+    ("sqrt", "d sqrt(x) = 0.5 / sqrt(x)"),
+    ("tanh", "d tanh(x) = 1.0 - tanh(x) * tanh(x)"),
+    (
+        "logistic",
+        "d logistic(x) = logistic(x) * (1.0 - logistic(x))",
+    ),
+    (
+        "pow",
+        "d pow(x, p) = (p * pow(x, p - 1.0), pow(x, p) * log(x))",
+    ),
+];
 
 /// Row positions of the primitives that operators desugar to (`+ - * /`, unary `-`).
 impl PrimId {
@@ -97,12 +126,34 @@ impl PrimTable {
     }
 
     fn from_rows(rows: Vec<Prim>) -> PrimTable {
-        let by_name = rows
+        let by_name: HashMap<&'static str, PrimId> = rows
             .iter()
             .enumerate()
             .map(|(i, p)| (p.name, PrimId(i as u16)))
             .collect();
-        PrimTable { rows, by_name }
+        let derivatives = DERIVATIVES
+            .iter()
+            .filter_map(|(name, text)| by_name.get(name).map(|&id: &PrimId| (id, *text)))
+            .collect();
+        PrimTable {
+            rows,
+            by_name,
+            derivatives,
+        }
+    }
+
+    /// A row's derivative column, `d p(x1, ..., xn) = (...)` (`None`: the row has none).
+    pub fn derivative(&self, id: PrimId) -> Option<&'static str> {
+        self.derivatives.get(&id).copied()
+    }
+
+    /// Sets the derivative column of a registered row.
+    pub fn register_derivative(&mut self, id: PrimId, text: &'static str) -> Result<(), String> {
+        if self.get(id).is_none() {
+            return Err(format!("no primitive row {}", id.0));
+        }
+        self.derivatives.insert(id, text);
+        Ok(())
     }
 
     /// Adds a row. Fails if the name is taken.

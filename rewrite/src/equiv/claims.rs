@@ -1,0 +1,732 @@
+//! The claims of SPEC §5, proved per function over the reals:
+//!
+//! - **jvp-primal**: `f.jvp`'s nonlinear results ≡ `f`'s;
+//! - **jvp-tangent**: `f.jvp`'s tangent coefficients ≡ the reference Jacobian of `f`
+//!   (from the derivative column);
+//! - **unzip**: `f.nonlin` then `f.lin` ≡ the input function, results and coefficients;
+//! - **transpose**: the coefficient matrix of `g.T` ≡ the transpose of `g`'s, entrywise;
+//! - **vjp**: `f.jvp.nonlin` then `f.jvp.lin.T` give `f`'s results and, as coefficients of
+//!   the output cotangents, the rows of the reference Jacobian.
+//!
+//! Each claim is a list of small obligations, one per result leaf and per coefficient.
+//! Calls are **modular**: a claim proved for `g` becomes a lemma (a rewrite between `g`'s
+//! function symbols on both sides) used at `g`'s call sites, so each function is proved once
+//! and a call DAG doing exponential work has a proof linear in its size. A callee whose
+//! claim is not proved gives no lemma, so its callers are `unknown` at best.
+
+use super::dag::Dag;
+use super::derivative::{Columns, Differentiator, Reference, derivative_symbol};
+use super::lower::{Lowered, Lowerer, coefficient, coefficient_symbol, result_symbol, size};
+use super::prove::{Counterexample, Limits, Outcome, Verdict, prove};
+use super::rules::{Rule, rewrite};
+use semantics::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Claim {
+    JvpPrimal,
+    JvpTangent,
+    Unzip,
+    Transpose,
+    Vjp,
+    /// Two programs' same-named functions (`lina equiv A B`).
+    Equiv,
+}
+
+impl Claim {
+    pub fn name(self) -> &'static str {
+        match self {
+            Claim::JvpPrimal => "jvp-primal",
+            Claim::JvpTangent => "jvp-tangent",
+            Claim::Unzip => "unzip",
+            Claim::Transpose => "transpose",
+            Claim::Vjp => "vjp",
+            Claim::Equiv => "equiv",
+        }
+    }
+}
+
+/// The outcome of one claim about one function.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClaimReport {
+    pub func: String,
+    pub claim: Claim,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub outcome: Outcome,
+    pub obligations: usize,
+    /// The largest e-graph of any obligation.
+    pub egraph_nodes: usize,
+    pub iterations: usize,
+    pub time_ms: f64,
+    /// Rewrite steps, summed over the obligations.
+    pub proof_length: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Every obligation's verdict (with its steps under `explain`).
+    pub verdicts: Vec<Verdict>,
+}
+
+/// The state shared by the claims about one family of programs: the term DAG, the derivative
+/// column, and the lemmas proved so far (by function symbol prefix).
+pub struct Session<'a> {
+    pub dag: Dag,
+    pub prims: &'a PrimTable,
+    pub columns: Columns,
+    pub limits: Limits,
+    lemmas: HashMap<String, Vec<Rule>>,
+    lowered: HashMap<String, (Vec<egg::Id>, Lowered)>,
+    references: HashMap<String, Reference>,
+}
+
+/// `(sym ?x0 .. ?xn)` or the bare symbol.
+fn app(sym: &str, args: &[String]) -> String {
+    if args.is_empty() {
+        sym.to_string()
+    } else {
+        format!("({sym} {})", args.join(" "))
+    }
+}
+
+fn vars(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("?x{i}")).collect()
+}
+
+impl<'a> Session<'a> {
+    pub fn new(prims: &'a PrimTable, limits: Limits) -> Result<Session<'a>, String> {
+        Ok(Session {
+            dag: Dag::default(),
+            prims,
+            columns: Columns::load(prims)?,
+            limits,
+            lemmas: HashMap::new(),
+            lowered: HashMap::new(),
+            references: HashMap::new(),
+        })
+    }
+
+    /// `tag:f` lowered at its own input symbols (once), its meaning recorded for evaluation.
+    pub fn lowered(
+        &mut self,
+        prog: &Program,
+        tag: &str,
+        f: &FnDef,
+    ) -> Result<(Vec<egg::Id>, Lowered), String> {
+        let key = format!("{tag}:{}", f.name);
+        if let Some(l) = self.lowered.get(&key) {
+            return Ok(l.clone());
+        }
+        let mut low = Lowerer {
+            dag: &mut self.dag,
+            prims: self.prims,
+            prog,
+            tag,
+        };
+        let out = low
+            .lower_and_define(f)
+            .map_err(|e| format!("{}: {}", e.func, e.message))?;
+        self.lowered.insert(key, out.clone());
+        Ok(out)
+    }
+
+    /// `tag:f` lowered at given input terms.
+    pub fn lower_at(
+        &mut self,
+        prog: &Program,
+        tag: &str,
+        f: &FnDef,
+        inputs: &[egg::Id],
+    ) -> Result<Lowered, String> {
+        let (own, low) = self.lowered(prog, tag, f)?;
+        if own == inputs {
+            return Ok(low);
+        }
+        let mut low = Lowerer {
+            dag: &mut self.dag,
+            prims: self.prims,
+            prog,
+            tag,
+        };
+        low.lower(f, inputs)
+            .map_err(|e| format!("{}: {}", e.func, e.message))
+    }
+
+    pub fn reference(&mut self, prog: &Program, tag: &str, f: &FnDef) -> Result<Reference, String> {
+        let key = format!("{tag}:{}", f.name);
+        if let Some(r) = self.references.get(&key) {
+            return Ok(Reference {
+                nl: r.nl.clone(),
+                jac: r.jac.clone(),
+            });
+        }
+        let mut d = Differentiator {
+            dag: &mut self.dag,
+            prims: self.prims,
+            columns: &self.columns,
+            prog,
+            tag,
+        };
+        let r = d.differentiate(f)?;
+        self.references.insert(
+            key,
+            Reference {
+                nl: r.nl.clone(),
+                jac: r.jac.clone(),
+            },
+        );
+        Ok(r)
+    }
+
+    fn add_lemma(&mut self, owner: &str, name: String, lhs: String, rhs: String) {
+        // Orient the lemma so that its applier's variables are bound by its searcher.
+        let rule =
+            rewrite(&name, &lhs, &rhs).or_else(|_| rewrite(&format!("{name}-rev"), &rhs, &lhs));
+        if let Ok(rule) = rule {
+            self.lemmas.entry(owner.to_string()).or_default().push(rule);
+        }
+    }
+
+    /// The lemmas usable inside `tag:f`: those of the functions it calls.
+    fn lemmas_for(&self, prog: &Program, tag: &str, f: &FnDef) -> Vec<Rule> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        each_expr(&f.body, &mut |e| {
+            if let Expr::Call { func, .. } = e
+                && let Some(g) = prog.func(*func)
+                && seen.insert(g.name.clone())
+                && let Some(ls) = self.lemmas.get(&format!("{tag}:{}", g.name))
+            {
+                out.extend(ls.iter().cloned());
+            }
+        });
+        let mut names = std::collections::HashSet::new();
+        out.retain(|r| names.insert(r.name));
+        out
+    }
+
+    /// The lemmas of both halves of a split function, each once.
+    fn lemmas_for2(&self, prog: &Program, tag: &str, a: &FnDef, b: &FnDef) -> Vec<Rule> {
+        let mut out = self.lemmas_for(prog, tag, a);
+        out.extend(self.lemmas_for(prog, tag, b));
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|r| seen.insert(r.name));
+        out
+    }
+
+    pub(super) fn lemmas_for_pub(&self, prog: &Program, tag: &str, f: &FnDef) -> Vec<Rule> {
+        self.lemmas_for(prog, tag, f)
+    }
+
+    pub(super) fn add_lemma_pub(&mut self, owner: &str, name: String, lhs: String, rhs: String) {
+        self.add_lemma(owner, name, lhs, rhs)
+    }
+
+    pub(super) fn settle_pub(
+        &mut self,
+        func: &str,
+        claim: Claim,
+        pairs: Vec<(String, egg::Id, egg::Id)>,
+        lemmas: &[Rule],
+    ) -> ClaimReport {
+        self.settle(func, claim, None, pairs, lemmas)
+    }
+
+    /// Proves `pairs` (obligation name, lhs, rhs) and sums them up into one claim report.
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &mut self,
+        func: &str,
+        claim: Claim,
+        policy: Option<String>,
+        pairs: Vec<(String, egg::Id, egg::Id)>,
+        lemmas: &[Rule],
+    ) -> ClaimReport {
+        let verdicts: Vec<Verdict> = pairs
+            .into_iter()
+            .map(|(what, l, r)| prove(&self.dag, self.prims, what, l, r, lemmas, &self.limits))
+            .collect();
+        summarise(func, claim, policy, verdicts)
+    }
+
+    fn failed(func: &str, claim: Claim, policy: Option<String>, why: String) -> ClaimReport {
+        let mut r = summarise(func, claim, policy, Vec::new());
+        r.outcome = Outcome::Unknown;
+        r.reason = Some(why);
+        r
+    }
+
+    /// jvp-primal and jvp-tangent for every function of `p` (tag `P`) against `j` (tag `J`).
+    pub fn jvp(&mut self, p: &Program, j: &Program) -> Vec<ClaimReport> {
+        let mut out = Vec::new();
+        for f in &p.funcs {
+            let name = format!("{}.jvp", f.name);
+            let Some(g) = j.func_named(&name).and_then(|id| j.func(id)) else {
+                out.push(Self::failed(
+                    &f.name,
+                    Claim::JvpPrimal,
+                    None,
+                    format!("no `{name}`"),
+                ));
+                continue;
+            };
+            match self.jvp_one(p, j, f, g) {
+                Ok(rs) => out.extend(rs),
+                Err(e) => out.push(Self::failed(&f.name, Claim::JvpPrimal, None, e)),
+            }
+        }
+        out
+    }
+
+    fn jvp_one(
+        &mut self,
+        p: &Program,
+        j: &Program,
+        f: &FnDef,
+        g: &FnDef,
+    ) -> Result<Vec<ClaimReport>, String> {
+        let (inputs, orig) = self.lowered(p, "P", f)?;
+        let reference = self.reference(p, "P", f)?;
+        let out = self.lower_at(j, "J", g, &inputs)?;
+        self.lowered(j, "J", g)?;
+        let lemmas = self.lemmas_for(j, "J", g);
+        let primal = pair_results(&out.nl, &orig.nl, "result")?;
+        let tangent = pair_rows(&mut self.dag, &out.lin, &reference.jac, inputs.len(), false)?;
+        let r1 = self.settle(&f.name, Claim::JvpPrimal, None, primal, &lemmas);
+        let r2 = self.settle(&f.name, Claim::JvpTangent, None, tangent, &lemmas);
+        let n = inputs.len();
+        let xs = vars(n);
+        if r1.outcome == Outcome::Proved {
+            for k in 0..orig.nl.len() {
+                self.add_lemma(
+                    &format!("J:{}", g.name),
+                    format!("lemma:{}:jvp-primal#{k}", f.name),
+                    app(&result_symbol("J", &g.name, k), &xs),
+                    app(&result_symbol("P", &f.name, k), &xs),
+                );
+            }
+        }
+        if r2.outcome == Outcome::Proved {
+            for k in 0..orig.nl.len() {
+                for i in 0..n {
+                    self.add_lemma(
+                        &format!("J:{}", g.name),
+                        format!("lemma:{}:jvp-tangent#{k}@{i}", f.name),
+                        app(&coefficient_symbol("J", &g.name, k, i), &xs),
+                        app(&derivative_symbol("P", &f.name, k, i), &xs),
+                    );
+                }
+            }
+        }
+        Ok(vec![r1, r2])
+    }
+
+    /// The unzip claim for every function of `j` (tag `J`) against its halves in `u` (tag `ut`).
+    pub fn unzip(&mut self, j: &Program, u: &Program, ut: &str, policy: &str) -> Vec<ClaimReport> {
+        let mut out = Vec::new();
+        for f in &j.funcs {
+            let r = self
+                .unzip_one(j, u, ut, f, policy)
+                .unwrap_or_else(|e| Self::failed(&f.name, Claim::Unzip, Some(policy.into()), e));
+            out.push(r);
+        }
+        out
+    }
+
+    fn unzip_one(
+        &mut self,
+        j: &Program,
+        u: &Program,
+        ut: &str,
+        f: &FnDef,
+        policy: &str,
+    ) -> Result<ClaimReport, String> {
+        let (inputs, orig) = self.lowered(j, "J", f)?;
+        let by = |n: &str| u.func_named(n).and_then(|id| u.func(id));
+        let n_res = orig.nl.len();
+        let m = size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>());
+        let xs = vars(inputs.len());
+        let owner = format!("{ut}:{}", f.name);
+        let nonlin_name = format!("{}.nonlin", f.name);
+        let lin_name = format!("{}.lin", f.name);
+        let (got, lemmas, split) = match (by(&nonlin_name), by(&lin_name)) {
+            (Some(fnl), Some(fl)) => {
+                let a = self.lower_at(u, ut, fnl, &inputs)?;
+                self.lowered(u, ut, fl)?;
+                if a.nl.len() < n_res {
+                    return Err(format!("`{nonlin_name}` returns too few results"));
+                }
+                let residual = a.nl[n_res..].to_vec();
+                let b = self.lower_at(u, ut, fl, &residual)?;
+                let lemmas = self.lemmas_for2(u, ut, fnl, fl);
+                let got = Lowered {
+                    nl: a.nl[..n_res].to_vec(),
+                    lin: b.lin,
+                };
+                (
+                    got,
+                    lemmas,
+                    Some((fnl.name.clone(), fl.name.clone(), a.nl.len() - n_res)),
+                )
+            }
+            _ => {
+                let g = by(&f.name).ok_or_else(|| format!("no `{}` or its halves", f.name))?;
+                let got = self.lower_at(u, ut, g, &inputs)?;
+                (got, self.lemmas_for(u, ut, g), None)
+            }
+        };
+        let mut pairs = pair_results(&got.nl, &orig.nl, "result")?;
+        pairs.extend(pair_rows(&mut self.dag, &got.lin, &orig.lin, m, false)?);
+        let r = self.settle(&f.name, Claim::Unzip, Some(policy.into()), pairs, &lemmas);
+        {
+            let (nl_sym, res_args): (String, Vec<String>) = match &split {
+                Some((fnl, _, n_resid)) => {
+                    let args = (0..*n_resid)
+                        .map(|r| app(&result_symbol(ut, fnl, n_res + r), &xs))
+                        .collect();
+                    (fnl.clone(), args)
+                }
+                None => (f.name.clone(), xs.clone()),
+            };
+            let lin_sym = split.as_ref().map_or(f.name.clone(), |s| s.1.clone());
+            for k in (0..n_res).filter(|_| proved(&r, "result")) {
+                self.add_lemma(
+                    &owner,
+                    format!("lemma:{}:unzip#{k}", f.name),
+                    app(&result_symbol(ut, &nl_sym, k), &xs),
+                    app(&result_symbol("J", &f.name, k), &xs),
+                );
+            }
+            for k in (0..orig.lin.len()).filter(|_| proved(&r, "coefficient")) {
+                for i in 0..m {
+                    self.add_lemma(
+                        &owner,
+                        format!("lemma:{}:unzip#{k}@{i}", f.name),
+                        app(&coefficient_symbol(ut, &lin_sym, k, i), &res_args),
+                        app(&coefficient_symbol("J", &f.name, k, i), &xs),
+                    );
+                }
+            }
+            // Lemmas are looked up by the callee's name at call sites in the output.
+            if let Some((fnl, fl, _)) = &split {
+                let ls = self.lemmas.get(&owner).cloned().unwrap_or_default();
+                self.lemmas.insert(format!("{ut}:{fnl}"), ls.clone());
+                self.lemmas.insert(format!("{ut}:{fl}"), ls);
+            }
+        }
+        Ok(r)
+    }
+
+    /// The transpose claim for every linear function of `u` (tag `ut`) against `g.T` in `t`
+    /// (tag `tt`); nonlinear functions kept by transpose are claimed unchanged.
+    pub fn transpose(
+        &mut self,
+        u: &Program,
+        ut: &str,
+        t: &Program,
+        tt: &str,
+        policy: Option<&str>,
+    ) -> Vec<ClaimReport> {
+        let mut out = Vec::new();
+        for g in &u.funcs {
+            let r = self
+                .transpose_one(u, ut, t, tt, g, policy)
+                .unwrap_or_else(|e| {
+                    Self::failed(&g.name, Claim::Transpose, policy.map(Into::into), e)
+                });
+            out.push(r);
+        }
+        out
+    }
+
+    fn transpose_one(
+        &mut self,
+        u: &Program,
+        ut: &str,
+        t: &Program,
+        tt: &str,
+        g: &FnDef,
+        policy: Option<&str>,
+    ) -> Result<ClaimReport, String> {
+        let (inputs, orig) = self.lowered(u, ut, g)?;
+        let xs = vars(inputs.len());
+        let by = |n: &str| t.func_named(n).and_then(|id| t.func(id));
+        let tname = format!("{}.T", g.name);
+        let owner_kept = format!("{tt}:{}", g.name);
+        if let Some(gt) = by(&tname) {
+            let m = size(&g.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>());
+            let got = self.lower_at(t, tt, gt, &inputs)?;
+            self.lowered(t, tt, gt)?;
+            let lemmas = self.lemmas_for(t, tt, gt);
+            if !got.nl.is_empty() || !orig.nl.is_empty() {
+                return Err(format!(
+                    "`{}` has nonlinear results: it is not linear",
+                    g.name
+                ));
+            }
+            // got.lin[i] is the cotangent of input i, a row over output cotangents k.
+            let mut pairs = Vec::new();
+            let zero = self.dag.num(0.0);
+            if got.lin.len() != m {
+                return Err(format!(
+                    "`{tname}` returns {} cotangents, `{}` has {m} linear inputs",
+                    got.lin.len(),
+                    g.name
+                ));
+            }
+            for (i, row) in got.lin.iter().enumerate() {
+                for (k, orow) in orig.lin.iter().enumerate() {
+                    let l = coefficient(row, k as u32).unwrap_or(zero);
+                    let r = coefficient(orow, i as u32).unwrap_or(zero);
+                    pairs.push((format!("coefficient {k}@{i}"), l, r));
+                }
+                if row.iter().any(|&(k, _)| k as usize >= orig.lin.len()) {
+                    return Err(format!(
+                        "`{tname}` reads a cotangent `{}` does not produce",
+                        g.name
+                    ));
+                }
+            }
+            let r = self.settle(
+                &g.name,
+                Claim::Transpose,
+                policy.map(Into::into),
+                pairs,
+                &lemmas,
+            );
+            if r.outcome == Outcome::Proved {
+                for (i, _) in got.lin.iter().enumerate() {
+                    for k in 0..orig.lin.len() {
+                        self.add_lemma(
+                            &format!("{tt}:{tname}"),
+                            format!("lemma:{}:transpose#{k}@{i}", g.name),
+                            app(&coefficient_symbol(tt, &tname, i, k), &xs),
+                            app(&coefficient_symbol(ut, &g.name, k, i), &xs),
+                        );
+                    }
+                }
+            }
+            Ok(r)
+        } else {
+            let kept = by(&g.name).ok_or_else(|| format!("no `{tname}` or `{}`", g.name))?;
+            let got = self.lower_at(t, tt, kept, &inputs)?;
+            self.lowered(t, tt, kept)?;
+            let lemmas = self.lemmas_for(t, tt, kept);
+            let pairs = pair_results(&got.nl, &orig.nl, "result")?;
+            let r = self.settle(
+                &g.name,
+                Claim::Transpose,
+                policy.map(Into::into),
+                pairs,
+                &lemmas,
+            );
+            if r.outcome == Outcome::Proved {
+                for k in 0..orig.nl.len() {
+                    self.add_lemma(
+                        &owner_kept,
+                        format!("lemma:{}:kept#{k}", g.name),
+                        app(&result_symbol(tt, &g.name, k), &xs),
+                        app(&result_symbol(ut, &g.name, k), &xs),
+                    );
+                }
+            }
+            Ok(r)
+        }
+    }
+
+    /// The vjp claim for every function of `p` (tag `P`) against `f.jvp.nonlin` and
+    /// `f.jvp.lin.T` in `t` (tag `tt`).
+    pub fn vjp(&mut self, p: &Program, t: &Program, tt: &str, policy: &str) -> Vec<ClaimReport> {
+        let mut out = Vec::new();
+        for f in &p.funcs {
+            let r = self
+                .vjp_one(p, t, tt, f, policy)
+                .unwrap_or_else(|e| Self::failed(&f.name, Claim::Vjp, Some(policy.into()), e));
+            out.push(r);
+        }
+        out
+    }
+
+    fn vjp_one(
+        &mut self,
+        p: &Program,
+        t: &Program,
+        tt: &str,
+        f: &FnDef,
+        policy: &str,
+    ) -> Result<ClaimReport, String> {
+        let (inputs, orig) = self.lowered(p, "P", f)?;
+        let reference = self.reference(p, "P", f)?;
+        let by = |n: &str| t.func_named(n).and_then(|id| t.func(id));
+        let nl_name = format!("{}.jvp.nonlin", f.name);
+        let lt_name = format!("{}.jvp.lin.T", f.name);
+        let n_res = orig.nl.len();
+        let xs = vars(inputs.len());
+        let (Some(fnl), Some(flt)) = (by(&nl_name), by(&lt_name)) else {
+            // A function with no results is not split: nothing to claim beyond its (empty) results.
+            if n_res == 0 {
+                return Ok(self.settle(&f.name, Claim::Vjp, Some(policy.into()), Vec::new(), &[]));
+            }
+            return Err(format!("no `{nl_name}` and `{lt_name}`"));
+        };
+        let a = self.lower_at(t, tt, fnl, &inputs)?;
+        self.lowered(t, tt, fnl)?;
+        self.lowered(t, tt, flt)?;
+        if a.nl.len() < n_res {
+            return Err(format!("`{nl_name}` returns too few results"));
+        }
+        let residual = a.nl[n_res..].to_vec();
+        let b = self.lower_at(t, tt, flt, &residual)?;
+        let lemmas = self.lemmas_for2(t, tt, fnl, flt);
+        let mut pairs = pair_results(&a.nl[..n_res], &orig.nl, "result")?;
+        if b.lin.len() != inputs.len() {
+            return Err(format!(
+                "`{lt_name}` returns {} cotangents for {} inputs",
+                b.lin.len(),
+                inputs.len()
+            ));
+        }
+        let zero = self.dag.num(0.0);
+        for (i, row) in b.lin.iter().enumerate() {
+            for (k, jrow) in reference.jac.iter().enumerate() {
+                let l = coefficient(row, k as u32).unwrap_or(zero);
+                let r = coefficient(jrow, i as u32).unwrap_or(zero);
+                pairs.push((format!("gradient {k}@{i}"), l, r));
+            }
+        }
+        let r = self.settle(&f.name, Claim::Vjp, Some(policy.into()), pairs, &lemmas);
+        {
+            let owner = format!("{tt}:{nl_name}");
+            let n_resid = a.nl.len() - n_res;
+            let res_args: Vec<String> = (0..n_resid)
+                .map(|r| app(&result_symbol(tt, &nl_name, n_res + r), &xs))
+                .collect();
+            for k in 0..n_res {
+                if proved(&r, "result") {
+                    self.add_lemma(
+                        &owner,
+                        format!("lemma:{}:vjp#{k}", f.name),
+                        app(&result_symbol(tt, &nl_name, k), &xs),
+                        app(&result_symbol("P", &f.name, k), &xs),
+                    );
+                }
+                for i in (0..inputs.len()).filter(|_| proved(&r, "gradient")) {
+                    self.add_lemma(
+                        &owner,
+                        format!("lemma:{}:vjp#{k}@{i}", f.name),
+                        app(&coefficient_symbol(tt, &lt_name, i, k), &res_args),
+                        app(&derivative_symbol("P", &f.name, k, i), &xs),
+                    );
+                }
+            }
+            let ls = self.lemmas.get(&owner).cloned().unwrap_or_default();
+            self.lemmas.insert(format!("{tt}:{lt_name}"), ls);
+        }
+        Ok(r)
+    }
+}
+
+/// Every obligation of `r` whose name starts with `what` is proved: the lemmas about results
+/// and those about coefficients are given separately, so a callee whose results are proved
+/// still helps its callers' result claims.
+fn proved(r: &ClaimReport, what: &str) -> bool {
+    r.verdicts
+        .iter()
+        .filter(|v| v.what.starts_with(what))
+        .all(|v| v.outcome == Outcome::Proved)
+}
+
+/// Result leaf `k` of one side against the other's.
+fn pair_results(
+    got: &[egg::Id],
+    want: &[egg::Id],
+    what: &str,
+) -> Result<Vec<(String, egg::Id, egg::Id)>, String> {
+    if got.len() != want.len() {
+        return Err(format!(
+            "{} {what} leaves against {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    Ok(got
+        .iter()
+        .zip(want)
+        .enumerate()
+        .map(|(k, (&l, &r))| (format!("{what} {k}"), l, r))
+        .collect())
+}
+
+/// Rows against rows, coefficient by coefficient over `m` inputs (a missing one is `0`).
+fn pair_rows(
+    dag: &mut Dag,
+    got: &[super::lower::Row],
+    want: &[super::lower::Row],
+    m: usize,
+    _transposed: bool,
+) -> Result<Vec<(String, egg::Id, egg::Id)>, String> {
+    if got.len() != want.len() {
+        return Err(format!(
+            "{} linear result leaves against {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    let zero = dag.num(0.0);
+    let mut out = Vec::new();
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        if g.iter().chain(w.iter()).any(|&(i, _)| i as usize >= m) {
+            return Err("a coefficient of an input that does not exist".into());
+        }
+        let mut idx: Vec<u32> = g.iter().chain(w.iter()).map(|&(i, _)| i).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        for i in idx {
+            let l = coefficient(g, i).unwrap_or(zero);
+            let r = coefficient(w, i).unwrap_or(zero);
+            out.push((format!("coefficient {k}@{i}"), l, r));
+        }
+    }
+    Ok(out)
+}
+
+pub fn summarise(
+    func: &str,
+    claim: Claim,
+    policy: Option<String>,
+    verdicts: Vec<Verdict>,
+) -> ClaimReport {
+    let outcome = if verdicts.iter().any(|v| v.outcome == Outcome::Refuted) {
+        Outcome::Refuted
+    } else if verdicts.iter().any(|v| v.outcome == Outcome::Unknown) {
+        Outcome::Unknown
+    } else {
+        Outcome::Proved
+    };
+    let first_bad = verdicts
+        .iter()
+        .find(|v| v.outcome == outcome && outcome != Outcome::Proved);
+    ClaimReport {
+        func: func.to_string(),
+        claim,
+        policy,
+        outcome,
+        obligations: verdicts.len(),
+        egraph_nodes: verdicts.iter().map(|v| v.nodes).max().unwrap_or(0),
+        iterations: verdicts.iter().map(|v| v.iterations).sum(),
+        time_ms: verdicts.iter().map(|v| v.time_ms).sum(),
+        proof_length: verdicts.iter().map(|v| v.steps).sum(),
+        counterexample: first_bad.and_then(|v| v.counterexample.clone()),
+        reason: first_bad.map(|v| {
+            let why = v
+                .reason
+                .clone()
+                .unwrap_or_else(|| "the two sides differ".into());
+            format!("{}: {why}", v.what)
+        }),
+        verdicts,
+    }
+}

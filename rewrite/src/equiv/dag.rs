@@ -1,0 +1,236 @@
+//! The term DAG: every term built while lowering lives here, hash-consed, so a value used
+//! twice is one node and a shared subterm is never expanded into a tree (60 `let`s each using
+//! the previous one twice are 60 nodes, not 2^60).
+//!
+//! [`Defs`] gives each uninterpreted function symbol its meaning (a lowered term over the
+//! callee's own input symbols); [`Dag::eval`] uses it to evaluate terms at numeric points,
+//! which is how a false claim gets its counterexample.
+
+use super::language::{Lit, Term};
+use egg::{Id, Language, RecExpr, Symbol};
+use semantics::PrimTable;
+use std::collections::HashMap;
+
+#[derive(Default)]
+pub struct Dag {
+    nodes: Vec<Term>,
+    index: HashMap<Term, Id>,
+    pub defs: Defs,
+    /// The nonlinear terms that linear code scales by (and the partials the reference
+    /// Jacobians multiply by): the ring normal form first tries them as atoms.
+    pub factors: std::collections::HashSet<Id>,
+}
+
+/// The meaning of an uninterpreted function symbol: `sym(a1..an) = body[params := a]`.
+#[derive(Clone, Debug)]
+pub struct Def {
+    pub params: Vec<Id>,
+    pub body: Id,
+}
+
+#[derive(Default)]
+pub struct Defs {
+    map: HashMap<Symbol, Def>,
+}
+
+impl Defs {
+    pub fn insert(&mut self, sym: Symbol, def: Def) {
+        self.map.insert(sym, def);
+    }
+    pub fn get(&self, sym: Symbol) -> Option<&Def> {
+        self.map.get(&sym)
+    }
+}
+
+impl Dag {
+    pub fn add(&mut self, t: Term) -> Id {
+        if let Some(&id) = self.index.get(&t) {
+            return id;
+        }
+        let id = Id::from(self.nodes.len());
+        self.nodes.push(t.clone());
+        self.index.insert(t, id);
+        id
+    }
+
+    pub fn lookup(&self, t: &Term) -> Option<Id> {
+        self.index.get(t).copied()
+    }
+
+    pub fn get(&self, id: Id) -> &Term {
+        &self.nodes[usize::from(id)]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn num(&mut self, x: f64) -> Id {
+        self.add(Term::Num(Lit::new(x)))
+    }
+
+    pub fn input(&mut self, name: &str) -> Id {
+        self.add(Term::Input(Symbol::from(name)))
+    }
+
+    pub fn prim(&mut self, name: &str, args: Vec<Id>) -> Id {
+        self.add(Term::Prim(Symbol::from(name), args))
+    }
+
+    pub fn fun(&mut self, name: &str, args: Vec<Id>) -> Id {
+        self.add(Term::Fun(Symbol::from(name), args))
+    }
+
+    pub fn is_lit(&self, id: Id, x: f64) -> bool {
+        matches!(self.get(id), Term::Num(l) if l.0 == x.to_bits())
+    }
+
+    /// `a * b`, where a literal `1.0` factor is left out: the linear-form sweep's product
+    /// (scaling a coefficient that is exactly the identity).
+    pub fn mul(&mut self, a: Id, b: Id) -> Id {
+        if self.is_lit(a, 1.0) {
+            b
+        } else if self.is_lit(b, 1.0) {
+            a
+        } else {
+            self.prim("mul", vec![a, b])
+        }
+    }
+
+    pub fn sum(&mut self, a: Id, b: Id) -> Id {
+        self.prim("add", vec![a, b])
+    }
+
+    /// The nodes reachable from `roots`, children first (an explicit stack: no recursion on
+    /// term depth), as one `RecExpr` with sharing; and where each root landed.
+    pub fn extract(&self, roots: &[Id]) -> (RecExpr<Term>, Vec<Id>) {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        let mut expr = RecExpr::default();
+        for &root in roots {
+            let mut stack = vec![(root, false)];
+            while let Some((id, ready)) = stack.pop() {
+                if map.contains_key(&id) {
+                    continue;
+                }
+                let node = self.get(id);
+                if ready {
+                    let n = node.clone().map_children(|c| map[&c]);
+                    map.insert(id, expr.add(n));
+                } else {
+                    stack.push((id, true));
+                    for &c in node.children() {
+                        if !map.contains_key(&c) {
+                            stack.push((c, false));
+                        }
+                    }
+                }
+            }
+        }
+        let at = roots.iter().map(|r| map[r]).collect();
+        (expr, at)
+    }
+
+    /// [`Dag::extract`] of one root, with the DAG id of each extracted node.
+    pub fn extract_ids(&self, root: Id) -> (RecExpr<Term>, Vec<Id>) {
+        let (expr, _) = self.extract(&[root]);
+        let ids = expr
+            .as_ref()
+            .iter()
+            .scan(Vec::<Id>::new(), |done, n| {
+                let m = n.clone().map_children(|c| done[usize::from(c)]);
+                let id = self.index.get(&m).copied().unwrap_or(root);
+                done.push(id);
+                Some(id)
+            })
+            .collect();
+        (expr, ids)
+    }
+
+    /// The number of nodes of `root` written out as a tree, saturating at `cap`.
+    pub fn tree_size(&self, root: Id, cap: u64) -> u64 {
+        let (expr, _) = self.extract(&[root]);
+        let mut size: Vec<u64> = Vec::with_capacity(expr.len());
+        for node in expr.as_ref() {
+            let s = node
+                .children()
+                .iter()
+                .fold(1u64, |acc, c| acc.saturating_add(size[usize::from(*c)]));
+            size.push(s.min(cap));
+        }
+        size.last().copied().unwrap_or(0)
+    }
+
+    /// Evaluates terms at a point: `inputs` binds input symbols, function symbols evaluate
+    /// their [`Def`] (memoised by symbol and argument bits, so a call DAG doing exponential
+    /// work evaluates in time linear in its size). `None` when a symbol has no meaning.
+    pub fn eval(
+        &self,
+        prims: &PrimTable,
+        roots: &[Id],
+        inputs: &HashMap<Id, f64>,
+    ) -> Option<Vec<f64>> {
+        let mut calls = HashMap::new();
+        self.eval_in(prims, roots, inputs, &mut calls)
+    }
+
+    fn eval_in(
+        &self,
+        prims: &PrimTable,
+        roots: &[Id],
+        inputs: &HashMap<Id, f64>,
+        calls: &mut HashMap<(Symbol, Vec<u64>), f64>,
+    ) -> Option<Vec<f64>> {
+        // Function symbols nest as deep as the call DAG, which is at most as deep as the
+        // program is long: the stack grows on demand, as the evaluator's does.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            let (expr, at) = self.extract(roots);
+            let mut dag_id: HashMap<Id, Id> = HashMap::new();
+            // Map extracted nodes back to DAG ids for input lookup.
+            for (i, node) in expr.as_ref().iter().enumerate() {
+                if let Term::Input(_) = node {
+                    let id = self.index.get(node)?;
+                    dag_id.insert(Id::from(i), *id);
+                }
+            }
+            let mut val: Vec<f64> = Vec::with_capacity(expr.len());
+            for (i, node) in expr.as_ref().iter().enumerate() {
+                let arg = |c: &Id| val[usize::from(*c)];
+                let v = match node {
+                    Term::Num(l) => l.value(),
+                    Term::Input(_) => *inputs.get(dag_id.get(&Id::from(i))?)?,
+                    Term::Prim(s, args) => {
+                        let row = prims.lookup(s.as_str()).and_then(|p| prims.get(p))?;
+                        let xs: Vec<f64> = args.iter().map(arg).collect();
+                        (row.eval)(&xs)
+                    }
+                    Term::Fun(s, args) => {
+                        let xs: Vec<f64> = args.iter().map(arg).collect();
+                        let key = (*s, xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+                        if let Some(v) = calls.get(&key) {
+                            *v
+                        } else {
+                            let def = self.defs.get(*s)?;
+                            if def.params.len() != xs.len() {
+                                return None;
+                            }
+                            let env: HashMap<Id, f64> =
+                                def.params.iter().copied().zip(xs).collect();
+                            let v = self.eval_in(prims, &[def.body], &env, calls)?[0];
+                            calls.insert(key, v);
+                            v
+                        }
+                    }
+                    Term::LAdd([a, b]) => arg(a) + arg(b),
+                    Term::Scale([a, b]) => arg(a) * arg(b),
+                    Term::Zero => 0.0,
+                };
+                val.push(v);
+            }
+            Some(at.iter().map(|a| val[usize::from(*a)]).collect())
+        })
+    }
+}

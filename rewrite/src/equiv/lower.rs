@@ -1,0 +1,475 @@
+//! Lowering a function to terms, and its **linear forms**, in one sweep over its bindings.
+//!
+//! Every nonlinear scalar becomes a hash-consed term of the [`Dag`] (one node per binding,
+//! never a tree expansion). Every linear scalar becomes a [`Row`]: its coefficients over the
+//! function's linear input scalars, `Σ_i c_i · u_i`, each `c_i` a nonlinear term. Scale
+//! multiplies a row's coefficients, `+` adds rows, `dup` shares one, `zero` is the empty row;
+//! so the sweep *is* the linearity claim: a linear value can only ever be a row, and a row in
+//! a nonlinear position is an error ([`LowerError`]). Calls are modular: a callee's results
+//! are the function symbols `P:g#k` and its coefficients `P:g#k@i`, applied to the call's
+//! nonlinear arguments, never the callee's body.
+//!
+//! The sweep is a loop over a block's bindings; it recurses only into nested blocks (bounded
+//! by the parser).
+
+use super::dag::{Dag, Def};
+use semantics::*;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// A linear scalar: `(linear input leaf, coefficient)`, sorted by input, no repeats.
+pub type Row = Rc<Vec<(u32, egg::Id)>>;
+
+/// A value of the sweep: a nonlinear scalar, a linear scalar, or a tuple.
+#[derive(Clone, Debug)]
+pub enum Val {
+    N(egg::Id),
+    L(Row),
+    Tup(Rc<Vec<Val>>),
+}
+
+/// What lowering refuses: programs that are not well-typed (the checker runs first, so
+/// these are faults of a transformation under test, reported as data).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LowerError {
+    pub func: String,
+    pub message: String,
+}
+
+/// A lowered function: its nonlinear result leaves and its linear result rows.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub nl: Vec<egg::Id>,
+    pub lin: Vec<Row>,
+}
+
+impl Val {
+    pub fn leaves_n(&self, out: &mut Vec<egg::Id>) -> Result<(), String> {
+        let mut stack = vec![self];
+        let mut rev = Vec::new();
+        while let Some(v) = stack.pop() {
+            match v {
+                Val::N(id) => rev.push(*id),
+                Val::L(_) => return Err("a linear value in a nonlinear position".into()),
+                Val::Tup(items) => stack.extend(items.iter().rev()),
+            }
+        }
+        out.extend(rev);
+        Ok(())
+    }
+
+    pub fn leaves_l(&self, out: &mut Vec<Row>) -> Result<(), String> {
+        let mut stack = vec![self];
+        while let Some(v) = stack.pop() {
+            match v {
+                Val::L(r) => out.push(r.clone()),
+                Val::N(_) => return Err("a nonlinear value in a linear position".into()),
+                Val::Tup(items) => stack.extend(items.iter().rev()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a value of type `ty` from leaves, in order.
+fn shape<T: Clone>(
+    ty: &Type,
+    leaves: &mut impl Iterator<Item = T>,
+    mk: &impl Fn(T) -> Val,
+) -> Option<Val> {
+    match ty.components() {
+        None => leaves.next().map(mk),
+        Some(ts) => {
+            let items = ts
+                .iter()
+                .map(|t| shape(t, leaves, mk))
+                .collect::<Option<Vec<_>>>()?;
+            Some(Val::Tup(Rc::new(items)))
+        }
+    }
+}
+
+fn leaf_names(name: &str, ty: &Type, out: &mut Vec<String>) {
+    match ty.components() {
+        None => out.push(name.to_string()),
+        Some(ts) => {
+            for (i, t) in ts.iter().enumerate() {
+                leaf_names(&format!("{name}.{i}"), t, out);
+            }
+        }
+    }
+}
+
+/// The scalar leaves of `f`'s nonlinear parameters as input symbols (`x`, `v.0`, `v.1`).
+pub fn input_symbols(dag: &mut Dag, f: &FnDef) -> Vec<egg::Id> {
+    let mut names = Vec::new();
+    for p in &f.params {
+        leaf_names(f.name_of(p.var), &p.ty, &mut names);
+    }
+    names.iter().map(|n| dag.input(n)).collect()
+}
+
+/// Names of the scalar leaves of `f`'s linear parameters (for printing rows).
+pub fn linear_input_names(f: &FnDef) -> Vec<String> {
+    let mut names = Vec::new();
+    for p in &f.lparams {
+        leaf_names(f.name_of(p.var), &p.ty, &mut names);
+    }
+    names
+}
+
+pub fn size(tys: &[Type]) -> usize {
+    tys.iter().map(|t| t.size() as usize).sum()
+}
+
+/// The function symbol of result leaf `k` of `g` in the program tagged `tag`.
+pub fn result_symbol(tag: &str, g: &str, k: usize) -> String {
+    format!("{tag}:{g}#{k}")
+}
+
+/// The function symbol of the coefficient of `g`'s linear result leaf `k` at linear input `i`.
+pub fn coefficient_symbol(tag: &str, g: &str, k: usize, i: usize) -> String {
+    format!("{tag}:{g}#{k}@{i}")
+}
+
+pub struct Lowerer<'a> {
+    pub dag: &'a mut Dag,
+    pub prims: &'a PrimTable,
+    pub prog: &'a Program,
+    /// Names the program in function symbols (`P`, `J`, ...), so that two programs' `f` differ.
+    pub tag: &'a str,
+}
+
+impl Lowerer<'_> {
+    /// Lowers `f` with its nonlinear parameter leaves bound to `inputs` and its linear
+    /// parameter leaves to the unit rows `u_0, u_1, ...`.
+    pub fn lower(&mut self, f: &FnDef, inputs: &[egg::Id]) -> Result<Lowered, LowerError> {
+        self.lower_inner(f, inputs).map_err(|message| LowerError {
+            func: f.name.clone(),
+            message,
+        })
+    }
+
+    fn lower_inner(&mut self, f: &FnDef, inputs: &[egg::Id]) -> Result<Lowered, String> {
+        let mut env: Vec<Option<Val>> = vec![None; f.locals.len()];
+        let mut it = inputs.iter().copied();
+        for p in &f.params {
+            let v = shape(&p.ty, &mut it, &Val::N).ok_or("too few inputs")?;
+            set(&mut env, p.var, v)?;
+        }
+        let one = self.dag.num(1.0);
+        let mut k = 0u32;
+        let mut units = std::iter::from_fn(|| {
+            k += 1;
+            Some(Rc::new(vec![(k - 1, one)]))
+        });
+        for p in &f.lparams {
+            let v = shape(&p.ty, &mut units, &Val::L).ok_or("no linear input")?;
+            set(&mut env, p.var, v)?;
+        }
+        let (nl, lin) = self.block(f, &f.body, &mut env)?;
+        let mut out = Lowered {
+            nl: Vec::new(),
+            lin: Vec::new(),
+        };
+        for v in &nl {
+            v.leaves_n(&mut out.nl)?;
+        }
+        for v in &lin {
+            v.leaves_l(&mut out.lin)?;
+        }
+        Ok(out)
+    }
+
+    /// Lowers `f` with input symbols and records its meaning in the DAG's definitions (so
+    /// callers' symbols `tag:f#k` and `tag:f#k@i` can be evaluated).
+    pub fn lower_and_define(&mut self, f: &FnDef) -> Result<(Vec<egg::Id>, Lowered), LowerError> {
+        let inputs = input_symbols(self.dag, f);
+        let low = self.lower(f, &inputs)?;
+        for (k, &body) in low.nl.iter().enumerate() {
+            let def = Def {
+                params: inputs.clone(),
+                body,
+            };
+            let sym = result_symbol(self.tag, &f.name, k);
+            self.dag.defs.insert(sym.as_str().into(), def);
+        }
+        let m = size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>());
+        let zero = self.dag.num(0.0);
+        for (k, row) in low.lin.iter().enumerate() {
+            for i in 0..m {
+                let body = coefficient(row, i as u32).unwrap_or(zero);
+                let sym = coefficient_symbol(self.tag, &f.name, k, i);
+                let def = Def {
+                    params: inputs.clone(),
+                    body,
+                };
+                self.dag.defs.insert(sym.as_str().into(), def);
+            }
+        }
+        Ok((inputs, low))
+    }
+
+    fn block(
+        &mut self,
+        f: &FnDef,
+        b: &Block,
+        env: &mut Vec<Option<Val>>,
+    ) -> Result<(Vec<Val>, Vec<Val>), String> {
+        for bind in &b.binds {
+            match bind {
+                Bind::Let { nl, lin, rhs, .. } => {
+                    let (vn, vl) = self.expr(f, rhs, env)?;
+                    if vn.len() != nl.len() || vl.len() != lin.len() {
+                        return Err("a `let` binds a different number of values".into());
+                    }
+                    for (x, v) in nl.iter().zip(vn).chain(lin.iter().zip(vl)) {
+                        set(env, *x, v)?;
+                    }
+                }
+                Bind::Unpack { binders, src, .. } => {
+                    let Some(Val::Tup(items)) = get(env, src.id)? else {
+                        return Err("a destructure of a value that is not a tuple".into());
+                    };
+                    if items.len() != binders.len() {
+                        return Err("a destructure of a tuple of another size".into());
+                    }
+                    for (x, v) in binders.iter().zip(items.iter()) {
+                        set(env, *x, v.clone())?;
+                    }
+                }
+            }
+        }
+        self.expr(f, &b.tail, env)
+    }
+
+    fn atom(&mut self, a: &Atom, env: &[Option<Val>]) -> Result<Val, String> {
+        match a {
+            Atom::Var(v) => {
+                get(env, v.id)?.ok_or_else(|| "a variable read before it is bound".into())
+            }
+            Atom::Lit(x, _) => Ok(Val::N(self.dag.num(*x))),
+        }
+    }
+
+    fn scalar(&mut self, a: &Atom, env: &[Option<Val>]) -> Result<egg::Id, String> {
+        match self.atom(a, env)? {
+            Val::N(id) => Ok(id),
+            Val::L(_) => Err("a linear value in a nonlinear position".into()),
+            Val::Tup(_) => Err("a tuple where a real is expected".into()),
+        }
+    }
+
+    fn expr(
+        &mut self,
+        f: &FnDef,
+        e: &Expr,
+        env: &mut Vec<Option<Val>>,
+    ) -> Result<(Vec<Val>, Vec<Val>), String> {
+        let one = |v: Val| (vec![v], vec![]);
+        let lone = |v: Val| (vec![], vec![v]);
+        Ok(match e {
+            Expr::Ret { nl, lin, .. } => {
+                let vn = nl
+                    .iter()
+                    .map(|a| self.atom(a, env))
+                    .collect::<Result<_, _>>()?;
+                let vl = lin
+                    .iter()
+                    .map(|a| self.atom(a, env))
+                    .collect::<Result<_, _>>()?;
+                (vn, vl)
+            }
+            Expr::Tuple { items, .. } => {
+                let vs = items
+                    .iter()
+                    .map(|a| self.atom(a, env))
+                    .collect::<Result<_, _>>()?;
+                one(Val::Tup(Rc::new(vs)))
+            }
+            Expr::LTuple { items, .. } => {
+                let vs = items
+                    .iter()
+                    .map(|a| self.atom(a, env))
+                    .collect::<Result<_, _>>()?;
+                lone(Val::Tup(Rc::new(vs)))
+            }
+            Expr::Prim { prim, args, .. } => {
+                let xs = args
+                    .iter()
+                    .map(|a| self.scalar(a, env))
+                    .collect::<Result<_, _>>()?;
+                let name = self.prims.name(*prim);
+                one(Val::N(self.dag.prim(name, xs)))
+            }
+            Expr::LAdd { lhs, rhs, .. } => {
+                let a = self.atom(lhs, env)?;
+                let b = self.atom(rhs, env)?;
+                lone(self.ladd(&a, &b)?)
+            }
+            Expr::Scale { scalar, lin, .. } => {
+                let c = self.scalar(scalar, env)?;
+                let v = self.atom(lin, env)?;
+                lone(self.scale(c, &v)?)
+            }
+            Expr::Zero { ty, .. } => {
+                let mut empty = std::iter::repeat_with(|| Rc::new(Vec::new()));
+                lone(shape(ty, &mut empty, &Val::L).ok_or("zero of no type")?)
+            }
+            Expr::Dup { arg, .. } => {
+                let v = self.atom(arg, env)?;
+                if matches!(v, Val::N(_)) {
+                    return Err("dup of a nonlinear value".into());
+                }
+                (vec![], vec![v.clone(), v])
+            }
+            Expr::Drop { .. } => (vec![], vec![]),
+            Expr::Block(b) => {
+                let b: &Block = b;
+                self.block(f, b, env)?
+            }
+            Expr::Call { func, nl, lin, .. } => self.call(*func, nl, lin, env)?,
+        })
+    }
+
+    fn call(
+        &mut self,
+        func: FuncId,
+        nl: &[Atom],
+        lin: &[Atom],
+        env: &[Option<Val>],
+    ) -> Result<(Vec<Val>, Vec<Val>), String> {
+        let g = self
+            .prog
+            .func(func)
+            .ok_or("a call of a function that does not exist")?;
+        let mut args = Vec::new();
+        for a in nl {
+            self.atom(a, env)?.leaves_n(&mut args)?;
+        }
+        let mut rows = Vec::new();
+        for a in lin {
+            self.atom(a, env)?.leaves_l(&mut rows)?;
+        }
+        let n = size(&g.results);
+        let mut leaves = (0..n).map(|k| {
+            let sym = result_symbol(self.tag, &g.name, k);
+            self.dag.fun(&sym, args.clone())
+        });
+        let leaves: Vec<egg::Id> = leaves.by_ref().collect();
+        let mut it = leaves.into_iter();
+        let vn = g
+            .results
+            .iter()
+            .map(|t| shape(t, &mut it, &Val::N).ok_or("result shape"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let m = size(&g.lresults);
+        let mut out_rows = Vec::with_capacity(m);
+        for k in 0..m {
+            let mut acc: BTreeMap<u32, egg::Id> = BTreeMap::new();
+            for (i, row) in rows.iter().enumerate() {
+                if row.is_empty() {
+                    continue;
+                }
+                let sym = coefficient_symbol(self.tag, &g.name, k, i);
+                let c = self.dag.fun(&sym, args.clone());
+                self.dag.factors.insert(c);
+                for &(j, x) in row.iter() {
+                    let t = self.dag.mul(c, x);
+                    let s = match acc.get(&j) {
+                        Some(&prev) => self.dag.sum(prev, t),
+                        None => t,
+                    };
+                    acc.insert(j, s);
+                }
+            }
+            out_rows.push(Rc::new(acc.into_iter().collect::<Vec<_>>()));
+        }
+        let mut it = out_rows.into_iter();
+        let vl = g
+            .lresults
+            .iter()
+            .map(|t| shape(t, &mut it, &Val::L).ok_or("linear result shape"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((vn, vl))
+    }
+
+    fn ladd(&mut self, a: &Val, b: &Val) -> Result<Val, String> {
+        match (a, b) {
+            (Val::L(x), Val::L(y)) => Ok(Val::L(self.add_rows(x, y))),
+            (Val::Tup(xs), Val::Tup(ys)) if xs.len() == ys.len() => {
+                let vs = xs
+                    .iter()
+                    .zip(ys.iter())
+                    .map(|(x, y)| self.ladd(x, y))
+                    .collect::<Result<_, _>>()?;
+                Ok(Val::Tup(Rc::new(vs)))
+            }
+            _ => Err("a linear add of values that are not linear of one type".into()),
+        }
+    }
+
+    pub fn add_rows(&mut self, x: &Row, y: &Row) -> Row {
+        let (mut i, mut j) = (0, 0);
+        let mut out = Vec::with_capacity(x.len() + y.len());
+        while i < x.len() || j < y.len() {
+            match (x.get(i), y.get(j)) {
+                (Some(&(a, c)), Some(&(b, d))) if a == b => {
+                    out.push((a, self.dag.sum(c, d)));
+                    i += 1;
+                    j += 1;
+                }
+                (Some(&(a, c)), Some(&(b, _))) if a < b => {
+                    out.push((a, c));
+                    i += 1;
+                }
+                (Some(&(a, c)), None) => {
+                    out.push((a, c));
+                    i += 1;
+                }
+                (_, Some(&(b, d))) => {
+                    out.push((b, d));
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        Rc::new(out)
+    }
+
+    fn scale(&mut self, c: egg::Id, v: &Val) -> Result<Val, String> {
+        self.dag.factors.insert(c);
+        match v {
+            Val::L(r) => Ok(Val::L(Rc::new(
+                r.iter().map(|&(i, x)| (i, self.dag.mul(c, x))).collect(),
+            ))),
+            Val::Tup(items) => {
+                let vs = items
+                    .iter()
+                    .map(|x| self.scale(c, x))
+                    .collect::<Result<_, _>>()?;
+                Ok(Val::Tup(Rc::new(vs)))
+            }
+            Val::N(_) => Err("a scale of a nonlinear value".into()),
+        }
+    }
+}
+
+/// The coefficient of input `i` in `row` (`None`: zero).
+pub fn coefficient(row: &Row, i: u32) -> Option<egg::Id> {
+    row.binary_search_by_key(&i, |&(j, _)| j)
+        .ok()
+        .map(|k| row[k].1)
+}
+
+fn set(env: &mut [Option<Val>], x: LocalId, v: Val) -> Result<(), String> {
+    let slot = env.get_mut(x.0 as usize).ok_or("a binder with no slot")?;
+    *slot = Some(v);
+    Ok(())
+}
+
+fn get(env: &[Option<Val>], x: LocalId) -> Result<Option<Val>, String> {
+    env.get(x.0 as usize)
+        .cloned()
+        .ok_or_else(|| "a variable with no slot".into())
+}
