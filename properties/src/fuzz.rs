@@ -697,8 +697,10 @@ pub struct Stats {
     pub inputs: u64,
     pub elapsed: Duration,
     pub failures: Vec<Failure>,
-    /// Inputs failed in all (only the first 20 are kept).
+    /// Inputs failed in all (only the first 20 unknown failures are kept).
     pub failed: u64,
+    /// Of which known ([`KNOWN`]).
+    pub known: u64,
     /// Inputs by how far they got, indexed by [`Reached`].
     pub reached: [u64; 4],
 }
@@ -710,7 +712,7 @@ impl Stats {
 }
 
 /// Runs `count` inputs of `source` through `target` from `seed`; keeps the first failures
-/// (at most 20) and counts the rest.
+/// that are not [`known`] (at most 20) and counts the rest.
 pub fn campaign(
     target: Target,
     source: Source,
@@ -727,6 +729,7 @@ pub fn campaign(
         elapsed: Duration::ZERO,
         failures: Vec::new(),
         failed: 0,
+        known: 0,
         reached: [0; 4],
     };
     for _ in 0..count {
@@ -735,7 +738,9 @@ pub fn campaign(
             Ok(r) => stats.reached[r as usize] += 1,
             Err(f) => {
                 stats.failed += 1;
-                if stats.failures.len() < 20 {
+                if known(&f.message) {
+                    stats.known += 1;
+                } else if stats.failures.len() < 20 {
                     stats.failures.push(f);
                 }
             }
