@@ -3,21 +3,59 @@
 
 use crate::Format;
 
-/// Writes to standard output, ignoring a closed pipe (`lina fmt f.la | head` must not panic,
-/// as `println!` does).
+/// Writes to standard output. A closed pipe (`lina fmt f.la | head`) is a quiet success; any
+/// other write error is remembered and turns the exit status into 2 (see [`finish`]).
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($t)*);
+        $crate::commands::wrote(write!(std::io::stdout().lock(), $($t)*), "standard output");
     }};
 }
 
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+        $crate::commands::wrote(writeln!(std::io::stdout().lock(), $($t)*), "standard output");
     }};
 }
+
+/// Writes to standard error, as [`out!`] does to standard output (`eprint!` panics when
+/// standard error cannot be written).
+macro_rules! errout {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        $crate::commands::wrote(write!(std::io::stderr().lock(), $($t)*), "standard error");
+    }};
+}
+
+/// The first write error that was not a closed pipe.
+static WRITE_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Records the outcome of a write (used by the output macros).
+pub fn wrote(result: std::io::Result<()>, stream: &str) {
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && let Ok(mut first) = WRITE_ERROR.lock()
+    {
+        first.get_or_insert_with(|| format!("cannot write to {stream}: {e}"));
+    }
+}
+
+/// The exit status after a command: its own, unless its output could not be written (status 2,
+/// with a message on standard error if that can still be written).
+pub fn finish(status: Status) -> Status {
+    use std::io::Write as _;
+    wrote(std::io::stdout().lock().flush(), "standard output");
+    let failed = WRITE_ERROR.lock().ok().and_then(|mut e| e.take());
+    match failed {
+        Some(message) => {
+            let _ = writeln!(std::io::stderr().lock(), "lina: {message}");
+            Status::Usage
+        }
+        None => status,
+    }
+}
+
 use semantics::{Diagnostic, FnDef, FuncId, PrimTable, Program, Type, Value};
 use std::io::Read;
 
@@ -36,27 +74,37 @@ pub struct Source {
 }
 
 pub fn read_source(path: &str) -> Result<Source, Status> {
-    let (name, text) = if path == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map(|_| ("<stdin>".to_string(), text))
+    // Read at most one byte past the limit, so a huge file is refused without reading it all.
+    let limit = semantics::MAX_SOURCE_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let (name, read) = if path == "-" {
+        let r = std::io::stdin().lock().take(limit).read_to_end(&mut bytes);
+        ("<stdin>".to_string(), r)
     } else {
-        std::fs::read_to_string(path).map(|t| (path.to_string(), t))
+        let r = std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes));
+        (path.to_string(), r)
+    };
+    read.map_err(|e| usage(&format!("cannot read `{path}`: {e}")))?;
+    if bytes.len() > semantics::MAX_SOURCE_BYTES {
+        return Err(usage(&format!(
+            "`{path}` is larger than {} bytes, the largest source lina reads",
+            semantics::MAX_SOURCE_BYTES
+        )));
     }
-    .map_err(|e| usage(&format!("cannot read `{path}`: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| usage(&format!("cannot read `{path}`: not UTF-8 ({e})")))?;
     Ok(Source { name, text })
 }
 
 pub fn usage(message: &str) -> Status {
-    eprintln!("lina: {message}");
+    errout!("lina: {message}\n");
     Status::Usage
 }
 
 /// Reports diagnostics for a rejected program: rendered on stderr, or as JSON on stdout.
 pub fn reject(src: &Source, diags: &[Diagnostic], format: Format) -> Status {
     match format {
-        Format::Text => eprint!("{}", semantics::render(diags, &src.name, &src.text)),
+        Format::Text => errout!("{}", semantics::render(diags, &src.name, &src.text)),
         Format::Json => {
             let out = serde_json::json!({"ok": false, "diagnostics": semantics::diagnostics_json(diags, &src.text)});
             outln!("{out}");
@@ -101,6 +149,38 @@ pub fn find<'p>(
         .func_named(func)
         .ok_or_else(|| usage(&format!("no function `{func}` in {}", src.name)))?;
     Ok((id, &prog.funcs[id.0 as usize]))
+}
+
+/// The most work `eval`, `grad` and `cost` run without `--max-work` (about a minute of
+/// evaluation on this machine). Linear A has no data-dependent control flow, so the work is
+/// known before running: a program over the limit is refused, not run until killed.
+pub const DEFAULT_MAX_WORK: u128 = 1_000_000_000;
+
+/// Refuses to run `f` when its static work exceeds `limit` (E0410) or `u128` (E0421).
+pub fn within_work(
+    prog: &Program,
+    id: FuncId,
+    limit: u128,
+    src: &Source,
+    format: Format,
+) -> Result<(), Status> {
+    let works = semantics::static_work(prog, PrimTable::standard())
+        .map_err(|e| reject(src, &[e.to_diagnostic()], format))?;
+    let f = &prog.funcs[id.0 as usize];
+    let w = works.get(id.0 as usize).copied().unwrap_or(0);
+    if w > limit {
+        let d = Diagnostic::error(
+            "E0410",
+            format!(
+                "`{}` does {w} units of work, more than the limit {limit}",
+                f.name
+            ),
+        )
+        .with_primary(f.name_span, "this function")
+        .with_note("raise the limit with --max-work N");
+        return Err(reject(src, &[d], format));
+    }
+    Ok(())
 }
 
 pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Status {
@@ -175,24 +255,33 @@ pub fn transform(path: &str, pass: Pass) -> Status {
 /// Per split function: residual scalars, work of each half, recomputed work and peak live
 /// scalars, as comments (so the output still parses).
 fn unzip_report(u: &rewrite::Unzipped, prims: &PrimTable, policy: &str) -> String {
-    let works = semantics::static_work(&u.program, prims).unwrap_or_default();
-    let w = |id: FuncId| works.get(id.0 as usize).copied().unwrap_or(0);
+    let works = semantics::static_work_saturating(&u.program, prims).unwrap_or_default();
+    let w = |id: FuncId| work_text(works.get(id.0 as usize).copied().unwrap_or(0));
     let mut out = format!("# unzip, policy {policy}\n");
     for r in u.reports.iter().filter(|r| r.split) {
         let (nonlin, lin) = r.outputs;
-        let lin = lin.map_or(0, w);
+        let lin = lin.map_or_else(|| "0".to_string(), w);
         out += &format!(
             "# {}: residual scalars {}, W(.nonlin) {}, W(.lin) {}, recomputed {}, peak live scalars {} / {}\n",
             r.name,
-            r.residual_scalars,
+            work_text(r.residual_scalars),
             w(nonlin),
             lin,
-            r.recomputed_work,
+            work_text(r.recomputed_work),
             r.peak_live.0,
             r.peak_live.1
         );
     }
     out + "\n"
+}
+
+/// A saturated figure (`u128::MAX`) is "2^128 or more".
+fn work_text(n: u128) -> String {
+    if n == u128::MAX {
+        ">= 2^128".to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 pub fn fmt(path: &str) -> Status {
@@ -248,11 +337,23 @@ pub fn multi_text(nl: &[Value], lin: &[Value]) -> String {
     }
 }
 
-pub fn eval(path: &str, func: &str, args: &str, linear_args: &str, format: Format) -> Status {
+pub struct Limits {
+    pub max_work: u128,
+}
+
+pub fn eval(
+    path: &str,
+    func: &str,
+    args: &str,
+    linear_args: &str,
+    limits: Limits,
+    format: Format,
+) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let prog = load_checked(&src, format)?;
         let (id, f) = find(&prog, func, &src)?;
+        within_work(&prog, id, limits.max_work, &src, format)?;
         let nl = arguments(args, &f.params, "arguments", f)?;
         let lin = arguments(linear_args, &f.lparams, "linear arguments", f)?;
         let out = semantics::eval_fn(&prog, PrimTable::standard(), id, &nl, &lin)
@@ -298,6 +399,7 @@ pub fn grad(
     args: &str,
     cotangent: Option<&str>,
     pol: &str,
+    limits: Limits,
     format: Format,
 ) -> Status {
     let run = || -> Result<Status, Status> {
@@ -305,7 +407,11 @@ pub fn grad(
         let prog = load_checked(&src, format)?;
         let prims = PrimTable::standard();
         let policy = policy(pol)?;
-        let (id, f) = find(&prog, func, &src)?;
+        let (id, _) = find(&prog, func, &src)?;
+        // Differentiate what `func` calls, not the whole file.
+        let (prog, id) = semantics::call_closure(&prog, id);
+        let f = &prog.funcs[id.0 as usize];
+        within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
         let cts = match cotangent {
             Some(text) => {
@@ -333,6 +439,8 @@ pub fn grad(
         let (nonlin, lin_t) = v
             .halves(id.0 as usize)
             .ok_or_else(|| usage(&format!("`{func}` has no results to differentiate")))?;
+        within_work(&v.program, nonlin, limits.max_work, &src, format)?;
+        within_work(&v.program, lin_t, limits.max_work, &src, format)?;
         let eval_err = |e: semantics::EvalError| reject(&src, &[e.to_diagnostic()], format);
         let orig = semantics::eval_fn(&prog, prims, id, &x, &[]).map_err(eval_err)?;
         let fwd = semantics::eval_fn(&v.program, prims, nonlin, &x, &[]).map_err(eval_err)?;
@@ -360,13 +468,23 @@ pub fn grad(
     run().unwrap_or_else(|s| s)
 }
 
-pub fn cost(path: &str, func: &str, args: &str, pol: &str, format: Format) -> Status {
+pub fn cost(
+    path: &str,
+    func: &str,
+    args: &str,
+    pol: &str,
+    limits: Limits,
+    format: Format,
+) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
         let prog = load_checked(&src, format)?;
         let prims = PrimTable::standard();
         let policy = policy(pol)?;
-        let (id, f) = find(&prog, func, &src)?;
+        let (id, _) = find(&prog, func, &src)?;
+        let (prog, id) = semantics::call_closure(&prog, id);
+        let f = &prog.funcs[id.0 as usize];
+        within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
         let orig = semantics::eval_fn(&prog, prims, id, &x, &[])
             .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;

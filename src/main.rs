@@ -81,6 +81,9 @@ enum Command {
         /// Linear arguments, in literal syntax.
         #[arg(long, default_value = "", allow_hyphen_values = true)]
         linear_args: String,
+        /// Refuse to run more work than this (the work is known before running).
+        #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
+        max_work: u128,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -96,6 +99,9 @@ enum Command {
         cotangent: Option<String>,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// Refuse to run more work than this (the work is known before running).
+        #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
+        max_work: u128,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -108,13 +114,28 @@ enum Command {
         args: String,
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// Refuse to run more work than this (the work is known before running).
+        #[arg(long, default_value_t = commands::DEFAULT_MAX_WORK)]
+        max_work: u128,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version are successes; a usage error is status 2. Printing may fail too.
+        Err(e) => {
+            let (stream, status) = if e.use_stderr() {
+                ("standard error", commands::Status::Usage)
+            } else {
+                ("standard output", commands::Status::Ok)
+            };
+            commands::wrote(e.print(), stream);
+            return ExitCode::from(commands::finish(status) as u8);
+        }
+    };
     let status = match cli.command {
         Command::Check {
             file,
@@ -135,23 +156,48 @@ fn main() -> ExitCode {
             func,
             args,
             linear_args,
+            max_work,
             format,
-        } => commands::eval(&file, &func, &args, &linear_args, format),
+        } => commands::eval(
+            &file,
+            &func,
+            &args,
+            &linear_args,
+            commands::Limits { max_work },
+            format,
+        ),
         Command::Grad {
             file,
             func,
             args,
             cotangent,
             policy,
+            max_work,
             format,
-        } => commands::grad(&file, &func, &args, cotangent.as_deref(), &policy, format),
+        } => commands::grad(
+            &file,
+            &func,
+            &args,
+            cotangent.as_deref(),
+            &policy,
+            commands::Limits { max_work },
+            format,
+        ),
         Command::Cost {
             file,
             func,
             args,
             policy,
+            max_work,
             format,
-        } => commands::cost(&file, &func, &args, &policy, format),
+        } => commands::cost(
+            &file,
+            &func,
+            &args,
+            &policy,
+            commands::Limits { max_work },
+            format,
+        ),
     };
-    ExitCode::from(status as u8)
+    ExitCode::from(commands::finish(status) as u8)
 }

@@ -312,3 +312,168 @@ fn no_input_makes_any_command_panic() {
         }
     }
 }
+
+/// Issue 10.8: an output that cannot be written is a failure (status 2, with a message where one
+/// can still be written), never a panic and never a silent success; a closed pipe stays a quiet
+/// success. `/dev/full` fails every write with ENOSPC.
+#[test]
+fn unwritable_output_is_status_2_and_a_closed_pipe_is_success() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let run = |args: &[&str], out: Stdio, err: Stdio| {
+        let o = Command::new(env!("CARGO_BIN_EXE_lina"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let example = "corpus/worked_example.la";
+    for args in [
+        vec!["fmt", example],
+        vec!["vjp", example],
+        vec!["eval", example, "--fn", "f", "--args", "2.0, 3.0"],
+        vec!["check", example, "--format", "json"],
+        vec!["--help"],
+    ] {
+        let (code, stderr) = run(&args, full().into(), Stdio::piped());
+        assert_eq!(code, Some(2), "lina {args:?} >/dev/full");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+    }
+    // A rejected program whose diagnostics cannot be written: status 2, no panic (was 101).
+    let bad = std::env::temp_dir().join("lina-unwritable-stderr.la");
+    std::fs::write(&bad, "def f(x: R) -> (R) = y\n").unwrap();
+    let (code, _) = run(
+        &["check", bad.to_str().unwrap()],
+        Stdio::null(),
+        full().into(),
+    );
+    assert_eq!(code, Some(2));
+    // A reader that goes away early: success, nothing on stderr.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lina"))
+        .args(["vjp", example])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The call DAG `f{i} = f{i-1}(x) + f{i-1}(x)`: `2^depth` work in `depth + 1` lines.
+fn call_dag(depth: usize) -> String {
+    let mut s = String::from("def f0(x: R) -> (R) = sin(x)\n");
+    for i in 1..=depth {
+        s += &format!("def f{i}(x: R) -> (R) = f{}(x) + f{}(x)\n", i - 1, i - 1);
+    }
+    s
+}
+
+/// Issue 10.7: work is known before running, so a program over the limit is refused with its
+/// own code (E0410) instead of running until killed, and work beyond `u128` is E0421, not an
+/// internal error.
+#[test]
+fn work_over_the_limit_is_refused_before_running() {
+    let src = call_dag(60);
+    for cmd in ["eval", "cost", "grad"] {
+        let r = lina(&[cmd, "-", "--fn", "f60", "--args", "1.0"], Some(&src));
+        assert_eq!(r.code, 1, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("E0410"), "{cmd}: {}", r.stderr);
+        // The exact figure, by SPEC §3: W(f0) = cost(sin) + 1 atom = 2; each `f{i}` is two lets
+        // (1 + call 1 + atom 1 + W(f{i-1}) each) and an add of two atoms (3): 2 W + 9.
+        let mut w: u128 = 2;
+        for _ in 0..60 {
+            w = 2 * w + 9;
+        }
+        assert!(r.stderr.contains(&w.to_string()), "{cmd}: {}", r.stderr);
+    }
+    // The limit is the user's: a small one refuses a small function, a large one runs it.
+    let small = call_dag(3);
+    let r = lina(
+        &[
+            "eval",
+            "-",
+            "--fn",
+            "f3",
+            "--args",
+            "1.0",
+            "--max-work",
+            "10",
+        ],
+        Some(&small),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E0410"));
+    let r = lina(
+        &[
+            "eval",
+            "-",
+            "--fn",
+            "f3",
+            "--args",
+            "1.0",
+            "--max-work",
+            "100",
+        ],
+        Some(&small),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Beyond 2^128: a coded limit, never E0599.
+    let huge = call_dag(200);
+    for args in [
+        vec!["eval", "-", "--fn", "f200", "--args", "1.0"],
+        vec!["grad", "-", "--fn", "f200", "--args", "1.0"],
+    ] {
+        let r = lina(&args, Some(&huge));
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(r.stderr.contains("E0421"), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("E0599"), "{args:?}: {}", r.stderr);
+    }
+}
+
+/// Issue 10.10: `grad --fn g` differentiates what `g` calls, so a linear function elsewhere in
+/// the file is no obstacle; and E0505 says "not in Linear B" once.
+#[test]
+fn grad_differentiates_the_call_closure_and_messages_say_things_once() {
+    let src = "def h(; y': R) -> (; R) = y'\ndef s(x: R) -> (R) = x * x\ndef g(x: R) -> (R) = sin(s(x))\n";
+    let r = lina(
+        &[
+            "grad", "-", "--fn", "g", "--args", "2.0", "--format", "json",
+        ],
+        Some(src),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let g = json(&r.stdout)["gradient"][0].as_f64().unwrap();
+    // d/dx sin(x^2) = 2x cos(x^2), computed here independently.
+    assert!((g - 4.0 * 4.0f64.cos()).abs() < 1e-12, "{g}");
+    let jvp = lina(&["jvp", "corpus/worked_example.la"], None);
+    let t = lina(&["transpose", "-"], Some(&jvp.stdout));
+    assert_eq!(t.code, 1);
+    assert!(t.stderr.contains("E0505"), "{}", t.stderr);
+    assert_eq!(
+        t.stderr.matches("is not in Linear B").count(),
+        1,
+        "{}",
+        t.stderr
+    );
+}

@@ -101,12 +101,14 @@ pub fn check(prog: &Program, prims: &PrimTable, opts: Options) -> Result<Checked
     }
 }
 
-/// Renders faults, in source order.
+/// Renders faults, in source order: the first [`semantics::MAX_DIAGNOSTICS`] of them, and how
+/// many more there were.
 fn diagnostics(errors: Vec<errors::TypeError>) -> Vec<Diagnostic> {
     let mut diags: Vec<Diagnostic> = errors
         .iter()
         .map(errors::TypeError::to_diagnostic)
         .collect();
     diags.sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
-    diags
+    let total = diags.len();
+    semantics::cap_diagnostics(diags, total)
 }

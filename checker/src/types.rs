@@ -5,11 +5,14 @@
 //! text that builds it (`let t2 = <t1, t1> in let t3 = <t2, t2> in ...`). Inside the checker
 //! that costs nothing (the type is a DAG of ids), but a derivation spells its types out, so,
 //! like rustc's `type_length_limit`, the checker refuses types beyond [`TYPE_DEPTH_LIMIT`]
-//! levels of nesting or [`TYPE_SIZE_LIMIT`] nodes (E0218). Written types never reach the depth
-//! limit: the parser stops at [`semantics::MAX_NESTING`].
+//! levels of nesting or [`TYPE_SIZE_LIMIT`] nodes (E0218) *as they are spelled*: a type that
+//! has a name (an alias, `type f.res = ...`) is spelled by its name, one node, so types built
+//! from named types (unzip's residuals, as deep as the call chain is long) are never refused.
+//! Written types never reach the depth limit: the parser stops at [`semantics::MAX_NESTING`].
 
-use semantics::Type;
+use semantics::{Type, TypeAlias};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The deepest type the checker accepts.
 pub const TYPE_DEPTH_LIMIT: u32 = 256;
@@ -39,9 +42,14 @@ pub(crate) enum TooLarge {
 
 pub(crate) struct Types {
     nodes: Vec<Node>,
+    /// Depth and node count of each type as spelled (named components count as one node).
     depth: Vec<u32>,
     size: Vec<u64>,
+    /// The alias a type was first interned under: it is spelled by that name.
+    alias: Vec<Option<Arc<TypeAlias>>>,
     index: HashMap<Node, TyId>,
+    /// Aliases already interned, by identity (so a DAG of aliases is interned in linear time).
+    aliases: HashMap<*const TypeAlias, TyId>,
 }
 
 impl Types {
@@ -50,7 +58,9 @@ impl Types {
             nodes: Vec::new(),
             depth: Vec::new(),
             size: Vec::new(),
+            alias: Vec::new(),
             index: HashMap::new(),
+            aliases: HashMap::new(),
         };
         t.insert(Node::Real, 0, 1);
         t
@@ -64,6 +74,7 @@ impl Types {
         self.nodes.push(node.clone());
         self.depth.push(depth);
         self.size.push(size);
+        self.alias.push(None);
         self.index.insert(node, id);
         id
     }
@@ -77,8 +88,13 @@ impl Types {
         let mut depth = 0;
         let mut size: u64 = 1;
         for t in &items {
-            depth = depth.max(self.depth[t.0 as usize]);
-            size = size.saturating_add(self.size[t.0 as usize]);
+            let i = t.0 as usize;
+            let (d, n) = match self.alias[i] {
+                Some(_) => (1, 1),
+                None => (self.depth[i], self.size[i]),
+            };
+            depth = depth.max(d);
+            size = size.saturating_add(n);
         }
         if depth + 1 > TYPE_DEPTH_LIMIT {
             return Err(TooLarge::Depth);
@@ -97,6 +113,20 @@ impl Types {
     fn intern_at(&mut self, ty: &Type, depth: u32) -> Result<TyId, TooLarge> {
         match ty {
             Type::Real => Ok(self.real()),
+            Type::Named(a) => {
+                if let Some(&id) = self.aliases.get(&Arc::as_ptr(a)) {
+                    return Ok(id);
+                }
+                // A definition is a written type of its own; alias chains are as deep as the
+                // program is long, so the stack grows on demand.
+                let id = semantics::deep(|| self.intern_at(&a.def, 0))?;
+                let slot = &mut self.alias[id.0 as usize];
+                if slot.is_none() {
+                    *slot = Some(a.clone());
+                }
+                self.aliases.insert(Arc::as_ptr(a), id);
+                Ok(id)
+            }
             Type::Tuple(ts) => {
                 if depth >= TYPE_DEPTH_LIMIT {
                     return Err(TooLarge::Depth);
@@ -118,9 +148,12 @@ impl Types {
         }
     }
 
-    /// The type spelled out (for derivations and messages). Recursion is bounded by
-    /// [`TYPE_DEPTH_LIMIT`].
+    /// The type spelled out (for derivations and messages), named types by name. Recursion
+    /// is bounded by [`TYPE_DEPTH_LIMIT`].
     pub fn to_type(&self, id: TyId) -> Type {
+        if let Some(a) = &self.alias[id.0 as usize] {
+            return Type::Named(a.clone());
+        }
         match &self.nodes[id.0 as usize] {
             Node::Real => Type::Real,
             Node::Tuple(items) => Type::Tuple(items.iter().map(|&t| self.to_type(t)).collect()),

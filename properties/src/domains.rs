@@ -95,13 +95,13 @@ pub fn inputs(types: &[Type], rng: &mut Rng) -> Vec<Value> {
 /// `1e300`), which are ordinary values (SPEC §3): evaluation must not go wrong on them either.
 pub fn wild_inputs(types: &[Type], rng: &mut Rng) -> Vec<Value> {
     fn wild(t: &Type, rng: &mut Rng) -> Value {
-        match t {
-            Type::Real => Value::Real(if rng.next_u64().is_multiple_of(10) {
+        match t.components() {
+            None => Value::Real(if rng.next_u64().is_multiple_of(10) {
                 SPECIALS[rng.next_u64() as usize % SPECIALS.len()]
             } else {
                 rng.uniform(-3.0, 3.0)
             }),
-            Type::Tuple(ts) => Value::tuple(ts.iter().map(|u| wild(u, rng)).collect()),
+            Some(ts) => Value::tuple(ts.iter().map(|u| wild(u, rng)).collect()),
         }
     }
     types.iter().map(|t| wild(t, rng)).collect()

@@ -216,9 +216,9 @@ impl FnWriter {
         if let Some((name, _)) = self.use_nl(Some(t), p) {
             return name;
         }
-        match t {
-            Type::Real => lit(LITERALS[p.of(LITERALS.len())]),
-            Type::Tuple(ts) => {
+        match t.components() {
+            None => lit(LITERALS[p.of(LITERALS.len())]),
+            Some(ts) => {
                 let items: Vec<String> = ts
                     .iter()
                     .map(|u| self.construct_nl(u, picks, inline))

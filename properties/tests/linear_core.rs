@@ -37,9 +37,9 @@ fn arbitrary_type(g: &mut Gen, depth: u32) -> Type {
 }
 
 fn arbitrary_value(t: &Type, g: &mut Gen) -> Value {
-    match t {
-        Type::Real => Value::Real(f64::from(i8::arbitrary(g))),
-        Type::Tuple(ts) => Value::tuple(ts.iter().map(|u| arbitrary_value(u, g)).collect()),
+    match t.components() {
+        None => Value::Real(f64::from(i8::arbitrary(g))),
+        Some(ts) => Value::tuple(ts.iter().map(|u| arbitrary_value(u, g)).collect()),
     }
 }
 

@@ -13,7 +13,8 @@ pub enum RewriteError {
     BadRule { prim: String, reason: String },
     /// The input is ill-typed (the checker's diagnostics say why).
     IllTyped(Vec<Diagnostic>),
-    /// Transpose was given a function that is not in Linear B.
+    /// Transpose was given a function that is not in Linear B; `reason` is the Linear B
+    /// checker's message, which names the function and says why.
     NotLinearB {
         func: String,
         reason: String,
@@ -21,6 +22,8 @@ pub enum RewriteError {
     },
     /// An unknown checkpoint policy.
     BadPolicy { policy: String },
+    /// Static work could not be computed or does not fit in `u128` (E0420, E0421).
+    Work(semantics::WorkError),
     /// A state no well-typed input reaches; reported rather than panicking.
     Internal { what: String, span: Span },
 }
@@ -34,13 +37,16 @@ impl RewriteError {
             RewriteError::IllTyped(_) => "E0504",
             RewriteError::NotLinearB { .. } => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
+            RewriteError::Work(e) => e.code,
             RewriteError::Internal { .. } => "E0599",
         }
     }
 
     pub fn to_diagnostics(&self) -> Vec<Diagnostic> {
-        if let RewriteError::IllTyped(ds) = self {
-            return ds.clone();
+        match self {
+            RewriteError::IllTyped(ds) => return ds.clone(),
+            RewriteError::Work(e) => return vec![e.to_diagnostic()],
+            _ => {}
         }
         let d = Diagnostic::error(self.code(), self.to_string());
         vec![match self {
@@ -74,15 +80,22 @@ impl fmt::Display for RewriteError {
             RewriteError::IllTyped(ds) => {
                 write!(f, "the program is ill-typed ({} errors)", ds.len())
             }
-            RewriteError::NotLinearB { func, reason, .. } => {
-                write!(f, "`{func}` is not in Linear B: {reason}")
+            RewriteError::NotLinearB { reason, .. } => {
+                write!(f, "transpose takes a Linear B program: {reason}")
             }
             RewriteError::BadPolicy { policy } => write!(
                 f,
                 "unknown checkpoint policy `{policy}` (use save-all, recompute-all, marks or budget=K)"
             ),
+            RewriteError::Work(e) => write!(f, "static work: {}", e.message),
             RewriteError::Internal { what, .. } => write!(f, "internal error: {what}"),
         }
+    }
+}
+
+impl From<semantics::WorkError> for RewriteError {
+    fn from(e: semantics::WorkError) -> RewriteError {
+        RewriteError::Work(e)
     }
 }
 

@@ -79,11 +79,13 @@ impl Normal {
             .map(|(i, item)| match item {
                 Item::SplitNl { g, args, .. } => {
                     let nonlin = outputs[g.0 as usize].0;
-                    2 + args.len() as u128 + works.get(nonlin.0 as usize).copied().unwrap_or(0)
+                    let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
+                    w.saturating_add(2 + args.len() as u128)
                 }
                 _ => iw[i],
             })
-            .sum()
+            // Work figures saturate at u128::MAX ("2^128 or more"), as static work does.
+            .fold(0, u128::saturating_add)
     }
 }
 
@@ -248,6 +250,42 @@ impl Norm<'_> {
         }
     }
 
+    /// Removes the linear items pushed since `first` (the linear code of a dropped body) and
+    /// returns what the drop must consume instead: the linear variables those items and the
+    /// dropped linear results `tail` read that are bound outside them, in order of first use.
+    fn drop_linear_items(&mut self, first: usize, tail: &[Atom]) -> Vec<Atom> {
+        let dropped: Vec<Item> = {
+            let (keep, drop): (Vec<Item>, Vec<Item>) =
+                self.items.drain(first..).partition(|it| it.nonlinear());
+            self.items.extend(keep);
+            drop
+        };
+        let mut bound = vec![false; self.out.locals.len()];
+        for it in &dropped {
+            for x in it.binds() {
+                bound[x.0 as usize] = true;
+            }
+        }
+        let mut seen = vec![false; self.out.locals.len()];
+        let mut free = Vec::new();
+        let mut reads = Vec::new();
+        for it in &dropped {
+            it.reads(&mut reads);
+        }
+        reads.extend(tail.iter().filter_map(Atom::var).map(|v| v.id));
+        for x in reads {
+            let i = x.0 as usize;
+            if self.is_linear(x) && !bound[i] && !seen[i] {
+                seen[i] = true;
+                free.push(Atom::Var(Var {
+                    id: x,
+                    span: Span::GENERATED,
+                }));
+            }
+        }
+        free
+    }
+
     /// Pushes the items of `let (xs ; ys) = rhs`.
     fn push_let(
         &mut self,
@@ -268,6 +306,7 @@ impl Norm<'_> {
                 Ok(())
             }
             Expr::Drop { body, .. } => {
+                let first = self.items.len();
                 self.block_binds(body)?;
                 let (nl, lin) = match &body.tail {
                     Expr::Ret { nl, lin, .. } => (nl.clone(), lin.clone()),
@@ -285,6 +324,12 @@ impl Norm<'_> {
                     }),
                     span: Span::GENERATED,
                 };
+                // The linear code under a drop computes values nobody uses: SPEC §4 transposes
+                // `drop(e)` to zeros for e's free linear variables *without transposing e*. So
+                // the linear items of the dropped body are not kept (transposing them would run
+                // them on a zero cotangent: `s * 0` is NaN for an infinite `s`, and it costs
+                // work and residuals); `.lin` drops only the linear variables they consumed.
+                let lin = self.drop_linear_items(first, &lin);
                 let mixed = !nl.is_empty() && !lin.is_empty();
                 if !nl.is_empty() || lin.is_empty() {
                     self.items

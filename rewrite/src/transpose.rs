@@ -21,8 +21,13 @@ use semantics::*;
 pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
+    let classes = checker::classify_all(&prog);
     if let Some(d) = checker::check_linear_b(&prog).into_iter().next() {
-        let func = d.message.split('`').nth(1).unwrap_or("?").to_string();
+        // The first mixed function is the one the first diagnostic is about.
+        let func = classes
+            .iter()
+            .position(|c| *c == Class::Mixed)
+            .map_or_else(String::new, |i| prog.funcs[i].name.clone());
         let span = d.primary_span().unwrap_or(Span::GENERATED);
         return Err(RewriteError::NotLinearB {
             func,
@@ -30,7 +35,6 @@ pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteEr
             span,
         });
     }
-    let classes = checker::classify_all(&prog);
     let normals: Vec<Normal> = prog
         .funcs
         .iter()
@@ -39,7 +43,7 @@ pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteEr
     let typing = Program {
         funcs: normals.iter().map(|n| n.typing.clone()).collect(),
     };
-    let types = local_types(&typing, prims).map_err(|e| internal(e.message))?;
+    let types = local_types(&typing, prims)?;
     let mut funcs = Vec::with_capacity(prog.funcs.len());
     for ((f, n), ts) in prog.funcs.iter().zip(&normals).zip(&types) {
         if classes[funcs.len()] == Class::Linear {

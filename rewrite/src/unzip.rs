@@ -109,6 +109,16 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
             }
         }
     }
+    let aliases = aliases_in(program_types(&prog));
+    for (f, c) in prog.funcs.iter().zip(&classes) {
+        let name = residual_type_name(&f.name);
+        if *c == Class::Mixed && aliases.iter().any(|a| a.name == name) {
+            return Err(RewriteError::NameClash {
+                name,
+                span: f.name_span,
+            });
+        }
+    }
     // Output layout: a split function becomes two consecutive functions.
     let mut outputs = Vec::with_capacity(prog.funcs.len());
     let mut next = 0u32;
@@ -125,8 +135,8 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
     let typing = Program {
         funcs: normals.iter().map(|n| n.typing.clone()).collect(),
     };
-    let types = local_types(&typing, prims).map_err(|e| internal(e.message))?;
-    let bind_works = binding_works(&typing, prims).map_err(|e| internal(e.message))?;
+    let types = local_types(&typing, prims)?;
+    let bind_works = binding_works(&typing, prims)?;
     for (n, ws) in normals.iter().zip(&bind_works) {
         // Items map to the typing view's bindings one to one, but for a split call's second half.
         let mut ws = ws.iter();
@@ -182,8 +192,8 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
         ))
     })?;
     // Recomputed work and peak live scalars, measured on the output.
-    let works = static_work(&program, prims).map_err(|e| internal(e.message))?;
-    let out_types = local_types(&program, prims).map_err(|e| internal(e.message))?;
+    let works = static_work_saturating(&program, prims)?;
+    let out_types = local_types(&program, prims)?;
     let peak = |id: FuncId| {
         program
             .funcs
@@ -398,7 +408,15 @@ impl Unzip<'_> {
             .iter()
             .map(|&x| slot_type(x, self))
             .collect::<Result<Vec<_>, _>>()?;
-        let r_type = Type::Tuple(rtypes);
+        // A residual tuple holding a tuple (a callee's residuals, say) gets a name, declared
+        // once: spelled out, residual types would double per level of a call DAG and nest as
+        // deep as the call chain is long. A flat one (`<R, R, R>`) stays as it is.
+        let flat = rtypes.iter().all(|t| *t == Type::Real);
+        let r_type = if flat {
+            Type::Tuple(rtypes)
+        } else {
+            Type::named(residual_type_name(&f.name), Type::Tuple(rtypes))
+        };
         let scalars = r_type.size();
 
         // `.nonlin` keeps the nonlinear items its results or the residuals need.
@@ -527,7 +545,8 @@ impl Unzip<'_> {
         for (i, it) in n.items.iter().enumerate() {
             if keep[i] {
                 for x in it.binds().into_iter().filter(|x| !live[x.0 as usize]) {
-                    unused += 3 + slot_type(x, self)?.size().max(1);
+                    unused =
+                        unused.saturating_add(3 + slot_type(x, self)?.size().clamp(1, SIZE_CAP));
                 }
             }
         }
@@ -542,7 +561,8 @@ impl Unzip<'_> {
                     .into_iter()
                     .filter(|x| !read_in_lin[x.0 as usize])
                 {
-                    unused += 3 + slot_type(x, self)?.size().max(1);
+                    unused =
+                        unused.saturating_add(3 + slot_type(x, self)?.size().clamp(1, SIZE_CAP));
                 }
                 buf.clear();
                 it.reads(&mut buf);
@@ -551,7 +571,7 @@ impl Unzip<'_> {
                 }
             }
         }
-        let bound = residuals.len() as u128 + 6 + n.extra + 3 * sites + unused;
+        let bound = (residuals.len() as u128 + 6 + n.extra + 3 * sites).saturating_add(unused);
         *n.recompute.borrow_mut() = recompute;
         Ok((scalars, bound))
     }
@@ -579,12 +599,12 @@ impl Unzip<'_> {
         let mut def_item: Vec<Option<usize>> = vec![None; slots];
         for (i, it) in n.items.iter().enumerate() {
             for x in it.binds() {
-                size[x.0 as usize] = slot_type(x, self)?.size();
+                size[x.0 as usize] = slot_type(x, self)?.size().min(SIZE_CAP);
                 def_item[x.0 as usize] = Some(i);
             }
         }
         for p in &f.params {
-            size[p.var.0 as usize] = p.ty.size();
+            size[p.var.0 as usize] = p.ty.size().min(SIZE_CAP);
         }
         // The nonlinear items reading each slot.
         let mut readers: Vec<Vec<usize>> = vec![Vec::new(); slots];
@@ -630,12 +650,13 @@ impl Unzip<'_> {
                     .sum();
                 gain as i128 - cost as i128
             };
-        // Key: work per scalar freed, as a fraction compared by cross-multiplication.
+        // Key: work per scalar freed, a fraction compared exactly (work can be near 2^128, so
+        // cross-multiplying would overflow).
         #[derive(PartialEq, Eq)]
         struct Key(u128, u128, usize);
         impl Ord for Key {
             fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-                (self.0 * o.1).cmp(&(o.0 * self.1)).then(o.2.cmp(&self.2))
+                cmp_fractions(self.0, self.1, o.0, o.1).then(o.2.cmp(&self.2))
             }
         }
         impl PartialOrd for Key {
@@ -699,5 +720,68 @@ impl Unzip<'_> {
             }
         }
         Ok(recompute)
+    }
+}
+
+/// The name of split function `f`'s residual type, when it has one: `f.res`.
+pub fn residual_type_name(f: &str) -> String {
+    format!("{f}.res")
+}
+
+/// Compares `a/b` with `c/d` exactly, for `b, d > 0`, with no overflow however large the
+/// numbers: compare the integer parts, then the reciprocals of the remainders (the continued
+/// fractions of both), as Euclid's algorithm does: at most ~190 rounds for `u128`.
+pub(crate) fn cmp_fractions(a: u128, b: u128, c: u128, d: u128) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (mut a, mut b, mut c, mut d) = (a, b.max(1), c, d.max(1));
+    let mut flipped = false;
+    let orient = |o: std::cmp::Ordering, flipped: bool| if flipped { o.reverse() } else { o };
+    loop {
+        let (q1, q2) = (a / b, c / d);
+        if q1 != q2 {
+            return orient(q1.cmp(&q2), flipped);
+        }
+        let (r1, r2) = (a % b, c % d);
+        match (r1, r2) {
+            (0, 0) => return Equal,
+            (0, _) => return orient(Less, flipped),
+            (_, 0) => return orient(Greater, flipped),
+            // r1/b < r2/d exactly when b/r1 > d/r2.
+            _ => (a, b, c, d, flipped) = (b, r1, d, r2, !flipped),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cmp_fractions;
+
+    /// Against exact cross-multiplication where it fits, and on values where it would overflow.
+    #[test]
+    fn fractions_compare_exactly_without_overflow() {
+        for a in 0..40u128 {
+            for b in 1..12u128 {
+                for c in 0..40u128 {
+                    for d in 1..12u128 {
+                        assert_eq!(
+                            cmp_fractions(a, b, c, d),
+                            (a * d).cmp(&(c * b)),
+                            "{a}/{b} {c}/{d}"
+                        );
+                    }
+                }
+            }
+        }
+        let big = 1u128 << 120;
+        use std::cmp::Ordering::*;
+        assert_eq!(cmp_fractions(big, 3, big, 2), Less);
+        assert_eq!(cmp_fractions(big + 1, 1 << 9, big, 1 << 9), Greater);
+        assert_eq!(
+            cmp_fractions(u128::MAX, u128::MAX - 1, u128::MAX - 1, u128::MAX - 2),
+            Less
+        );
+        assert_eq!(cmp_fractions(u128::MAX, 7, u128::MAX, 7), Equal);
+        // (2^120 * 300) overflows u128: cross-multiplying panicked in debug builds.
+        assert_eq!(cmp_fractions(big, 300, big - 1, 299), Less);
     }
 }

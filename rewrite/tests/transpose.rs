@@ -408,3 +408,104 @@ fn transpose_output_size_is_within_a_constant_factor() {
     }
     println!("|g.T| over |g|: worst {worst:.2}");
 }
+
+/// Whether a gradient component and a JVP component agree: the same IEEE value class (both
+/// NaN, or the same infinity) or, when finite, equal up to rounding.
+fn agree(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * (1.0 + a.abs() + b.abs())
+}
+
+/// Issue 10.1: SPEC §3 treats IEEE values as ordinary values, so at points where an
+/// intermediate is infinite or NaN the gradient must still be the JVP's (it was NaN through a
+/// dropped `1/x` at 0, from transposing dropped code on a zero cotangent: see
+/// `drop_reciprocal` in `corpus/drop_value.la`).
+#[test]
+fn gradients_agree_with_jvp_where_intermediates_are_infinite_or_nan() {
+    let specials = [0.0, -0.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+    let mut rng = Rng::new(10);
+    let (mut checked, mut special_points, mut non_finite_tangents) = (0, 0, 0);
+    for (file, p) in corpus_programs() {
+        let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
+        for (i, f) in p.funcs.iter().enumerate() {
+            if f.results.is_empty() {
+                continue;
+            }
+            let base: Vec<Value> = f
+                .params
+                .iter()
+                .map(|q| rng.value(&q.ty, 0.5, 1.5))
+                .collect();
+            let n_leaves = leaves(&base).len();
+            let ct: Vec<Value> = f.results.iter().map(ones).collect();
+            for leaf in 0..n_leaves {
+                for &s in &specials {
+                    let x = with_leaf(&base, leaf, s);
+                    let (grad, _) = gradient(&v, i, &x, &ct).unwrap();
+                    let g = leaves(&grad);
+                    // Whether an intermediate is non-finite: a saved residual is.
+                    let (nonlin, _) = v.halves(i).unwrap();
+                    let fwd = eval_fn(&v.program, prims(), nonlin, &x, &[]).unwrap();
+                    if leaves(&fwd.nl).iter().any(|r| !r.is_finite()) {
+                        special_points += 1;
+                    }
+                    for (k, e) in basis(&f.params).iter().enumerate() {
+                        let tangent = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, e).unwrap();
+                        let t = leaves(&tangent.lin);
+                        // With cotangent all ones, <ct, J e_k> is the sum of the tangent's leaves;
+                        // a single result needs no sum (so no rounding or inf - inf of its own).
+                        let jvp_k = if t.len() == 1 { t[0] } else { t.iter().sum() };
+                        // IEEE arithmetic is not distributive over infinities: forward mode
+                        // computes `(a + b) * c`, reverse mode `a * c + b * c` (-inf against
+                        // NaN for c = inf), and forward mode forms `0 * inf` from the zero
+                        // tangents of other directions and of literals, which reverse mode
+                        // never does. No reverse mode matches a non-finite tangent, so the
+                        // claim is: where the tangent is finite, the gradient is that number.
+                        if !jvp_k.is_finite() {
+                            non_finite_tangents += 1;
+                            continue;
+                        }
+                        assert!(
+                            agree(jvp_k, g[k]),
+                            "{}: {} at {x:?}: direction {k}: JVP {jvp_k} vs gradient {}",
+                            file.name,
+                            f.name,
+                            g[k]
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "{checked} finite tangents at IEEE special points equal the gradient; {special_points} \
+         points with non-finite intermediates; {non_finite_tangents} non-finite tangents"
+    );
+    assert!(
+        checked > 500 && special_points > 100,
+        "{checked} {special_points}"
+    );
+}
+
+/// `xs` with real leaf number `k` (in order) replaced by `s`.
+fn with_leaf(xs: &[Value], k: usize, s: f64) -> Vec<Value> {
+    fn go(v: &Value, k: usize, s: f64, seen: &mut usize) -> Value {
+        match v {
+            Value::Real(r) => {
+                *seen += 1;
+                Value::Real(if *seen - 1 == k { s } else { *r })
+            }
+            Value::Tuple(vs) => Value::tuple(vs.iter().map(|w| go(w, k, s, seen)).collect()),
+        }
+    }
+    let mut seen = 0;
+    xs.iter().map(|v| go(v, k, s, &mut seen)).collect()
+}
+
+/// The value of type `ty` with every leaf 1.
+fn ones(ty: &Type) -> Value {
+    match ty.components() {
+        None => Value::Real(1.0),
+        Some(ts) => Value::tuple(ts.iter().map(ones).collect()),
+    }
+}

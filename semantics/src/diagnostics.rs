@@ -7,7 +7,6 @@
 
 use crate::span::{LineIndex, Span};
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
 use serde::Serialize;
 
@@ -77,15 +76,50 @@ impl Diagnostic {
     }
 }
 
-/// Renders diagnostics as text with source context, as a terminal shows them.
+/// At most this many diagnostics are kept per file; the rest are counted in a final `E0100`
+/// (as compilers do: clang's `-ferror-limit`). Rendering each diagnostic costs its source
+/// context, so without a cap a file of many faults renders in time quadratic in its size.
+pub const MAX_DIAGNOSTICS: usize = 50;
+
+/// Source lines longer than this many bytes are shown as a window around the labels.
+pub const MAX_SHOWN_LINE: usize = 160;
+
+/// Keeps the first [`MAX_DIAGNOSTICS`] of `diags` (which are in source order) and, when
+/// `total` is larger, says how many more there were in a last diagnostic `E0100`.
+pub fn cap(mut diags: Vec<Diagnostic>, total: usize) -> Vec<Diagnostic> {
+    let total = total.max(diags.len());
+    if total > MAX_DIAGNOSTICS {
+        diags.truncate(MAX_DIAGNOSTICS);
+        diags.push(Diagnostic::error(
+            "E0100",
+            format!(
+                "too many errors: {} more not shown (the first {MAX_DIAGNOSTICS} are)",
+                total - MAX_DIAGNOSTICS
+            ),
+        ));
+    }
+    diags
+}
+
+/// Renders diagnostics as text with source context, as a terminal shows them. At most
+/// [`MAX_DIAGNOSTICS`] are rendered, and a long line is shown as a window around the labels,
+/// so the output is linear in the number of diagnostics, whatever the lines' lengths.
 pub fn render(diags: &[Diagnostic], file_name: &str, src: &str) -> String {
-    let file = SimpleFile::new(file_name, src);
     let config = term::Config::default();
+    let line_starts: Vec<usize> = codespan_reporting::files::line_starts(src).collect();
     let mut out = String::new();
-    for d in diags {
+    // One more than the cap: a capped list ends in its `E0100`.
+    let (shown, more) = diags.split_at(diags.len().min(MAX_DIAGNOSTICS + 1));
+    for d in shown {
+        let mut file = Windowed {
+            name: file_name,
+            src,
+            line_starts: &line_starts,
+            windows: Vec::new(),
+        };
         let mut labels = Vec::new();
         for l in &d.labels {
-            let range = clamp(l.span, src);
+            let range = file.show(clamp(l.span, src));
             let label = if l.primary {
                 cs::Label::primary((), range)
             } else {
@@ -108,7 +142,129 @@ pub fn render(diags: &[Diagnostic], file_name: &str, src: &str) -> String {
             Err(_) => out.push_str(&format!("error[{}]: {}\n", d.code, d.message)),
         }
     }
+    if !more.is_empty() {
+        out.push_str(&format!(
+            "error: {} more diagnostics not shown\n",
+            more.len()
+        ));
+    }
     out
+}
+
+/// The source as one diagnostic shows it: a line longer than [`MAX_SHOWN_LINE`] is cut to a
+/// window around the first label on it (labels are clamped into it), while line and column
+/// numbers stay those of the whole file.
+struct Windowed<'a> {
+    name: &'a str,
+    src: &'a str,
+    line_starts: &'a [usize],
+    /// (line index, window) for the long lines labels fall on.
+    windows: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+impl Windowed<'_> {
+    fn line_of(&self, byte: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= byte)
+            .saturating_sub(1)
+    }
+
+    fn full_line(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.src.len());
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.src.len(), |&n| n.saturating_sub(1))
+            .max(start);
+        start..end
+    }
+
+    /// The window of `line`: the one a label fixed, else its first [`MAX_SHOWN_LINE`] bytes.
+    fn window(&self, line: usize) -> std::ops::Range<usize> {
+        if let Some((_, w)) = self.windows.iter().find(|(l, _)| *l == line) {
+            return w.clone();
+        }
+        let full = self.full_line(line);
+        let end = floor_char(self.src, (full.start + MAX_SHOWN_LINE).min(full.end));
+        full.start..end
+    }
+
+    /// Fixes the windows of the lines `range` touches and clamps `range` into them.
+    fn show(&mut self, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let (l0, l1) = (self.line_of(range.start), self.line_of(range.end));
+        for (line, anchor) in [(l0, range.start), (l1, range.end)] {
+            let full = self.full_line(line);
+            if full.len() > MAX_SHOWN_LINE && !self.windows.iter().any(|(l, _)| *l == line) {
+                let half = MAX_SHOWN_LINE / 2;
+                let start = anchor.saturating_sub(half).max(full.start);
+                let end = (start + MAX_SHOWN_LINE).min(full.end);
+                let w = floor_char(self.src, start)..floor_char(self.src, end);
+                self.windows.push((line, w));
+            }
+        }
+        let (w0, w1) = (self.window(l0), self.window(l1));
+        let start = range.start.clamp(w0.start, w0.end);
+        let end = range
+            .end
+            .clamp(w1.start, w1.end)
+            .max(if l0 == l1 { start } else { 0 });
+        start..end
+    }
+}
+
+fn floor_char(src: &str, mut i: usize) -> usize {
+    i = i.min(src.len());
+    while !src.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for Windowed<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, _: ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.name)
+    }
+
+    fn source(&'a self, _: ()) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.src)
+    }
+
+    fn line_index(&'a self, _: (), byte: usize) -> Result<usize, codespan_reporting::files::Error> {
+        Ok(self.line_of(byte))
+    }
+
+    fn column_number(
+        &'a self,
+        _: (),
+        line: usize,
+        byte: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let start = self.full_line(line).start;
+        let byte = floor_char(self.src, byte.max(start));
+        Ok(self.src[start..byte].chars().count() + 1)
+    }
+
+    fn line_range(
+        &'a self,
+        _: (),
+        line: usize,
+    ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
+        if line >= self.line_starts.len() {
+            return Err(codespan_reporting::files::Error::LineTooLarge {
+                given: line,
+                max: self.line_starts.len().saturating_sub(1),
+            });
+        }
+        Ok(self.window(line))
+    }
 }
 
 /// Keeps a span inside the source and on character boundaries.

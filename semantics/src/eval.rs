@@ -272,7 +272,7 @@ impl<'p> Evaluator<'p> {
                 Bind::Unpack { binders, src, span } => {
                     self.charge(2, *span)?;
                     let v = fr.get(*src)?;
-                    match v {
+                    match &v {
                         Value::Tuple(items) if items.len() == binders.len() => {
                             for (x, v) in binders.iter().zip(items.iter()) {
                                 fr.set(*x, v.clone(), *span)?;

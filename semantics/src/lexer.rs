@@ -1,7 +1,7 @@
 //! The lexer: source text to tokens. Tokens carry spans only; their text is sliced from the
 //! source when needed, so lexing a million-`let` file allocates one vector.
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS};
 use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -12,6 +12,8 @@ pub enum Tok {
     LinIdent,
     Num(f64),
     Def,
+    /// `type`, which declares a type alias (`type f.res = <R, R>`).
+    TypeKw,
     Let,
     In,
     Dup,
@@ -33,6 +35,8 @@ pub enum Tok {
     Arrow,
     /// `@`, which starts an attribute (`@checkpoint`).
     At,
+    /// `%`, which makes the name after it a primitive that no user function shadows (`%cos`).
+    Percent,
     Eof,
 }
 
@@ -49,6 +53,7 @@ impl Tok {
             Tok::LinIdent => "a linear variable",
             Tok::Num(_) => "a number",
             Tok::Def => "`def`",
+            Tok::TypeKw => "`type`",
             Tok::Let => "`let`",
             Tok::In => "`in`",
             Tok::Dup => "`dup`",
@@ -69,6 +74,7 @@ impl Tok {
             Tok::Slash => "`/`",
             Tok::Arrow => "`->`",
             Tok::At => "`@`",
+            Tok::Percent => "`%`",
             Tok::Eof => "the end of the input",
         }
     }
@@ -76,8 +82,12 @@ impl Tok {
 
 /// Lexes the whole source. Bad characters and malformed numbers are reported and skipped, so
 /// the parser still sees the rest of the file.
-pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+///
+/// Memory is linear in the input: at most one token per byte, and at most
+/// [`MAX_DIAGNOSTICS`] diagnostics (the third result counts every fault).
+pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>, usize) {
     let bytes = src.as_bytes();
+    let mut faults = 0;
     let mut tokens = Vec::with_capacity(src.len() / 3);
     let mut errors = Vec::new();
     let mut i = 0;
@@ -107,6 +117,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
             b'*' => Tok::Star,
             b'/' => Tok::Slash,
             b'@' => Tok::At,
+            b'%' => Tok::Percent,
             b'-' if bytes.get(i + 1) == Some(&b'>') => {
                 i += 2;
                 tokens.push(Token {
@@ -121,6 +132,9 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
                 let text = &src[start..i];
                 let v = text.parse::<f64>().ok().filter(|v| v.is_finite());
                 if v.is_none() {
+                    faults += 1;
+                }
+                if v.is_none() && errors.len() < MAX_DIAGNOSTICS {
                     errors.push(
                         Diagnostic::error(
                             "E0102",
@@ -148,6 +162,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
                 } else {
                     match &src[start..i] {
                         "def" => Tok::Def,
+                        "type" => Tok::TypeKw,
                         "let" => Tok::Let,
                         "in" => Tok::In,
                         "dup" => Tok::Dup,
@@ -164,15 +179,38 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
                 continue;
             }
             _ => {
-                let ch = src[i..].chars().next().unwrap_or('?');
-                i += ch.len_utf8();
-                errors.push(
-                    Diagnostic::error(
-                        "E0101",
-                        format!("unexpected character `{}`", ch.escape_debug()),
+                // A run of characters that are not Linear A is one fault (100 MB of NUL bytes
+                // is one diagnostic, not 10^8).
+                let bad = |i: usize| {
+                    let b = bytes[i];
+                    !(b.is_ascii_alphanumeric()
+                        || b.is_ascii_whitespace()
+                        || b"#()<>,;:=+*/@%-_'".contains(&b))
+                };
+                let first = src[i..].chars().next().unwrap_or('?');
+                i += first.len_utf8();
+                while i < bytes.len() && bad(i) {
+                    i += 1;
+                }
+                while !src.is_char_boundary(i) {
+                    i += 1;
+                }
+                let message = if i - start == first.len_utf8() {
+                    format!("unexpected character `{}`", first.escape_debug())
+                } else {
+                    let n = src[start..i].chars().count();
+                    format!(
+                        "{n} unexpected characters, starting with `{}`",
+                        first.escape_debug()
                     )
-                    .with_primary(Span::new(start, i), "not part of Linear A"),
-                );
+                };
+                faults += 1;
+                if errors.len() < MAX_DIAGNOSTICS {
+                    errors.push(
+                        Diagnostic::error("E0101", message)
+                            .with_primary(Span::new(start, i), "not part of Linear A"),
+                    );
+                }
                 continue;
             }
         };
@@ -186,7 +224,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         tok: Tok::Eof,
         span: Span::new(src.len(), src.len()),
     });
-    (tokens, errors)
+    (tokens, errors, faults)
 }
 
 fn scan_digits(bytes: &[u8], mut i: usize) -> usize {

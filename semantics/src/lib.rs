@@ -15,6 +15,7 @@
 //! assert_eq!(static_work(&prog, PrimTable::standard()).unwrap()[0], out.work);
 //! ```
 
+mod closure;
 pub mod corpus;
 mod diagnostics;
 mod eval;
@@ -31,15 +32,18 @@ mod types;
 mod value;
 mod work;
 
-pub use diagnostics::{Diagnostic, Label, render, to_json as diagnostics_json};
+pub use closure::call_closure;
+pub use diagnostics::{
+    Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
+};
 pub use eval::{EvalError, Outcome, eval_fn};
-pub use liveness::{bind_reads, each_expr, expr_bound, expr_reads, peak_live};
-pub use parser::{MAX_NESTING, parse, parse_with};
+pub use liveness::{SIZE_CAP, bind_reads, each_expr, expr_bound, expr_reads, peak_live};
+pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with};
 pub use prims::{Prim, PrimTable};
-pub use printer::{expr_line, print, print_fn, print_with};
+pub use printer::{expr_line, print, print_fn, print_with, program_types};
 pub use size::fn_size;
 pub use span::{LineIndex, Span};
 pub use syntax::*;
-pub use types::Type;
-pub use value::{Value, fmt_real, parse_values};
-pub use work::{WorkError, binding_works, local_types, static_work};
+pub use types::{Type, TypeAlias, aliases_in};
+pub use value::{Value, deep, fmt_real, parse_values};
+pub use work::{WorkError, binding_works, local_types, static_work, static_work_saturating};

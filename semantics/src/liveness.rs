@@ -9,14 +9,18 @@
 use crate::syntax::*;
 use crate::types::Type;
 
+/// A slot's size as the scalar counts of reports add it up: capped at 2^100, so that sums over
+/// any program (under 2^27 slots) fit in `u128` even where a type has `2^200` leaves (the
+/// residuals of a deep call DAG). Below the cap it is exact.
+pub const SIZE_CAP: u128 = 1 << 100;
+
 /// Peak live scalars of `f`, given its slot types (as [`crate::local_types`] gives them).
 pub fn peak_live(f: &FnDef, types: &[Option<Type>]) -> u128 {
     let size = |x: LocalId| {
         types
             .get(x.0 as usize)
-            .cloned()
-            .flatten()
-            .map_or(0, |t| t.size())
+            .and_then(Option::as_ref)
+            .map_or(0, |t| t.size().min(SIZE_CAP))
     };
     let mut live = vec![false; f.locals.len()];
     let mut now: u128 = 0;

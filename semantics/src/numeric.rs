@@ -30,9 +30,9 @@ impl Rng {
 
     /// A value of type `ty` with every real uniform in `[lo, hi)`.
     pub fn value(&mut self, ty: &Type, lo: f64, hi: f64) -> Value {
-        match ty {
-            Type::Real => Value::Real(self.uniform(lo, hi)),
-            Type::Tuple(ts) => Value::tuple(ts.iter().map(|t| self.value(t, lo, hi)).collect()),
+        match ty.components() {
+            None => Value::Real(self.uniform(lo, hi)),
+            Some(ts) => Value::tuple(ts.iter().map(|t| self.value(t, lo, hi)).collect()),
         }
     }
 }

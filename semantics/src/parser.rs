@@ -13,7 +13,7 @@
 //! the stack. Errors are collected: a bad definition is reported and skipped, and parsing goes
 //! on at the next `def`.
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
 use crate::lexer::{Tok, Token, lex};
 use crate::prims::PrimTable;
 use crate::span::Span;
@@ -24,6 +24,10 @@ use std::collections::{HashMap, HashSet};
 /// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
 pub const MAX_NESTING: usize = 200;
 
+/// The largest source accepted (256 MiB; spans are `u32` byte offsets, and the lexer's tokens
+/// take up to 24 bytes per input byte). A million-`let` program is about 40 MB.
+pub const MAX_SOURCE_BYTES: usize = 256 << 20;
+
 /// Parses a whole program with the standard primitive table.
 pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
     parse_with(src, PrimTable::standard())
@@ -31,15 +35,26 @@ pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
 
 /// Parses a whole program, resolving primitive names in `prims`.
 pub fn parse_with(src: &str, prims: &PrimTable) -> Result<Program, Vec<Diagnostic>> {
-    let (toks, mut errors) = lex(src);
+    if src.len() > MAX_SOURCE_BYTES {
+        return Err(vec![Diagnostic::error(
+            "E0112",
+            format!(
+                "the source is {} bytes; the largest lina reads is {MAX_SOURCE_BYTES}",
+                src.len()
+            ),
+        )]);
+    }
+    let (toks, mut errors, lex_faults) = lex(src);
     let mut p = Parser::new(src, toks, prims);
     let funcs = p.program();
     errors.append(&mut p.errors);
     if errors.is_empty() {
         Ok(Program { funcs })
     } else {
+        // Both lists hold the first faults of their phase in source order, so after sorting
+        // the first MAX_DIAGNOSTICS of the union are the first of the file.
         errors.sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
-        Err(errors)
+        Err(cap(errors, lex_faults + p.faults))
     }
 }
 
@@ -65,11 +80,19 @@ struct Parser<'s> {
     pos: usize,
     prims: &'s PrimTable,
     errors: Vec<Diagnostic>,
+    /// Every fault found, kept or not.
+    faults: usize,
     /// Every `def`'s index ([`FuncId`]) by name, ascending.
     defs_by_name: HashMap<&'s str, Vec<usize>>,
     /// Result arities (nonlinear, linear) of the definitions parsed so far.
     sigs: Vec<Option<(usize, usize)>>,
+    /// The token index of every `def`, ascending: the definition being parsed is the one whose
+    /// `def` token was consumed last (counting attempts instead goes wrong when error recovery
+    /// after a stray attribute stops before a `def` it has not consumed).
+    def_tokens: Vec<usize>,
     current: usize,
+    /// The type aliases declared so far.
+    aliases: HashMap<&'s str, Type>,
     /// Every identifier in the file: fresh names avoid them.
     used_names: HashSet<&'s str>,
     // Per-function state.
@@ -84,10 +107,12 @@ impl<'s> Parser<'s> {
     fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
         let mut defs_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut n_defs = 0;
+        let mut def_tokens = Vec::new();
         let mut used_names = HashSet::new();
         for (i, t) in toks.iter().enumerate() {
             match t.tok {
                 Tok::Def => {
+                    def_tokens.push(i);
                     if let Some(n) = toks.get(i + 1).filter(|n| n.tok == Tok::Ident) {
                         defs_by_name
                             .entry(&src[n.span.range()])
@@ -109,10 +134,13 @@ impl<'s> Parser<'s> {
             pos: 0,
             prims,
             errors: Vec::new(),
+            faults: 0,
             defs_by_name,
             sigs,
+            def_tokens,
             current: 0,
             used_names,
+            aliases: HashMap::new(),
             locals: Vec::new(),
             scope: HashMap::new(),
             scope_log: Vec::new(),
@@ -185,8 +213,16 @@ impl<'s> Parser<'s> {
     }
 
     fn fail<T>(&mut self, d: Diagnostic) -> PResult<T> {
-        self.errors.push(d);
+        self.record(d);
         Err(Bail)
+    }
+
+    /// Keeps the first [`MAX_DIAGNOSTICS`] faults (they arrive in source order) and counts all.
+    fn record(&mut self, d: Diagnostic) {
+        self.faults += 1;
+        if self.errors.len() < MAX_DIAGNOSTICS {
+            self.errors.push(d);
+        }
     }
 
     fn nest(&mut self) -> PResult<()> {
@@ -211,8 +247,14 @@ impl<'s> Parser<'s> {
     fn program(&mut self) -> Vec<FnDef> {
         let mut funcs = Vec::new();
         while self.peek() != Tok::Eof {
+            if self.peek() == Tok::TypeKw {
+                if self.type_decl().is_err() {
+                    self.skip_to_def();
+                }
+                continue;
+            }
             if !matches!(self.peek(), Tok::Def | Tok::At) {
-                let _ = self.unexpected::<()>("`def`");
+                let _ = self.unexpected::<()>("`def` or `type`");
                 self.skip_to_def();
                 continue;
             }
@@ -220,16 +262,36 @@ impl<'s> Parser<'s> {
                 Ok(f) => funcs.push(f),
                 Err(Bail) => self.skip_to_def(),
             }
-            self.current += 1;
         }
         funcs
     }
 
     fn skip_to_def(&mut self) {
         self.bump();
-        while !matches!(self.peek(), Tok::Def | Tok::At | Tok::Eof) {
+        while !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
             self.bump();
         }
+    }
+
+    /// `type NAME = T`: an alias, usable in every type written below it.
+    fn type_decl(&mut self) -> PResult<()> {
+        self.bump();
+        self.depth = 0;
+        let name_tok = self.take(&[Tok::Ident], "a type name")?;
+        let name = self.text(name_tok.span);
+        self.expect(Tok::Eq)?;
+        let def = self.ty()?;
+        if self.aliases.contains_key(name) {
+            return self.fail(
+                Diagnostic::error("E0115", format!("the type `{name}` is declared twice"))
+                    .with_primary(name_tok.span, "declared again here"),
+            );
+        }
+        self.aliases.insert(name, Type::named(name, def));
+        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
+            return self.unexpected("`def`, `type` or the end of the input");
+        }
+        Ok(())
     }
 
     fn def(&mut self) -> PResult<FnDef> {
@@ -252,7 +314,10 @@ impl<'s> Parser<'s> {
                 }
             }
         }
+        let def_pos = self.pos;
         let start = self.expect(Tok::Def)?.span;
+        // Every `def` token was counted by `new`, so the search always succeeds.
+        self.current = self.def_tokens.binary_search(&def_pos).unwrap_or(0);
         let name_tok = self.take(&[Tok::Ident], "a function name")?;
         let name = self.text(name_tok.span).to_string();
         self.expect(Tok::LParen)?;
@@ -260,12 +325,14 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Arrow)?;
         self.expect(Tok::LParen)?;
         let (results, lresults) = self.type_list()?;
-        self.sigs[self.current] = Some((results.len(), lresults.len()));
+        if let Some(sig) = self.sigs.get_mut(self.current) {
+            *sig = Some((results.len(), lresults.len()));
+        }
         self.expect(Tok::Eq)?;
         let body = self.block()?;
         let end = self.toks[self.pos.saturating_sub(1)].span;
-        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::Eof) {
-            return self.unexpected("`def` or the end of the input");
+        if !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
+            return self.unexpected("`def`, `type` or the end of the input");
         }
         Ok(FnDef {
             name,
@@ -361,7 +428,18 @@ impl<'s> Parser<'s> {
                 self.unnest();
                 Ok(Type::Tuple(items))
             }
-            _ => self.unexpected("a type (`R` or `<...>`)"),
+            Tok::Ident => {
+                let t = self.bump();
+                let name = self.text(t.span);
+                match self.aliases.get(name) {
+                    Some(ty) => Ok(ty.clone()),
+                    None => self.fail(
+                        Diagnostic::error("E0114", format!("unknown type `{name}`"))
+                            .with_primary(t.span, "no type of this name is declared above"),
+                    ),
+                }
+            }
+            _ => self.unexpected("a type (`R`, `<...>` or a declared type name)"),
         }
     }
 
@@ -427,7 +505,7 @@ impl<'s> Parser<'s> {
         if let Some(&id) = self.scope.get(name).and_then(|s| s.last()) {
             return Ok(Var { id, span: tok.span });
         }
-        self.errors.push(
+        self.record(
             Diagnostic::error("E0111", format!("unbound variable `{name}`"))
                 .with_primary(tok.span, "not bound here"),
         );
@@ -801,7 +879,11 @@ impl<'s> Parser<'s> {
                 self.bump();
                 Ok(Operand::Atom(Atom::Lit(v, t.span)))
             }
-            Tok::Ident | Tok::LinIdent if self.peek_at(1) == Tok::LParen => self.call(binds),
+            Tok::Ident | Tok::LinIdent if self.peek_at(1) == Tok::LParen => self.call(binds, false),
+            Tok::Percent if self.peek_at(1) == Tok::Ident && self.peek_at(2) == Tok::LParen => {
+                self.bump();
+                self.call(binds, true)
+            }
             Tok::Ident | Tok::LinIdent => {
                 self.bump();
                 Ok(Operand::Atom(Atom::Var(self.resolve(t)?)))
@@ -926,8 +1008,9 @@ impl<'s> Parser<'s> {
     }
 
     /// `name(args)`: a call of a user function defined above, else of a primitive, else of a
-    /// later user function (which the checker rejects).
-    fn call(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    /// later user function (which the checker rejects). `%name(args)` (`primitive`) is always
+    /// the primitive: the printer's spelling of a primitive shadowed by a user function.
+    fn call(&mut self, binds: &mut Vec<Bind>, primitive: bool) -> PResult<Operand> {
         let name_tok = self.bump();
         let name = self.text(name_tok.span);
         if name_tok.tok == Tok::LinIdent {
@@ -965,7 +1048,13 @@ impl<'s> Parser<'s> {
         let span = name_tok.span.to(close);
         let ids = self.defs_by_name.get(name).map_or(&[][..], Vec::as_slice);
         let split = ids.partition_point(|&i| i < self.current);
-        if split > 0 {
+        if primitive && self.prims.lookup(name).is_none() {
+            return self.fail(
+                Diagnostic::error("E0113", format!("`%{name}` is not a primitive"))
+                    .with_primary(name_tok.span, "`%` names a primitive of the table"),
+            );
+        }
+        if split > 0 && !primitive {
             return Ok(Operand::Expr(Expr::Call {
                 func: FuncId(ids[split - 1] as u32),
                 nl,
@@ -997,7 +1086,7 @@ impl<'s> Parser<'s> {
                 span,
             }));
         }
-        self.errors.push(
+        self.record(
             Diagnostic::error("E0110", format!("unknown function `{name}`"))
                 .with_primary(name_tok.span, "no function or primitive has this name"),
         );

@@ -16,22 +16,88 @@ pub fn print(prog: &Program) -> String {
 
 pub fn print_with(prog: &Program, prims: &PrimTable) -> String {
     let mut out = String::new();
+    // The type aliases the program uses, each declared once before its first use.
+    let aliases = crate::types::aliases_in(program_types(prog));
+    for a in &aliases {
+        let _ = writeln!(out, "type {} = {}", a.name, a.def);
+    }
+    if !aliases.is_empty() && !prog.funcs.is_empty() {
+        out.push('\n');
+    }
+    let shadows = Shadows::of(&prog.funcs, prims);
     for (i, f) in prog.funcs.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        print_fn(&mut out, f, &prog.funcs, prims);
+        print_at(&mut out, f, i, &prog.funcs, prims, &shadows);
     }
     out
 }
 
-/// Prints one function; `funcs` names its callees.
-pub fn print_fn(out: &mut String, f: &FnDef, funcs: &[FnDef], prims: &PrimTable) {
+/// Prints function number `index` of `funcs` (which names its callees).
+pub fn print_fn(out: &mut String, index: usize, funcs: &[FnDef], prims: &PrimTable) {
+    if let Some(f) = funcs.get(index) {
+        print_at(out, f, index, funcs, prims, &Shadows::of(funcs, prims));
+    }
+}
+
+/// Every type written in a program: signatures and `zero<T>`.
+pub fn program_types(prog: &Program) -> impl Iterator<Item = &crate::types::Type> {
+    prog.funcs.iter().flat_map(|f| {
+        let mut zeros = Vec::new();
+        crate::liveness::each_expr(&f.body, &mut |e| {
+            if let Expr::Zero { ty, .. } = e {
+                zeros.push(ty);
+            }
+        });
+        f.params
+            .iter()
+            .chain(&f.lparams)
+            .map(|p| &p.ty)
+            .chain(&f.results)
+            .chain(&f.lresults)
+            .chain(zeros)
+    })
+}
+
+/// For each primitive, the first user function with its name: below it, `cos(x)` reads back
+/// as a call of that function, so the printer spells the primitive `%cos(x)` there (printing
+/// must never change meaning, and passes place primitives anywhere).
+struct Shadows(Vec<(PrimId, usize)>);
+
+impl Shadows {
+    fn of(funcs: &[FnDef], prims: &PrimTable) -> Shadows {
+        let mut first = Vec::new();
+        for (i, f) in funcs.iter().enumerate() {
+            if let Some(p) = prims.lookup(&f.name)
+                && !first.iter().any(|&(q, _)| q == p)
+            {
+                first.push((p, i));
+            }
+        }
+        Shadows(first)
+    }
+
+    /// Whether `prim` is shadowed in function number `at`.
+    fn shadowed(&self, prim: PrimId, at: usize) -> bool {
+        self.0.iter().any(|&(p, i)| p == prim && i < at)
+    }
+}
+
+fn print_at(
+    out: &mut String,
+    f: &FnDef,
+    index: usize,
+    funcs: &[FnDef],
+    prims: &PrimTable,
+    shadows: &Shadows,
+) {
     let p = Printer {
         f,
         funcs,
         prims,
         elide: false,
+        shadowed: &|prim| shadows.shadowed(prim, index),
     };
     if f.checkpoint {
         out.push_str("@checkpoint\n");
@@ -59,16 +125,20 @@ struct Printer<'a> {
     elide: bool,
     funcs: &'a [FnDef],
     prims: &'a PrimTable,
+    /// Whether a primitive's plain name would read back as a user function here.
+    shadowed: &'a dyn Fn(PrimId) -> bool,
 }
 
 /// One expression of `f` on one line, nested blocks elided (`(…)`, `drop(…)`): the subject of a
 /// typing judgment or of a diagnostic.
+/// (A display form: primitives are never spelled `%`, since it is not read back.)
 pub fn expr_line(f: &FnDef, funcs: &[FnDef], prims: &PrimTable, e: &Expr) -> String {
     let p = Printer {
         f,
         funcs,
         prims,
         elide: true,
+        shadowed: &|_| false,
     };
     let mut out = String::new();
     p.expr(&mut out, e, 0);
@@ -295,6 +365,9 @@ impl Printer<'_> {
                 self.atom(out, a);
             }
             _ => {
+                if (self.shadowed)(prim) {
+                    out.push('%');
+                }
                 out.push_str(self.prims.name(prim));
                 out.push('(');
                 self.atoms(out, args);

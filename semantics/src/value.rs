@@ -8,11 +8,36 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::rc::Rc;
 
+/// Runs a step of a recursion on value or type nesting on a stack that grows on demand: values
+/// nest as deep as call chains do (a chain of calls' residuals), which is program length.
+pub fn deep<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, f)
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Value {
     Real(f64),
     /// Shared, so that using a variable twice does not copy its tuple.
     Tuple(Rc<[Value]>),
+}
+
+thread_local! {
+    /// The empty tuple a dropped tuple's items are swapped for (a shared `Rc`: no allocation).
+    static EMPTY: Rc<[Value]> = Rc::from(Vec::new());
+}
+
+impl Drop for Value {
+    /// Values nest as deep as call chains (a chain's residuals), so dropping the last reference
+    /// to a tuple recurses on a stack that grows on demand.
+    fn drop(&mut self) {
+        if let Value::Tuple(items) = self
+            && Rc::strong_count(items) == 1
+            && !items.is_empty()
+        {
+            let items = EMPTY.with(|e| std::mem::replace(items, e.clone()));
+            deep(move || drop(items));
+        }
+    }
 }
 
 impl Value {
@@ -31,23 +56,23 @@ impl Value {
     pub fn size(&self) -> u128 {
         match self {
             Value::Real(_) => 1,
-            Value::Tuple(vs) => vs.iter().map(Value::size).sum(),
+            Value::Tuple(vs) => deep(|| vs.iter().fold(0u128, |n, v| n.saturating_add(v.size()))),
         }
     }
 
     /// The zero of a type.
     pub fn zero(ty: &Type) -> Value {
-        match ty {
-            Type::Real => Value::Real(0.0),
-            Type::Tuple(ts) => Value::tuple(ts.iter().map(Value::zero).collect()),
+        match ty.components() {
+            None => Value::Real(0.0),
+            Some(ts) => deep(|| Value::tuple(ts.iter().map(Value::zero).collect())),
         }
     }
 
     pub fn has_type(&self, ty: &Type) -> bool {
-        match (self, ty) {
-            (Value::Real(_), Type::Real) => true,
-            (Value::Tuple(vs), Type::Tuple(ts)) => {
-                vs.len() == ts.len() && vs.iter().zip(ts).all(|(v, t)| v.has_type(t))
+        match (self, ty.components()) {
+            (Value::Real(_), None) => true,
+            (Value::Tuple(vs), Some(ts)) => {
+                vs.len() == ts.len() && deep(|| vs.iter().zip(ts).all(|(v, t)| v.has_type(t)))
             }
             _ => false,
         }
@@ -58,7 +83,7 @@ impl Value {
         match (self, other) {
             (Value::Real(a), Value::Real(b)) => a.to_bits() == b.to_bits(),
             (Value::Tuple(a), Value::Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.bit_eq(y))
+                a.len() == b.len() && deep(|| a.iter().zip(b.iter()).all(|(x, y)| x.bit_eq(y)))
             }
             _ => false,
         }
@@ -68,12 +93,13 @@ impl Value {
     pub fn zip_with(&self, other: &Value, f: &impl Fn(f64, f64) -> f64) -> Option<Value> {
         match (self, other) {
             (Value::Real(a), Value::Real(b)) => Some(Value::Real(f(*a, *b))),
-            (Value::Tuple(a), Value::Tuple(b)) if a.len() == b.len() => a
-                .iter()
-                .zip(b.iter())
-                .map(|(x, y)| x.zip_with(y, f))
-                .collect::<Option<Vec<_>>>()
-                .map(Value::tuple),
+            (Value::Tuple(a), Value::Tuple(b)) if a.len() == b.len() => deep(|| {
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(x, y)| x.zip_with(y, f))
+                    .collect::<Option<Vec<_>>>()
+                    .map(Value::tuple)
+            }),
             _ => None,
         }
     }
@@ -81,7 +107,7 @@ impl Value {
     pub fn map(&self, f: &impl Fn(f64) -> f64) -> Value {
         match self {
             Value::Real(a) => Value::Real(f(*a)),
-            Value::Tuple(vs) => Value::tuple(vs.iter().map(|v| v.map(f)).collect()),
+            Value::Tuple(vs) => deep(|| Value::tuple(vs.iter().map(|v| v.map(f)).collect())),
         }
     }
 
@@ -89,7 +115,7 @@ impl Value {
     pub fn leaves(&self, out: &mut Vec<f64>) {
         match self {
             Value::Real(x) => out.push(*x),
-            Value::Tuple(vs) => vs.iter().for_each(|v| v.leaves(out)),
+            Value::Tuple(vs) => deep(|| vs.iter().for_each(|v| v.leaves(out))),
         }
     }
 
@@ -104,7 +130,9 @@ impl Value {
             Value::Real(x) => {
                 serde_json::Number::from_f64(*x).map_or(serde_json::Value::Null, Into::into)
             }
-            Value::Tuple(vs) => serde_json::Value::Array(vs.iter().map(Value::to_json).collect()),
+            Value::Tuple(vs) => {
+                deep(|| serde_json::Value::Array(vs.iter().map(Value::to_json).collect()))
+            }
         }
     }
 }
@@ -130,7 +158,7 @@ impl fmt::Display for Value {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{v}")?;
+                    deep(|| write!(f, "{v}"))?;
                 }
                 f.write_str(">")
             }
@@ -140,7 +168,7 @@ impl fmt::Display for Value {
 
 /// Parses a comma-separated list of values, such as `--args "2.0, <1, -inf>"`.
 pub fn parse_values(text: &str) -> Result<Vec<Value>, String> {
-    let (toks, errors) = lex(text);
+    let (toks, errors, _) = lex(text);
     if let Some(e) = errors.first() {
         return Err(e.message.clone());
     }

@@ -20,30 +20,51 @@ use crate::types::Type;
 /// cannot see past).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkError {
+    /// `E0420`: the analysis cannot see past an ill-typed construct; `E0421`: the work does not
+    /// fit in `u128` (a call DAG can do `2^200` work in a few lines: a limit, not a fault).
+    pub code: &'static str,
     pub message: String,
     pub span: Span,
 }
 
 impl WorkError {
     pub fn to_diagnostic(&self) -> Diagnostic {
-        Diagnostic::error("E0420", format!("static work: {}", self.message))
+        Diagnostic::error(self.code, format!("static work: {}", self.message))
             .with_primary(self.span, "here")
     }
 }
 
 fn err<T>(message: impl Into<String>, span: Span) -> Result<T, WorkError> {
     Err(WorkError {
+        code: "E0420",
         message: message.into(),
         span,
     })
 }
 
-/// The static work of every function's body, indexed like `prog.funcs`.
+/// The static work of every function's body, indexed like `prog.funcs`; E0421 for a function
+/// doing `2^128` work or more.
 pub fn static_work(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
+    let works = static_work_saturating(prog, prims)?;
+    if let Some(i) = works.iter().position(|&w| w == u128::MAX) {
+        let f = &prog.funcs[i];
+        return Err(WorkError {
+            code: "E0421",
+            message: format!("the work of `{}` exceeds 2^128", f.name),
+            span: f.name_span,
+        });
+    }
+    Ok(works)
+}
+
+/// As [`static_work`], with `u128::MAX` standing for "2^128 or more" (for reports, which need
+/// not fail on a program that does astronomically much work).
+pub fn static_work_saturating(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
     analyse(prog, prims, false).map(|(w, _, _)| w)
 }
 
-/// The static work of each top-level binding of every function's body (the tail excluded).
+/// The static work of each top-level binding of every function's body (the tail excluded),
+/// saturating at `u128::MAX`.
 pub fn binding_works(prog: &Program, prims: &PrimTable) -> Result<Vec<Vec<u128>>, WorkError> {
     analyse(prog, prims, true).map(|(_, _, b)| b)
 }
@@ -95,11 +116,48 @@ struct Analysis<'a> {
 
 type Types = (Vec<Type>, Vec<Type>);
 
-fn add(a: u128, b: u128, span: Span) -> Result<u128, WorkError> {
-    a.checked_add(b).ok_or(WorkError {
-        message: "the work exceeds 2^128".into(),
-        span,
-    })
+/// The deepest tuple type a program may build (the checker's limit, E0218): a type built by
+/// `let t2 = <t1> in` 10^5 times would make every recursion on it (printing, comparing,
+/// dropping) as deep as the program is long. A named type counts as one level (its definition
+/// is behind an `Arc`, and what recurses through it grows its stack on demand).
+pub const TYPE_DEPTH_LIMIT: u32 = 256;
+
+/// `<items>`, or E0422 beyond [`TYPE_DEPTH_LIMIT`].
+fn tuple_type(items: Vec<Type>, span: Span) -> Result<Type, WorkError> {
+    let depth = 1 + items
+        .iter()
+        .map(|t| nesting(t, TYPE_DEPTH_LIMIT))
+        .max()
+        .unwrap_or(0);
+    if depth > TYPE_DEPTH_LIMIT {
+        return Err(WorkError {
+            code: "E0422",
+            message: format!("a tuple type nested deeper than {TYPE_DEPTH_LIMIT} levels"),
+            span,
+        });
+    }
+    Ok(Type::Tuple(items))
+}
+
+/// The tuple nesting of `t` outside names, counted up to `limit + 1` (so the recursion is at
+/// most `limit` deep whatever `t` is).
+fn nesting(t: &Type, limit: u32) -> u32 {
+    match t {
+        Type::Real | Type::Named(_) => 0,
+        Type::Tuple(_) if limit == 0 => 1,
+        Type::Tuple(ts) => 1 + ts.iter().map(|t| nesting(t, limit - 1)).max().unwrap_or(0),
+    }
+}
+
+/// `size(t)`, saturating at `u128::MAX` (see [`add`]).
+fn size(t: &Type, _span: Span) -> Result<u128, WorkError> {
+    Ok(t.size())
+}
+
+/// Work adds up saturating at `u128::MAX`, which stands for "2^128 or more": slot types are
+/// synthesised whatever the work, and [`static_work`] reports the saturated figure as E0421.
+fn add(a: u128, b: u128, _span: Span) -> Result<u128, WorkError> {
+    Ok(a.saturating_add(b))
 }
 
 impl Analysis<'_> {
@@ -153,7 +211,8 @@ impl Analysis<'_> {
                 }
                 Bind::Unpack { binders, src, span } => {
                     w = add(w, 2, *span)?;
-                    let Type::Tuple(items) = self.var_type(*src)?.clone() else {
+                    let Some(items) = self.var_type(*src)?.components().map(<[Type]>::to_vec)
+                    else {
                         return err("destructuring a real", src.span);
                     };
                     if items.len() != binders.len() {
@@ -180,13 +239,13 @@ impl Analysis<'_> {
                 1 + n(nl) + n(lin),
                 (self.atom_types(nl)?, self.atom_types(lin)?),
             ),
-            Expr::Tuple { items, .. } => (
+            Expr::Tuple { items, span } => (
                 1 + n(items),
-                (vec![Type::Tuple(self.atom_types(items)?)], vec![]),
+                (vec![tuple_type(self.atom_types(items)?, *span)?], vec![]),
             ),
-            Expr::LTuple { items, .. } => (
+            Expr::LTuple { items, span } => (
                 1 + n(items),
-                (vec![], vec![Type::Tuple(self.atom_types(items)?)]),
+                (vec![], vec![tuple_type(self.atom_types(items)?, *span)?]),
             ),
             Expr::Call {
                 func,
@@ -212,22 +271,28 @@ impl Analysis<'_> {
                 };
                 (add(row.cost, n(args), *span)?, (vec![Type::Real], vec![]))
             }
-            Expr::LAdd { lhs, .. } => {
+            Expr::LAdd { lhs, span, .. } => {
                 let t = self.atom_type(lhs)?;
-                (t.size().max(1) + 2, (vec![], vec![t]))
+                (add(size(&t, *span)?.max(1), 2, *span)?, (vec![], vec![t]))
             }
-            Expr::Scale { lin, .. } => {
+            Expr::Scale { lin, span, .. } => {
                 let t = self.atom_type(lin)?;
-                (t.size().max(1) + 2, (vec![], vec![t]))
+                (add(size(&t, *span)?.max(1), 2, *span)?, (vec![], vec![t]))
             }
-            Expr::Zero { ty, .. } => (ty.size().max(1), (vec![], vec![ty.clone()])),
-            Expr::Dup { arg, .. } => {
+            Expr::Zero { ty, span } => (size(ty, *span)?.max(1), (vec![], vec![ty.clone()])),
+            Expr::Dup { arg, span } => {
                 let t = self.atom_type(arg)?;
-                (t.size().max(1) + 1, (vec![], vec![t.clone(), t]))
+                (
+                    add(size(&t, *span)?.max(1), 1, *span)?,
+                    (vec![], vec![t.clone(), t]),
+                )
             }
             Expr::Drop { body, span } => {
                 let (w, (ts, us)) = self.block(body)?;
-                let size: u128 = ts.iter().chain(&us).map(Type::size).sum();
+                let size = ts
+                    .iter()
+                    .chain(&us)
+                    .try_fold(0u128, |n, t| add(n, size(t, *span)?, *span))?;
                 (add(w, size.max(1), *span)?, (vec![], vec![]))
             }
             Expr::Block(b) => self.block(b)?,

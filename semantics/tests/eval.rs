@@ -254,3 +254,62 @@ fn values_parse_in_literal_syntax() {
     let json = Value::tuple(vec![r(1.5), r(f64::NAN), r(f64::NEG_INFINITY)]).to_json();
     assert_eq!(json.to_string(), r#"[1.5,"NaN","-Infinity"]"#);
 }
+
+/// Issue 10.11: the library entry points that skip the checker (`eval_fn`, `static_work`,
+/// `local_types`) recursed on value and type nesting, so a tuple nested 10^5 deep overflowed the
+/// stack. A program that builds such a type is refused by the static analysis (E0422, the
+/// checker's own depth limit, E0218), and values, which legitimately nest as deep as call
+/// chains do (a chain's residuals, through named types), are followed on a stack that grows
+/// on demand: printed, measured, compared and dropped at 10^5 levels.
+#[test]
+fn values_and_types_nested_a_hundred_thousand_deep_do_not_overflow_the_stack() {
+    let n = 100_000;
+    let mut src = String::from("def f(x: R) -> (R) =\n  let t0 = x in\n");
+    for i in 1..=n {
+        src += &format!("  let t{i} = <t{}> in\n", i - 1);
+    }
+    src += &format!("  let u{n} = t{n} in\n");
+    for i in (1..=n).rev() {
+        src += &format!("  let <u{}> = u{i} in\n", i - 1);
+    }
+    src += "  u0 * 2.0\n";
+    let p = parse(&src).unwrap();
+    for e in [
+        static_work(&p, PrimTable::standard()).unwrap_err(),
+        local_types(&p, PrimTable::standard()).unwrap_err(),
+    ] {
+        assert_eq!(e.code, "E0422", "{}", e.message);
+    }
+    // Within the limit the same shape works, and its work is the cost model's: m tuple lets
+    // (1 + build 1 + atom 1), two copies `let t0 = x` and `let u = t` (let 1 + return 1 + atom
+    // 1: a single value is a return), m destructures (2), the tail `u0 * 2.0` (mul 1 + 2 atoms).
+    let m = 200;
+    let mut src = String::from("def f(x: R) -> (R) =\n  let t0 = x in\n");
+    for i in 1..=m {
+        src += &format!("  let t{i} = <t{}> in\n", i - 1);
+    }
+    src += &format!("  let u{m} = t{m} in\n");
+    for i in (1..=m).rev() {
+        src += &format!("  let <u{}> = u{i} in\n", i - 1);
+    }
+    src += "  u0 * 2.0\n";
+    let p = parse(&src).unwrap();
+    let work = 3 * m as u128 + 2 * 3 + 2 * m as u128 + 3;
+    assert_eq!(static_work(&p, PrimTable::standard()).unwrap(), vec![work]);
+    let out = eval_fn(&p, PrimTable::standard(), FuncId(0), &[r(1.5)], &[]).unwrap();
+    assert_eq!((out.nl[0].as_real(), out.work), (Some(3.0), work));
+    // A value 10^5 deep.
+    let mut v = r(1.0);
+    for _ in 0..n {
+        v = Value::tuple(vec![v]);
+    }
+    assert_eq!(v.size(), 1);
+    assert!(v.bit_eq(&v.clone()));
+    assert_eq!(v.to_string().len(), 2 * n + 3);
+    let w = v.map(&|x| 2.0 * x);
+    assert!(v.zip_with(&w, &|a, b| a + b).is_some());
+    let mut leaves = Vec::new();
+    w.leaves(&mut leaves);
+    assert_eq!(leaves, [2.0]);
+    drop((v, w));
+}

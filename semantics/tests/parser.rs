@@ -418,6 +418,29 @@ fn other_front_end_faults_have_their_codes() {
         first_error("def f(x: R) -> (R) = let <a, b> = 1.0 in a").0,
         "E0108"
     );
+    assert_eq!(first_error("def f(x: R) -> (R) = %sine(x)").0, "E0113");
+}
+
+/// `%name` is the primitive even below a user function of that name.
+#[test]
+fn percent_names_the_primitive_below_a_shadowing_function() {
+    let p = parse_ok(
+        "def cos(x: R) -> (R) = x
+def f(x: R) -> (R) = cos(%cos(x))",
+    );
+    let f = body(&p);
+    assert!(matches!(
+        &f.binds[0],
+        Bind::Let {
+            rhs: Expr::Prim { .. },
+            ..
+        }
+    ));
+    assert!(matches!(&f.tail, Expr::Call { .. }));
+    assert_eq!(print(&p).matches("%cos(x)").count(), 1, "{}", print(&p));
+    // Where nothing shadows it, the primitive prints plainly.
+    let q = parse_ok("def f(x: R) -> (R) = %cos(x)");
+    assert_eq!(print(&q), "def f(x: R) -> (R) =\n  cos(x)\n");
 }
 
 #[test]
@@ -454,4 +477,108 @@ fn garbage_never_panics() {
     for i in 0..prog.len() {
         let _ = parse(&prog[..i]);
     }
+}
+
+/// Issue 10.5: error recovery past a stray attribute stopped before a `def` it had not consumed,
+/// and the definition after it stored its signature one slot too far (an index panic).
+#[test]
+fn recovery_after_a_stray_attribute_never_panics_and_keeps_later_signatures() {
+    for src in [
+        "@)def s(a:R)->()",
+        "@checkpoint x)\ndef f(x: R) -> (R)",
+        "@\ndef f(x: R) -> (R) = x",
+        "@@def f(x: R) -> (R) = x",
+        "@) @) @)def f(x: R) -> (R) = x",
+    ] {
+        assert!(parse(src).is_err(), "{src:?} should be rejected");
+    }
+    // The definition after the stray attribute is parsed with its own signature: the only error
+    // is the attribute's, so a later call of `g` is resolved against `g`'s arity.
+    let src = "@)\ndef g(x: R) -> (R, R) = (x, x)\ndef h(x: R) -> (R) = let (a, b) = g(x) in a * b";
+    let diags = parse(src).unwrap_err();
+    let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0103"], "{}", render(&diags, "t.la", src));
+    // A stray attribute before every definition of a real program, at every position.
+    let prog = "def g(x: R) -> (R) = sin(x)\n@checkpoint def h(x: R) -> (R) = g(x) * x\n";
+    for i in 0..=prog.len() {
+        if prog.is_char_boundary(i) {
+            let _ = parse(&format!("{}@){}", &prog[..i], &prog[i..]));
+        }
+    }
+}
+
+/// Issue 10.2: a file of many faults on one long line rendered every fault with the whole line
+/// (1.2 GB for 8,000 malformed definitions). Diagnostics are capped, with a final count, and a
+/// long line is shown as a window around the label, with the true line and column.
+#[test]
+fn error_output_is_capped_and_long_lines_are_windowed() {
+    let src = format!(
+        "def f(x: R) -> (R) = {}x{}",
+        "sin(".repeat(8000),
+        ")".repeat(8000)
+    );
+    let src = src.replace("sin(", "def f(x: R) -> (R) = sin(");
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+    let last = diags.last().unwrap();
+    assert_eq!(last.code, "E0100");
+    assert!(last.message.contains("more not shown"), "{}", last.message);
+    let text = render(&diags, "t.la", &src);
+    // Each diagnostic shows at most a window of its line, not the 200 KB line.
+    assert!(text.len() < 60 * 1000, "{} bytes rendered", text.len());
+    assert!(text.contains("E0100"));
+
+    // The window keeps the true column in the location and the caret under the fault.
+    let src = format!("def f(x: R) -> (R) = {}x $ 1", "x + ".repeat(50_000));
+    let diags = parse(&src).unwrap_err();
+    let col = src.find('$').unwrap() + 1;
+    let text = render(&diags, "t.la", &src);
+    assert!(text.contains(&format!("t.la:1:{col}")), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let shown = lines.iter().position(|l| l.contains("x $ 1")).unwrap();
+    let caret = lines[shown + 1].find('^').unwrap();
+    assert_eq!(lines[shown].as_bytes()[caret], b'$', "{text}");
+    assert!(text.len() < 2000, "{text}");
+}
+
+/// Issue 10.9: 100 MB of NUL bytes made the lexer ask for 3.5 GB (a diagnostic per byte). A run
+/// of characters that are not Linear A is one fault, and the kept diagnostics are capped.
+#[test]
+fn lexer_memory_is_bounded_by_the_input() {
+    let src = "\0".repeat(10_000_000);
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), 1);
+    assert!(
+        diags[0]
+            .message
+            .starts_with("10000000 unexpected characters")
+    );
+    let src = "$ ".repeat(1_000_000);
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+    assert!(
+        diags[MAX_DIAGNOSTICS]
+            .message
+            .starts_with("too many errors: 999950 more")
+    );
+}
+
+/// Type aliases: declared above their use, the same type as their definition, printed once
+/// before the functions that use them; unknown and twice-declared names are errors.
+#[test]
+fn type_aliases_declare_once_and_round_trip() {
+    let src = "type pair = <R, R>\ntype quad = <pair, pair>\n\
+               def f(p: quad) -> (pair) =\n  let <a, b> = p in\n  a\n";
+    let p = parse_ok(src);
+    let f = &p.funcs[0];
+    assert_eq!(f.params[0].ty.to_string(), "quad");
+    assert_eq!(f.params[0].ty.size(), 4);
+    assert!(f.params[0].ty.same(&parse_ok("def g(p: <<R, R>, <R, R>>) -> () = drop(p)").funcs[0].params[0].ty));
+    let text = print(&p);
+    assert!(text.starts_with("type pair = <R, R>\ntype quad = <pair, pair>\n\ndef f"), "{text}");
+    assert_eq!(parse_ok(&text), p);
+    assert_eq!(first_error("def f(p: pair) -> (R) = 1.0").0, "E0114");
+    assert_eq!(first_error("type p = R\ntype p = <R>\ndef f() -> (R) = 1.0").0, "E0115");
+    // An alias used before its declaration is unknown there.
+    assert_eq!(first_error("def f(p: q) -> (R) = 1.0\ntype q = R").0, "E0114");
 }
