@@ -1,6 +1,6 @@
 //! Every field of the syntax tree survives printing: `parse(print(p)) == p` field by field on a
 //! program that gives each field a value other than its default (a checkpoint mark, dotted
-//! names, both sorts of parameters and results, every binding and expression form, literals
+//! names, a type alias, both sorts of parameters and results, every binding and expression form, literals
 //! that print unusually), and on the outputs of every pass over a marked program. The
 //! destructuring below names every field of `FnDef` and the matches name every variant of
 //! `Bind` and `Expr`, so a new field or form does not compile until it is covered here.
@@ -8,10 +8,12 @@
 use semantics::{Atom, Bind, Block, Expr, FnDef, PrimTable, Program, Type, parse, print};
 
 const EVERY_FORM: &str = "\
+type pair = <R, R>
+
 def g.inner(a: R ; u': R) -> (R ; R) = (sin(a) ; a * u')
 
 @checkpoint
-def h(a: R, t: <R, <R, R>>, w: <> ; u': R, v': <R, R>) -> (R, <R, R>, <> ; <R, R>, R) =
+def h(a: R, t: <R, pair>, w: <> ; u': R, v': pair) -> (R, <R, R>, <> ; pair, R) =
   let <b, c> = t in
   let <c1, c2> = c in
   let <v1', v2'> = v' in
