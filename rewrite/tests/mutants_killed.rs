@@ -76,3 +76,14 @@ fn drop_transposes_to_zeros_for_its_free_linear_variables_only() {
     .unwrap();
     assert_eq!(real_leaves(&out.lin), [0.0, 3.0]);
 }
+
+/// A transposed function carries no `@checkpoint` mark: the mark asks unzip to recompute a
+/// function's residuals, and `g.T` is linear, with none; its text says so.
+#[test]
+fn transposing_a_marked_linear_function_drops_the_mark() {
+    let (p, t) = transposed("@checkpoint\ndef l(x: R ; y': R) -> (; R) = x * y'");
+    assert!(p.funcs[0].checkpoint);
+    assert_eq!(t.funcs[0].name, "l.T");
+    assert!(!t.funcs[0].checkpoint, "{}", print(&t));
+    assert!(!print(&t).contains("@checkpoint"));
+}
