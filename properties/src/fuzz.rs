@@ -757,7 +757,7 @@ pub fn campaign(
 
 /// The committed regression inputs of `target`, in `fuzz-regressions/<target>/` (one file
 /// each); `pending` selects `fuzz-regressions/pending/<target>/`, inputs whose crash is known
-/// and not fixed yet.
+/// ([`KNOWN`]) and not fixed yet.
 pub fn regressions(target: Target, pending: bool) -> Vec<(String, Vec<u8>)> {
     let base = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz-regressions");
     let dir = if pending {

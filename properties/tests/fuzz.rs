@@ -6,7 +6,9 @@
 //! `LINA_FUZZ_COUNT=1000000 cargo test --release -p properties --test fuzz -- --nocapture`
 //! (inputs per second are printed per target and source).
 
-use properties::fuzz::{Source, Target, campaign, corpus_tokens, exercise, minimize, regressions};
+use properties::fuzz::{
+    Source, Target, campaign, corpus_tokens, exercise, known, minimize, regressions,
+};
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|s| s.trim().parse().ok())
@@ -109,11 +111,27 @@ fn every_committed_fuzz_regression_input_passes() {
     println!("{n} regression inputs replayed");
 }
 
-/// Inputs whose crash is in code owned elsewhere and not fixed yet: replayed on request
-/// (`LINA_FUZZ_PENDING=1`), so that the default suite stays green until the fix lands.
+/// Inputs whose crash is known and being fixed elsewhere (`fuzz-regressions/pending/`, listed in
+/// `fuzz::KNOWN`): each must still fail, with a known signature. Once one passes the fix has
+/// landed, and the input moves to `fuzz-regressions/<target>/` (replayed above).
 #[test]
-fn pending_fuzz_regressions_pass_when_asked() {
-    if std::env::var_os("LINA_FUZZ_PENDING").is_some() {
-        println!("{} pending inputs replayed", replay(true));
+fn pending_fuzz_regressions_still_fail_as_known() {
+    for t in Target::ALL {
+        for (name, input) in regressions(t, true) {
+            match exercise(t, &input) {
+                Err(f) if known(&f.message) => {}
+                Err(f) => panic!(
+                    "pending/{}/{name} fails in an unknown way: {}",
+                    t.name(),
+                    f.message
+                ),
+                Ok(_) => panic!(
+                    "pending/{}/{name} passes now: move it to fuzz-regressions/{}/ and drop its \
+                     KNOWN entry",
+                    t.name(),
+                    t.name()
+                ),
+            }
+        }
     }
 }
