@@ -75,6 +75,13 @@ fn drop_transposes_to_zeros_for_its_free_linear_variables_only() {
     )
     .unwrap();
     assert_eq!(real_leaves(&out.lin), [0.0, 3.0]);
+    // One zero (for `y'`), nothing else: a zero for `x`, `s` or `w'` would be dropped again by
+    // the output's elaboration, invisible in the values but not in the code or its work.
+    let mut zeros = 0;
+    each_expr(&t.funcs[0].body, &mut |e| {
+        zeros += usize::from(matches!(e, Expr::Zero { .. }))
+    });
+    assert_eq!(zeros, 1, "{}", print(&t));
 }
 
 /// A transposed function carries no `@checkpoint` mark: the mark asks unzip to recompute a
