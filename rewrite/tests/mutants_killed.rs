@@ -4,7 +4,7 @@
 //! independent reference (the strict checker, evaluation, the dot-product test, hand-computed
 //! values).
 
-use rewrite::transpose;
+use rewrite::{jvp, transpose};
 use semantics::numeric::{Rng, dot, leaves as real_leaves};
 use semantics::*;
 
@@ -93,4 +93,84 @@ fn transposing_a_marked_linear_function_drops_the_mark() {
     assert_eq!(t.funcs[0].name, "l.T");
     assert!(!t.funcs[0].checkpoint, "{}", print(&t));
     assert!(!print(&t).contains("@checkpoint"));
+}
+
+/// JVP refuses a program whose only linear part is an operation (`zero`, `+`, scaling, `dup`, a
+/// linear tuple) inside a nonlinear function, with E0501 naming the function, not an internal
+/// error from deep inside the transformation.
+#[test]
+fn jvp_refuses_a_linear_operation_under_drop_with_e0501() {
+    for body in [
+        "let () = drop(zero) in x",
+        "let () = drop(zero<<R, R>>) in x",
+        "let () = drop(let (; a', b') = dup(zero) in a' + b') in x",
+    ] {
+        let p = parse(&format!("def f(x: R) -> (R) = {body}")).unwrap();
+        checker::check(&p, prims(), checker::Options { relaxed: true }).unwrap();
+        match jvp(&p, prims()) {
+            Err(e @ rewrite::RewriteError::NotNonlinear { .. }) => {
+                assert_eq!(e.code(), "E0501");
+            }
+            other => panic!("{body}: {:?}", other.map(|j| print(&j))),
+        }
+    }
+}
+
+/// A nested block (`let v = let w = ... in ... in`) is differentiated like the flat lets it
+/// stands for: exact primal, tangent equal to the derivative computed by hand.
+#[test]
+fn jvp_of_a_nested_block_is_the_derivative() {
+    let p = parse("def f(x: R) -> (R) = let v = let w = sin(x) in w * x in v + 1.0").unwrap();
+    let j = jvp(&p, prims()).unwrap();
+    strict(&j);
+    for x in [-1.3f64, 0.2, 2.0] {
+        let out = eval_fn(
+            &j,
+            prims(),
+            FuncId(0),
+            &[Value::Real(x)],
+            &[Value::Real(1.0)],
+        )
+        .unwrap();
+        assert_eq!(real_leaves(&out.nl), [x.sin() * x + 1.0]);
+        let d = x.cos() * x + x.sin();
+        let t = real_leaves(&out.lin)[0];
+        assert!((t - d).abs() <= 1e-12 * (1.0 + d.abs()), "{t} vs {d}");
+    }
+}
+
+/// A rule whose result is its own parameter (`jvp ident(x ; x') = (x ; x')`) inlines to the
+/// identity: the renaming of a rule's returned variables applies only to variables the rule
+/// binds itself.
+#[test]
+fn a_rule_returning_its_parameters_inlines_to_the_identity() {
+    fn ident(a: &[f64]) -> f64 {
+        a[0]
+    }
+    let mut table = PrimTable::extensible();
+    table
+        .register(Prim {
+            name: "ident",
+            arity: 1,
+            eval: ident,
+            cost: 1,
+            jvp: "jvp ident(x ; x') = (x ; x')",
+        })
+        .unwrap();
+    let p = parse_with("def f(x: R) -> (R) = let y = ident(x) in y * x", &table).unwrap();
+    let j = jvp(&p, &table).unwrap();
+    checker::check(&j, &table, checker::Options::default())
+        .unwrap_or_else(|d| panic!("{}\n{}", d[0].message, print(&j)));
+    for x in [-0.5f64, 1.5] {
+        let out = eval_fn(
+            &j,
+            &table,
+            FuncId(0),
+            &[Value::Real(x)],
+            &[Value::Real(1.0)],
+        )
+        .unwrap();
+        assert_eq!(real_leaves(&out.nl), [x * x]);
+        assert_eq!(real_leaves(&out.lin), [2.0 * x]);
+    }
 }
