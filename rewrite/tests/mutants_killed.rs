@@ -174,3 +174,39 @@ fn a_rule_returning_its_parameters_inlines_to_the_identity() {
         assert_eq!(real_leaves(&out.lin), [2.0 * x]);
     }
 }
+
+/// A rule that binds its primal but returns its tangent parameter unchanged
+/// (`jvp shift(x ; x') = let y = x + 1.0 in (y ; x')`) inlines correctly: only the variables
+/// the rule binds are renamed to the call's binders, never a parameter.
+#[test]
+fn a_rule_returning_its_tangent_parameter_inlines_correctly() {
+    fn shift(a: &[f64]) -> f64 {
+        a[0] + 1.0
+    }
+    let mut table = PrimTable::extensible();
+    table
+        .register(Prim {
+            name: "shift",
+            arity: 1,
+            eval: shift,
+            cost: 1,
+            jvp: "jvp shift(x ; x') = let y = x + 1.0 in (y ; x')",
+        })
+        .unwrap();
+    let p = parse_with("def f(x: R) -> (R) = let y = shift(x) in y * x", &table).unwrap();
+    let j = jvp(&p, &table).unwrap();
+    checker::check(&j, &table, checker::Options::default())
+        .unwrap_or_else(|d| panic!("{}\n{}", d[0].message, print(&j)));
+    for x in [-0.5f64, 1.5] {
+        let out = eval_fn(
+            &j,
+            &table,
+            FuncId(0),
+            &[Value::Real(x)],
+            &[Value::Real(1.0)],
+        )
+        .unwrap();
+        assert_eq!(real_leaves(&out.nl), [(x + 1.0) * x]);
+        assert_eq!(real_leaves(&out.lin), [2.0 * x + 1.0]);
+    }
+}
