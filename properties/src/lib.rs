@@ -23,6 +23,8 @@
 //! - [`mutants`] (c): ill-typed mutants of generated programs, each with exactly one fault
 //!   and the error code the checker must report.
 //! - [`domains`] (d): primitive applications guarded into their domains, and input values.
+//! - [`fuzz`]: hostile inputs (bytes, token streams, corpus mutations) for the parser, the
+//!   checker, the reverse-mode pipeline and the value parser, with their oracles.
 //!
 //! [`harness`] runs a property (case count from `PROPTEST_CASES`, 1,000 by default; regression
 //! files in `proptest-regressions/`; discards counted and reported) and [`size`] measures
@@ -44,6 +46,7 @@
 //! ```
 
 pub mod domains;
+pub mod fuzz;
 pub mod harness;
 pub mod linear;
 pub mod mutants;

@@ -232,6 +232,12 @@ impl LinProgram {
 }
 
 impl LinFn {
+    /// Marked `@checkpoint` (a quarter of the functions; unzip honours the mark on the mixed
+    /// ones, and every pass must carry it).
+    pub fn checkpoint(&self) -> bool {
+        self.merge && !self.drop_together
+    }
+
     pub fn render(&self, i: usize, above: &[Sig], relaxed: bool, reuse: bool) -> (String, Sig) {
         let name = format!("l{i}");
         let mut w = FnWriter::new(relaxed);
@@ -294,7 +300,8 @@ impl LinFn {
             format!("({} ; {})", nl_atoms.join(", "), names.join(", "))
         };
         let text = format!(
-            "def {name}({}) -> ({}) =\n{}",
+            "{}def {name}({}) -> ({}) =\n{}",
+            nonlinear::mark(self.checkpoint()),
             params(&ps, &lps),
             results(&nl_types, &types),
             w.finish(&tail)

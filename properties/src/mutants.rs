@@ -7,7 +7,7 @@
 //!
 //! | fault | mutation | code |
 //! | --- | --- | --- |
-//! | [`Fault::LinearUsedTwice`] | `let () = drop(y')` inserted right after `y'` is bound | E0201 |
+//! | [`Fault::LinearUsedTwice`] | `let () = drop(y')` inserted right after `y'` is bound; or a use of `y'` duplicated in place, in whichever construct holds it (linear tuple, either side of `+`, scale, call argument, `dup`, `drop` body, return): replaced by `t'` with `let t' = y' + y'` (or `y' + y' + y'`) just before, or a `drop(y')` just before or after it, or both | E0201 |
 //! | [`Fault::LinearUnused`] | a `drop(y')` deleted, or `p' + q'` cut to `p'` | E0202 |
 //! | [`Fault::NonlinearUnused`] | a `drop(x)` that is `x`'s only use deleted, or `x`'s only use (a primitive's argument) replaced by a literal | E0203 |
 //! | [`Fault::LinearInNonlinear`] | `drop(y')` of a linear real becomes `drop(tanh(y'))` | E0204 |
@@ -312,6 +312,236 @@ fn dropped_var(b: &Bind) -> Option<LocalId> {
     }
 }
 
+/// Where a linear use sits in a top-level binding's right-hand side (or the tail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UseAt {
+    /// The `i`-th linear item of a return `(.. ; .., y', ..)`.
+    Ret(usize),
+    /// The `i`-th item of a linear tuple.
+    LTuple(usize),
+    /// The left operand of a linear `+`.
+    AddLeft,
+    /// The right operand of a linear `+`.
+    AddRight,
+    /// The linear operand of a scale.
+    Scale,
+    /// The `i`-th linear argument of a call.
+    CallArg(usize),
+    /// The argument of `dup`.
+    Dup,
+    /// The `i`-th linear item returned by the body of a `drop` (`drop(y')`).
+    DropBody(usize),
+}
+
+impl UseAt {
+    /// The construct's name, for reports and coverage.
+    pub fn construct(self) -> &'static str {
+        match self {
+            UseAt::Ret(_) => "return",
+            UseAt::LTuple(_) => "linear tuple",
+            UseAt::AddLeft => "left of +",
+            UseAt::AddRight => "right of +",
+            UseAt::Scale => "scale",
+            UseAt::CallArg(_) => "call argument",
+            UseAt::Dup => "dup",
+            UseAt::DropBody(_) => "drop body",
+        }
+    }
+}
+
+/// How a use is duplicated in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlace {
+    /// The use becomes `t'`, with `let t' = y' + y'` just before: two uses.
+    Add2,
+    /// The use becomes `t2'`, with `let t1' = y' + y' in let t2' = t1' + y'`: three uses.
+    Add3,
+    /// `let () = drop(y')` just before the binding that uses `y'`.
+    DropBefore,
+    /// `let () = drop(y')` just after it (before the tail when the tail uses `y'`).
+    DropAfter,
+    /// Both: three uses.
+    DropAround,
+}
+
+impl InPlace {
+    pub const ALL: [InPlace; 5] = [
+        InPlace::Add2,
+        InPlace::Add3,
+        InPlace::DropBefore,
+        InPlace::DropAfter,
+        InPlace::DropAround,
+    ];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            InPlace::Add2 => "replaced by y' + y'",
+            InPlace::Add3 => "replaced by y' + y' + y'",
+            InPlace::DropBefore => "a drop(y') before it",
+            InPlace::DropAfter => "a drop(y') after it",
+            InPlace::DropAround => "drops of y' before and after it",
+        }
+    }
+
+    /// Uses of the variable after the edit.
+    pub fn uses(self) -> u32 {
+        match self {
+            InPlace::Add2 | InPlace::DropBefore | InPlace::DropAfter => 2,
+            InPlace::Add3 | InPlace::DropAround => 3,
+        }
+    }
+}
+
+/// The linear atom at `at` in `e`, if `e` has one there.
+fn use_at(e: &mut Expr, at: UseAt) -> Option<&mut Atom> {
+    match (e, at) {
+        (Expr::Ret { lin, .. }, UseAt::Ret(i)) => lin.get_mut(i),
+        (Expr::LTuple { items, .. }, UseAt::LTuple(i)) => items.get_mut(i),
+        (Expr::LAdd { lhs, .. }, UseAt::AddLeft) => Some(lhs),
+        (Expr::LAdd { rhs, .. }, UseAt::AddRight) => Some(rhs),
+        (Expr::Scale { lin, .. }, UseAt::Scale) => Some(lin),
+        (Expr::Call { lin, .. }, UseAt::CallArg(i)) => lin.get_mut(i),
+        (Expr::Dup { arg, .. }, UseAt::Dup) => Some(arg),
+        (Expr::Drop { body, .. }, UseAt::DropBody(i)) if body.binds.is_empty() => {
+            match &mut body.tail {
+                Expr::Ret { lin, .. } => lin.get_mut(i),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The linear uses in `e`, by position.
+fn uses_in(e: &Expr) -> Vec<UseAt> {
+    match e {
+        Expr::Ret { lin, .. } => (0..lin.len()).map(UseAt::Ret).collect(),
+        Expr::LTuple { items, .. } => (0..items.len()).map(UseAt::LTuple).collect(),
+        Expr::LAdd { .. } => vec![UseAt::AddLeft, UseAt::AddRight],
+        Expr::Scale { .. } => vec![UseAt::Scale],
+        Expr::Call { lin, .. } => (0..lin.len()).map(UseAt::CallArg).collect(),
+        Expr::Dup { .. } => vec![UseAt::Dup],
+        Expr::Drop { body, .. } if body.binds.is_empty() => match &body.tail {
+            Expr::Ret { lin, .. } => (0..lin.len()).map(UseAt::DropBody).collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Every linear-variable use of `f`'s top level: (binding index, or `binds.len()` for the
+/// tail; position).
+pub fn linear_uses(f: &FnDef) -> Vec<(usize, UseAt)> {
+    let mut out = Vec::new();
+    let exprs = f
+        .body
+        .binds
+        .iter()
+        .map(|b| match b {
+            Bind::Let { rhs, .. } => Some(rhs),
+            Bind::Unpack { .. } => None,
+        })
+        .chain([Some(&f.body.tail)]);
+    for (k, e) in exprs.enumerate() {
+        let Some(e) = e else { continue };
+        for at in uses_in(e) {
+            let mut e = e.clone();
+            if let Some(Atom::Var(v)) = use_at(&mut e, at)
+                && f.is_linear(v.id)
+            {
+                out.push((k, at));
+            }
+        }
+    }
+    out
+}
+
+/// Duplicates the linear use at `(k, at)` of `f` in place (see [`InPlace`]); `false` if there
+/// is no linear variable there.
+pub fn duplicate_in_place(f: &mut FnDef, k: usize, at: UseAt, how: InPlace) -> bool {
+    let tail = k == f.body.binds.len();
+    let mut rhs = if tail {
+        f.body.tail.clone()
+    } else {
+        match &f.body.binds[k] {
+            Bind::Let { rhs, .. } => rhs.clone(),
+            Bind::Unpack { .. } => return false,
+        }
+    };
+    let y = match use_at(&mut rhs, at) {
+        Some(Atom::Var(v)) if f.is_linear(v.id) => v.id,
+        _ => return false,
+    };
+    let add = |lhs: LocalId, rhs: LocalId| Expr::LAdd {
+        lhs: atom(lhs),
+        rhs: atom(rhs),
+        span: Span::GENERATED,
+    };
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    match how {
+        InPlace::Add2 | InPlace::Add3 => {
+            let t1 = new_local(f, "twice", true);
+            before.push(let_(vec![], vec![t1], add(y, y)));
+            let mut last = t1;
+            if how == InPlace::Add3 {
+                let t2 = new_local(f, "twice", true);
+                before.push(let_(vec![], vec![t2], add(t1, y)));
+                last = t2;
+            }
+            if let Some(a) = use_at(&mut rhs, at) {
+                *a = atom(last);
+            }
+        }
+        InPlace::DropBefore => before.push(drop_var(f, y)),
+        InPlace::DropAfter if tail => before.push(drop_var(f, y)),
+        InPlace::DropAfter => after.push(drop_var(f, y)),
+        InPlace::DropAround => {
+            before.push(drop_var(f, y));
+            if tail {
+                before.push(drop_var(f, y));
+            } else {
+                after.push(drop_var(f, y));
+            }
+        }
+    }
+    if tail {
+        f.body.tail = rhs;
+    } else if let Bind::Let { rhs: r, .. } = &mut f.body.binds[k] {
+        *r = rhs;
+    }
+    if !tail {
+        f.body.binds.splice(k + 1..k + 1, after);
+    }
+    f.body.binds.splice(k..k, before);
+    true
+}
+
+/// Every in-place duplication of every linear use of `prog`, each a mutant with one fault
+/// (E0201), labelled by construct and edit.
+pub fn in_place_duplicates(prog: &Program) -> Vec<(Mutant, UseAt, InPlace)> {
+    let mut out = Vec::new();
+    for (fi, f) in prog.funcs.iter().enumerate() {
+        for (k, at) in linear_uses(f) {
+            for how in InPlace::ALL {
+                let mut p = prog.clone();
+                if duplicate_in_place(&mut p.funcs[fi], k, at, how) {
+                    out.push((
+                        Mutant {
+                            program: p,
+                            func: fi,
+                            edit: how.describe(),
+                        },
+                        at,
+                        how,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// An edit at one site: which function, and how.
 enum Edit {
     /// Insert `drop(v)` at this position of the body.
@@ -326,6 +556,8 @@ enum Edit {
     SinOfDrop(usize, usize),
     /// Remove this argument of the call at this position.
     CutArg(usize, usize, usize),
+    /// Duplicate the linear use at this binding (or tail) and position in place.
+    InPlace(usize, usize, UseAt, InPlace),
     /// Fall back on the last function.
     Fallback,
 }
@@ -345,6 +577,11 @@ pub fn mutate(prog: &Program, fault: Fault, site: Pick) -> Mutant {
         if fault == Fault::LinearUsedTwice {
             for p in &f.lparams {
                 sites.push(Edit::DropAfter(fi, 0, p.var));
+            }
+            for (k, at) in linear_uses(f) {
+                for how in InPlace::ALL {
+                    sites.push(Edit::InPlace(fi, k, at, how));
+                }
             }
         }
         for (k, b) in f.body.binds.iter().enumerate() {
@@ -422,6 +659,7 @@ fn apply(prog: &Program, fault: Fault, edit: &Edit) -> Mutant {
         Edit::LiteralArg(..) => "an only use replaced by a literal",
         Edit::SinOfDrop(..) => "drop(y') made drop(tanh(y'))",
         Edit::CutArg(..) => "a call argument removed",
+        Edit::InPlace(_, _, _, how) => how.describe(),
         Edit::Fallback => "fallback on the last function",
     };
     let mut p = prog.clone();
@@ -432,7 +670,8 @@ fn apply(prog: &Program, fault: Fault, edit: &Edit) -> Mutant {
         | Edit::CutAdd(fi, k)
         | Edit::LiteralArg(fi, k, _)
         | Edit::SinOfDrop(fi, k)
-        | Edit::CutArg(fi, k, _) => {
+        | Edit::CutArg(fi, k, _)
+        | Edit::InPlace(fi, k, _, _) => {
             let _ = k;
             fi
         }
@@ -489,6 +728,9 @@ fn apply(prog: &Program, fault: Fault, edit: &Edit) -> Mutant {
                 let d = drop_var(f, v.id);
                 f.body.binds.insert(k, d);
             }
+        }
+        Edit::InPlace(_, k, at, how) => {
+            duplicate_in_place(f, k, at, how);
         }
         Edit::Fallback => fallback(f, fault),
     }

@@ -219,7 +219,18 @@ impl NlProgram {
     }
 }
 
+/// `@checkpoint` before a marked function's `def`.
+pub fn mark(checkpoint: bool) -> &'static str {
+    if checkpoint { "@checkpoint\n" } else { "" }
+}
+
 impl NlFn {
+    /// Marked `@checkpoint` (one function in seven, read off the name choice so that shrinking
+    /// keeps or drops the mark with the name).
+    pub fn checkpoint(&self) -> bool {
+        self.name % 7 == 3
+    }
+
     /// Renders function number `i`, given the signatures of the functions above it.
     pub fn render(&self, i: usize, above: &[Sig], relaxed: bool) -> (String, Sig) {
         let name = fn_name(i, self.name, above);
@@ -251,7 +262,8 @@ impl NlFn {
             format!("({})", atoms.join(", "))
         };
         let text = format!(
-            "def {name}({}) -> ({}) =\n{}",
+            "{}def {name}({}) -> ({}) =\n{}",
+            mark(self.checkpoint()),
             params(&ps, &[]),
             results(&result_types, &[]),
             w.finish(&tail)
