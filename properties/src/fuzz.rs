@@ -114,44 +114,12 @@ fn parse_target(text: &str) -> Result<Reached, String> {
     let printed = semantics::print(&p);
     match semantics::parse(&printed) {
         Ok(q) if q == p => Ok(Reached::Parsed),
-        Ok(_) => Err(format!(
-            "parse(print(p)) != p{}; print(p) =\n{printed}",
-            if operator_prim_on_linear(&p) {
-                " (with an arithmetic primitive applied to a linear variable)"
-            } else {
-                ""
-            }
-        )),
+        Ok(_) => Err(format!("parse(print(p)) != p; print(p) =\n{printed}")),
         Err(d) => Err(format!(
             "print(p) does not parse ({}):\n{printed}",
             d.first().map_or("", |d| d.message.as_str())
         )),
     }
-}
-
-/// Whether `p` applies `add`, `sub`, `mul` or `neg` to a linear variable (ill-typed, E0204):
-/// the printer writes these with their operators, which read back as the linear `+`, scaling
-/// and negation (a known fault, see [`KNOWN`]).
-fn operator_prim_on_linear(p: &Program) -> bool {
-    let table = PrimTable::standard();
-    let ops: Vec<_> = ["add", "sub", "mul", "neg"]
-        .iter()
-        .filter_map(|n| table.lookup(n))
-        .collect();
-    p.funcs.iter().any(|f| {
-        let mut found = false;
-        semantics::each_expr(&f.body, &mut |e| {
-            if let semantics::Expr::Prim { prim, args, .. } = e
-                && ops.contains(prim)
-                && args
-                    .iter()
-                    .any(|a| matches!(a, semantics::Atom::Var(v) if f.is_linear(v.id)))
-            {
-                found = true;
-            }
-        });
-        found
-    })
 }
 
 fn check_target(text: &str) -> Result<Reached, String> {
@@ -301,13 +269,9 @@ pub fn same_values(a: &[Value], b: &[Value]) -> bool {
 /// after error recovery past a stray attribute, `@)def s(a:R)->()`) is fixed, and its inputs
 /// are replayed by the suite from `fuzz-regressions/parse/`.
 pub const KNOWN: &[&[&str]] = &[
-    // The printer (`semantics/src/printer.rs`) writes `neg(x')`, `add(x', y')`, `mul(2, y')`
-    // (ill-typed: E0204) as `-x'`, `x' + y'`, `2 * y'`, which read back as linear negation,
-    // linear add and scaling: `lina fmt` turns an ill-typed program into another one.
-    &[
-        "parse(print(p)) != p",
-        "with an arithmetic primitive applied to a linear variable",
-    ],
+    // None now. (The last one: the printer wrote `neg(x')`, `add(x', y')`, `mul(2, y')`, which
+    // are ill-typed, as `-x'`, `x' + y'`, `2 * y'`, which read back as the linear core; it now
+    // keeps the call spelling for a primitive with a linear operand.)
 ];
 
 /// A known failure (see [`KNOWN`]).

@@ -342,7 +342,14 @@ impl Printer<'_> {
     }
 
     fn prim(&self, out: &mut String, prim: PrimId, args: &[Atom]) {
+        // Operators with a linear operand read back as the linear core (`-x'` is a scale,
+        // `x' + y'` a linear add), so an (ill-typed) primitive applied to a linear variable
+        // keeps its call spelling: printing must not turn one program into another.
+        let linear_arg = args
+            .iter()
+            .any(|a| matches!(a, Atom::Var(v) if self.f.is_linear(v.id)));
         let op = match prim {
+            _ if linear_arg => None,
             PrimId::ADD => Some(" + "),
             PrimId::SUB => Some(" - "),
             PrimId::MUL => Some(" * "),
@@ -355,7 +362,7 @@ impl Printer<'_> {
                 out.push_str(op);
                 self.atom(out, b);
             }
-            (None, [a]) if prim == PrimId::NEG => {
+            (None, [a]) if prim == PrimId::NEG && !linear_arg => {
                 // `-1.0` would read back as a negative literal, so a literal gets a space.
                 out.push_str(if matches!(a, Atom::Lit(..)) {
                     "- "

@@ -603,3 +603,19 @@ fn type_aliases_declare_once_and_round_trip() {
         "E0114"
     );
 }
+
+/// Found by fuzzing: `neg(x')` (ill-typed) printed as `-x'`, which reads back as linear
+/// negation (a scale). A primitive with a linear operand keeps its call spelling.
+#[test]
+fn arithmetic_primitives_of_linear_variables_print_as_calls() {
+    for src in [
+        "def k(x': R) -> () = neg(x')",
+        "def k(x': R, y': R) -> (; R) = add(x', y')",
+        "def k(y': R) -> (; R) = mul(2.0, y')",
+        "def k(y': R) -> (; R) = sub(y', 1.0)",
+    ] {
+        let p = parse_ok(src);
+        let text = print(&p);
+        assert_eq!(parse_ok(&text), p, "{src} printed as\n{text}");
+    }
+}
