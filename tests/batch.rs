@@ -1,28 +1,8 @@
 //! `lina check` on many files (SPEC §8): one result per file, a summary, exit 1 if any file is
 //! rejected, and the single-file behaviour unchanged.
 
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn lina(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lina"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
-}
+mod common;
+use common::lina_run as lina;
 
 fn la_files(dir: &str) -> Vec<String> {
     let mut out = Vec::new();

@@ -1,46 +1,10 @@
 //! The command line as a user runs it (SPEC §8): outputs, JSON shapes, exit statuses
 //! (0 success, 1 rejected program, 2 usage or I/O error), and no panic on any input.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn lina(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lina"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        // lina may exit (a usage error) before reading its input: a closed pipe is not a failure.
-        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "lina {args:?} panicked:\n{}",
-        run.stderr
-    );
-    run
-}
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
+mod common;
+use common::{json, run as lina};
 
 const EXAMPLE: &str = "def f(x: R) -> (R) = let y = 2.0 in y * (x + 2.0)\n";
 

@@ -1,33 +1,8 @@
 //! The λLL commands as a user runs them: `lina encode`, `lina vjp --route ll`,
 //! `lina grad --route ll` (outputs, agreement with the Linear A route, exit statuses).
 
-use std::process::{Command, Stdio};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn lina(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lina"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "lina {args:?} panicked:\n{}",
-        run.stderr
-    );
-    run
-}
+mod common;
+use common::{Run, lina_run as lina};
 
 fn json(r: &Run) -> serde_json::Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))

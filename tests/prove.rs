@@ -2,32 +2,8 @@
 //! claim proved, 1 refuted or unknown or rejected, 2 usage), refutations with their point,
 //! and hand-written programs that differ from lina's syntactically but not in meaning.
 
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn lina(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lina"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "lina {args:?} panicked:\n{}",
-        run.stderr
-    );
-    run
-}
+mod common;
+use common::lina_run as lina;
 
 /// Writes `src` to a fresh file and returns its path.
 fn file(name: &str, src: &str) -> String {

@@ -5,34 +5,8 @@
 use semantics::corpus;
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn lina(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lina"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "lina {args:?} panicked:\n{}",
-        run.stderr
-    );
-    run
-}
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
+mod common;
+use common::{json, lina_run as lina};
 
 fn files(dir: &str) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)
