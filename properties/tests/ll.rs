@@ -298,6 +298,14 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
                 // (an oscillating or steep function) cannot judge a derivative and is skipped
                 // (decided without looking at the gradient). Rounding: about eps·|f|/h.
                 let magnitude = runf(&x).and_then(|v| v[0].as_real()).map_or(0.0, f64::abs);
+                // Values beyond 1e8 come from steep functions (`exp(pow(..))`) whose images feed
+                // `sin` and `cos` at arguments that move by far more than 2π over any step a
+                // float allows: the differences converge while missing the oscillating term
+                // (`sin(exp(..))` gave converged differences 0.5% off a gradient that equals the
+                // Linear A route's). The exact comparison above still holds there.
+                if magnitude > 1e8 {
+                    continue;
+                }
                 let mut fd = |h: f64| {
                     central_difference(&mut runf, &x, &u, h)
                         .and_then(|v| v.first().copied())
