@@ -323,6 +323,33 @@ pub fn arguments(
     Ok(values)
 }
 
+/// The cotangents of `f`'s results: as given (one of each result type), or 1 for a single
+/// real result (a usage error otherwise).
+pub fn cotangents(text: Option<&str>, f: &FnDef) -> Result<Vec<Value>, Status> {
+    match text {
+        Some(text) => {
+            let cts =
+                semantics::parse_values(text).map_err(|e| usage(&format!("cotangent: {e}")))?;
+            if cts.len() != f.results.len()
+                || cts.iter().zip(&f.results).any(|(v, t)| !v.has_type(t))
+            {
+                let types: Vec<String> = f.results.iter().map(Type::to_string).collect();
+                return Err(usage(&format!(
+                    "`{}` has results ({}): give one cotangent of each type",
+                    f.name,
+                    types.join(", ")
+                )));
+            }
+            Ok(cts)
+        }
+        None if f.results == [Type::Real] => Ok(vec![Value::Real(1.0)]),
+        None => Err(usage(&format!(
+            "`{}` does not have a single real result: give --cotangent",
+            f.name
+        ))),
+    }
+}
+
 pub fn multi_text(nl: &[Value], lin: &[Value]) -> String {
     let list = |vs: &[Value]| {
         vs.iter()
@@ -413,28 +440,7 @@ pub fn grad(
         let f = &prog.funcs[id.0 as usize];
         within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
-        let cts = match cotangent {
-            Some(text) => {
-                let cts =
-                    semantics::parse_values(text).map_err(|e| usage(&format!("cotangent: {e}")))?;
-                if cts.len() != f.results.len()
-                    || cts.iter().zip(&f.results).any(|(v, t)| !v.has_type(t))
-                {
-                    let types: Vec<String> = f.results.iter().map(Type::to_string).collect();
-                    return Err(usage(&format!(
-                        "`{func}` has results ({}): give one cotangent of each type",
-                        types.join(", ")
-                    )));
-                }
-                cts
-            }
-            None if f.results == [Type::Real] => vec![Value::Real(1.0)],
-            None => {
-                return Err(usage(&format!(
-                    "`{func}` does not have a single real result: give --cotangent"
-                )));
-            }
-        };
+        let cts = cotangents(cotangent, f)?;
         let v = rewrite::vjp(&prog, prims, policy).map_err(|e| rejected(&src, &e, format))?;
         let (nonlin, lin_t) = v
             .halves(id.0 as usize)

@@ -3,10 +3,10 @@
 
 use crate::Format;
 use crate::commands::{
-    Limits, Status, arguments, big, find, list, load_checked, read_source, reject, rejected, usage,
-    values_json, within_work,
+    Limits, Status, arguments, big, cotangents, find, list, load_checked, read_source, reject,
+    rejected, values_json, within_work,
 };
-use semantics::{Diagnostic, PrimTable, Type, Value};
+use semantics::{Diagnostic, PrimTable};
 
 /// Prints the λLL encoding of a program.
 pub fn encode(path: &str) -> Status {
@@ -50,28 +50,7 @@ pub fn grad(
         let prims = PrimTable::standard();
         let (id, f) = find(&prog, func, &src)?;
         let x = arguments(args, &f.params, "arguments", f)?;
-        let cts = match cotangent {
-            Some(text) => {
-                let cts =
-                    semantics::parse_values(text).map_err(|e| usage(&format!("cotangent: {e}")))?;
-                if cts.len() != f.results.len()
-                    || cts.iter().zip(&f.results).any(|(v, t)| !v.has_type(t))
-                {
-                    let types: Vec<String> = f.results.iter().map(Type::to_string).collect();
-                    return Err(usage(&format!(
-                        "`{func}` has results ({}): give one cotangent of each type",
-                        types.join(", ")
-                    )));
-                }
-                cts
-            }
-            None if f.results == [Type::Real] => vec![Value::Real(1.0)],
-            None => {
-                return Err(usage(&format!(
-                    "`{func}` does not have a single real result: give --cotangent"
-                )));
-            }
-        };
+        let cts = cotangents(cotangent, f)?;
         within_work(&prog, id, limits.max_work, &src, format)?;
         route_within_work(&prog, id, limits.max_work, &src, format)?;
         let vjp = rewrite::ll_vjp(&prog, prims).map_err(|e| rejected(&src, &e, format))?;
