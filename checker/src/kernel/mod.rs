@@ -1,0 +1,2 @@
+pub mod derivation;
+pub mod evidence;
