@@ -355,8 +355,8 @@ fn unknown_rule_names_and_fields_do_not_read_back() {
 
 #[test]
 fn a_200k_let_body_re_checks_without_recursion() {
-    // `LINA_KERNEL_LETS=1000000 cargo test -p checker --release --test kernel_derivation
-    // a_200k` runs the million.
+    // `LINA_KERNEL_LETS=500000 cargo test -p checker --test kernel_derivation a_200k` runs
+    // a million lets (two per step).
     let n: usize = std::env::var("LINA_KERNEL_LETS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -42,8 +42,11 @@ fn spell(t: &Type) -> TypeExpr {
     }
 }
 
-fn spell_all(ts: &[Type]) -> Vec<TypeExpr> {
-    ts.iter().map(spell).collect()
+/// A function's parameter, linear parameter, result and linear result types, spelled.
+fn signature(f: &FnDef) -> [Vec<TypeExpr>; 4] {
+    let p = |ps: &[semantics::Param]| ps.iter().map(|p| spell(&p.ty)).collect();
+    let t = |ts: &[Type]| ts.iter().map(spell).collect();
+    [p(&f.params), p(&f.lparams), t(&f.results), t(&f.lresults)]
 }
 
 /// Re-checks one derivation per function of `program`, in order.
@@ -62,31 +65,12 @@ pub fn check(
         return Err(error("", format!("{n} derivations for {m} functions")));
     }
     // The program's aliases by name (names are unique in a program), and its signatures.
-    let mut aliases = HashMap::new();
-    let mut stack: Vec<&Type> = semantics::program_types(program).collect();
-    while let Some(t) = stack.pop() {
-        match t {
-            Type::Real => {}
-            Type::Tuple(ts) => stack.extend(ts),
-            Type::Named(a) => {
-                if !aliases.contains_key(&a.name) {
-                    aliases.insert(a.name.clone(), spell(&a.def));
-                    stack.push(&a.def);
-                }
-            }
-        }
-    }
-    let sigs: Vec<[Vec<TypeExpr>; 4]> = (program.funcs.iter())
-        .map(|f| {
-            let ps = |ps: &[semantics::Param]| ps.iter().map(|p| spell(&p.ty)).collect();
-            [
-                ps(&f.params),
-                ps(&f.lparams),
-                spell_all(&f.results),
-                spell_all(&f.lresults),
-            ]
-        })
-        .collect();
+    let aliases: HashMap<String, TypeExpr> =
+        semantics::aliases_in(semantics::program_types(program))
+            .iter()
+            .map(|a| (a.name.clone(), spell(&a.def)))
+            .collect();
+    let sigs: Vec<[Vec<TypeExpr>; 4]> = program.funcs.iter().map(signature).collect();
     for (me, (f, d)) in program.funcs.iter().zip(derivations).enumerate() {
         let mut names = HashMap::with_capacity(f.locals.len());
         for (i, l) in f.locals.iter().enumerate() {
