@@ -343,6 +343,30 @@ fn truncated_flipped_and_random_json_never_panics() {
 }
 
 #[test]
+fn another_programs_derivations_are_rejected_without_panicking() {
+    // Well-formed but foreign evidence: a program has one derivation, so another is rejected.
+    let cases: Vec<(String, Program, Vec<Derivation>)> = programs()
+        .into_iter()
+        .step_by(3)
+        .map(|(name, p)| {
+            let ds = derived(&name, &p);
+            (name, p, ds)
+        })
+        .collect();
+    let mut rng = Rng(11);
+    for _ in 0..2000 {
+        let (a, pa, da) = &cases[rng.below(cases.len())];
+        let (b, _, db) = &cases[rng.below(cases.len())];
+        if da != db {
+            assert!(
+                check(pa, prims(), db).is_err(),
+                "{b}'s derivations check {a}"
+            );
+        }
+    }
+}
+
+#[test]
 fn unknown_rule_names_and_fields_do_not_read_back() {
     let p = parse_ok("a", "def f(x: R) -> (R) = x");
     let json = serde_json::to_string(&derived("a", &p)).unwrap();
