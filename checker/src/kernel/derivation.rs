@@ -33,6 +33,16 @@ impl fmt::Display for DerivationError {
 
 type Checked<T = ()> = Result<T, DerivationError>;
 
+/// An error at `path` in `function`'s derivation.
+fn error<T>(function: &str, path: Vec<usize>, message: impl Into<String>) -> Checked<T> {
+    let (function, message) = (function.to_string(), message.into());
+    Err(DerivationError {
+        function,
+        path,
+        message,
+    })
+}
+
 /// A type as derivations spell it (an alias by its name). Recursion follows written nesting.
 fn spell(t: &Type) -> TypeExpr {
     match t {
@@ -55,14 +65,9 @@ pub fn check(
     prims: &PrimTable,
     derivations: &[Derivation],
 ) -> Result<(), DerivationError> {
-    let error = |function: &str, message: String| DerivationError {
-        function: function.to_string(),
-        path: Vec::new(),
-        message,
-    };
     let (n, m) = (derivations.len(), program.funcs.len());
     if n != m {
-        return Err(error("", format!("{n} derivations for {m} functions")));
+        return error("", Vec::new(), format!("{n} derivations for {m} functions"));
     }
     // The program's aliases by name (names are unique in a program), and its signatures.
     let aliases: HashMap<String, TypeExpr> =
@@ -75,10 +80,8 @@ pub fn check(
         let mut names = HashMap::with_capacity(f.locals.len());
         for (i, l) in f.locals.iter().enumerate() {
             if names.insert(l.name.as_str(), LocalId(i as u32)).is_some() {
-                return Err(error(
-                    &f.name,
-                    format!("two binders are named `{}`", l.name),
-                ));
+                let twice = format!("two binders are named `{}`", l.name);
+                return error(&f.name, Vec::new(), twice);
             }
         }
         let slots = (0..f.locals.len()).map(|_| None).collect();
@@ -102,38 +105,33 @@ pub fn check(
 
 /// A bound variable: its type (the derivation's, checked where it was bound), its block
 /// (0: a parameter), whether it is in scope, its uses, and its binding's node.
-struct Slot<'d> {
-    ty: &'d TypeExpr,
+struct Slot<'a> {
+    ty: &'a TypeExpr,
     block: u32,
     live: bool,
     uses: u32,
     at: Vec<usize>,
 }
 
-struct Walk<'p, 'd> {
-    program: &'p Program,
-    prims: &'p PrimTable,
-    f: &'p FnDef,
+struct Walk<'a> {
+    program: &'a Program,
+    prims: &'a PrimTable,
+    f: &'a FnDef,
     me: usize,
-    aliases: &'p HashMap<String, TypeExpr>,
+    aliases: &'a HashMap<String, TypeExpr>,
     /// Each function's parameter, linear parameter, result and linear result types.
-    sigs: &'p [[Vec<TypeExpr>; 4]],
-    names: HashMap<&'p str, LocalId>,
-    slots: Vec<Option<Slot<'d>>>,
+    sigs: &'a [[Vec<TypeExpr>; 4]],
+    names: HashMap<&'a str, LocalId>,
+    slots: Vec<Option<Slot<'a>>>,
     path: Vec<usize>,
     blocks: u32,
 }
 
 const NOT_FOLLOWING: &str = "the conclusion's types do not follow from the premises";
 
-impl<'p, 'd> Walk<'p, 'd> {
+impl<'a> Walk<'a> {
     fn fail<T>(&self, message: impl Into<String>) -> Checked<T> {
-        let (function, path) = (self.f.name.clone(), self.path.clone());
-        Err(DerivationError {
-            function,
-            path,
-            message: message.into(),
-        })
+        error(&self.f.name, self.path.clone(), message)
     }
 
     fn ensure(&self, ok: bool, message: &str) -> Checked {
@@ -154,9 +152,9 @@ impl<'p, 'd> Walk<'p, 'd> {
     /// Runs `check` on premise `i`, with the path extended.
     fn child<T>(
         &mut self,
-        d: &'d Derivation,
+        d: &'a Derivation,
         i: usize,
-        check: impl FnOnce(&mut Self, &'d Derivation) -> Checked<T>,
+        check: impl FnOnce(&mut Self, &'a Derivation) -> Checked<T>,
     ) -> Checked<T> {
         let Some(c) = d.children.get(i) else {
             return self.fail(format!("premise {i} is missing"));
@@ -190,7 +188,7 @@ impl<'p, 'd> Walk<'p, 'd> {
     // ---- types ----
 
     /// Unfolds aliases: `None` for a name the program does not define.
-    fn unfold<'a>(&'a self, mut t: &'a TypeExpr) -> Option<&'a TypeExpr> {
+    fn unfold<'t>(&'t self, mut t: &'t TypeExpr) -> Option<&'t TypeExpr> {
         let mut steps = 0;
         while let TypeExpr::Named(n) = t {
             steps += 1;
@@ -203,7 +201,7 @@ impl<'p, 'd> Walk<'p, 'd> {
     }
 
     /// A tuple's components (`Some(None)`: `R`).
-    fn parts<'a>(&'a self, t: &'a TypeExpr) -> Option<Option<&'a [TypeExpr]>> {
+    fn parts<'t>(&'t self, t: &'t TypeExpr) -> Option<Option<&'t [TypeExpr]>> {
         match self.unfold(t)? {
             TypeExpr::Tuple(ts) => Some(Some(ts)),
             _ => Some(None),
@@ -235,10 +233,10 @@ impl<'p, 'd> Walk<'p, 'd> {
     }
 
     /// `have` is `want`, type by type.
-    fn list<'a>(
+    fn list<'t>(
         &self,
         have: &[TypeExpr],
-        want: impl ExactSizeIterator<Item = &'a TypeExpr>,
+        want: impl ExactSizeIterator<Item = &'t TypeExpr>,
     ) -> bool {
         have.len() == want.len() && have.iter().zip(want).all(|(h, w)| self.same(h, w))
     }
@@ -261,7 +259,7 @@ impl<'p, 'd> Walk<'p, 'd> {
     // ---- Δ and Γ ----
 
     /// `d`'s Δ is exactly `want`, in order.
-    fn consumed<'a>(&self, d: &Derivation, want: impl Iterator<Item = &'a str>) -> Checked {
+    fn consumed<'t>(&self, d: &Derivation, want: impl Iterator<Item = &'t str>) -> Checked {
         let mut have = d.conclusion.consumed.iter().map(String::as_str);
         let ok = want.map(Some).chain([None]).all(|w| have.next() == w);
         self.ensure(ok, "Δ is not the premises' linear variables")
@@ -272,15 +270,13 @@ impl<'p, 'd> Walk<'p, 'd> {
         self.consumed(d, want.map(String::as_str))
     }
 
-    fn bind(&mut self, id: LocalId, ty: &'d TypeExpr, linear: bool, block: u32) -> Checked {
+    fn bind(&mut self, id: LocalId, ty: &'a TypeExpr, linear: bool, block: u32) -> Checked {
         let Some(local) = self.f.local(id) else {
             return self.fail(format!("binder slot #{} does not exist", id.0));
         };
         let name = &local.name;
-        self.ensure(
-            local.linear == linear,
-            &format!("`{name}` is bound on the wrong side"),
-        )?;
+        let side = format!("`{name}` is bound on the wrong side");
+        self.ensure(local.linear == linear, &side)?;
         let at = self.path.clone();
         match self.slots.get_mut(id.0 as usize) {
             Some(slot @ None) => {
@@ -298,7 +294,7 @@ impl<'p, 'd> Walk<'p, 'd> {
     }
 
     /// A use of `id`: its type in Γ (or Δ), counted; a linear variable's second use fails.
-    fn use_var(&mut self, id: LocalId) -> Checked<&'d TypeExpr> {
+    fn use_var(&mut self, id: LocalId) -> Checked<&'a TypeExpr> {
         let (name, linear) = (self.name(id), self.f.is_linear(id));
         let Some(Some(s)) = self.slots.get_mut(id.0 as usize) else {
             return self.fail(format!("`{name}` is not in scope"));
@@ -306,16 +302,13 @@ impl<'p, 'd> Walk<'p, 'd> {
         s.uses = s.uses.saturating_add(1);
         let (ty, live, twice) = (s.ty, s.live, linear && s.uses > 1);
         self.ensure(live, &format!("`{name}` is not in scope"))?;
-        self.ensure(
-            !twice,
-            &format!("the linear variable `{name}` is used twice"),
-        )?;
+        self.ensure(!twice, &format!("`{name}` (linear) is used twice"))?;
         Ok(ty)
     }
 
     // ---- rules ----
 
-    fn def(&mut self, d: &'d Derivation) -> Checked {
+    fn def(&mut self, d: &'a Derivation) -> Checked {
         let (f, sig) = (self.f, &self.sigs[self.me]);
         let params = |ps: &[semantics::Param], ts: &[TypeExpr]| {
             let each = ps.iter().zip(ts);
@@ -328,56 +321,40 @@ impl<'p, 'd> Walk<'p, 'd> {
         let name = f.name.clone();
         let (params, lparams) = (params(&f.params, &sig[0]), params(&f.lparams, &sig[1]));
         let (results, lresults) = (sig[2].clone(), sig[3].clone());
-        self.node(
-            d,
-            Rule::Def,
-            1,
-            &Subject::Def {
-                name,
-                params,
-                lparams,
-                results,
-                lresults,
-            },
-        )?;
+        let subject = Subject::Def {
+            name,
+            params,
+            lparams,
+            results,
+            lresults,
+        };
+        self.node(d, Rule::Def, 1, &subject)?;
         let ok = self.concludes(d, &sig[2], &sig[3]);
         self.ensure(ok, "the conclusion's types are not the declared results")?;
         self.consumed(d, f.lparams.iter().map(|p| f.name_of(p.var)))?;
-        let Subject::Def {
-            params, lparams, ..
-        } = &d.conclusion.subject
-        else {
-            return self.fail("the subject is not the program's construct");
-        };
-        for (p, q) in params.iter().zip(&f.params) {
-            self.bind(q.var, &p.ty, false, 0)?;
+        for (q, ty) in f.params.iter().zip(&sig[0]) {
+            self.bind(q.var, ty, false, 0)?;
         }
-        for (p, q) in lparams.iter().zip(&f.lparams) {
-            self.bind(q.var, &p.ty, true, 0)?;
+        for (q, ty) in f.lparams.iter().zip(&sig[1]) {
+            self.bind(q.var, ty, true, 0)?;
         }
         let body = self.child(d, 0, |w, c| w.block(&f.body, c).map(|()| c))?;
-        self.ensure(
-            self.concludes(body, &sig[2], &sig[3]),
-            "the body's types are not the declared results",
-        )?;
+        let ok = self.concludes(body, &sig[2], &sig[3]);
+        self.ensure(ok, "the body's types are not the declared results")?;
         // The multiplicities, re-counted (strict mode).
         for (i, s) in self.slots.iter().enumerate() {
             let Some(s) = s else { continue };
             let id = LocalId(i as u32);
             if (f.is_linear(id) && s.uses != 1) || s.uses == 0 {
                 let message = format!("`{}` is never used", f.name_of(id));
-                return Err(DerivationError {
-                    function: f.name.clone(),
-                    path: s.at.clone(),
-                    message,
-                });
+                return error(&f.name, s.at.clone(), message);
             }
         }
         Ok(())
     }
 
     /// `T-Block`: the bindings in order (a loop), then the tail; its binders leave scope.
-    fn block(&mut self, b: &'p Block, d: &'d Derivation) -> Checked {
+    fn block(&mut self, b: &'a Block, d: &'a Derivation) -> Checked {
         let n = b.binds.len();
         self.node(d, Rule::Block, n + 1, &Subject::Block { binds: n })?;
         self.blocks += 1;
@@ -386,10 +363,8 @@ impl<'p, 'd> Walk<'p, 'd> {
             self.child(d, i, |w, c| w.binding(bind, c, block))?;
         }
         let tail = self.child(d, n, |w, c| w.expr(&b.tail, c).map(|()| &c.conclusion))?;
-        self.ensure(
-            self.concludes(d, &tail.nonlinear, &tail.linear),
-            NOT_FOLLOWING,
-        )?;
+        let ok = self.concludes(d, &tail.nonlinear, &tail.linear);
+        self.ensure(ok, NOT_FOLLOWING)?;
         let own = |name: &str| {
             let slot = self
                 .names
@@ -413,7 +388,7 @@ impl<'p, 'd> Walk<'p, 'd> {
         Ok(())
     }
 
-    fn binding(&mut self, bind: &'p Bind, d: &'d Derivation, block: u32) -> Checked {
+    fn binding(&mut self, bind: &'a Bind, d: &'a Derivation, block: u32) -> Checked {
         let j = &d.conclusion;
         let (binders, linear, side): (&[LocalId], bool, &[TypeExpr]) = match bind {
             Bind::Let { nl, lin, rhs, .. } => {
@@ -449,10 +424,8 @@ impl<'p, 'd> Walk<'p, 'd> {
                     Some(Some(cs)) => cs.len() == binders.len() && self.list(side, cs.iter()),
                     _ => false,
                 };
-                self.ensure(
-                    fits && other.is_empty(),
-                    "the binders' types are not the source's components",
-                )?;
+                let ok = fits && other.is_empty();
+                self.ensure(ok, "the binders' types are not the source's components")?;
                 (binders, linear, side)
             }
         };
@@ -464,7 +437,7 @@ impl<'p, 'd> Walk<'p, 'd> {
     }
 
     /// An atom node in a position of the sort `linear`: its type.
-    fn atom(&mut self, a: &Atom, d: &'d Derivation, linear: bool) -> Checked<&'d TypeExpr> {
+    fn atom(&mut self, a: &Atom, d: &'a Derivation, linear: bool) -> Checked<&'a TypeExpr> {
         let rule = match a {
             Atom::Lit(..) => Rule::Lit,
             Atom::Var(v) if self.f.is_linear(v.id) => Rule::LinVar,
@@ -478,10 +451,8 @@ impl<'p, 'd> Walk<'p, 'd> {
                 atom: self.operand(a),
             },
         )?;
-        self.ensure(
-            (rule == Rule::LinVar) == linear,
-            "an atom of the wrong sort for its position",
-        )?;
+        let ok = (rule == Rule::LinVar) == linear;
+        self.ensure(ok, "an atom of the wrong sort for its position")?;
         let j = &d.conclusion;
         let (side, other) = if linear {
             (&j.linear, &j.nonlinear)
@@ -503,10 +474,10 @@ impl<'p, 'd> Walk<'p, 'd> {
         Ok(ty)
     }
 
-    fn expr(&mut self, e: &'p Expr, d: &'d Derivation) -> Checked {
+    fn expr(&mut self, e: &'a Expr, d: &'a Derivation) -> Checked {
         let j = &d.conclusion;
-        let sorted = |xs: &'p [Atom], linear| xs.iter().map(move |a| (a, linear));
-        let nl_lin = |nl: &'p [Atom], lin: &'p [Atom]| -> Vec<(&'p Atom, bool)> {
+        let sorted = |xs: &'a [Atom], linear| xs.iter().map(move |a| (a, linear));
+        let nl_lin = |nl: &'a [Atom], lin: &'a [Atom]| -> Vec<(&'a Atom, bool)> {
             sorted(nl, false).chain(sorted(lin, true)).collect()
         };
         let mut callee = None;
@@ -563,10 +534,8 @@ impl<'p, 'd> Walk<'p, 'd> {
                     return self.fail(format!("primitive #{} is not in the table", prim.0));
                 };
                 let (name, arity) = (row.name, row.arity);
-                self.ensure(
-                    args.len() == arity,
-                    &format!("`{name}` takes {arity} arguments"),
-                )?;
+                let takes = format!("`{name}` takes {arity} arguments");
+                self.ensure(args.len() == arity, &takes)?;
                 let subject = Subject::Prim {
                     prim: name.to_string(),
                     args: self.operands(args),
