@@ -10,7 +10,7 @@
 //! nesting only. Linear time (types are compared as spelled, each pair of alias names once);
 //! no panic on any input.
 
-use super::evidence::{Derivation, Operand, Param, Subject, TypeExpr};
+use super::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
 use semantics::{Atom, Bind, Block, Expr, FnDef, LocalId, PrimTable, Program, Type};
 use std::collections::{HashMap, HashSet};
@@ -57,6 +57,15 @@ fn signature(f: &FnDef) -> [Vec<TypeExpr>; 4] {
     let p = |ps: &[semantics::Param]| ps.iter().map(|p| spell(&p.ty)).collect();
     let t = |ts: &[Type]| ts.iter().map(spell).collect();
     [p(&f.params), p(&f.lparams), t(&f.results), t(&f.lresults)]
+}
+
+/// A judgment's types on the side `linear` says, then the other side's.
+fn sides(j: &Judgment, linear: bool) -> (&[TypeExpr], &[TypeExpr]) {
+    if linear {
+        (&j.linear, &j.nonlinear)
+    } else {
+        (&j.nonlinear, &j.linear)
+    }
 }
 
 /// Re-checks one derivation per function of `program`, in order.
@@ -415,11 +424,7 @@ impl<'a> Walk<'a> {
                 };
                 self.node(d, rule, 1, &subject)?;
                 let ty = self.child(d, 0, |w, c| w.atom(&Atom::Var(*src), c, linear))?;
-                let (side, other) = if linear {
-                    (&j.linear, &j.nonlinear)
-                } else {
-                    (&j.nonlinear, &j.linear)
-                };
+                let (side, other) = sides(j, linear);
                 let fits = match self.parts(ty) {
                     Some(Some(cs)) => cs.len() == binders.len() && self.list(side, cs.iter()),
                     _ => false,
@@ -443,23 +448,13 @@ impl<'a> Walk<'a> {
             Atom::Var(v) if self.f.is_linear(v.id) => Rule::LinVar,
             Atom::Var(_) => Rule::Var,
         };
-        self.node(
-            d,
-            rule,
-            0,
-            &Subject::Atom {
-                atom: self.operand(a),
-            },
-        )?;
+        let atom = self.operand(a);
+        self.node(d, rule, 0, &Subject::Atom { atom })?;
         let ok = (rule == Rule::LinVar) == linear;
         self.ensure(ok, "an atom of the wrong sort for its position")?;
         let j = &d.conclusion;
-        let (side, other) = if linear {
-            (&j.linear, &j.nonlinear)
-        } else {
-            (&j.nonlinear, &j.linear)
-        };
-        let ([ty], true) = (side.as_slice(), other.is_empty()) else {
+        let (side, other) = sides(j, linear);
+        let ([ty], true) = (side, other.is_empty()) else {
             return self.fail("an atom concludes one type");
         };
         let bound = match a {
@@ -496,22 +491,16 @@ impl<'a> Walk<'a> {
                 return self.consumed(d, std::iter::empty());
             }
             Expr::Ret { nl, lin, .. } => {
-                let subject = Subject::Ret {
-                    nl: self.operands(nl),
-                    lin: self.operands(lin),
-                };
-                (Rule::Ret, subject, nl_lin(nl, lin))
+                let atoms = nl_lin(nl, lin);
+                let (nl, lin) = (self.operands(nl), self.operands(lin));
+                (Rule::Ret, Subject::Ret { nl, lin }, atoms)
             }
             Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => {
                 let linear = matches!(e, Expr::LTuple { .. });
                 let rule = if linear { Rule::LTuple } else { Rule::Tuple };
-                (
-                    rule,
-                    Subject::Tuple {
-                        items: self.operands(items),
-                    },
-                    sorted(items, linear).collect(),
-                )
+                let atoms = sorted(items, linear).collect();
+                let items = self.operands(items);
+                (rule, Subject::Tuple { items }, atoms)
             }
             Expr::Call { func, nl, lin, .. } => {
                 let i = func.0 as usize;
@@ -521,13 +510,9 @@ impl<'a> Walk<'a> {
                 let arity = g.params.len() == nl.len() && g.lparams.len() == lin.len();
                 self.ensure(arity, &format!("`{}` takes other arguments", g.name))?;
                 callee = Some(&self.sigs[i]);
-                let (callee, nl, lin) = (g.name.clone(), nl, lin);
-                let subject = Subject::Call {
-                    callee,
-                    nl: self.operands(nl),
-                    lin: self.operands(lin),
-                };
-                (Rule::Call, subject, nl_lin(nl, lin))
+                let atoms = nl_lin(nl, lin);
+                let (callee, nl, lin) = (g.name.clone(), self.operands(nl), self.operands(lin));
+                (Rule::Call, Subject::Call { callee, nl, lin }, atoms)
             }
             Expr::Prim { prim, args, .. } => {
                 let Some(row) = self.prims.get(*prim) else {
@@ -536,33 +521,24 @@ impl<'a> Walk<'a> {
                 let (name, arity) = (row.name, row.arity);
                 let takes = format!("`{name}` takes {arity} arguments");
                 self.ensure(args.len() == arity, &takes)?;
-                let subject = Subject::Prim {
-                    prim: name.to_string(),
-                    args: self.operands(args),
-                };
-                (Rule::Prim, subject, sorted(args, false).collect())
+                let atoms = sorted(args, false).collect();
+                let (prim, args) = (name.to_string(), self.operands(args));
+                (Rule::Prim, Subject::Prim { prim, args }, atoms)
             }
             Expr::LAdd { lhs, rhs, .. } => {
-                let subject = Subject::LAdd {
-                    lhs: self.operand(lhs),
-                    rhs: self.operand(rhs),
-                };
-                (Rule::LAdd, subject, vec![(lhs, true), (rhs, true)])
+                let atoms = vec![(lhs, true), (rhs, true)];
+                let (lhs, rhs) = (self.operand(lhs), self.operand(rhs));
+                (Rule::LAdd, Subject::LAdd { lhs, rhs }, atoms)
             }
             Expr::Scale { scalar, lin, .. } => {
-                let subject = Subject::Scale {
-                    factor: self.operand(scalar),
-                    scaled: self.operand(lin),
-                };
-                (Rule::Scale, subject, vec![(scalar, false), (lin, true)])
+                let atoms = vec![(scalar, false), (lin, true)];
+                let (factor, scaled) = (self.operand(scalar), self.operand(lin));
+                (Rule::Scale, Subject::Scale { factor, scaled }, atoms)
             }
-            Expr::Dup { arg, .. } => (
-                Rule::Dup,
-                Subject::Dup {
-                    arg: self.operand(arg),
-                },
-                vec![(arg, true)],
-            ),
+            Expr::Dup { arg, .. } => {
+                let (atoms, arg) = (vec![(arg, true)], self.operand(arg));
+                (Rule::Dup, Subject::Dup { arg }, atoms)
+            }
         };
         self.node(d, rule, atoms.len(), &subject)?;
         let mut ts = Vec::with_capacity(atoms.len());
