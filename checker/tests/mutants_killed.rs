@@ -93,3 +93,31 @@ fn each_one_fault_program_gets_exactly_its_one_diagnostic() {
         assert_eq!(got.join(" "), want, "{src}");
     }
 }
+
+/// After `x' * y'` (E0206) and after a primitive missing from the table (E0217, only a
+/// hand-built tree has one), each operand is still typed as the sort it is: the linear ones
+/// count as used and a nonlinear one is not mistaken for linear, so nothing else is reported.
+#[test]
+fn the_operands_of_a_refused_primitive_keep_their_sorts() {
+    let mut got = common::codes(
+        "def f(; x': R, y': R) -> (; R) =\n  x' * y'",
+        Options::default(),
+    );
+    got.sort_unstable();
+    assert_eq!(got, ["E0206"]);
+    let mut p =
+        semantics::parse("def f(x: R ; y': R) -> (R ; R) =\n  let z = sin(x) in\n  (z ; y')")
+            .unwrap();
+    let semantics::Bind::Let { rhs, .. } = &mut p.funcs[0].body.binds[0] else {
+        unreachable!("the program has one let")
+    };
+    let semantics::Expr::Prim { prim, .. } = rhs else {
+        unreachable!("its right-hand side is a primitive")
+    };
+    *prim = semantics::PrimId(60_000);
+    let codes: Vec<&str> = match checker::check(&p, common::prims(), Options::default()) {
+        Ok(_) => vec![],
+        Err(d) => d.iter().map(|d| d.code).collect(),
+    };
+    assert_eq!(codes, ["E0217"]);
+}
