@@ -64,6 +64,39 @@ fn unpack(v: &LlValue, n: usize, m: usize) -> Option<(Vec<Value>, Vec<Value>)> {
     Some((a.to_vec(), b.to_vec()))
 }
 
+/// The argument of a transposed linear function `g.T`: the nonlinear arguments, then the
+/// components of the packed cotangent (flat beside them when there are nonlinear arguments;
+/// `rewrite/src/ll_transpose.rs`, `returned`).
+fn transposed_arg(x: &[Value], ct: &[Value]) -> LlValue {
+    let c = pack(ct);
+    if x.is_empty() {
+        return c;
+    }
+    let mut items: Vec<LlValue> = x.iter().map(ll::from_value).collect();
+    match c {
+        LlValue::Tuple(cs) => items.extend(cs.iter().cloned()),
+        c => items.push(c),
+    }
+    match items.len() {
+        1 => items.remove(0),
+        _ => LlValue::tuple(items),
+    }
+}
+
+/// The result of `g.T`: the cotangents of g's linear parameters `tys` (one of tuple type comes
+/// back as a one-component tensor when g has nonlinear parameters).
+fn transposed_result(v: &LlValue, nonlinear: bool, tys: &[semantics::Type]) -> Option<Vec<Value>> {
+    if let ([t], true) = (tys, nonlinear)
+        && matches!(ll::linear_type(t), ll::LType::Tensor(_))
+    {
+        return match v {
+            LlValue::Tuple(one) if one.len() == 1 => Some(vec![ll::to_value(&one[0])?]),
+            _ => None,
+        };
+    }
+    Some(unpack(v, 0, tys.len())?.1)
+}
+
 fn bit_eq(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bit_eq(y))
 }
@@ -460,16 +493,11 @@ def h(; x': R, y': <R, R>) -> (; R) =
             let Ok(fwd) = eval_fn(&strict, prims(), FuncId(i as u32), &x, &u) else {
                 continue;
             };
-            let arg = if x.is_empty() {
-                pack(&ct)
-            } else {
-                let mut items: Vec<LlValue> = x.iter().map(ll::from_value).collect();
-                items.push(pack(&ct));
-                LlValue::tuple(items)
-            };
+            let arg = transposed_arg(&x, &ct);
             let back = ll::eval_def(&t, DefId(i as u32), arg)
                 .unwrap_or_else(|er| panic!("{}: {}: {}", f.name, g.name, er.message));
-            let ltct = unpack(&back.value, 0, g.lparams.len()).unwrap().1;
+            let ltys: Vec<_> = g.lparams.iter().map(|q| q.ty.clone()).collect();
+            let ltct = transposed_result(&back.value, !x.is_empty(), &ltys).unwrap();
             let (lhs, rhs) = (dot(&ct, &fwd.lin).unwrap(), dot(&ltct, &u).unwrap());
             assert!(
                 (lhs - rhs).abs() <= 1e-12 * (1.0 + lhs.abs().max(rhs.abs())),
@@ -593,5 +621,66 @@ fn reverse_mode_through_ll_on_a_long_body() {
     println!(
         "{n} lets: λLL jvp, transpose, check, gradient in {:?}",
         t.elapsed()
+    );
+}
+
+/// Linear values of type `<>` across calls (λLL's `1`, as "no arguments" is): a call of a
+/// transposed function is transposed by its callee, not by the size of what it touches; and a
+/// function with nonlinear parameters and several linear ones transposes back to itself.
+#[test]
+fn unit_linear_values_across_calls_transpose_and_transpose_back() {
+    let src = "
+def l0(; d0': <>) -> (; <>, <>) =
+  let z1' = zero<<>> in
+  (; d0', z1')
+def l1(; d0': R) -> () =
+  let z1' = zero<<>> in
+  let (; q2', q3') = l0(; z1') in
+  let () = drop(q3') in
+  let () = drop(q2') in
+  let () = drop(d0') in
+  ()
+def m(x: R ; a': R, b': <R, R>, u': <>) -> (; R, <R, R>) =
+  let () = drop(u') in
+  let <b1', b2'> = b' in
+  let c' = x * a' in
+  let s' = b1' + c' in
+  (; s', <b2', b1'>)
+def n(; y': R, v': <R, R>) -> (; R) =
+  let u' = zero<<>> in
+  let (; p', w') = m(2.5 ; y', v', u') in
+  let <w1', w2'> = w' in
+  let t' = p' + w1' in
+  let r' = t' + w2' in
+  r'
+";
+    let p = parse(src).unwrap();
+    let e = linear_a_to_ll(&p, prims()).unwrap();
+    let t = ll_transpose(&e).unwrap_or_else(|er| panic!("{er}\n{}", ll::print(&e)));
+    checker::ll::check(&t, Default::default())
+        .unwrap_or_else(|d| panic!("{}\n{}", d[0].message, ll::print(&t)));
+    let tt = ll_transpose(&t).unwrap();
+    checker::ll::check(&tt, Default::default()).unwrap();
+    for (a, b) in e.defs.iter().zip(&tt.defs) {
+        assert_eq!(a.ty, b.ty, "{}", a.name);
+    }
+    // By hand: p = v1 + 2.5 y, w = <v2, v1>, r = p + v2 + v1 = 2.5 y + 2 v1 + v2, so
+    // nᵀ(c) = (2.5 c, <2 c, c>) and (nᵀ)ᵀ(1, <3, -1>) = 2.5 + 6 - 1.
+    let id = t.def_named("n").unwrap();
+    let back = ll::eval_def(&t, id, LlValue::Real(2.0)).unwrap();
+    let got = ll::to_value(&back.value).unwrap();
+    assert_eq!(got.to_string(), "<5.0, <4.0, 2.0>>", "{}", ll::print(&t));
+    let fwd = ll::eval_def(
+        &tt,
+        id,
+        LlValue::tuple(vec![
+            LlValue::Real(1.0),
+            LlValue::tuple(vec![LlValue::Real(3.0), LlValue::Real(-1.0)]),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        ll::to_value(&fwd.value).unwrap().as_real(),
+        Some(2.5 + 6.0 - 1.0)
     );
 }
