@@ -11,7 +11,9 @@ use properties::domains::inputs;
 use properties::harness::{fail, run};
 use properties::{linear, nonlinear, parse_generated};
 use proptest::prelude::*;
-use rewrite::{C_ENC, ENTRY, Policy, linear_a_to_ll, ll_grad, ll_jvp, ll_transpose, ll_vjp, vjp};
+use rewrite::{
+    C_ENC, ENTRY, Policy, linear_a_to_ll, ll_grad, ll_jvp, ll_linearize, ll_transpose, ll_vjp, vjp,
+};
 use semantics::ll::{self, DefId, LlProgram, LlValue};
 use semantics::numeric::{Rng, central_difference, dot, leaves};
 use semantics::{FuncId, PrimTable, Program, Type, Value, eval_fn};
@@ -525,5 +527,114 @@ fn ll_transpose_of_encoded_linear_b_programs_passes_the_dot_product_test() {
     assert!(
         funcs as u32 >= report.cases,
         "too few linear functions checked: {funcs}"
+    );
+}
+
+static NATIVE_FUNCS: AtomicUsize = AtomicUsize::new(0);
+static NATIVE_RATIOS: std::sync::Mutex<Vec<f64>> = std::sync::Mutex::new(Vec::new());
+
+/// Linearization native to λLL (`ll_linearize`, on the encoded program) against `ll_jvp`
+/// (Linear A's JVP split as it is encoded): the checker accepts it; the same primal results,
+/// bit for bit; maps that agree on random tangents (1e-12 relative); transposed (no unzip), the
+/// same gradients. The ratio of its route's work to the Linear A route's is printed.
+#[test]
+fn ll_native_linearization_agrees_with_the_encoded_linear_a_jvp() {
+    let report = run(
+        "ll_native_linearization_agrees_with_the_encoded_linear_a_jvp",
+        nonlinear::numeric_program_strategy(),
+        |g| {
+            let p = parse_generated(&g.render())?;
+            let e = linear_a_to_ll(&p, prims()).map_err(|er| fail(er.to_string(), &p))?;
+            let n = ll_linearize(&e, prims())
+                .map_err(|er| llfail(format!("ll_linearize fails: {er}"), &e))?;
+            if let Err(d) = checker::ll::check(&n, Default::default()) {
+                return Err(llfail(
+                    format!("the native JVP is rejected: {}", d[0].message),
+                    &n,
+                ));
+            }
+            let j = ll_jvp(&p, prims()).map_err(|er| fail(er.to_string(), &p))?;
+            let nt = ll_transpose(&n).map_err(|er| llfail(format!("transpose fails: {er}"), &n))?;
+            let v = vjp(&p, prims(), Policy::SaveAll).map_err(|er| fail(er.to_string(), &p))?;
+            let mut rng = Rng::new(g.seed);
+            for (i, f) in p.funcs.iter().enumerate() {
+                let x = inputs(&types(&f.params), &mut rng);
+                let u: Vec<Value> = f
+                    .params
+                    .iter()
+                    .map(|q| rng.value(&q.ty, -1.0, 1.0))
+                    .collect();
+                let ct: Vec<Value> = f
+                    .results
+                    .iter()
+                    .map(|ty| rng.value(ty, -1.0, 1.0))
+                    .collect();
+                let bad = |m: &str| llfail(format!("{}: {m}", f.name), &n);
+                let Some((y1, l1)) = linearize(&j, i, &x) else {
+                    continue;
+                };
+                let (y2, l2) = linearize(&n, i, &x).ok_or_else(|| bad("the native JVP fails"))?;
+                if !bit_eq(&y1, &y2) {
+                    return Err(bad(&format!("primal {y2:?}, ll_jvp's {y1:?}")));
+                }
+                let (Some(a), Some(b)) = (
+                    apply(&j, &l1, &u, f.results.len()),
+                    apply(&n, &l2, &u, f.results.len()),
+                ) else {
+                    return Err(bad("a map fails"));
+                };
+                let (a, b) = (leaves(&a), leaves(&b));
+                if !(a.len() == b.len()
+                    && a.iter()
+                        .zip(&b)
+                        .all(|(p, q)| !p.is_finite() || close(*p, *q, 1e-12)))
+                {
+                    return Err(bad(&format!("native L u = {b:?}, ll_jvp's {a:?}")));
+                }
+                let Some((nonlin, lin_t)) = v.halves(i) else {
+                    continue;
+                };
+                let Ok(fwd) = eval_fn(&v.program, prims(), nonlin, &x, &[]) else {
+                    continue;
+                };
+                let mut nl = fwd.nl;
+                let Some(res) = nl.pop() else { continue };
+                let Ok(back) = eval_fn(&v.program, prims(), lin_t, &[res], &ct) else {
+                    continue;
+                };
+                let gr = ll_grad(&nt, FuncId(i as u32), &x, &ct)
+                    .map_err(|er| bad(&format!("the native gradient fails: {}", er.message)))?;
+                let (a, b) = (leaves(&gr.gradient), leaves(&back.lin));
+                if !a.iter().chain(&b).all(|z| z.is_finite()) {
+                    continue;
+                }
+                if !(a.len() == b.len() && a.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12))) {
+                    return Err(bad(&format!("native gradient {a:?}, Linear A's {b:?}")));
+                }
+                // Work: observed, not bounded by the Linear A route's constant (that route's
+                // JVP is constant-folded, λLL's is not: docs/lambda-ll.md §5).
+                let wla = (fwd.work + back.work).max(1) as f64;
+                if let Ok(mut r) = NATIVE_RATIOS.lock() {
+                    r.push(gr.work as f64 / wla);
+                }
+                NATIVE_FUNCS.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(())
+        },
+    );
+    let funcs = NATIVE_FUNCS.load(Ordering::Relaxed);
+    let mut r = NATIVE_RATIOS.lock().map(|r| r.clone()).unwrap_or_default();
+    r.sort_by(f64::total_cmp);
+    let (median, max) = (
+        r.get(r.len() / 2).copied().unwrap_or(f64::NAN),
+        r.last().copied().unwrap_or(f64::NAN),
+    );
+    println!(
+        "native λLL linearization: {funcs} functions of {} programs agree with ll_jvp and the Linear A route; native route work / Linear A route work: median {median:.2}, max {max:.2}",
+        report.cases
+    );
+    assert!(
+        funcs as u32 >= report.cases,
+        "too few functions compared: {funcs}"
     );
 }

@@ -351,9 +351,16 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
     let mut rng = Rng::new(5);
     let (mut checked, mut fd_checked) = (0, 0);
     let mut ratios = Vec::new();
+    let mut native_ratios = Vec::new();
     for (file, p) in nonlinear_corpus() {
         let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
         let lv = ll_vjp(&p, prims()).unwrap();
+        // The native linearization (on the encoded program), transposed: the same gradients.
+        let native = rewrite::ll_linearize(&linear_a_to_ll(&p, prims()).unwrap(), prims())
+            .unwrap_or_else(|e| panic!("{}: ll_linearize: {e}", file.name));
+        checker::ll::check(&native, Default::default())
+            .unwrap_or_else(|d| panic!("{}: {}", file.name, d[0].message));
+        let nv = ll_transpose(&native).unwrap();
         for (i, f) in p.funcs.iter().enumerate() {
             if f.results.is_empty() {
                 continue;
@@ -372,10 +379,19 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
                     continue;
                 };
                 let g = ll_grad(&lv, FuncId(i as u32), &x, &ct).unwrap();
+                let ng = ll_grad(&nv, FuncId(i as u32), &x, &ct).unwrap();
                 let (a, b) = (leaves(&g.gradient), leaves(&want));
                 if !a.iter().chain(&b).all(|z| z.is_finite()) {
                     continue;
                 }
+                let n = leaves(&ng.gradient);
+                assert!(
+                    n.len() == b.len() && n.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12)),
+                    "{}: {}: native λLL linearization {n:?} vs Linear A {b:?}",
+                    file.name,
+                    f.name
+                );
+                native_ratios.push(ng.work as f64 / wla as f64);
                 assert!(
                     a.len() == b.len() && a.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12)),
                     "{}: {}: --route ll {a:?} vs Linear A {b:?}",
@@ -417,6 +433,13 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
         }
     }
     ratios.sort_by(f64::total_cmp);
+    native_ratios.sort_by(f64::total_cmp);
+    println!(
+        "native λLL linearization route work / Linear A route work over {checked} gradients: min {:.2}, median {:.2}, max {:.2}",
+        native_ratios[0],
+        native_ratios[native_ratios.len() / 2],
+        native_ratios[native_ratios.len() - 1]
+    );
     println!(
         "route ll work / Linear A route work over {checked} gradients: min {:.2}, median {:.2}, max {:.2}",
         ratios[0],
