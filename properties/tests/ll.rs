@@ -393,6 +393,7 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
 
 static LB_FUNCS: AtomicUsize = AtomicUsize::new(0);
 static LB_UNIT: AtomicUsize = AtomicUsize::new(0);
+static LB_RATIOS: std::sync::Mutex<Vec<f64>> = std::sync::Mutex::new(Vec::new());
 
 #[test]
 fn ll_transpose_of_encoded_linear_b_programs_passes_the_dot_product_test() {
@@ -478,6 +479,9 @@ fn ll_transpose_of_encoded_linear_b_programs_passes_the_dot_product_test() {
                 let arg = transposed_arg(&x, &ct);
                 let back = ll::eval_def(&t, DefId(i as u32), arg)
                     .map_err(|er| llfail(format!("{}: {}", f.name, er.message), &t))?;
+                if let Ok(mut r) = LB_RATIOS.lock() {
+                    r.push(back.work as f64 / fwd.work.max(1) as f64);
+                }
                 let Some(ltct) = transposed_result(&back.value, !x.is_empty(), &types(&f.lparams))
                 else {
                     return Err(llfail(
@@ -520,9 +524,13 @@ fn ll_transpose_of_encoded_linear_b_programs_passes_the_dot_product_test() {
         LB_FUNCS.load(Ordering::Relaxed),
         LB_UNIT.load(Ordering::Relaxed),
     );
+    let mut r = LB_RATIOS.lock().map(|r| r.clone()).unwrap_or_default();
+    r.sort_by(f64::total_cmp);
     println!(
-        "λLL transpose of Linear B programs: all {} checked ({unit} with a linear value of type <>), {funcs} linear functions passed the dot-product test and (gᵀ)ᵀ = g",
-        report.cases
+        "λLL transpose of Linear B programs: all {} checked ({unit} with a linear value of type <>), {funcs} linear functions passed the dot-product test and (gᵀ)ᵀ = g; W(λLL gᵀ)/W(g): median {:.2}, max {:.2} (observed)",
+        report.cases,
+        r.get(r.len() / 2).copied().unwrap_or(f64::NAN),
+        r.last().copied().unwrap_or(f64::NAN)
     );
     assert!(
         funcs as u32 >= report.cases,

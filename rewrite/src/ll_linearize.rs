@@ -97,9 +97,21 @@ fn linearize_def(d: &Def, rules: &JvpRules, results: &[usize]) -> Result<Def, Re
     let (Expr::Lam(top, span), true) = (&d.body.tail, d.body.binds.is_empty()) else {
         return Err(not_encoded("a definition that is not a function"));
     };
-    let LType::Lolli(x_ty, _) = &d.ty else {
+    let LType::Lolli(x_ty, y_ty) = &d.ty else {
         return Err(not_encoded("a definition that is not a function"));
     };
+    // A nonlinear function's parameters and results are all boxed (`M(τs ;)`).
+    let boxed = |t: &LType| match t {
+        LType::Bang(_) => true,
+        LType::Tensor(ts) => ts.iter().all(|t| matches!(t, LType::Bang(_))),
+        _ => false,
+    };
+    if !(boxed(x_ty) && boxed(y_ty)) {
+        return Err(not_encoded(&format!(
+            "`{}` has linear parameters or results ({})",
+            d.name, d.ty
+        )));
+    }
     let mut s = Lin {
         b: LlFn::from_slots(d.slots.clone()),
         rules,

@@ -592,6 +592,35 @@ fn a_million_let_body_encodes_checks_and_evaluates() {
         "{n} nonlinear lets: encode, check, evaluate in {:?}",
         t.elapsed()
     );
+    // Every other λLL pass on the same body: print and parse back, the native linearization,
+    // its transpose, the checker on both, the gradient. Timed one by one (docs/lambda-ll.md).
+    let mut lap = std::time::Instant::now();
+    let mut laps = Vec::new();
+    let mut time = |what: &'static str| {
+        laps.push(format!("{what} {:?}", lap.elapsed()));
+        lap = std::time::Instant::now();
+    };
+    let text = ll::print(&e);
+    time("print");
+    assert_eq!(ll::parse(&text).unwrap(), e);
+    time("parse");
+    let native = rewrite::ll_linearize(&e, prims()).unwrap();
+    time("ll_linearize");
+    checker::ll::check(&native, Default::default()).unwrap();
+    time("check");
+    let nt = ll_transpose(&native).unwrap();
+    time("ll_transpose");
+    checker::ll::check(&nt, Default::default()).unwrap();
+    time("check");
+    let g = ll_grad(&nt, FuncId(0), &[Value::Real(1.0)], &[Value::Real(1.0)]).unwrap();
+    time("gradient");
+    let exact = 0.999999f64.powi(n as i32);
+    assert!(
+        close(g.gradient[0].as_real().unwrap(), exact, 1e-9),
+        "{:?} vs {exact}",
+        g.gradient
+    );
+    println!("{n} nonlinear lets, then: {}", laps.join(", "));
 }
 
 #[test]
@@ -706,4 +735,40 @@ def n(; y': R, v': <R, R>) -> (; R) =
         ll::to_value(&fwd.value).unwrap().as_real(),
         Some(2.5 + 6.0 - 1.0)
     );
+}
+
+/// `ll_linearize` takes the encoding of a nonlinear program; a definition with linear parts
+/// is refused (E0770), and on the worked example its map is the derivative (checked by hand:
+/// d/dx sin(xy) + x = y cos(xy) + 1, d/dy = x cos(xy)).
+#[test]
+fn native_linearization_refuses_linear_parts_and_linearizes_the_worked_example() {
+    let p = parse("def f(x: R ; y': R) -> (R ; R) = (x ; y')").unwrap();
+    let e = linear_a_to_ll(&p, prims()).unwrap();
+    let err = rewrite::ll_linearize(&e, prims()).unwrap_err();
+    assert_eq!(err.code(), "E0770", "{err}");
+    let p = parse("def f(x: R, y: R) -> (R) = sin(x * y) + x").unwrap();
+    let n = rewrite::ll_linearize(&linear_a_to_ll(&p, prims()).unwrap(), prims()).unwrap();
+    checker::ll::check(&n, Default::default()).unwrap();
+    assert_eq!(
+        n.defs[0].ty.to_string(),
+        "(!R * !R) -o (!R * !((R * R) -o R))"
+    );
+    let out = ll::eval_def(
+        &n,
+        DefId(0),
+        LlValue::tuple(vec![LlValue::Real(2.0), LlValue::Real(3.0)]),
+    )
+    .unwrap();
+    let LlValue::Tuple(items) = &out.value else {
+        panic!("not a tuple")
+    };
+    let lu = ll::apply(
+        &n,
+        &items[1],
+        LlValue::tuple(vec![LlValue::Real(1.0), LlValue::Real(0.0)]),
+    )
+    .unwrap();
+    let want = 3.0 * 6f64.cos() + 1.0;
+    let got = ll::to_value(&lu.value).unwrap().as_real().unwrap();
+    assert!(close(got, want, 1e-15), "{got} vs {want}");
 }
