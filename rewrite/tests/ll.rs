@@ -64,6 +64,18 @@ fn unpack(v: &LlValue, n: usize, m: usize) -> Option<(Vec<Value>, Vec<Value>)> {
     Some((a.to_vec(), b.to_vec()))
 }
 
+/// `t` with every one-component tensor `(V *)` replaced by `V`.
+fn one_tuples_collapsed(t: &ll::LType) -> ll::LType {
+    use ll::LType::*;
+    match t {
+        Tensor(ts) if ts.len() == 1 => one_tuples_collapsed(&ts[0]),
+        Tensor(ts) => Tensor(ts.iter().map(one_tuples_collapsed).collect()),
+        Lolli(a, b) => ll::LType::lolli(one_tuples_collapsed(a), one_tuples_collapsed(b)),
+        Bang(a) => ll::LType::bang(one_tuples_collapsed(a)),
+        Real => Real,
+    }
+}
+
 /// The argument of a transposed linear function `g.T`: the nonlinear arguments, then the
 /// components of the packed cotangent (flat beside them when there are nonlinear arguments;
 /// `rewrite/src/ll_transpose.rs`, `returned`).
@@ -496,6 +508,19 @@ def h(; x': R, y': <R, R>) -> (; R) =
         };
         checker::ll::check(&t, Default::default())
             .unwrap_or_else(|d| panic!("{}: {}", f.name, d[0].message));
+        // Transposing back gives the encoding's types (a `<V>` result comes back as `V`).
+        let tt = ll_transpose(&t).unwrap_or_else(|er| panic!("{}: {er}", f.name));
+        checker::ll::check(&tt, Default::default())
+            .unwrap_or_else(|d| panic!("{}: {}", f.name, d[0].message));
+        for (a, b) in e.defs.iter().zip(&tt.defs) {
+            assert!(
+                a.ty == b.ty || one_tuples_collapsed(&a.ty) == one_tuples_collapsed(&b.ty),
+                "{}: {} vs {}",
+                f.name,
+                a.ty,
+                b.ty
+            );
+        }
         let strict = checker::elaborate(&p, prims()).unwrap();
         for (i, g) in strict.funcs.iter().enumerate() {
             // Linear functions: linear results only, at least one linear parameter.
@@ -519,6 +544,22 @@ def h(; x': R, y': <R, R>) -> (; R) =
             let arg = transposed_arg(&x, &ct);
             let back = ll::eval_def(&t, DefId(i as u32), arg)
                 .unwrap_or_else(|er| panic!("{}: {}: {}", f.name, g.name, er.message));
+            let mut xu = x.clone();
+            xu.extend(u.iter().cloned());
+            let twice = ll::eval_def(&tt, DefId(i as u32), pack(&xu))
+                .unwrap_or_else(|er| panic!("{}: {}: (gᵀ)ᵀ: {}", f.name, g.name, er.message));
+            let twice = leaves(&[ll::to_value(&twice.value).unwrap()]);
+            assert!(
+                twice.len() == leaves(&fwd.lin).len()
+                    && twice
+                        .iter()
+                        .zip(leaves(&fwd.lin))
+                        .all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{}: {}: (gᵀ)ᵀ u = {twice:?} but g u = {:?}",
+                f.name,
+                g.name,
+                fwd.lin
+            );
             let ltys: Vec<_> = g.lparams.iter().map(|q| q.ty.clone()).collect();
             let ltct = transposed_result(&back.value, !x.is_empty(), &ltys).unwrap();
             let (lhs, rhs) = (dot(&ct, &fwd.lin).unwrap(), dot(&ltct, &u).unwrap());
@@ -593,12 +634,14 @@ fn a_million_let_body_encodes_checks_and_evaluates() {
         t.elapsed()
     );
     // Every other λLL pass on the same body: print and parse back, the native linearization,
-    // its transpose, the checker on both, the gradient. Timed one by one (docs/lambda-ll.md).
-    let mut lap = std::time::Instant::now();
+    // its transpose, the checker on both, the gradient. Timed one by one in CPU seconds (the
+    // machine is shared: wall time measures the neighbours), docs/lambda-ll.md §9.
+    let mut lap = cpu_seconds();
     let mut laps = Vec::new();
     let mut time = |what: &'static str| {
-        laps.push(format!("{what} {:?}", lap.elapsed()));
-        lap = std::time::Instant::now();
+        let now = cpu_seconds();
+        laps.push(format!("{what} {:.2}", now - lap));
+        lap = now;
     };
     let text = ll::print(&e);
     time("print");
@@ -620,7 +663,26 @@ fn a_million_let_body_encodes_checks_and_evaluates() {
         "{:?} vs {exact}",
         g.gradient
     );
-    println!("{n} nonlinear lets, then: {}", laps.join(", "));
+    println!("{n} nonlinear lets, then (CPU s): {}", laps.join(", "));
+}
+
+/// This thread's CPU time (user + system) in seconds, from `/proc/thread-self/stat` (Linux,
+/// so tests running beside it do not count); NaN
+/// elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // utime and stime are in clock ticks, 100 per second on Linux.
+    f.iter().sum::<f64>() / 100.0
 }
 
 #[test]
