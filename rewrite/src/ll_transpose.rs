@@ -26,7 +26,12 @@
 //! function of a Linear B program (`V ⊸ W` becomes `W ⊸ V`; `![τs] ⊗ [σs] ⊸ W` becomes
 //! `![τs] ⊗ W ⊸ [σs]`, its nonlinear bindings kept forward). A mixed function (nonlinear results
 //! and linear parts) is refused, as Linear A's transpose refuses a program outside Linear B.
-//! Applied twice it gives back the program (extensionally; the suites check it).
+//! Which calls are transposed is decided by the callee (a call of a function transposed whole
+//! is linear code), never by the size of the values: a linear `<>` and "no arguments" are both
+//! `1`. A transposed function with nonlinear parameters takes its cotangent's components flat
+//! beside the boxes and returns exactly its linear parameters' cotangents ([`returned`]), so
+//! applied twice it gives back the program, types included (up to `(V *) ≅ V` for a single
+//! `<V>` linear result), and its values bit for bit (the suites check both).
 
 use crate::error::RewriteError;
 use crate::linear_a_to_ll::{LlFn, bind, canonical, var};
