@@ -1,0 +1,169 @@
+//! Extraction of the cheapest term DAG from an e-graph, with a cost that counts a **shared
+//! node once** (the work model of SPEC §3 charges a `let` once however often it is read).
+//!
+//! egg's `Extractor` minimises *tree* cost: a node used twice is paid twice, so on a shared
+//! term (60 `let`s each read twice) it prefers duplicating rewrites and its costs overflow
+//! (2^60). `LpExtractor` minimises DAG cost exactly, but needs egg's `lp` feature and the CBC
+//! solver (a C library) that does not build offline here. This is a hand-written greedy DAG
+//! extractor in the style of extraction-gym's `greedy-dag`: each class keeps the *set* of
+//! classes its best choice reaches, with their node costs, and a node's cost is the sum over
+//! the union of its children's sets plus its own. It is exact on trees and a good heuristic on
+//! DAGs; it is quadratic in the worst case (a set can hold every class), so above
+//! [`DAG_CLASSES`] classes it falls back to saturating tree costs, which on an e-graph that
+//! was not saturated (one node per class, or a literal beside the node it folds) choose the
+//! same DAG.
+
+use super::language::Term;
+use egg::{Analysis, EGraph, Id, Language};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Above this many classes, extraction uses saturating tree costs.
+pub const DAG_CLASSES: usize = 4_000;
+
+/// The chosen node of each class reachable from the roots (children are canonical classes).
+pub type Choice = HashMap<Id, Term>;
+
+/// A class's best choice so far: total cost and the classes it reaches with their own cost,
+/// sorted by class.
+struct Best {
+    total: u64,
+    node: usize,
+    set: Rc<Vec<(Id, u64)>>,
+}
+
+/// The cheapest choice for every class, by DAG cost (or tree cost on large e-graphs);
+/// `cost` is a node's own cost (its children canonical), at least 1 for a node with children.
+pub fn extract<N: Analysis<Term>>(egraph: &EGraph<Term, N>, cost: &dyn Fn(&Term) -> u64) -> Choice {
+    if egraph.number_of_classes() > DAG_CLASSES {
+        return extract_tree(egraph, cost);
+    }
+    let mut best: HashMap<Id, Best> = HashMap::new();
+    let classes: Vec<Id> = egraph.classes().map(|c| c.id).collect();
+    // Fixpoint: a pass over every class improves what it can; it stops when nothing changes
+    // (each pass can only lower a class's cost, and costs are integers).
+    loop {
+        let mut changed = false;
+        for &c in &classes {
+            for (k, node) in egraph[c].nodes.iter().enumerate() {
+                let node = node.clone().map_children(|x| egraph.find(x));
+                let kids: Vec<Id> = node.children().to_vec();
+                let Some(sets) = kids
+                    .iter()
+                    .map(|x| best.get(x).map(|b| b.set.clone()))
+                    .collect::<Option<Vec<_>>>()
+                else {
+                    continue;
+                };
+                let mut set: Vec<(Id, u64)> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+                set.sort_unstable_by_key(|&(x, _)| x);
+                set.dedup_by_key(|&mut (x, _)| x);
+                // A choice that reaches its own class is a cycle.
+                if set.binary_search_by_key(&c, |&(x, _)| x).is_ok() {
+                    continue;
+                }
+                let own = cost(&node);
+                let total = set.iter().fold(own, |t, &(_, w)| t.saturating_add(w));
+                if best.get(&c).is_none_or(|b| total < b.total) {
+                    let at = set.partition_point(|&(x, _)| x < c);
+                    set.insert(at, (c, own));
+                    best.insert(
+                        c,
+                        Best {
+                            total,
+                            node: k,
+                            set: Rc::new(set),
+                        },
+                    );
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    choose(egraph, best.into_iter().map(|(c, b)| (c, b.node)))
+}
+
+/// Greedy extraction by tree cost, saturating (never overflowing on shared terms).
+fn extract_tree<N: Analysis<Term>>(
+    egraph: &EGraph<Term, N>,
+    cost: &dyn Fn(&Term) -> u64,
+) -> Choice {
+    let mut best: HashMap<Id, (u64, usize)> = HashMap::new();
+    loop {
+        let mut changed = false;
+        for class in egraph.classes() {
+            for (k, node) in class.nodes.iter().enumerate() {
+                let node = node.clone().map_children(|x| egraph.find(x));
+                let total = node.children().iter().try_fold(cost(&node), |t, &x| {
+                    best.get(&egraph.find(x)).map(|&(w, _)| t.saturating_add(w))
+                });
+                let Some(total) = total else { continue };
+                if best.get(&class.id).is_none_or(|&(w, _)| total < w) {
+                    best.insert(class.id, (total, k));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    choose(egraph, best.into_iter().map(|(c, (_, k))| (c, k)))
+}
+
+fn choose<N: Analysis<Term>>(
+    egraph: &EGraph<Term, N>,
+    picks: impl Iterator<Item = (Id, usize)>,
+) -> Choice {
+    picks
+        .map(|(c, k)| {
+            let node = egraph[c].nodes[k].clone().map_children(|x| egraph.find(x));
+            (c, node)
+        })
+        .collect()
+}
+
+/// The classes the choice reaches from `roots`, children before parents (an explicit stack:
+/// no recursion on term depth); `Err` when a class has no choice or the choice has a cycle.
+pub fn order(choice: &Choice, roots: &[Id]) -> Result<Vec<Id>, String> {
+    // 0: not seen, 1: on the stack, 2: done.
+    let mut state: HashMap<Id, u8> = HashMap::new();
+    let mut out = Vec::new();
+    for &root in roots {
+        let mut stack = vec![(root, false)];
+        while let Some((c, ready)) = stack.pop() {
+            match (state.get(&c).copied().unwrap_or(0), ready) {
+                (2, _) => continue,
+                (1, false) => return Err("the extracted choice has a cycle".into()),
+                (_, true) => {
+                    state.insert(c, 2);
+                    out.push(c);
+                }
+                (_, false) => {
+                    let node = choice.get(&c).ok_or("a class with no extracted node")?;
+                    state.insert(c, 1);
+                    stack.push((c, true));
+                    for &k in node.children() {
+                        match state.get(&k).copied().unwrap_or(0) {
+                            2 => {}
+                            1 => return Err("the extracted choice has a cycle".into()),
+                            _ => stack.push((k, false)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The DAG cost of the classes `order` lists (each counted once).
+pub fn dag_cost(choice: &Choice, order: &[Id], cost: &dyn Fn(&Term) -> u64) -> u64 {
+    order
+        .iter()
+        .filter_map(|c| choice.get(c))
+        .fold(0u64, |t, n| t.saturating_add(cost(n)))
+}
