@@ -77,7 +77,7 @@ fn every_extra_rule_holds_with_equal_definedness() {
             }
         }
     }
-    // The same check refuses a rule that changes definedness: x * 0 => 0.
+    // The same check sees a rule that changes definedness: `a / a` is not finite at 0.
     let l = Pattern::<Term>::from_str("(div ?a ?a)").unwrap();
     let env: HashMap<Var, f64> = l.vars().into_iter().map(|v| (v, 0.0)).collect();
     assert!(!eval_pattern(&l, &env).is_finite());

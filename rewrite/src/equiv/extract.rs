@@ -167,3 +167,55 @@ pub fn dag_cost(choice: &Choice, order: &[Id], cost: &dyn Fn(&Term) -> u64) -> u
         .filter_map(|c| choice.get(c))
         .fold(0u64, |t, n| t.saturating_add(cost(n)))
 }
+
+/// Above this many nodes in the classes the choice reaches, [`improve`] does nothing.
+pub const IMPROVE_NODES: usize = 3_000;
+
+/// Local improvement of a greedy choice: the greedy pass prices each class alone, so a node
+/// that reuses a class another root needs anyway can look dearer than it is. Each class the
+/// choice reaches tries each of its other nodes, and keeps one that lowers the DAG cost of the
+/// whole extraction (without a cycle); a few passes, over at most [`IMPROVE_NODES`] nodes.
+pub fn improve<N: Analysis<Term>>(
+    egraph: &EGraph<Term, N>,
+    choice: &mut Choice,
+    roots: &[Id],
+    cost: &dyn Fn(&Term) -> u64,
+) {
+    let Ok(mut reach) = order(choice, roots) else {
+        return;
+    };
+    let mut best = dag_cost(choice, &reach, cost);
+    for _pass in 0..3 {
+        let nodes: usize = reach.iter().map(|&c| egraph[c].nodes.len()).sum();
+        if nodes > IMPROVE_NODES {
+            return;
+        }
+        let mut changed = false;
+        for &c in &reach.clone() {
+            for node in &egraph[c].nodes {
+                let node = node.clone().map_children(|x| egraph.find(x));
+                if choice.get(&c) == Some(&node)
+                    || node.children().iter().any(|k| !choice.contains_key(k))
+                {
+                    continue;
+                }
+                let old = choice.insert(c, node);
+                match order(choice, roots) {
+                    Ok(r) if dag_cost(choice, &r, cost) < best => {
+                        best = dag_cost(choice, &r, cost);
+                        reach = r;
+                        changed = true;
+                    }
+                    _ => {
+                        if let Some(o) = old {
+                            choice.insert(c, o);
+                        }
+                    }
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}

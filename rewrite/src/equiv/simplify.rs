@@ -106,8 +106,9 @@ pub struct Simplified {
     pub functions: Vec<FnReport>,
 }
 
-/// Constant folding, exact only: a ring operation on literals that the ring normal form
-/// reads as exact coefficients (so the validation can prove the fold).
+/// Constant folding, exact only: a ring operation (or a division with an exact quotient) on
+/// literals that the ring normal form reads as exact coefficients, giving one (so the
+/// validation can prove the fold).
 #[derive(Default)]
 pub struct Fold;
 
@@ -129,6 +130,7 @@ impl Analysis<Term> for Fold {
                     ("sub", [x, y]) => x - y,
                     ("mul", [x, y]) => x * y,
                     ("neg", [x]) => -x,
+                    ("div", [x, y]) if *y != 0.0 && (x / y).mul_add(*y, -x) == 0.0 => x / y,
                     _ => return None,
                 }
             }
@@ -260,7 +262,8 @@ fn candidate(
         let w = node_cost(n, prog, prims, works).saturating_mul(64);
         w.saturating_add(u64::from(!original.contains(n)))
     };
-    let choice: Choice = extract::extract(&egraph, &cost);
+    let mut choice: Choice = extract::extract(&egraph, &cost);
+    extract::improve(&egraph, &mut choice, &all, &cost);
     let order = extract::order(&choice, &all)?;
     let target = Target {
         f,
