@@ -18,8 +18,9 @@ use egg::{Analysis, EGraph, Id, Language};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Above this many classes, extraction uses saturating tree costs.
-pub const DAG_CLASSES: usize = 4_000;
+/// Above this many classes, extraction uses saturating tree costs (the cost sets make the
+/// DAG mode quadratic: a set can hold every class).
+pub const DAG_CLASSES: usize = 1_500;
 
 /// The chosen node of each class reachable from the roots (children are canonical classes).
 pub type Choice = HashMap<Id, Term>;
@@ -35,52 +36,53 @@ struct Best {
 /// The cheapest choice for every class, by DAG cost (or tree cost on large e-graphs);
 /// `cost` is a node's own cost (its children canonical), at least 1 for a node with children.
 pub fn extract<N: Analysis<Term>>(egraph: &EGraph<Term, N>, cost: &dyn Fn(&Term) -> u64) -> Choice {
-    if egraph.number_of_classes() > DAG_CLASSES {
+    // With one node per class there is nothing to choose: both modes give the same DAG.
+    if egraph.number_of_classes() > DAG_CLASSES
+        || egraph.total_number_of_nodes() == egraph.number_of_classes()
+    {
         return extract_tree(egraph, cost);
     }
     let mut best: HashMap<Id, Best> = HashMap::new();
-    let classes: Vec<Id> = egraph.classes().map(|c| c.id).collect();
-    // Fixpoint: a pass over every class improves what it can; it stops when nothing changes
-    // (each pass can only lower a class's cost, and costs are integers).
-    loop {
-        let mut changed = false;
-        for &c in &classes {
-            for (k, node) in egraph[c].nodes.iter().enumerate() {
-                let node = node.clone().map_children(|x| egraph.find(x));
-                let kids: Vec<Id> = node.children().to_vec();
-                let Some(sets) = kids
-                    .iter()
-                    .map(|x| best.get(x).map(|b| b.set.clone()))
-                    .collect::<Option<Vec<_>>>()
-                else {
-                    continue;
-                };
-                let mut set: Vec<(Id, u64)> = sets.iter().flat_map(|s| s.iter().copied()).collect();
-                set.sort_unstable_by_key(|&(x, _)| x);
-                set.dedup_by_key(|&mut (x, _)| x);
-                // A choice that reaches its own class is a cycle.
-                if set.binary_search_by_key(&c, |&(x, _)| x).is_ok() {
-                    continue;
-                }
-                let own = cost(&node);
-                let total = set.iter().fold(own, |t, &(_, w)| t.saturating_add(w));
-                if best.get(&c).is_none_or(|b| total < b.total) {
-                    let at = set.partition_point(|&(x, _)| x < c);
-                    set.insert(at, (c, own));
-                    best.insert(
-                        c,
-                        Best {
-                            total,
-                            node: k,
-                            set: Rc::new(set),
-                        },
-                    );
-                    changed = true;
-                }
+    // A worklist: a class is priced again when one of its children got cheaper (each time
+    // its cost can only drop, and costs are integers).
+    let mut work = Worklist::new(egraph);
+    while let Some(c) = work.pop() {
+        let mut improved = false;
+        for (k, node) in egraph[c].nodes.iter().enumerate() {
+            let node = node.clone().map_children(|x| egraph.find(x));
+            let Some(sets) = node
+                .children()
+                .iter()
+                .map(|x| best.get(x).map(|b| b.set.clone()))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let mut set: Vec<(Id, u64)> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+            set.sort_unstable_by_key(|&(x, _)| x);
+            set.dedup_by_key(|&mut (x, _)| x);
+            // A choice that reaches its own class is a cycle.
+            if set.binary_search_by_key(&c, |&(x, _)| x).is_ok() {
+                continue;
+            }
+            let own = cost(&node);
+            let total = set.iter().fold(own, |t, &(_, w)| t.saturating_add(w));
+            if best.get(&c).is_none_or(|b| total < b.total) {
+                let at = set.partition_point(|&(x, _)| x < c);
+                set.insert(at, (c, own));
+                best.insert(
+                    c,
+                    Best {
+                        total,
+                        node: k,
+                        set: Rc::new(set),
+                    },
+                );
+                improved = true;
             }
         }
-        if !changed {
-            break;
+        if improved {
+            work.parents_of(egraph, c);
         }
     }
     choose(egraph, best.into_iter().map(|(c, b)| (c, b.node)))
@@ -92,26 +94,54 @@ fn extract_tree<N: Analysis<Term>>(
     cost: &dyn Fn(&Term) -> u64,
 ) -> Choice {
     let mut best: HashMap<Id, (u64, usize)> = HashMap::new();
-    loop {
-        let mut changed = false;
-        for class in egraph.classes() {
-            for (k, node) in class.nodes.iter().enumerate() {
-                let node = node.clone().map_children(|x| egraph.find(x));
-                let total = node.children().iter().try_fold(cost(&node), |t, &x| {
-                    best.get(&egraph.find(x)).map(|&(w, _)| t.saturating_add(w))
-                });
-                let Some(total) = total else { continue };
-                if best.get(&class.id).is_none_or(|&(w, _)| total < w) {
-                    best.insert(class.id, (total, k));
-                    changed = true;
-                }
+    let mut work = Worklist::new(egraph);
+    while let Some(c) = work.pop() {
+        let mut improved = false;
+        for (k, node) in egraph[c].nodes.iter().enumerate() {
+            let node = node.clone().map_children(|x| egraph.find(x));
+            let total = node.children().iter().try_fold(cost(&node), |t, x| {
+                best.get(x).map(|&(w, _)| t.saturating_add(w))
+            });
+            let Some(total) = total else { continue };
+            if best.get(&c).is_none_or(|&(w, _)| total < w) {
+                best.insert(c, (total, k));
+                improved = true;
             }
         }
-        if !changed {
-            break;
+        if improved {
+            work.parents_of(egraph, c);
         }
     }
     choose(egraph, best.into_iter().map(|(c, (_, k))| (c, k)))
+}
+
+/// Classes waiting to be priced (each at most once in the queue).
+struct Worklist {
+    queue: std::collections::VecDeque<Id>,
+    queued: std::collections::HashSet<Id>,
+}
+
+impl Worklist {
+    fn new<N: Analysis<Term>>(egraph: &EGraph<Term, N>) -> Worklist {
+        let queue: std::collections::VecDeque<Id> = egraph.classes().map(|c| c.id).collect();
+        let queued = queue.iter().copied().collect();
+        Worklist { queue, queued }
+    }
+
+    fn pop(&mut self) -> Option<Id> {
+        let c = self.queue.pop_front()?;
+        self.queued.remove(&c);
+        Some(c)
+    }
+
+    fn parents_of<N: Analysis<Term>>(&mut self, egraph: &EGraph<Term, N>, c: Id) {
+        for p in egraph[c].parents() {
+            let p = egraph.find(p);
+            if self.queued.insert(p) {
+                self.queue.push_back(p);
+            }
+        }
+    }
 }
 
 fn choose<N: Analysis<Term>>(
