@@ -146,6 +146,38 @@ fn a_term_shared_two_to_the_sixty_times_is_extracted_once_per_let() {
     assert!(r.work_after <= 60 * 7 + 10, "{r:?}");
 }
 
+#[test]
+fn a_two_thousand_let_chain_vjp_is_simplified_and_proved_in_seconds() {
+    // The smoke version of the scale claim (5,000 lets: 4.6 s in debug, `docs/RESULTS.md`).
+    let n = 2000;
+    let mut src = String::from("def f(x: R) -> (R) =\n  let x0 = x in\n");
+    for i in 1..=n {
+        src += &format!("  let x{i} = sin(x{}) * x{} in\n", i - 1, i - 1);
+    }
+    src += &format!("  x{n}\n");
+    let prims = PrimTable::standard();
+    let p = parse(&src).unwrap();
+    let v = rewrite::vjp(&p, prims, rewrite::Policy::SaveAll).unwrap();
+    let start = std::time::Instant::now();
+    let s = simplify(&v.program, prims, &Limits::default()).unwrap();
+    println!(
+        "simplify of a {n}-let chain's VJP: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    assert!(
+        s.functions.iter().all(|r| r.proof == Outcome::Proved),
+        "{:?}",
+        s.functions
+    );
+    let lin_t = &s.functions[1];
+    assert!(
+        lin_t.simplified && lin_t.work_after < lin_t.work_before,
+        "{lin_t:?}"
+    );
+    checker::accepts(&s.program, prims, checker::Options { relaxed: false }).unwrap();
+    assert!(checker::check_linear_b(&s.program).is_empty());
+}
+
 /// `<ct, f(x)>` at `x`, for finite differences of the gradient.
 fn pairing(p: &Program, id: FuncId, ct: &[Value]) -> impl FnMut(&[Value]) -> Option<Vec<Value>> {
     move |x: &[Value]| {
