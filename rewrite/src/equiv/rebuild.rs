@@ -249,7 +249,7 @@ pub fn rebuild(t: &Target, roots: &Roots, choice: &Choice, order: &[Id]) -> Resu
     let mut atom: HashMap<Id, String> = HashMap::new();
     let tag = format!("{}:", t.tag);
     for &c in order {
-        let node = &choice[&c];
+        let node = choice.get(&c).ok_or("a class with no extracted node")?;
         let arg = |k: &Id| {
             atom.get(k)
                 .cloned()
