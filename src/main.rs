@@ -11,6 +11,7 @@ mod batch;
 mod ll;
 mod prove;
 mod see;
+mod simplify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -93,6 +94,19 @@ enum Command {
         /// `ll`: print the λLL reverse-mode program instead.
         #[arg(long, value_enum, default_value_t)]
         route: Route,
+        /// Print the VJP simplified by the e-graph (proved equal, never more work).
+        #[arg(long, conflicts_with = "route")]
+        simplify: bool,
+    },
+    /// A cheaper equivalent by the work model: equality saturation, extraction, and a proof
+    /// that each simplified function equals its input.
+    Simplify {
+        file: String,
+        /// Only this function and what it calls.
+        #[arg(long = "fn")]
+        func: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Encode a Linear A program into λLL (the linear λ-calculus) and print it.
     Encode { file: String },
@@ -281,8 +295,17 @@ fn main() -> ExitCode {
             route: Route::Ll,
             ..
         } => ll::vjp(&file),
+        Command::Vjp {
+            file,
+            policy,
+            simplify: true,
+            ..
+        } => simplify::vjp(&file, &policy, Format::Text),
         Command::Vjp { file, policy, .. } => {
             commands::transform(&file, commands::Pass::Vjp(policy))
+        }
+        Command::Simplify { file, func, format } => {
+            simplify::simplify_file(&file, func.as_deref(), format)
         }
         Command::Encode { file } => ll::encode(&file),
         Command::Prove {
