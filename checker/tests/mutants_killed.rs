@@ -43,12 +43,17 @@ fn classify_all_agrees_with_classify_on_every_function() {
 /// fault, by construction.
 #[test]
 fn each_one_fault_program_gets_exactly_its_one_diagnostic() {
-    let cases: [(&str, &str); 9] = [
+    let cases: [(&str, &str); 11] = [
         // A linear binder for a nonlinear value.
         ("def f(x: R) -> (R) =\n  let y' = sin(x) in\n  x", "E0205"),
         // The first of two binders on the wrong side of `;`.
         (
             "def f(x: R, w: R) -> (R) =\n  let (y', z) = (x, w) in\n  z",
+            "E0214",
+        ),
+        // ... and no type error about the other binder, whose type is not guessed.
+        (
+            "def f(x: R, p: <R, R>) -> (R) =\n  let (y', z) = (x, p) in\n  sin(z)",
             "E0214",
         ),
         // Linear binders destructuring a nonlinear tuple (one unused: no E0202 about it).
@@ -79,6 +84,12 @@ fn each_one_fault_program_gets_exactly_its_one_diagnostic() {
         // A linear variable passed as a nonlinear argument: a sort fault, not also an arity.
         (
             "def g(x: R ; y': R) -> (R ; R) = (x ; y')\ndef f(a: R ; b': R) -> (R ; R) =\n  g(a, b')",
+            "E0204",
+        ),
+        // One argument on the wrong side and one on the other side: the counts add up, so
+        // the sort fault alone is reported.
+        (
+            "def g(x: R, z: R) -> (R) = x * z\ndef f(; a': R, b': R) -> (R) =\n  g(a' ; b')",
             "E0204",
         ),
         // Too few arguments, with a sort fault too: both are reported (the counts differ).
