@@ -14,10 +14,11 @@
 //! and a call DAG doing exponential work has a proof linear in its size. A callee whose
 //! claim is not proved gives no lemma, so its callers are `unknown` at best.
 
+use super::adjoint;
 use super::dag::Dag;
 use super::derivative::{Columns, Differentiator, Reference, derivative_symbol};
-use super::lower::{Lowered, Lowerer, coefficient, coefficient_symbol, result_symbol, size};
-use super::prove::{Counterexample, Limits, Outcome, Verdict, prove};
+use super::lower::{Env, Lowered, Lowerer, coefficient, coefficient_symbol, result_symbol, size};
+use super::prove::{Counterexample, Limits, Outcome, Verdict, prove, prove_local};
 use super::rules::{Rule, rewrite};
 use semantics::*;
 use serde::Serialize;
@@ -153,6 +154,66 @@ impl<'a> Session<'a> {
         };
         low.lower(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))
+    }
+
+    /// `tag:f` lowered at given input terms, with the value of every binder.
+    fn lower_env_at(
+        &mut self,
+        prog: &Program,
+        tag: &str,
+        f: &FnDef,
+        inputs: &[egg::Id],
+    ) -> Result<(Lowered, Env), String> {
+        self.lowered(prog, tag, f)?;
+        let mut low = Lowerer {
+            dag: &mut self.dag,
+            prims: self.prims,
+            prog,
+            tag,
+        };
+        low.lower_env(f, inputs)
+            .map_err(|e| format!("{}: {}", e.func, e.message))
+    }
+
+    /// The transpose claim of `g` by the adjoint pairing ([`adjoint`]): one small obligation
+    /// per linear binding. `None` when the pairing does not apply or an obligation is not
+    /// proved (the caller then proves the claim entrywise).
+    #[allow(clippy::too_many_arguments)]
+    fn transpose_by_pairing(
+        &mut self,
+        (u, ut, g): (&Program, &str, &FnDef),
+        (t, tt, gt): (&Program, &str, &FnDef),
+        inputs: &[egg::Id],
+        t_rows: &[super::lower::Row],
+        lemmas: &[Rule],
+        policy: Option<&str>,
+    ) -> Option<ClaimReport> {
+        let (_, g_env) = self.lower_env_at(u, ut, g, inputs).ok()?;
+        let (_, gt_env) = self.lower_env_at(t, tt, gt, inputs).ok()?;
+        let locals =
+            adjoint::obligations(&mut self.dag, u, ut, g, &g_env, gt, &gt_env, t_rows).ok()?;
+        let mut verdicts = Vec::with_capacity(locals.len());
+        for o in locals {
+            let v = prove_local(
+                &self.dag,
+                o.what,
+                o.lhs,
+                o.rhs,
+                &o.atoms,
+                lemmas,
+                &self.limits,
+            );
+            if v.outcome != Outcome::Proved {
+                return None;
+            }
+            verdicts.push(v);
+        }
+        Some(summarise(
+            &g.name,
+            Claim::Transpose,
+            policy.map(Into::into),
+            verdicts,
+        ))
     }
 
     pub fn reference(&mut self, prog: &Program, tag: &str, f: &FnDef) -> Result<Reference, String> {
@@ -477,6 +538,24 @@ impl<'a> Session<'a> {
                     g.name
                 ));
             }
+            if got
+                .lin
+                .iter()
+                .any(|row| row.iter().any(|&(k, _)| k as usize >= orig.lin.len()))
+            {
+                return Err(format!(
+                    "`{tname}` reads a cotangent `{}` does not produce",
+                    g.name
+                ));
+            }
+            let pairing = self.transpose_by_pairing(
+                (u, ut, g),
+                (t, tt, gt),
+                &inputs,
+                &got.lin,
+                &lemmas,
+                policy,
+            );
             for (i, row) in got.lin.iter().enumerate() {
                 for (k, orow) in orig.lin.iter().enumerate() {
                     let l = coefficient(row, k as u32).unwrap_or(zero);
@@ -490,13 +569,16 @@ impl<'a> Session<'a> {
                     ));
                 }
             }
-            let r = self.settle(
-                &g.name,
-                Claim::Transpose,
-                policy.map(Into::into),
-                pairs,
-                &lemmas,
-            );
+            let r = match pairing {
+                Some(r) => r,
+                None => self.settle(
+                    &g.name,
+                    Claim::Transpose,
+                    policy.map(Into::into),
+                    pairs,
+                    &lemmas,
+                ),
+            };
             if r.outcome == Outcome::Proved {
                 for (i, _) in got.lin.iter().enumerate() {
                     for k in 0..orig.lin.len() {
@@ -540,10 +622,26 @@ impl<'a> Session<'a> {
     /// The vjp claim for every function of `p` (tag `P`) against `f.jvp.nonlin` and
     /// `f.jvp.lin.T` in `t` (tag `tt`).
     pub fn vjp(&mut self, p: &Program, t: &Program, tt: &str, policy: &str) -> Vec<ClaimReport> {
+        self.vjp_via(p, t, tt, None, policy)
+    }
+
+    /// [`Session::vjp`], where `t` was transposed from the unzipped program tagged `ut`
+    /// whose unzip and transpose claims were proved first: each VJP obligation is then first
+    /// tried **modularly**, as the composition of the jvp, unzip and transpose lemmas
+    /// (`T:f.jvp.lin.T#i@k(T:f.jvp.nonlin#r(x)..) = P:f#dk@i(x)`), a few nodes whatever the
+    /// length of `f`.
+    pub fn vjp_via(
+        &mut self,
+        p: &Program,
+        t: &Program,
+        tt: &str,
+        ut: Option<&str>,
+        policy: &str,
+    ) -> Vec<ClaimReport> {
         let mut out = Vec::new();
         for f in &p.funcs {
             let r = self
-                .vjp_one(p, t, tt, f, policy)
+                .vjp_one(p, t, tt, ut, f, policy)
                 .unwrap_or_else(|e| Self::failed(&f.name, Claim::Vjp, Some(policy.into()), e));
             out.push(r);
         }
@@ -555,6 +653,7 @@ impl<'a> Session<'a> {
         p: &Program,
         t: &Program,
         tt: &str,
+        ut: Option<&str>,
         f: &FnDef,
         policy: &str,
     ) -> Result<ClaimReport, String> {
@@ -597,7 +696,20 @@ impl<'a> Session<'a> {
                 pairs.push((format!("gradient {k}@{i}"), l, r));
             }
         }
-        let r = self.settle(&f.name, Claim::Vjp, Some(policy.into()), pairs, &lemmas);
+        let modular = ut.and_then(|ut| {
+            self.vjp_modular(
+                f,
+                (tt, &nl_name, &lt_name),
+                ut,
+                &inputs,
+                a.nl.len(),
+                &reference,
+            )
+        });
+        let r = match modular {
+            Some(verdicts) => summarise(&f.name, Claim::Vjp, Some(policy.into()), verdicts),
+            None => self.settle(&f.name, Claim::Vjp, Some(policy.into()), pairs, &lemmas),
+        };
         {
             let owner = format!("{tt}:{nl_name}");
             let n_resid = a.nl.len() - n_res;
@@ -626,6 +738,69 @@ impl<'a> Session<'a> {
             self.lemmas.insert(format!("{tt}:{lt_name}"), ls);
         }
         Ok(r)
+    }
+}
+
+impl Session<'_> {
+    /// The VJP obligations as compositions of lemmas: `None` unless every one is proved.
+    fn vjp_modular(
+        &mut self,
+        f: &FnDef,
+        (tt, nl_name, lt_name): (&str, &str, &str),
+        ut: &str,
+        inputs: &[egg::Id],
+        n_nonlin: usize,
+        reference: &super::derivative::Reference,
+    ) -> Option<Vec<Verdict>> {
+        let jvp_name = format!("{}.jvp", f.name);
+        let mut lemmas: Vec<Rule> = Vec::new();
+        for owner in [
+            format!("{tt}:{lt_name}"),
+            format!("{tt}:{nl_name}"),
+            format!("{ut}:{nl_name}"),
+            format!("J:{jvp_name}"),
+        ] {
+            lemmas.extend(self.lemmas.get(&owner)?.iter().cloned());
+        }
+        let mut seen = std::collections::HashSet::new();
+        lemmas.retain(|r| seen.insert(r.name));
+        let n_res = reference.nl.len();
+        let mut pairs = Vec::new();
+        for k in 0..n_res {
+            let l = self
+                .dag
+                .fun(&result_symbol(tt, nl_name, k), inputs.to_vec());
+            let r = self
+                .dag
+                .fun(&result_symbol("P", &f.name, k), inputs.to_vec());
+            pairs.push((format!("result {k}"), l, r));
+        }
+        let residual: Vec<egg::Id> = (n_res..n_nonlin)
+            .map(|r| {
+                self.dag
+                    .fun(&result_symbol(tt, nl_name, r), inputs.to_vec())
+            })
+            .collect();
+        for k in 0..n_res {
+            for i in 0..inputs.len() {
+                let l = self
+                    .dag
+                    .fun(&coefficient_symbol(tt, lt_name, i, k), residual.clone());
+                let r = self
+                    .dag
+                    .fun(&derivative_symbol("P", &f.name, k, i), inputs.to_vec());
+                pairs.push((format!("gradient {k}@{i}"), l, r));
+            }
+        }
+        let mut out = Vec::with_capacity(pairs.len());
+        for (what, l, r) in pairs {
+            let v = prove(&self.dag, self.prims, what, l, r, &lemmas, &self.limits);
+            if v.outcome != Outcome::Proved {
+                return None;
+            }
+            out.push(v);
+        }
+        Some(out)
     }
 }
 

@@ -134,6 +134,45 @@ impl Dag {
         (expr, at)
     }
 
+    /// [`Dag::extract`] of two roots where every node for which `cut` holds becomes an opaque
+    /// leaf (the input symbol `%id`, one per DAG node) and its subterms are not extracted;
+    /// the DAG id of each extracted node, and where each root landed.
+    pub fn extract_cut(
+        &self,
+        roots: &[Id],
+        cut: &dyn Fn(Id, Option<&Term>) -> bool,
+    ) -> (RecExpr<Term>, Vec<Id>, Vec<Id>) {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        let mut expr = RecExpr::default();
+        let mut ids = Vec::new();
+        for &root in roots {
+            let mut stack = vec![(root, None::<Id>, false)];
+            while let Some((id, parent, ready)) = stack.pop() {
+                if map.contains_key(&id) {
+                    continue;
+                }
+                let node = self.get(id);
+                if cut(id, parent.map(|p| self.get(p))) {
+                    map.insert(id, expr.add(Term::Input(Symbol::from(format!("%{id}")))));
+                    ids.push(id);
+                } else if ready {
+                    let n = node.clone().map_children(|c| map[&c]);
+                    map.insert(id, expr.add(n));
+                    ids.push(id);
+                } else {
+                    stack.push((id, parent, true));
+                    for &c in node.children() {
+                        if !map.contains_key(&c) {
+                            stack.push((c, Some(id), false));
+                        }
+                    }
+                }
+            }
+        }
+        let at = roots.iter().map(|r| map[r]).collect();
+        (expr, ids, at)
+    }
+
     /// [`Dag::extract`] of one root, with the DAG id of each extracted node.
     pub fn extract_ids(&self, root: Id) -> (RecExpr<Term>, Vec<Id>) {
         let (expr, _) = self.extract(&[root]);

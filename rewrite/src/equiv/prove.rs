@@ -192,9 +192,85 @@ pub fn prove(
     }
     let (el, dl) = dag.extract_ids(lhs);
     let (er, dr) = dag.extract_ids(rhs);
+    decide(dag, (&el, &dl), (&er, &dr), lemmas, limits, v, start)
+}
+
+/// An obligation of the adjoint pairing ([`super::adjoint`]): `atoms` (the adjoint rows of
+/// the leaves a binding produces) are opaque, and so at first are the scale factors and the
+/// arguments of function symbols, so that the e-graph holds one binding's worth of nodes
+/// whatever the length of the program. No sampling: a pairing obligation is a sufficient
+/// condition, and when it fails the claim falls back to the entrywise obligations, which are
+/// sampled.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_local(
+    dag: &Dag,
+    what: String,
+    lhs: Id,
+    rhs: Id,
+    atoms: &[Id],
+    lemmas: &[Rule],
+    limits: &Limits,
+) -> Verdict {
+    let start = Instant::now();
+    let mut v = Verdict {
+        what,
+        outcome: Outcome::Proved,
+        nodes: 0,
+        iterations: 0,
+        time_ms: 0.0,
+        steps: 0,
+        proof: None,
+        counterexample: None,
+        reason: None,
+    };
+    if lhs == rhs {
+        if limits.explain {
+            v.proof = Some(Proof::default());
+        }
+        return v;
+    }
+    let atoms: std::collections::HashSet<Id> = atoms.iter().copied().collect();
+    let narrow = |id: Id, parent: Option<&Term>| {
+        atoms.contains(&id)
+            || matches!(parent, Some(Term::Fun(..)))
+            || (dag.factors.contains(&id) && !matches!(dag.get(id), Term::Fun(..)))
+    };
+    let wide = |id: Id, _: Option<&Term>| atoms.contains(&id);
+    let mut last = v.clone();
+    for cut in [&narrow as &dyn Fn(Id, Option<&Term>) -> bool, &wide] {
+        let (el, dl, _) = dag.extract_cut(&[lhs], cut);
+        let (er, dr, _) = dag.extract_cut(&[rhs], cut);
+        last = decide(
+            dag,
+            (&el, &dl),
+            (&er, &dr),
+            lemmas,
+            limits,
+            v.clone(),
+            start,
+        );
+        if last.outcome == Outcome::Proved {
+            break;
+        }
+    }
+    last
+}
+
+type Side<'a> = (&'a RecExpr<Term>, &'a Vec<Id>);
+
+/// Lemmas, then ring normal forms, then saturation, on two extracted terms.
+fn decide(
+    dag: &Dag,
+    (el, dl): Side,
+    (er, dr): Side,
+    lemmas: &[Rule],
+    limits: &Limits,
+    mut v: Verdict,
+    start: Instant,
+) -> Verdict {
     let mut egraph: EGraph<Term, ()> = EGraph::default().with_explanations_enabled();
-    let a = egraph.add_expr(&el);
-    let b = egraph.add_expr(&er);
+    let a = egraph.add_expr(el);
+    let b = egraph.add_expr(er);
     // First the lemmas about callees alone (they only rename function symbols, so this
     // terminates at once), then the ring normal form; saturation only if that fails.
     if !lemmas.is_empty() {
@@ -211,7 +287,7 @@ pub fn prove(
     let same = egraph.find(a) == egraph.find(b);
     // The classes of the scale factors, found node by node (one lookup each).
     let mut factors: std::collections::HashSet<Id> = std::collections::HashSet::new();
-    for (e, ids) in [(&el, &dl), (&er, &dr)] {
+    for (e, ids) in [(el, dl), (er, dr)] {
         let mut at: Vec<Option<Id>> = Vec::with_capacity(e.len());
         for (n, d) in e.as_ref().iter().zip(ids.iter()) {
             let kids: Option<Vec<Id>> = n.children().iter().map(|c| at[usize::from(*c)]).collect();
@@ -243,8 +319,8 @@ pub fn prove(
         if limits.explain {
             let mut proof = Proof::default();
             let mut index = HashMap::new();
-            proof.start = intern_rec(&el, &mut proof, &mut index);
-            let term = intern_rec(&er, &mut proof, &mut index);
+            proof.start = intern_rec(el, &mut proof, &mut index);
+            let term = intern_rec(er, &mut proof, &mut index);
             proof.steps.push(Step {
                 rule: RING.into(),
                 backward: false,
@@ -284,10 +360,10 @@ pub fn prove(
     v.nodes = runner.egraph.total_number_of_nodes();
     v.iterations += runner.iterations.len();
     if runner.egraph.find(a) == runner.egraph.find(b) {
-        let small = dag.tree_size(lhs, EXPLAIN_TREE_CAP) + dag.tree_size(rhs, EXPLAIN_TREE_CAP)
-            < EXPLAIN_TREE_CAP;
+        let small =
+            tree_size(el, EXPLAIN_TREE_CAP) + tree_size(er, EXPLAIN_TREE_CAP) < EXPLAIN_TREE_CAP;
         if small {
-            let mut expl = runner.egraph.explain_equivalence(&el, &er);
+            let mut expl = runner.egraph.explain_equivalence(el, er);
             let flat = expl.make_flat_explanation().clone();
             let proof = flat_proof(&flat);
             v.steps = proof.steps.len();
@@ -310,6 +386,19 @@ pub fn prove(
     }
     v.time_ms = start.elapsed().as_secs_f64() * 1e3;
     v
+}
+
+/// The number of nodes of `e` written out as a tree, saturating at `cap`.
+fn tree_size(e: &RecExpr<Term>, cap: u64) -> u64 {
+    let mut size: Vec<u64> = Vec::with_capacity(e.len());
+    for node in e.as_ref() {
+        let s = node
+            .children()
+            .iter()
+            .fold(1u64, |acc, c| acc.saturating_add(size[usize::from(*c)]));
+        size.push(s.min(cap));
+    }
+    size.last().copied().unwrap_or(0)
 }
 
 /// Both sides at random points; a point where both are finite and differ beyond rounding.
