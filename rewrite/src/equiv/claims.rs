@@ -18,11 +18,13 @@ use super::adjoint;
 use super::dag::Dag;
 use super::derivative::{Columns, Differentiator, Reference, derivative_symbol};
 use super::lower::{Env, Lowered, Lowerer, coefficient, coefficient_symbol, result_symbol, size};
-use super::prove::{Counterexample, Limits, Outcome, Verdict, prove, prove_local};
+use super::prove::{Counterexample, Limits, Outcome, Verdict, prove, prove_ground, prove_local};
 use super::rules::{Rule, rewrite};
 use semantics::*;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,9 +81,40 @@ pub struct Session<'a> {
     pub prims: &'a PrimTable,
     pub columns: Columns,
     pub limits: Limits,
-    lemmas: HashMap<String, Vec<Rule>>,
+    lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     lowered: HashMap<String, (Vec<egg::Id>, Lowered)>,
     references: HashMap<String, Reference>,
+}
+
+/// A proved claim as a rewrite between function symbols, compiled when a caller first
+/// uses it (egg's pattern compiler is quadratic in a pattern's size, and a `.lin` function
+/// under save-all has thousands of residual arguments: most lemmas are never used).
+struct Lemma {
+    name: String,
+    lhs: String,
+    rhs: String,
+    rule: OnceCell<Option<Rule>>,
+}
+
+impl Lemma {
+    fn rule(&self) -> Option<Rule> {
+        self.rule
+            .get_or_init(|| {
+                // Oriented so that its applier's variables are bound by its searcher.
+                rewrite(&self.name, &self.lhs, &self.rhs)
+                    .or_else(|_| rewrite(&format!("{}-rev", self.name), &self.rhs, &self.lhs))
+                    .ok()
+            })
+            .clone()
+    }
+}
+
+fn compile(ls: &[Rc<Lemma>]) -> Vec<Rule> {
+    let mut seen = std::collections::HashSet::new();
+    ls.iter()
+        .filter(|l| seen.insert(l.name.as_str()))
+        .filter_map(|l| l.rule())
+        .collect()
 }
 
 /// `(sym ?x0 .. ?xn)` or the bare symbol.
@@ -243,12 +276,16 @@ impl<'a> Session<'a> {
     }
 
     fn add_lemma(&mut self, owner: &str, name: String, lhs: String, rhs: String) {
-        // Orient the lemma so that its applier's variables are bound by its searcher.
-        let rule =
-            rewrite(&name, &lhs, &rhs).or_else(|_| rewrite(&format!("{name}-rev"), &rhs, &lhs));
-        if let Ok(rule) = rule {
-            self.lemmas.entry(owner.to_string()).or_default().push(rule);
-        }
+        let lemma = Lemma {
+            name,
+            lhs,
+            rhs,
+            rule: OnceCell::new(),
+        };
+        self.lemmas
+            .entry(owner.to_string())
+            .or_default()
+            .push(Rc::new(lemma));
     }
 
     /// The lemmas usable inside `tag:f`: those of the functions it calls.
@@ -264,9 +301,7 @@ impl<'a> Session<'a> {
                 out.extend(ls.iter().cloned());
             }
         });
-        let mut names = std::collections::HashSet::new();
-        out.retain(|r| names.insert(r.name));
-        out
+        compile(&out)
     }
 
     /// The lemmas of both halves of a split function, each once.
@@ -742,7 +777,8 @@ impl<'a> Session<'a> {
 }
 
 impl Session<'_> {
-    /// The VJP obligations as compositions of lemmas: `None` unless every one is proved.
+    /// The VJP obligations as compositions of lemmas (ground instances, congruence closure):
+    /// `None` unless every one is proved.
     fn vjp_modular(
         &mut self,
         f: &FnDef,
@@ -752,49 +788,100 @@ impl Session<'_> {
         n_nonlin: usize,
         reference: &super::derivative::Reference,
     ) -> Option<Vec<Verdict>> {
-        let jvp_name = format!("{}.jvp", f.name);
-        let mut lemmas: Vec<Rule> = Vec::new();
-        for owner in [
-            format!("{tt}:{lt_name}"),
-            format!("{tt}:{nl_name}"),
-            format!("{ut}:{nl_name}"),
-            format!("J:{jvp_name}"),
-        ] {
-            lemmas.extend(self.lemmas.get(&owner)?.iter().cloned());
-        }
-        let mut seen = std::collections::HashSet::new();
-        lemmas.retain(|r| seen.insert(r.name));
+        let jvp = format!("{}.jvp", f.name);
+        let lin = format!("{jvp}.lin");
+        let has = |owner: &str, name: &str| {
+            self.lemmas
+                .get(owner)
+                .is_some_and(|ls| ls.iter().any(|l| l.name == name))
+        };
         let n_res = reference.nl.len();
+        let x = inputs.to_vec();
+        // The residuals, through the transposed program's and the unzipped program's copy of
+        // `.nonlin` (transpose keeps it: the `kept` lemmas).
+        let mut ground: Vec<(String, egg::Id, egg::Id)> = Vec::new();
+        let mut res_t = Vec::new();
+        let mut res_u = Vec::new();
+        for r in 0..n_nonlin {
+            let name = format!("lemma:{nl_name}:kept#{r}");
+            if !has(&format!("{tt}:{nl_name}"), &name) {
+                return None;
+            }
+            let a = self.dag.fun(&result_symbol(tt, nl_name, r), x.clone());
+            let b = self.dag.fun(&result_symbol(ut, nl_name, r), x.clone());
+            ground.push((name, a, b));
+            if r >= n_res {
+                res_t.push(a);
+                res_u.push(b);
+            }
+        }
         let mut pairs = Vec::new();
         for k in 0..n_res {
-            let l = self
-                .dag
-                .fun(&result_symbol(tt, nl_name, k), inputs.to_vec());
-            let r = self
-                .dag
-                .fun(&result_symbol("P", &f.name, k), inputs.to_vec());
-            pairs.push((format!("result {k}"), l, r));
+            let (un, jn) = (
+                format!("lemma:{jvp}:unzip#{k}"),
+                format!("lemma:{}:jvp-primal#{k}", f.name),
+            );
+            if !has(&format!("{ut}:{nl_name}"), &un) || !has(&format!("J:{jvp}"), &jn) {
+                return None;
+            }
+            let u = self.dag.fun(&result_symbol(ut, nl_name, k), x.clone());
+            let j = self.dag.fun(&result_symbol("J", &jvp, k), x.clone());
+            let p = self.dag.fun(&result_symbol("P", &f.name, k), x.clone());
+            ground.push((un, u, j));
+            ground.push((jn, j, p));
+            let l = self.dag.fun(&result_symbol(tt, nl_name, k), x.clone());
+            pairs.push((format!("result {k}"), l, p, ground.len()));
         }
-        let residual: Vec<egg::Id> = (n_res..n_nonlin)
-            .map(|r| {
-                self.dag
-                    .fun(&result_symbol(tt, nl_name, r), inputs.to_vec())
-            })
-            .collect();
+        let shared = ground.len();
         for k in 0..n_res {
             for i in 0..inputs.len() {
+                let names = [
+                    format!("lemma:{lin}:transpose#{k}@{i}"),
+                    format!("lemma:{jvp}:unzip#{k}@{i}"),
+                    format!("lemma:{}:jvp-tangent#{k}@{i}", f.name),
+                ];
+                let owners = [
+                    format!("{tt}:{lt_name}"),
+                    format!("{ut}:{nl_name}"),
+                    format!("J:{jvp}"),
+                ];
+                if !names.iter().zip(&owners).all(|(n, o)| has(o, n)) {
+                    return None;
+                }
                 let l = self
                     .dag
-                    .fun(&coefficient_symbol(tt, lt_name, i, k), residual.clone());
-                let r = self
+                    .fun(&coefficient_symbol(tt, lt_name, i, k), res_t.clone());
+                let ut_t = self
                     .dag
-                    .fun(&derivative_symbol("P", &f.name, k, i), inputs.to_vec());
-                pairs.push((format!("gradient {k}@{i}"), l, r));
+                    .fun(&coefficient_symbol(ut, &lin, k, i), res_t.clone());
+                let ut_u = self
+                    .dag
+                    .fun(&coefficient_symbol(ut, &lin, k, i), res_u.clone());
+                let j = self
+                    .dag
+                    .fun(&coefficient_symbol("J", &jvp, k, i), x.clone());
+                let p = self
+                    .dag
+                    .fun(&derivative_symbol("P", &f.name, k, i), x.clone());
+                let [tn, un, jn] = names;
+                let mut g = ground[..shared].to_vec();
+                g.extend([(tn, l, ut_t), (un, ut_u, j), (jn, j, p)]);
+                pairs.push((format!("gradient {k}@{i}"), l, p, 0));
+                ground.extend(g.drain(shared..));
             }
         }
         let mut out = Vec::with_capacity(pairs.len());
-        for (what, l, r) in pairs {
-            let v = prove(&self.dag, self.prims, what, l, r, &lemmas, &self.limits);
+        let mut at = shared;
+        for (what, l, r, _) in pairs {
+            let g: Vec<_> = if what.starts_with("result") {
+                ground[..shared].to_vec()
+            } else {
+                let mut g = ground[..shared].to_vec();
+                g.extend(ground[at..at + 3].iter().cloned());
+                at += 3;
+                g
+            };
+            let v = prove_ground(&self.dag, what, l, r, &g, &self.limits);
             if v.outcome != Outcome::Proved {
                 return None;
             }
