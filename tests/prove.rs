@@ -72,11 +72,14 @@ fn prove_explain_prints_rewrite_steps() {
         "--explain",
     ]);
     assert_eq!(r.code, 0);
-    assert!(
-        r.stdout.contains("=> ring-normal-form at []"),
-        "{}",
-        r.stdout
-    );
+    // The VJP is the composition of the transpose, unzip and jvp lemmas, step by step.
+    for step in [
+        "=> lemma:f.jvp.lin:transpose#0@0 at []",
+        "=> lemma:f.jvp:unzip#0@0 at []",
+        "=> lemma:f:jvp-tangent#0@0 at []",
+    ] {
+        assert!(r.stdout.contains(step), "{step}: {}", r.stdout);
+    }
 }
 
 #[test]

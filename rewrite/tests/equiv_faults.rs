@@ -176,3 +176,35 @@ fn a_callee_whose_claim_fails_gives_its_callers_no_lemma() {
     assert_eq!(tangent("g"), Outcome::Refuted);
     assert_ne!(tangent("h"), Outcome::Proved);
 }
+
+/// The adjoint pairing reads `g.T`'s cotangents by name (`a'` ↦ `a_ct'`): a transpose that
+/// uses those names but scales one cotangent by the wrong factor gets no proof from it
+/// (its local obligation fails) and is refuted by the entrywise fallback.
+#[test]
+fn a_wrong_factor_under_the_pairings_names_is_refuted() {
+    let g = p("def g(a: R, b: R ; x': R) -> (; R) =
+        let y' = a * x' in
+        let (; y1', y2') = dup(y') in
+        let z' = b * y1' in
+        let w' = z' + y2' in
+        w'");
+    let right = p("def g.T(a: R, b: R ; w_ct': R) -> (; R) =
+        let (; z_ct', y2_ct') = dup(w_ct') in
+        let y1_ct' = b * z_ct' in
+        let y_ct' = y1_ct' + y2_ct' in
+        let x_ct' = a * y_ct' in
+        x_ct'");
+    let wrong = p("def g.T(a: R, b: R ; w_ct': R) -> (; R) =
+        let (; z_ct', y2_ct') = dup(w_ct') in
+        let y1_ct' = a * z_ct' in
+        let y_ct' = y1_ct' + y2_ct' in
+        let x_ct' = a * y_ct' in
+        x_ct'");
+    let ok = session().transpose(&g, "U", &right, "T", None);
+    assert_eq!(ok[0].outcome, Outcome::Proved, "{ok:#?}");
+    assert!(
+        ok[0].verdicts.iter().all(|v| v.what.starts_with("adjoint")),
+        "the right transpose is proved binding by binding: {ok:#?}"
+    );
+    assert_not_proved(&session().transpose(&g, "U", &wrong, "T", None));
+}

@@ -1,6 +1,7 @@
 //! Claims about the prover's size behaviour: a long straight-line program is proved (300
-//! bindings in the suite; `LINA_EQUIV_BINDINGS=1000 cargo test --release -p rewrite --test
-//! equiv_scale -- --nocapture` is the 1,000-binding run of `docs/RESULTS.md`), and a call DAG
+//! bindings in the suite; `LINA_EQUIV_BINDINGS=N cargo test --release -p rewrite --test
+//! equiv_scale -- --nocapture a_long` with N = 1,000 and 10,000 are the runs of
+//! `docs/RESULTS.md`), and a call DAG
 //! doing 2^n work has a proof whose length grows linearly in n (calls are proved once, then
 //! used as lemmas).
 

@@ -14,14 +14,17 @@
 //! and a call DAG doing exponential work has a proof linear in its size. A callee whose
 //! claim is not proved gives no lemma, so its callers are `unknown` at best.
 
+use super::adjoint;
 use super::dag::Dag;
 use super::derivative::{Columns, Differentiator, Reference, derivative_symbol};
-use super::lower::{Lowered, Lowerer, coefficient, coefficient_symbol, result_symbol, size};
-use super::prove::{Counterexample, Limits, Outcome, Verdict, prove};
+use super::lower::{Env, Lowered, Lowerer, coefficient, coefficient_symbol, result_symbol, size};
+use super::prove::{Counterexample, Limits, Outcome, Verdict, prove, prove_ground, prove_local};
 use super::rules::{Rule, rewrite};
 use semantics::*;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -78,9 +81,40 @@ pub struct Session<'a> {
     pub prims: &'a PrimTable,
     pub columns: Columns,
     pub limits: Limits,
-    lemmas: HashMap<String, Vec<Rule>>,
+    lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     lowered: HashMap<String, (Vec<egg::Id>, Lowered)>,
     references: HashMap<String, Reference>,
+}
+
+/// A proved claim as a rewrite between function symbols, compiled when a caller first
+/// uses it (egg's pattern compiler is quadratic in a pattern's size, and a `.lin` function
+/// under save-all has thousands of residual arguments: most lemmas are never used).
+struct Lemma {
+    name: String,
+    lhs: String,
+    rhs: String,
+    rule: OnceCell<Option<Rule>>,
+}
+
+impl Lemma {
+    fn rule(&self) -> Option<Rule> {
+        self.rule
+            .get_or_init(|| {
+                // Oriented so that its applier's variables are bound by its searcher.
+                rewrite(&self.name, &self.lhs, &self.rhs)
+                    .or_else(|_| rewrite(&format!("{}-rev", self.name), &self.rhs, &self.lhs))
+                    .ok()
+            })
+            .clone()
+    }
+}
+
+fn compile(ls: &[Rc<Lemma>]) -> Vec<Rule> {
+    let mut seen = std::collections::HashSet::new();
+    ls.iter()
+        .filter(|l| seen.insert(l.name.as_str()))
+        .filter_map(|l| l.rule())
+        .collect()
 }
 
 /// `(sym ?x0 .. ?xn)` or the bare symbol.
@@ -155,6 +189,66 @@ impl<'a> Session<'a> {
             .map_err(|e| format!("{}: {}", e.func, e.message))
     }
 
+    /// `tag:f` lowered at given input terms, with the value of every binder.
+    fn lower_env_at(
+        &mut self,
+        prog: &Program,
+        tag: &str,
+        f: &FnDef,
+        inputs: &[egg::Id],
+    ) -> Result<(Lowered, Env), String> {
+        self.lowered(prog, tag, f)?;
+        let mut low = Lowerer {
+            dag: &mut self.dag,
+            prims: self.prims,
+            prog,
+            tag,
+        };
+        low.lower_env(f, inputs)
+            .map_err(|e| format!("{}: {}", e.func, e.message))
+    }
+
+    /// The transpose claim of `g` by the adjoint pairing ([`adjoint`]): one small obligation
+    /// per linear binding. `None` when the pairing does not apply or an obligation is not
+    /// proved (the caller then proves the claim entrywise).
+    #[allow(clippy::too_many_arguments)]
+    fn transpose_by_pairing(
+        &mut self,
+        (u, ut, g): (&Program, &str, &FnDef),
+        (t, tt, gt): (&Program, &str, &FnDef),
+        inputs: &[egg::Id],
+        t_rows: &[super::lower::Row],
+        lemmas: &[Rule],
+        policy: Option<&str>,
+    ) -> Option<ClaimReport> {
+        let (_, g_env) = self.lower_env_at(u, ut, g, inputs).ok()?;
+        let (_, gt_env) = self.lower_env_at(t, tt, gt, inputs).ok()?;
+        let locals =
+            adjoint::obligations(&mut self.dag, u, ut, g, &g_env, gt, &gt_env, t_rows).ok()?;
+        let mut verdicts = Vec::with_capacity(locals.len());
+        for o in locals {
+            let v = prove_local(
+                &self.dag,
+                o.what,
+                o.lhs,
+                o.rhs,
+                &o.atoms,
+                lemmas,
+                &self.limits,
+            );
+            if v.outcome != Outcome::Proved {
+                return None;
+            }
+            verdicts.push(v);
+        }
+        Some(summarise(
+            &g.name,
+            Claim::Transpose,
+            policy.map(Into::into),
+            verdicts,
+        ))
+    }
+
     pub fn reference(&mut self, prog: &Program, tag: &str, f: &FnDef) -> Result<Reference, String> {
         let key = format!("{tag}:{}", f.name);
         if let Some(r) = self.references.get(&key) {
@@ -182,12 +276,16 @@ impl<'a> Session<'a> {
     }
 
     fn add_lemma(&mut self, owner: &str, name: String, lhs: String, rhs: String) {
-        // Orient the lemma so that its applier's variables are bound by its searcher.
-        let rule =
-            rewrite(&name, &lhs, &rhs).or_else(|_| rewrite(&format!("{name}-rev"), &rhs, &lhs));
-        if let Ok(rule) = rule {
-            self.lemmas.entry(owner.to_string()).or_default().push(rule);
-        }
+        let lemma = Lemma {
+            name,
+            lhs,
+            rhs,
+            rule: OnceCell::new(),
+        };
+        self.lemmas
+            .entry(owner.to_string())
+            .or_default()
+            .push(Rc::new(lemma));
     }
 
     /// The lemmas usable inside `tag:f`: those of the functions it calls.
@@ -203,9 +301,7 @@ impl<'a> Session<'a> {
                 out.extend(ls.iter().cloned());
             }
         });
-        let mut names = std::collections::HashSet::new();
-        out.retain(|r| names.insert(r.name));
-        out
+        compile(&out)
     }
 
     /// The lemmas of both halves of a split function, each once.
@@ -477,6 +573,24 @@ impl<'a> Session<'a> {
                     g.name
                 ));
             }
+            if got
+                .lin
+                .iter()
+                .any(|row| row.iter().any(|&(k, _)| k as usize >= orig.lin.len()))
+            {
+                return Err(format!(
+                    "`{tname}` reads a cotangent `{}` does not produce",
+                    g.name
+                ));
+            }
+            let pairing = self.transpose_by_pairing(
+                (u, ut, g),
+                (t, tt, gt),
+                &inputs,
+                &got.lin,
+                &lemmas,
+                policy,
+            );
             for (i, row) in got.lin.iter().enumerate() {
                 for (k, orow) in orig.lin.iter().enumerate() {
                     let l = coefficient(row, k as u32).unwrap_or(zero);
@@ -490,13 +604,16 @@ impl<'a> Session<'a> {
                     ));
                 }
             }
-            let r = self.settle(
-                &g.name,
-                Claim::Transpose,
-                policy.map(Into::into),
-                pairs,
-                &lemmas,
-            );
+            let r = match pairing {
+                Some(r) => r,
+                None => self.settle(
+                    &g.name,
+                    Claim::Transpose,
+                    policy.map(Into::into),
+                    pairs,
+                    &lemmas,
+                ),
+            };
             if r.outcome == Outcome::Proved {
                 for (i, _) in got.lin.iter().enumerate() {
                     for k in 0..orig.lin.len() {
@@ -540,10 +657,26 @@ impl<'a> Session<'a> {
     /// The vjp claim for every function of `p` (tag `P`) against `f.jvp.nonlin` and
     /// `f.jvp.lin.T` in `t` (tag `tt`).
     pub fn vjp(&mut self, p: &Program, t: &Program, tt: &str, policy: &str) -> Vec<ClaimReport> {
+        self.vjp_via(p, t, tt, None, policy)
+    }
+
+    /// [`Session::vjp`], where `t` was transposed from the unzipped program tagged `ut`
+    /// whose unzip and transpose claims were proved first: each VJP obligation is then first
+    /// tried **modularly**, as the composition of the jvp, unzip and transpose lemmas
+    /// (`T:f.jvp.lin.T#i@k(T:f.jvp.nonlin#r(x)..) = P:f#dk@i(x)`), a few nodes whatever the
+    /// length of `f`.
+    pub fn vjp_via(
+        &mut self,
+        p: &Program,
+        t: &Program,
+        tt: &str,
+        ut: Option<&str>,
+        policy: &str,
+    ) -> Vec<ClaimReport> {
         let mut out = Vec::new();
         for f in &p.funcs {
             let r = self
-                .vjp_one(p, t, tt, f, policy)
+                .vjp_one(p, t, tt, ut, f, policy)
                 .unwrap_or_else(|e| Self::failed(&f.name, Claim::Vjp, Some(policy.into()), e));
             out.push(r);
         }
@@ -555,6 +688,7 @@ impl<'a> Session<'a> {
         p: &Program,
         t: &Program,
         tt: &str,
+        ut: Option<&str>,
         f: &FnDef,
         policy: &str,
     ) -> Result<ClaimReport, String> {
@@ -597,7 +731,20 @@ impl<'a> Session<'a> {
                 pairs.push((format!("gradient {k}@{i}"), l, r));
             }
         }
-        let r = self.settle(&f.name, Claim::Vjp, Some(policy.into()), pairs, &lemmas);
+        let modular = ut.and_then(|ut| {
+            self.vjp_modular(
+                f,
+                (tt, &nl_name, &lt_name),
+                ut,
+                &inputs,
+                a.nl.len(),
+                &reference,
+            )
+        });
+        let r = match modular {
+            Some(verdicts) => summarise(&f.name, Claim::Vjp, Some(policy.into()), verdicts),
+            None => self.settle(&f.name, Claim::Vjp, Some(policy.into()), pairs, &lemmas),
+        };
         {
             let owner = format!("{tt}:{nl_name}");
             let n_resid = a.nl.len() - n_res;
@@ -626,6 +773,121 @@ impl<'a> Session<'a> {
             self.lemmas.insert(format!("{tt}:{lt_name}"), ls);
         }
         Ok(r)
+    }
+}
+
+impl Session<'_> {
+    /// The VJP obligations as compositions of lemmas (ground instances, congruence closure):
+    /// `None` unless every one is proved.
+    fn vjp_modular(
+        &mut self,
+        f: &FnDef,
+        (tt, nl_name, lt_name): (&str, &str, &str),
+        ut: &str,
+        inputs: &[egg::Id],
+        n_nonlin: usize,
+        reference: &super::derivative::Reference,
+    ) -> Option<Vec<Verdict>> {
+        let jvp = format!("{}.jvp", f.name);
+        let lin = format!("{jvp}.lin");
+        let has = |owner: &str, name: &str| {
+            self.lemmas
+                .get(owner)
+                .is_some_and(|ls| ls.iter().any(|l| l.name == name))
+        };
+        let n_res = reference.nl.len();
+        let x = inputs.to_vec();
+        // The residuals, through the transposed program's and the unzipped program's copy of
+        // `.nonlin` (transpose keeps it: the `kept` lemmas).
+        let mut ground: Vec<(String, egg::Id, egg::Id)> = Vec::new();
+        let mut res_t = Vec::new();
+        let mut res_u = Vec::new();
+        for r in 0..n_nonlin {
+            let name = format!("lemma:{nl_name}:kept#{r}");
+            if !has(&format!("{tt}:{nl_name}"), &name) {
+                return None;
+            }
+            let a = self.dag.fun(&result_symbol(tt, nl_name, r), x.clone());
+            let b = self.dag.fun(&result_symbol(ut, nl_name, r), x.clone());
+            ground.push((name, a, b));
+            if r >= n_res {
+                res_t.push(a);
+                res_u.push(b);
+            }
+        }
+        let mut pairs = Vec::new();
+        for k in 0..n_res {
+            let (un, jn) = (
+                format!("lemma:{jvp}:unzip#{k}"),
+                format!("lemma:{}:jvp-primal#{k}", f.name),
+            );
+            if !has(&format!("{ut}:{nl_name}"), &un) || !has(&format!("J:{jvp}"), &jn) {
+                return None;
+            }
+            let u = self.dag.fun(&result_symbol(ut, nl_name, k), x.clone());
+            let j = self.dag.fun(&result_symbol("J", &jvp, k), x.clone());
+            let p = self.dag.fun(&result_symbol("P", &f.name, k), x.clone());
+            ground.push((un, u, j));
+            ground.push((jn, j, p));
+            let l = self.dag.fun(&result_symbol(tt, nl_name, k), x.clone());
+            pairs.push((format!("result {k}"), l, p, ground.len()));
+        }
+        let shared = ground.len();
+        for k in 0..n_res {
+            for i in 0..inputs.len() {
+                let names = [
+                    format!("lemma:{lin}:transpose#{k}@{i}"),
+                    format!("lemma:{jvp}:unzip#{k}@{i}"),
+                    format!("lemma:{}:jvp-tangent#{k}@{i}", f.name),
+                ];
+                let owners = [
+                    format!("{tt}:{lt_name}"),
+                    format!("{ut}:{nl_name}"),
+                    format!("J:{jvp}"),
+                ];
+                if !names.iter().zip(&owners).all(|(n, o)| has(o, n)) {
+                    return None;
+                }
+                let l = self
+                    .dag
+                    .fun(&coefficient_symbol(tt, lt_name, i, k), res_t.clone());
+                let ut_t = self
+                    .dag
+                    .fun(&coefficient_symbol(ut, &lin, k, i), res_t.clone());
+                let ut_u = self
+                    .dag
+                    .fun(&coefficient_symbol(ut, &lin, k, i), res_u.clone());
+                let j = self
+                    .dag
+                    .fun(&coefficient_symbol("J", &jvp, k, i), x.clone());
+                let p = self
+                    .dag
+                    .fun(&derivative_symbol("P", &f.name, k, i), x.clone());
+                let [tn, un, jn] = names;
+                let mut g = ground[..shared].to_vec();
+                g.extend([(tn, l, ut_t), (un, ut_u, j), (jn, j, p)]);
+                pairs.push((format!("gradient {k}@{i}"), l, p, 0));
+                ground.extend(g.drain(shared..));
+            }
+        }
+        let mut out = Vec::with_capacity(pairs.len());
+        let mut at = shared;
+        for (what, l, r, _) in pairs {
+            let g: Vec<_> = if what.starts_with("result") {
+                ground[..shared].to_vec()
+            } else {
+                let mut g = ground[..shared].to_vec();
+                g.extend(ground[at..at + 3].iter().cloned());
+                at += 3;
+                g
+            };
+            let v = prove_ground(&self.dag, what, l, r, &g, &self.limits);
+            if v.outcome != Outcome::Proved {
+                return None;
+            }
+            out.push(v);
+        }
+        Some(out)
     }
 }
 

@@ -134,6 +134,45 @@ impl Dag {
         (expr, at)
     }
 
+    /// [`Dag::extract`] of two roots where every node for which `cut` holds becomes an opaque
+    /// leaf (the input symbol `%id`, one per DAG node) and its subterms are not extracted;
+    /// the DAG id of each extracted node, and where each root landed.
+    pub fn extract_cut(
+        &self,
+        roots: &[Id],
+        cut: &dyn Fn(Id, Option<&Term>) -> bool,
+    ) -> (RecExpr<Term>, Vec<Id>, Vec<Id>) {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        let mut expr = RecExpr::default();
+        let mut ids = Vec::new();
+        for &root in roots {
+            let mut stack = vec![(root, None::<Id>, false)];
+            while let Some((id, parent, ready)) = stack.pop() {
+                if map.contains_key(&id) {
+                    continue;
+                }
+                let node = self.get(id);
+                if cut(id, parent.map(|p| self.get(p))) {
+                    map.insert(id, expr.add(Term::Input(Symbol::from(format!("%{id}")))));
+                    ids.push(id);
+                } else if ready {
+                    let n = node.clone().map_children(|c| map[&c]);
+                    map.insert(id, expr.add(n));
+                    ids.push(id);
+                } else {
+                    stack.push((id, parent, true));
+                    for &c in node.children() {
+                        if !map.contains_key(&c) {
+                            stack.push((c, Some(id), false));
+                        }
+                    }
+                }
+            }
+        }
+        let at = roots.iter().map(|r| map[r]).collect();
+        (expr, ids, at)
+    }
+
     /// [`Dag::extract`] of one root, with the DAG id of each extracted node.
     pub fn extract_ids(&self, root: Id) -> (RecExpr<Term>, Vec<Id>) {
         let (expr, _) = self.extract(&[root]);
@@ -165,72 +204,103 @@ impl Dag {
     }
 
     /// Evaluates terms at a point: `inputs` binds input symbols, function symbols evaluate
-    /// their [`Def`] (memoised by symbol and argument bits, so a call DAG doing exponential
-    /// work evaluates in time linear in its size). `None` when a symbol has no meaning.
+    /// their [`Def`]. Every node is evaluated once per **frame** (a parameter list with
+    /// argument values): the result leaves of one callee at one point share their work (a
+    /// thousand residuals of one `.nonlin` cost one sweep, not a thousand), and a call DAG
+    /// doing exponential work evaluates in time linear in its size. `None` when a symbol has
+    /// no meaning.
     pub fn eval(
         &self,
         prims: &PrimTable,
         roots: &[Id],
         inputs: &HashMap<Id, f64>,
     ) -> Option<Vec<f64>> {
-        let mut calls = HashMap::new();
-        self.eval_in(prims, roots, inputs, &mut calls)
+        let mut ev = Evaluator {
+            dag: self,
+            prims,
+            frames: vec![Frame {
+                env: inputs.clone(),
+                vals: HashMap::new(),
+            }],
+            index: HashMap::new(),
+        };
+        roots.iter().map(|&r| ev.value(0, r)).collect()
     }
+}
 
-    fn eval_in(
-        &self,
-        prims: &PrimTable,
-        roots: &[Id],
-        inputs: &HashMap<Id, f64>,
-        calls: &mut HashMap<(Symbol, Vec<u64>), f64>,
-    ) -> Option<Vec<f64>> {
-        // Function symbols nest as deep as the call DAG, which is at most as deep as the
-        // program is long: the stack grows on demand, as the evaluator's does.
+struct Frame {
+    env: HashMap<Id, f64>,
+    vals: HashMap<Id, f64>,
+}
+
+struct Evaluator<'a> {
+    dag: &'a Dag,
+    prims: &'a PrimTable,
+    frames: Vec<Frame>,
+    /// Frames by parameters and argument bits (frame 0, the point itself, is not here).
+    index: HashMap<(Vec<Id>, Vec<u64>), usize>,
+}
+
+impl Evaluator<'_> {
+    /// The value of `root` in frame `f`: an explicit post-order stack within the frame; a
+    /// function symbol evaluates its body in the callee's frame, so the host stack grows with
+    /// the call depth only (on demand, as the evaluator's does).
+    fn value(&mut self, f: usize, root: Id) -> Option<f64> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-            let (expr, at) = self.extract(roots);
-            let mut dag_id: HashMap<Id, Id> = HashMap::new();
-            // Map extracted nodes back to DAG ids for input lookup.
-            for (i, node) in expr.as_ref().iter().enumerate() {
-                if let Term::Input(_) = node {
-                    let id = self.index.get(node)?;
-                    dag_id.insert(Id::from(i), *id);
+            let mut stack = vec![(root, false)];
+            while let Some((id, ready)) = stack.pop() {
+                if self.frames[f].vals.contains_key(&id) {
+                    continue;
                 }
-            }
-            let mut val: Vec<f64> = Vec::with_capacity(expr.len());
-            for (i, node) in expr.as_ref().iter().enumerate() {
-                let arg = |c: &Id| val[usize::from(*c)];
-                let v = match node {
-                    Term::Num(l) => l.value(),
-                    Term::Input(_) => *inputs.get(dag_id.get(&Id::from(i))?)?,
-                    Term::Prim(s, args) => {
-                        let row = prims.lookup(s.as_str()).and_then(|p| prims.get(p))?;
-                        let xs: Vec<f64> = args.iter().map(arg).collect();
-                        (row.eval)(&xs)
-                    }
-                    Term::Fun(s, args) => {
-                        let xs: Vec<f64> = args.iter().map(arg).collect();
-                        let key = (*s, xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
-                        if let Some(v) = calls.get(&key) {
-                            *v
-                        } else {
-                            let def = self.defs.get(*s)?;
-                            if def.params.len() != xs.len() {
-                                return None;
-                            }
-                            let env: HashMap<Id, f64> =
-                                def.params.iter().copied().zip(xs).collect();
-                            let v = self.eval_in(prims, &[def.body], &env, calls)?[0];
-                            calls.insert(key, v);
-                            v
+                let node = self.dag.get(id);
+                if !ready {
+                    stack.push((id, true));
+                    for &c in node.children() {
+                        if !self.frames[f].vals.contains_key(&c) {
+                            stack.push((c, false));
                         }
                     }
-                    Term::LAdd([a, b]) => arg(a) + arg(b),
-                    Term::Scale([a, b]) => arg(a) * arg(b),
+                    continue;
+                }
+                let vals = &self.frames[f].vals;
+                let xs: Vec<f64> = node.children().iter().map(|c| vals[c]).collect();
+                let v = match node {
+                    Term::Num(l) => l.value(),
+                    Term::Input(_) => *self.frames[f].env.get(&id)?,
+                    Term::Prim(s, _) => {
+                        let row = self
+                            .prims
+                            .lookup(s.as_str())
+                            .and_then(|p| self.prims.get(p))?;
+                        (row.eval)(&xs)
+                    }
+                    Term::Fun(s, _) => {
+                        let def = self.dag.defs.get(*s)?;
+                        if def.params.len() != xs.len() {
+                            return None;
+                        }
+                        let key = (def.params.clone(), xs.iter().map(|x| x.to_bits()).collect());
+                        let g = match self.index.get(&key) {
+                            Some(&g) => g,
+                            None => {
+                                self.frames.push(Frame {
+                                    env: def.params.iter().copied().zip(xs).collect(),
+                                    vals: HashMap::new(),
+                                });
+                                self.index.insert(key, self.frames.len() - 1);
+                                self.frames.len() - 1
+                            }
+                        };
+                        let body = def.body;
+                        self.value(g, body)?
+                    }
+                    Term::LAdd(_) => xs[0] + xs[1],
+                    Term::Scale(_) => xs[0] * xs[1],
                     Term::Zero => 0.0,
                 };
-                val.push(v);
+                self.frames[f].vals.insert(id, v);
             }
-            Some(at.iter().map(|a| val[usize::from(*a)]).collect())
+            self.frames[f].vals.get(&root).copied()
         })
     }
 }

@@ -36,6 +36,10 @@ pub struct LowerError {
     pub message: String,
 }
 
+/// The value of each binder of a function, by slot (`None`: not bound on the way, as in the
+/// body of a `drop`).
+pub type Env = Vec<Option<Val>>;
+
 /// A lowered function: its nonlinear result leaves and its linear result rows.
 #[derive(Clone, Debug)]
 pub struct Lowered {
@@ -144,13 +148,23 @@ impl Lowerer<'_> {
     /// Lowers `f` with its nonlinear parameter leaves bound to `inputs` and its linear
     /// parameter leaves to the unit rows `u_0, u_1, ...`.
     pub fn lower(&mut self, f: &FnDef, inputs: &[egg::Id]) -> Result<Lowered, LowerError> {
+        self.lower_env(f, inputs).map(|(low, _)| low)
+    }
+
+    /// [`Lowerer::lower`], with the value of every binder of `f` (indexed by slot): the
+    /// adjoint pairing ([`super::adjoint`]) reads the terms and rows of named binders.
+    pub fn lower_env(
+        &mut self,
+        f: &FnDef,
+        inputs: &[egg::Id],
+    ) -> Result<(Lowered, Env), LowerError> {
         self.lower_inner(f, inputs).map_err(|message| LowerError {
             func: f.name.clone(),
             message,
         })
     }
 
-    fn lower_inner(&mut self, f: &FnDef, inputs: &[egg::Id]) -> Result<Lowered, String> {
+    fn lower_inner(&mut self, f: &FnDef, inputs: &[egg::Id]) -> Result<(Lowered, Env), String> {
         let mut env: Vec<Option<Val>> = vec![None; f.locals.len()];
         let mut it = inputs.iter().copied();
         for p in &f.params {
@@ -178,7 +192,7 @@ impl Lowerer<'_> {
         for v in &lin {
             v.leaves_l(&mut out.lin)?;
         }
-        Ok(out)
+        Ok((out, env))
     }
 
     /// Lowers `f` with input symbols and records its meaning in the DAG's definitions (so

@@ -14,6 +14,7 @@
 //! [`prove`] (one obligation), [`claims`] (the five claims), [`pipeline`] (the claims on a
 //! program through the transformations) and [`validate`] (programs that people wrote).
 
+pub mod adjoint;
 pub mod claims;
 pub mod dag;
 pub mod derivative;

@@ -54,8 +54,12 @@ pub fn prove_program(
     let p = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
     let j = jvp(&p, prims)?;
     let mut out = Vec::new();
+    // The VJP is proved as the composition of the other claims' lemmas, so asking for it
+    // proves them too (their reports are left out).
+    let vjp = which.has(Which::Vjp);
+    let jvps = s.jvp(&p, &j);
     if which.has(Which::Jvp) {
-        out.extend(s.jvp(&p, &j));
+        out.extend(jvps);
     }
     if which == Which::Jvp {
         return Ok(out);
@@ -64,17 +68,21 @@ pub fn prove_program(
         let name = policy.to_string();
         let u = unzip(&j, prims, *policy)?;
         let ut = format!("U-{name}");
-        if which.has(Which::Unzip) {
-            out.extend(s.unzip(&j, &u.program, &ut, &name));
+        if which.has(Which::Unzip) || vjp {
+            let rs = s.unzip(&j, &u.program, &ut, &name);
+            if which.has(Which::Unzip) {
+                out.extend(rs);
+            }
         }
-        if which.has(Which::Transpose) || which.has(Which::Vjp) {
+        if which.has(Which::Transpose) || vjp {
             let t = transpose(&u.program, prims)?;
             let tt = format!("T-{name}");
+            let rs = s.transpose(&u.program, &ut, &t, &tt, Some(&name));
             if which.has(Which::Transpose) {
-                out.extend(s.transpose(&u.program, &ut, &t, &tt, Some(&name)));
+                out.extend(rs);
             }
-            if which.has(Which::Vjp) {
-                out.extend(s.vjp(&p, &t, &tt, &name));
+            if vjp {
+                out.extend(s.vjp_via(&p, &t, &tt, Some(&ut), &name));
             }
         }
     }

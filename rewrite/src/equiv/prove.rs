@@ -192,9 +192,158 @@ pub fn prove(
     }
     let (el, dl) = dag.extract_ids(lhs);
     let (er, dr) = dag.extract_ids(rhs);
+    decide(dag, (&el, &dl), (&er, &dr), lemmas, limits, v, start)
+}
+
+/// An obligation of the adjoint pairing ([`super::adjoint`]): `atoms` (the adjoint rows of
+/// the leaves a binding produces) are opaque, and so at first are the scale factors and the
+/// arguments of function symbols, so that the e-graph holds one binding's worth of nodes
+/// whatever the length of the program. No sampling: a pairing obligation is a sufficient
+/// condition, and when it fails the claim falls back to the entrywise obligations, which are
+/// sampled.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_local(
+    dag: &Dag,
+    what: String,
+    lhs: Id,
+    rhs: Id,
+    atoms: &[Id],
+    lemmas: &[Rule],
+    limits: &Limits,
+) -> Verdict {
+    let start = Instant::now();
+    let mut v = Verdict {
+        what,
+        outcome: Outcome::Proved,
+        nodes: 0,
+        iterations: 0,
+        time_ms: 0.0,
+        steps: 0,
+        proof: None,
+        counterexample: None,
+        reason: None,
+    };
+    if lhs == rhs {
+        if limits.explain {
+            v.proof = Some(Proof::default());
+        }
+        return v;
+    }
+    let atoms: std::collections::HashSet<Id> = atoms.iter().copied().collect();
+    let narrow = |id: Id, parent: Option<&Term>| {
+        atoms.contains(&id)
+            || matches!(parent, Some(Term::Fun(..)))
+            || (dag.factors.contains(&id) && !matches!(dag.get(id), Term::Fun(..)))
+    };
+    let wide = |id: Id, _: Option<&Term>| atoms.contains(&id);
+    let mut last = v.clone();
+    for cut in [&narrow as &dyn Fn(Id, Option<&Term>) -> bool, &wide] {
+        let (el, dl, _) = dag.extract_cut(&[lhs], cut);
+        let (er, dr, _) = dag.extract_cut(&[rhs], cut);
+        last = decide(
+            dag,
+            (&el, &dl),
+            (&er, &dr),
+            lemmas,
+            limits,
+            v.clone(),
+            start,
+        );
+        if last.outcome == Outcome::Proved {
+            break;
+        }
+    }
+    last
+}
+
+/// `lhs = rhs` by congruence closure over **ground instances of proved lemmas** (`ground`:
+/// name, left and right term): the modular VJP, where the chain `T:f.jvp.lin.T(residuals)`
+/// → `U:f.jvp.lin` → `J:f.jvp` → `P:f`'s reference is known, so no lemma is e-matched (egg
+/// compiles a pattern in time quadratic in its size, and a save-all residual has thousands of
+/// arguments). Each instance is a union justified by the lemma's name. No sampling: when this
+/// fails, the caller proves the obligation on the terms themselves, which are sampled.
+pub fn prove_ground(
+    dag: &Dag,
+    what: String,
+    lhs: Id,
+    rhs: Id,
+    ground: &[(String, Id, Id)],
+    limits: &Limits,
+) -> Verdict {
+    let start = Instant::now();
+    let mut v = Verdict {
+        what,
+        outcome: Outcome::Proved,
+        nodes: 0,
+        iterations: 0,
+        time_ms: 0.0,
+        steps: 0,
+        proof: None,
+        counterexample: None,
+        reason: None,
+    };
+    if lhs == rhs {
+        if limits.explain {
+            v.proof = Some(Proof::default());
+        }
+        return v;
+    }
     let mut egraph: EGraph<Term, ()> = EGraph::default().with_explanations_enabled();
-    let a = egraph.add_expr(&el);
-    let b = egraph.add_expr(&er);
+    let mut roots = vec![lhs, rhs];
+    roots.extend(ground.iter().flat_map(|(_, l, r)| [*l, *r]));
+    let (expr, at) = dag.extract(&roots);
+    let mut class: Vec<Id> = Vec::with_capacity(expr.len());
+    for n in expr.as_ref() {
+        let n = n.clone().map_children(|c| class[usize::from(c)]);
+        class.push(egraph.add(n));
+    }
+    let id = |k: usize| class[usize::from(at[k])];
+    for (k, (name, _, _)) in ground.iter().enumerate() {
+        egraph.union_trusted(id(2 + 2 * k), id(3 + 2 * k), name.as_str());
+    }
+    egraph.rebuild();
+    v.nodes = egraph.total_number_of_nodes();
+    if egraph.find(id(0)) != egraph.find(id(1)) {
+        v.outcome = Outcome::Unknown;
+        v.reason = Some("the lemmas' instances do not connect the two sides".into());
+    } else {
+        // A step per lemma instance; egg's flat explanation writes the whole term at each
+        // step (quadratic in the residual count), so it is made only when asked for and small.
+        v.steps = ground.len();
+        if limits.explain {
+            let (el, _) = dag.extract(&[lhs]);
+            let (er, _) = dag.extract(&[rhs]);
+            let size = tree_size(&el, EXPLAIN_TREE_CAP) * (ground.len() as u64 + 1);
+            if size < EXPLAIN_TREE_CAP {
+                let mut expl = egraph.explain_equivalence(&el, &er);
+                let proof = flat_proof(expl.make_flat_explanation());
+                v.steps = proof.steps.len();
+                v.proof = Some(proof);
+            } else {
+                v.reason =
+                    Some("proved; the terms are too large as trees to list the steps".into());
+            }
+        }
+    }
+    v.time_ms = start.elapsed().as_secs_f64() * 1e3;
+    v
+}
+
+type Side<'a> = (&'a RecExpr<Term>, &'a Vec<Id>);
+
+/// Lemmas, then ring normal forms, then saturation, on two extracted terms.
+fn decide(
+    dag: &Dag,
+    (el, dl): Side,
+    (er, dr): Side,
+    lemmas: &[Rule],
+    limits: &Limits,
+    mut v: Verdict,
+    start: Instant,
+) -> Verdict {
+    let mut egraph: EGraph<Term, ()> = EGraph::default().with_explanations_enabled();
+    let a = egraph.add_expr(el);
+    let b = egraph.add_expr(er);
     // First the lemmas about callees alone (they only rename function symbols, so this
     // terminates at once), then the ring normal form; saturation only if that fails.
     if !lemmas.is_empty() {
@@ -211,7 +360,7 @@ pub fn prove(
     let same = egraph.find(a) == egraph.find(b);
     // The classes of the scale factors, found node by node (one lookup each).
     let mut factors: std::collections::HashSet<Id> = std::collections::HashSet::new();
-    for (e, ids) in [(&el, &dl), (&er, &dr)] {
+    for (e, ids) in [(el, dl), (er, dr)] {
         let mut at: Vec<Option<Id>> = Vec::with_capacity(e.len());
         for (n, d) in e.as_ref().iter().zip(ids.iter()) {
             let kids: Option<Vec<Id>> = n.children().iter().map(|c| at[usize::from(*c)]).collect();
@@ -243,8 +392,8 @@ pub fn prove(
         if limits.explain {
             let mut proof = Proof::default();
             let mut index = HashMap::new();
-            proof.start = intern_rec(&el, &mut proof, &mut index);
-            let term = intern_rec(&er, &mut proof, &mut index);
+            proof.start = intern_rec(el, &mut proof, &mut index);
+            let term = intern_rec(er, &mut proof, &mut index);
             proof.steps.push(Step {
                 rule: RING.into(),
                 backward: false,
@@ -284,10 +433,10 @@ pub fn prove(
     v.nodes = runner.egraph.total_number_of_nodes();
     v.iterations += runner.iterations.len();
     if runner.egraph.find(a) == runner.egraph.find(b) {
-        let small = dag.tree_size(lhs, EXPLAIN_TREE_CAP) + dag.tree_size(rhs, EXPLAIN_TREE_CAP)
-            < EXPLAIN_TREE_CAP;
+        let small =
+            tree_size(el, EXPLAIN_TREE_CAP) + tree_size(er, EXPLAIN_TREE_CAP) < EXPLAIN_TREE_CAP;
         if small {
-            let mut expl = runner.egraph.explain_equivalence(&el, &er);
+            let mut expl = runner.egraph.explain_equivalence(el, er);
             let flat = expl.make_flat_explanation().clone();
             let proof = flat_proof(&flat);
             v.steps = proof.steps.len();
@@ -310,6 +459,19 @@ pub fn prove(
     }
     v.time_ms = start.elapsed().as_secs_f64() * 1e3;
     v
+}
+
+/// The number of nodes of `e` written out as a tree, saturating at `cap`.
+fn tree_size(e: &RecExpr<Term>, cap: u64) -> u64 {
+    let mut size: Vec<u64> = Vec::with_capacity(e.len());
+    for node in e.as_ref() {
+        let s = node
+            .children()
+            .iter()
+            .fold(1u64, |acc, c| acc.saturating_add(size[usize::from(*c)]));
+        size.push(s.min(cap));
+    }
+    size.last().copied().unwrap_or(0)
 }
 
 /// Both sides at random points; a point where both are finite and differ beyond rounding.
