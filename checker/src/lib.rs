@@ -64,6 +64,7 @@ pub use derivation::{Derivation, Judgment};
 pub use elaborate::elaborate;
 pub use errors::CODES;
 pub use linear_b::{Class, check_linear_b, classify, classify_all};
+pub use names::Fnv;
 pub use rules::{RULES, Rule};
 pub use types::{TYPE_DEPTH_LIMIT, TYPE_SIZE_LIMIT};
 

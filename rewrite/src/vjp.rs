@@ -3,7 +3,7 @@
 //! `f.jvp.lin.T` (maps cotangents of the results to cotangents of the parameters).
 
 use crate::error::RewriteError;
-use crate::{Policy, Unzipped, jvp, transpose, unzip};
+use crate::{Policy, Unzipped, jvp};
 use semantics::{FuncId, PrimTable, Program};
 
 pub struct Vjp {
@@ -24,8 +24,10 @@ impl Vjp {
 
 pub fn vjp(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Vjp, RewriteError> {
     let j = jvp(prog, prims)?;
-    let unzipped = unzip(&j, prims, policy)?;
-    let program = transpose(&unzipped.program, prims)?;
+    // JVP's and unzip's outputs are strict (each pass elaborates its output): the next pass
+    // does not elaborate them again.
+    let unzipped = crate::unzip::unzip_strict(&j, prims, policy)?;
+    let program = crate::transpose::transpose_strict(&unzipped.program, prims)?;
     Ok(Vjp {
         jvp: j,
         unzipped,
