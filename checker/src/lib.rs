@@ -61,7 +61,7 @@ mod types;
 mod typing;
 
 pub use derivation::{Derivation, Judgment};
-pub use elaborate::elaborate;
+pub use elaborate::{elaborate, elaborate_built};
 pub use errors::CODES;
 pub use linear_b::{Class, check_linear_b, classify, classify_all};
 pub use names::Fnv;

@@ -194,7 +194,12 @@ pub(crate) fn unzip_strict(
             });
         }
     }
-    let program = checker::elaborate(&Program { funcs: u.funcs }, prims).map_err(|d| {
+    // The typing views are not read again: free them before the output is elaborated.
+    for n in &mut normals {
+        n.typing = crate::build::shell(&n.typing);
+    }
+    drop(types);
+    let program = checker::elaborate_built(&Program { funcs: u.funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the unzipped program: {}",
             d.first().map_or("", |d| d.message.as_str())
