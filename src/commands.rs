@@ -166,6 +166,19 @@ pub fn within_work(
 ) -> Result<(), Status> {
     let works = semantics::static_work(prog, PrimTable::standard())
         .map_err(|e| reject(src, &[e.to_diagnostic()], format))?;
+    within_work_of(&works, prog, id, limit, src, format)
+}
+
+/// [`within_work`] with the program's static work already computed (one analysis of the whole
+/// program serves every function checked).
+pub fn within_work_of(
+    works: &[u128],
+    prog: &Program,
+    id: FuncId,
+    limit: u128,
+    src: &Source,
+    format: Format,
+) -> Result<(), Status> {
     let f = &prog.funcs[id.0 as usize];
     let w = works.get(id.0 as usize).copied().unwrap_or(0);
     if w > limit {
@@ -241,8 +254,8 @@ pub fn transform(path: &str, pass: Pass) -> Status {
                 String::new(),
             ),
             Pass::Vjp(p) => {
-                let v = rewrite::vjp(&prog, prims, policy(&p)?).map_err(fail)?;
-                let header = unzip_report(&v.unzipped, prims, &p);
+                let v = rewrite::vjp_output(&prog, prims, policy(&p)?, true).map_err(fail)?;
+                let header = report_text(&v.reports, &v.unzipped_work, &p);
                 (v.program, header)
             }
         };
@@ -256,9 +269,14 @@ pub fn transform(path: &str, pass: Pass) -> Status {
 /// scalars, as comments (so the output still parses).
 fn unzip_report(u: &rewrite::Unzipped, prims: &PrimTable, policy: &str) -> String {
     let works = semantics::static_work_saturating(&u.program, prims).unwrap_or_default();
+    report_text(&u.reports, &works, policy)
+}
+
+/// [`unzip_report`] from the reports and the unzipped program's static work.
+fn report_text(reports: &[rewrite::FnReport], works: &[u128], policy: &str) -> String {
     let w = |id: FuncId| work_text(works.get(id.0 as usize).copied().unwrap_or(0));
     let mut out = format!("# unzip, policy {policy}\n");
-    for r in u.reports.iter().filter(|r| r.split) {
+    for r in reports.iter().filter(|r| r.split) {
         let (nonlin, lin) = r.outputs;
         let lin = lin.map_or_else(|| "0".to_string(), w);
         out += &format!(
@@ -441,12 +459,15 @@ pub fn grad(
         within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
         let cts = cotangents(cotangent, f)?;
-        let v = rewrite::vjp(&prog, prims, policy).map_err(|e| rejected(&src, &e, format))?;
+        let v = rewrite::vjp_output(&prog, prims, policy, false)
+            .map_err(|e| rejected(&src, &e, format))?;
         let (nonlin, lin_t) = v
             .halves(id.0 as usize)
             .ok_or_else(|| usage(&format!("`{func}` has no results to differentiate")))?;
-        within_work(&v.program, nonlin, limits.max_work, &src, format)?;
-        within_work(&v.program, lin_t, limits.max_work, &src, format)?;
+        let works = semantics::static_work(&v.program, prims)
+            .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
+        within_work_of(&works, &v.program, nonlin, limits.max_work, &src, format)?;
+        within_work_of(&works, &v.program, lin_t, limits.max_work, &src, format)?;
         let eval_err = |e: semantics::EvalError| reject(&src, &[e.to_diagnostic()], format);
         let orig = semantics::eval_fn(&prog, prims, id, &x, &[]).map_err(eval_err)?;
         let fwd = semantics::eval_fn(&v.program, prims, nonlin, &x, &[]).map_err(eval_err)?;

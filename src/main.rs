@@ -18,6 +18,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// The passes allocate many small vectors and strings (a slot name per binder, a vector per
 /// binding); glibc's allocator spent a third of `vjp`'s time consolidating and unlinking free
 /// chunks. mimalloc (a well-kept, widely used allocator) is several times faster at this load.
+/// Built with `no_thp`: with transparent huge pages the kernel zeroed 2 MB pages on first touch,
+/// half of `vjp`'s cycles at 10^5 lets (system time 1.38 s against 0.46 s without).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;

@@ -66,10 +66,11 @@ mod typing;
 pub use derivation::{
     Derivation, Judgment, Operand, Param, Subject, TypeExpr, subject_text, type_expr,
 };
-pub use elaborate::elaborate;
+pub use elaborate::{elaborate, elaborate_built};
 pub use errors::CODES;
 pub use errors::{LinearConstruct, NotLinearB, Reason};
 pub use linear_b::{Class, check_linear_b, classify, classify_all, linear_b_diagnostics};
+pub use names::Fnv;
 pub use rules::{RULES, Rule};
 pub use types::{TYPE_DEPTH_LIMIT, TYPE_SIZE_LIMIT};
 

@@ -1,82 +1,133 @@
-//! `cargo bench -p rewrite`: the speed of every stage on long bodies, as lets per second.
-//! Speed targets live here, not in timed unit tests. Each pass is a linear sweep, so the rate
-//! should stay flat as the body grows tenfold; a quadratic pass shows as a collapsing rate.
+//! `cargo bench -p rewrite`: every pass on the generated programs of `docs/PERFORMANCE.md`
+//! (`common/shapes.rs`), in process, with divan; throughput is in source lets (or functions)
+//! per second. Speed targets live here and in `scripts/perf.sh` (whole process, peak memory),
+//! not in timed unit tests. Each pass is a linear sweep, so the rate should stay flat as the
+//! body grows tenfold; a quadratic pass shows as a collapsing rate.
+//! `cargo bench -p rewrite -- chain` runs one shape; `DIVAN_SAMPLE_COUNT=1` shortens a run.
 
-use rewrite::{Policy, jvp, transpose, unzip};
-use semantics::{FuncId, PrimTable, Value, eval_fn, parse, print, static_work};
-use std::time::Instant;
+#[path = "common/shapes.rs"]
+mod shapes;
 
-fn body(n: usize) -> String {
-    let mut s = String::with_capacity(n * 32);
-    s.push_str("def f(x0: R, w: R) -> (R) =\n");
-    for i in 1..=n {
-        let prev = i - 1;
-        s += &match i % 3 {
-            0 => format!("  let x{i} = sin(x{prev}) in\n"),
-            1 => format!("  let x{i} = x{prev} * w in\n"),
-            _ => format!("  let x{i} = tanh(x{prev}) + w in\n"),
-        };
-    }
-    s + &format!("  x{n}\n")
-}
+use divan::counter::ItemsCount;
+use divan::{Bencher, black_box};
+use rewrite::{Policy, jvp, transpose, unzip, vjp};
+use semantics::{FuncId, PrimTable, Program, Value, eval_fn, parse, print};
 
-fn time<T>(label: &str, n: usize, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{label:>10} {n:>9} lets {secs:>8.3} s {:>12.0} lets/s",
-        n as f64 / secs
-    );
-    out
-}
+/// The allocator of the `lina` binary (`src/main.rs`), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `n` one-line functions, each calling the one above: linear in the number of functions too
-/// (a name lookup per function that scanned the program made `jvp` quadratic here).
-fn functions(n: usize) -> String {
-    let mut s = String::from("def f0(x: R) -> (R) = sin(x)\n");
-    for i in 1..n {
-        s += &format!("def f{i}(x: R) -> (R) = f{}(x) * x\n", i - 1);
-    }
-    s
-}
+const SIZES: [usize; 2] = [10_000, 100_000];
 
 fn main() {
-    let prims = PrimTable::standard();
-    for n in [10_000, 100_000] {
-        let src = functions(n);
-        let p = time("parse fns", n, || parse(&src).unwrap());
-        time("check fns", n, || {
-            checker::accepts(&p, prims, checker::Options::default()).unwrap()
-        });
-        let j = time("jvp fns", n, || jvp(&p, prims).unwrap());
-        let u = time("unzip fns", n, || {
-            unzip(&j, prims, Policy::SaveAll).unwrap()
-        });
-        time("transp fns", n, || transpose(&u.program, prims).unwrap());
-        println!();
-    }
-    for n in [10_000, 100_000, 1_000_000] {
-        let src = body(n);
-        let p = time("parse", n, || parse(&src).unwrap());
-        time("print", n, || print(&p));
-        time("check", n, || {
-            checker::check(&p, prims, checker::Options::default()).unwrap()
-        });
-        time("work", n, || static_work(&p, prims).unwrap());
-        time("eval", n, || {
-            eval_fn(
-                &p,
-                prims,
-                FuncId(0),
-                &[Value::Real(0.5), Value::Real(0.9)],
-                &[],
-            )
-            .unwrap()
-        });
-        let j = time("jvp", n, || jvp(&p, prims).unwrap());
-        let u = time("unzip", n, || unzip(&j, prims, Policy::SaveAll).unwrap());
-        time("transpose", n, || transpose(&u.program, prims).unwrap());
-        println!();
-    }
+    divan::main();
 }
+
+fn prims() -> &'static PrimTable {
+    PrimTable::standard()
+}
+
+/// The program of `shape` at `n` source lets (or functions), parsed.
+fn program(shape: &str, n: usize) -> Program {
+    let src = match shape {
+        "chain" => shapes::chain(n),
+        "wide" => shapes::wide(n),
+        _ => shapes::functions(n),
+    };
+    parse(&src).expect("the generated programs parse")
+}
+
+/// Runs `pass` on the output of `before` (prepared outside the timing).
+fn bench_on<T, U>(b: Bencher, n: usize, before: impl Fn() -> T, pass: impl Fn(&T) -> U + Sync)
+where
+    T: Sync,
+{
+    let input = before();
+    b.counter(ItemsCount::new(n))
+        .bench(|| black_box(pass(&input)));
+}
+
+macro_rules! shape {
+    ($m:ident, $shape:literal, $sizes:expr, $args:expr) => {
+        mod $m {
+            use super::*;
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn parse_(b: Bencher, n: usize) {
+                let src = print(&program($shape, n));
+                bench_on(b, n, || src.clone(), |s| parse(s).unwrap());
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn print_(b: Bencher, n: usize) {
+                bench_on(b, n, || program($shape, n), print);
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn check(b: Bencher, n: usize) {
+                bench_on(
+                    b,
+                    n,
+                    || program($shape, n),
+                    |p| checker::accepts(p, prims(), checker::Options::default()).unwrap(),
+                );
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn eval(b: Bencher, n: usize) {
+                bench_on(
+                    b,
+                    n,
+                    || program($shape, n),
+                    |p| {
+                        let f = FuncId(p.funcs.len() as u32 - 1);
+                        let args: Vec<Value> = $args.iter().map(|&x| Value::Real(x)).collect();
+                        eval_fn(p, prims(), f, &args, &[]).unwrap()
+                    },
+                );
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn jvp_(b: Bencher, n: usize) {
+                bench_on(b, n, || program($shape, n), |p| jvp(p, prims()).unwrap());
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn unzip_(b: Bencher, n: usize) {
+                bench_on(
+                    b,
+                    n,
+                    || jvp(&program($shape, n), prims()).unwrap(),
+                    |j| unzip(j, prims(), Policy::SaveAll).unwrap(),
+                );
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn transpose_(b: Bencher, n: usize) {
+                bench_on(
+                    b,
+                    n,
+                    || {
+                        let j = jvp(&program($shape, n), prims()).unwrap();
+                        unzip(&j, prims(), Policy::SaveAll).unwrap().program
+                    },
+                    |u| transpose(u, prims()).unwrap(),
+                );
+            }
+
+            #[divan::bench(args = $sizes, sample_count = 3)]
+            fn vjp_(b: Bencher, n: usize) {
+                bench_on(
+                    b,
+                    n,
+                    || program($shape, n),
+                    |p| vjp(p, prims(), Policy::SaveAll).unwrap(),
+                );
+            }
+        }
+    };
+}
+
+shape!(chain, "chain", SIZES, [2.0]);
+shape!(wide, "wide", SIZES, [0.3, 0.7]);
+shape!(functions, "functions", [1_000, 10_000], [0.9]);

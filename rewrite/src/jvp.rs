@@ -51,7 +51,7 @@ pub fn jvp_with(
         .iter()
         .map(|f| jvp_fn(f, rules).map(crate::fold::fold))
         .collect::<Result<Vec<_>, _>>()?;
-    checker::elaborate(&Program { funcs }, prims).map_err(|d| {
+    checker::elaborate_built(&Program { funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the JVP: {}",
             d.first().map_or("", |d| d.message.as_str())

@@ -59,4 +59,4 @@ pub use ll_transpose::{ll_transpose, transpose_lam};
 pub use rules::{JvpRule, JvpRules};
 pub use transpose::transpose;
 pub use unzip::{FnReport, Policy, Unzipped, unzip};
-pub use vjp::{Vjp, vjp};
+pub use vjp::{Vjp, VjpOutput, vjp, vjp_output};

@@ -6,7 +6,7 @@
 //! For unzip, `drop` of a mixed value becomes a drop on each side; for transpose (`keep_drops`)
 //! a `drop(e)` stays whole, since it is not transposed.
 
-use crate::build::{FnBuilder, atoms};
+use crate::build::{FnBuilder, atoms, shell};
 use crate::error::{RewriteError, internal};
 use checker::Class;
 use semantics::*;
@@ -89,6 +89,24 @@ impl Normal {
     }
 }
 
+/// Runs `f` on the typing views of `normals` as one program: moved out and back, not copied.
+pub(crate) fn with_typing<T>(normals: &mut [Normal], f: impl FnOnce(&Program) -> T) -> T {
+    let prog = Program {
+        funcs: normals
+            .iter_mut()
+            .map(|n| {
+                let empty = shell(&n.typing);
+                std::mem::replace(&mut n.typing, empty)
+            })
+            .collect(),
+    };
+    let out = f(&prog);
+    for (n, t) in normals.iter_mut().zip(prog.funcs) {
+        n.typing = t;
+    }
+    out
+}
+
 /// Step 1: a flat list of items.
 pub(crate) fn normalise(
     f: &FnDef,
@@ -146,7 +164,7 @@ pub(crate) fn normalise(
             binds,
             tail: ret(results.clone(), lresults.clone()),
         },
-        ..f.clone()
+        ..shell(f)
     };
     let len = n.items.len();
     Ok(Normal {

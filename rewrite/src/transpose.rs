@@ -10,9 +10,9 @@
 //! **The transposer knows only the linear core.** There is no rule for any nonlinear primitive
 //! here: nonlinear code is copied, never transposed.
 
-use crate::build::{FnBuilder, atom, atoms, var};
+use crate::build::{FnBuilder, atom, atoms, shell, var};
 use crate::error::{RewriteError, internal};
-use crate::normal::{Item, Normal, expr_bound, expr_reads, let_, normalise};
+use crate::normal::{Item, Normal, expr_bound, expr_reads, let_, normalise, with_typing};
 use crate::subst::Copier;
 use checker::Class;
 use semantics::*;
@@ -21,19 +21,22 @@ use semantics::*;
 pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    let classes = checker::classify_all(&prog);
-    if let Some(fault) = checker::check_linear_b(&prog).into_iter().next() {
+    transpose_strict(&prog, prims)
+}
+
+/// [`transpose`] of a program that is strict already (another pass's output, which that pass
+/// elaborated): not elaborated again.
+pub(crate) fn transpose_strict(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
+    let classes = checker::classify_all(prog);
+    if let Some(fault) = checker::check_linear_b(prog).into_iter().next() {
         return Err(RewriteError::NotLinearB(fault));
     }
-    let normals: Vec<Normal> = prog
+    let mut normals: Vec<Normal> = prog
         .funcs
         .iter()
-        .map(|f| normalise(f, &prog, &classes, true))
+        .map(|f| normalise(f, prog, &classes, true))
         .collect::<Result<_, _>>()?;
-    let typing = Program {
-        funcs: normals.iter().map(|n| n.typing.clone()).collect(),
-    };
-    let types = local_types(&typing, prims)?;
+    let types = with_typing(&mut normals, |typing| local_types(typing, prims))?;
     let names = prog.func_names();
     let mut funcs = Vec::with_capacity(prog.funcs.len());
     for ((f, n), ts) in prog.funcs.iter().zip(&normals).zip(&types) {
@@ -50,7 +53,9 @@ pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteEr
             funcs.push(f.clone());
         }
     }
-    checker::elaborate(&Program { funcs }, prims).map_err(|d| {
+    // Free the normal forms before the output is elaborated (a copy of every function).
+    drop((normals, types));
+    checker::elaborate_built(&Program { funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the transposed program: {}",
             d.first().map_or("", |d| d.message.as_str())
@@ -354,6 +359,6 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
                 span: Span::GENERATED,
             },
         },
-        ..f.clone()
+        ..shell(f)
     })
 }

@@ -18,9 +18,9 @@
 //! Functions already in Linear B pass through (a linear one that calls a split function gets
 //! the call's two halves in place).
 
-use crate::build::{FnBuilder, atom, var};
+use crate::build::{FnBuilder, atom, shell, var};
 use crate::error::{RewriteError, internal};
-use crate::normal::{Item, Normal, let_, normalise, ret};
+use crate::normal::{Item, Normal, let_, normalise, ret, with_typing};
 use crate::subst::Copier;
 use checker::Class;
 use semantics::*;
@@ -95,7 +95,17 @@ pub struct Unzipped {
 pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipped, RewriteError> {
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    let classes = checker::classify_all(&prog);
+    unzip_strict(&prog, prims, policy)
+}
+
+/// [`unzip`] of a program that is strict already (JVP's output, which JVP elaborated): not
+/// elaborated again.
+pub(crate) fn unzip_strict(
+    prog: &Program,
+    prims: &PrimTable,
+    policy: Policy,
+) -> Result<Unzipped, RewriteError> {
+    let classes = checker::classify_all(prog);
     let names = prog.func_names();
     for (f, c) in prog.funcs.iter().zip(&classes) {
         if *c == Class::Mixed {
@@ -110,7 +120,7 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
             }
         }
     }
-    let aliases = aliases_in(program_types(&prog));
+    let aliases = aliases_in(program_types(prog));
     for (f, c) in prog.funcs.iter().zip(&classes) {
         let name = residual_type_name(&f.name);
         if *c == Class::Mixed && aliases.iter().any(|a| a.name == name) {
@@ -128,16 +138,14 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
         outputs.push((FuncId(next), split.then_some(FuncId(next + 1))));
         next += if split { 2 } else { 1 };
     }
-    let normals: Vec<Normal> = prog
+    let mut normals: Vec<Normal> = prog
         .funcs
         .iter()
-        .map(|f| normalise(f, &prog, &classes, false))
+        .map(|f| normalise(f, prog, &classes, false))
         .collect::<Result<_, _>>()?;
-    let typing = Program {
-        funcs: normals.iter().map(|n| n.typing.clone()).collect(),
-    };
-    let types = local_types(&typing, prims)?;
-    let bind_works = binding_works(&typing, prims)?;
+    let (types, bind_works) = with_typing(&mut normals, |typing| {
+        Ok::<_, RewriteError>((local_types(typing, prims)?, binding_works(typing, prims)?))
+    })?;
     for (n, ws) in normals.iter().zip(&bind_works) {
         // Items map to the typing view's bindings one to one, but for a split call's second half.
         let mut ws = ws.iter();
@@ -186,7 +194,12 @@ pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipp
             });
         }
     }
-    let program = checker::elaborate(&Program { funcs: u.funcs }, prims).map_err(|d| {
+    // The typing views are not read again: free them before the output is elaborated.
+    for n in &mut normals {
+        n.typing = crate::build::shell(&n.typing);
+    }
+    drop(types);
+    let program = checker::elaborate_built(&Program { funcs: u.funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the unzipped program: {}",
             d.first().map_or("", |d| d.message.as_str())
@@ -292,7 +305,7 @@ impl Unzip<'_> {
                 lparams,
                 locals: out.locals,
                 body,
-                ..orig.clone()
+                ..shell(orig)
             });
             return Ok(0);
         }
@@ -321,7 +334,7 @@ impl Unzip<'_> {
             lparams,
             locals: out.locals,
             body: Block { binds, tail },
-            ..f.clone()
+            ..shell(f)
         };
         self.funcs.push(def);
         Ok(n.extra + 3 * sites)
@@ -490,7 +503,7 @@ impl Unzip<'_> {
                 binds,
                 tail: ret(results, vec![]),
             },
-            ..f.clone()
+            ..shell(f)
         };
 
         // Step 3b: `.lin`.
@@ -529,7 +542,7 @@ impl Unzip<'_> {
                 binds,
                 tail: ret(vec![], lresults),
             },
-            ..f.clone()
+            ..shell(f)
         };
         self.funcs.push(nonlin);
         self.funcs.push(lin);

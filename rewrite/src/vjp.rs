@@ -3,8 +3,8 @@
 //! `f.jvp.lin.T` (maps cotangents of the results to cotangents of the parameters).
 
 use crate::error::RewriteError;
-use crate::{Policy, Unzipped, jvp, transpose, unzip};
-use semantics::{FuncId, PrimTable, Program};
+use crate::{FnReport, Policy, Unzipped, jvp};
+use semantics::{FuncId, PrimTable, Program, static_work_saturating};
 
 pub struct Vjp {
     /// The JVP (input of unzip), the unzipped program, and the VJP program.
@@ -24,11 +24,56 @@ impl Vjp {
 
 pub fn vjp(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Vjp, RewriteError> {
     let j = jvp(prog, prims)?;
-    let unzipped = unzip(&j, prims, policy)?;
-    let program = transpose(&unzipped.program, prims)?;
+    // JVP's and unzip's outputs are strict (each pass elaborates its output): the next pass
+    // does not elaborate them again.
+    let unzipped = crate::unzip::unzip_strict(&j, prims, policy)?;
+    let program = crate::transpose::transpose_strict(&unzipped.program, prims)?;
     Ok(Vjp {
         jvp: j,
         unzipped,
         program,
+    })
+}
+
+/// What `lina grad` and `lina vjp` read of a VJP: the program, unzip's reports and (if asked)
+/// the static work of each unzipped function. [`vjp_output`] drops the JVP before transposing
+/// and the unzipped program after, so its peak holds one program fewer than [`vjp`]'s.
+pub struct VjpOutput {
+    pub program: Program,
+    pub reports: Vec<FnReport>,
+    /// Static work of each function of the unzipped program (saturating), when asked for.
+    pub unzipped_work: Vec<u128>,
+}
+
+impl VjpOutput {
+    /// As [`Vjp::halves`].
+    pub fn halves(&self, i: usize) -> Option<(FuncId, FuncId)> {
+        let (nonlin, lin) = self.reports.get(i)?.outputs;
+        Some((nonlin, lin?))
+    }
+}
+
+/// [`vjp`] without keeping the intermediate programs; `with_work` also measures the unzipped
+/// program's static work (for `lina vjp`'s report).
+pub fn vjp_output(
+    prog: &Program,
+    prims: &PrimTable,
+    policy: Policy,
+    with_work: bool,
+) -> Result<VjpOutput, RewriteError> {
+    let unzipped = {
+        let j = jvp(prog, prims)?;
+        crate::unzip::unzip_strict(&j, prims, policy)?
+    };
+    let unzipped_work = if with_work {
+        static_work_saturating(&unzipped.program, prims)?
+    } else {
+        Vec::new()
+    };
+    let program = crate::transpose::transpose_strict(&unzipped.program, prims)?;
+    Ok(VjpOutput {
+        program,
+        reports: unzipped.reports,
+        unzipped_work,
     })
 }

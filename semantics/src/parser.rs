@@ -19,7 +19,8 @@ use crate::prims::PrimTable;
 use crate::span::Span;
 use crate::syntax::*;
 use crate::types::Type;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 /// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
 pub const MAX_NESTING: usize = 200;
@@ -83,7 +84,7 @@ struct Parser<'s> {
     /// Every fault found, kept or not.
     faults: usize,
     /// Every `def`'s index ([`FuncId`]) by name, ascending.
-    defs_by_name: HashMap<&'s str, Vec<usize>>,
+    defs_by_name: NameMap<&'s str, Vec<usize>>,
     /// Result arities (nonlinear, linear) of the definitions parsed so far.
     sigs: Vec<Option<(usize, usize)>>,
     /// The token index of every `def`, ascending: the definition being parsed is the one whose
@@ -92,12 +93,12 @@ struct Parser<'s> {
     def_tokens: Vec<usize>,
     current: usize,
     /// The type aliases declared so far.
-    aliases: HashMap<&'s str, Type>,
+    aliases: NameMap<&'s str, Type>,
     /// Every identifier in the file: fresh names avoid them.
-    used_names: HashSet<&'s str>,
+    used_names: HashSet<&'s str, BuildHasherDefault<Fnv>>,
     // Per-function state.
     locals: Vec<Local>,
-    scope: HashMap<&'s str, Vec<LocalId>>,
+    scope: NameMap<&'s str, Vec<LocalId>>,
     scope_log: Vec<&'s str>,
     fresh: u32,
     depth: usize,
@@ -105,10 +106,11 @@ struct Parser<'s> {
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
-        let mut defs_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut defs_by_name: NameMap<&str, Vec<usize>> = NameMap::default();
         let mut n_defs = 0;
         let mut def_tokens = Vec::new();
-        let mut used_names = HashSet::new();
+        let mut used_names: HashSet<&str, BuildHasherDefault<Fnv>> =
+            HashSet::with_capacity_and_hasher(toks.len() / 4, BuildHasherDefault::default());
         for (i, t) in toks.iter().enumerate() {
             match t.tok {
                 Tok::Def => {
@@ -140,9 +142,9 @@ impl<'s> Parser<'s> {
             def_tokens,
             current: 0,
             used_names,
-            aliases: HashMap::new(),
+            aliases: NameMap::default(),
             locals: Vec::new(),
-            scope: HashMap::new(),
+            scope: NameMap::default(),
             scope_log: Vec::new(),
             fresh: 0,
             depth: 0,

@@ -241,3 +241,31 @@ impl FnDef {
         self.local(id).is_some_and(|l| l.linear)
     }
 }
+
+/// The FNV-1a hash, for tables keyed by a name (the parser's scopes, the checker's tables,
+/// the passes' generated names). Names are short and not adversarial enough to need SipHash's
+/// protection (a program's author only slows down their own run); FNV is several times faster.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map keyed by names, hashed with [`Fnv`].
+pub type NameMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Regenerates the throughput figures of docs/PERFORMANCE.md and docs/perf.svg (issue 14):
+# builds the release binary and runs the harness (examples/perf.rs) over it.
+# PERF_SIZES=10000,100000 limits the sizes; PERF_LIMIT (s) and PERF_MEMORY (MB) bound each run.
+set -e
+cd "$(dirname "$0")/.."
+cargo build --release -p lina --bin lina --example perf
+exec target/release/examples/perf "$@"
