@@ -52,6 +52,7 @@ mod context;
 mod derivation;
 mod elaborate;
 mod errors;
+pub mod kernel;
 mod linear_b;
 pub mod ll;
 mod names;
