@@ -32,7 +32,7 @@ pub enum Pass {
 struct Terms {
     nodes: Vec<TermNode>,
     index: HashMap<(String, Vec<u32>), u32>,
-    from_dag: HashMap<egg::Id, u32>,
+    seen: HashMap<egg::Id, u32>,
 }
 
 impl Terms {
@@ -51,23 +51,23 @@ impl Terms {
     }
 
     /// A term of the prover's DAG (children first, by an explicit stack).
-    fn from_dag(&mut self, dag: &Dag, root: egg::Id) -> u32 {
+    fn of_dag(&mut self, dag: &Dag, root: egg::Id) -> u32 {
         let mut stack = vec![(root, false)];
         while let Some((id, ready)) = stack.pop() {
-            if self.from_dag.contains_key(&id) {
+            if self.seen.contains_key(&id) {
                 continue;
             }
             let node = dag.get(id);
             if ready {
-                let kids = node.children().iter().map(|c| self.from_dag[c]).collect();
+                let kids = node.children().iter().map(|c| self.seen[c]).collect();
                 let i = self.add(node.to_string(), kids);
-                self.from_dag.insert(id, i);
+                self.seen.insert(id, i);
             } else {
                 stack.push((id, true));
                 stack.extend(node.children().iter().map(|&c| (c, false)));
             }
         }
-        self.from_dag[&root]
+        self.seen[&root]
     }
 
     fn proof(&mut self, p: &Proof) -> ProofCert {
@@ -133,6 +133,7 @@ fn claim_cert(r: &ClaimReport, terms: &mut Terms) -> ClaimCert {
 }
 
 /// Runs `pass` on `prog` and certifies it: the output program and its certificate.
+#[allow(clippy::type_complexity)]
 pub fn certify(
     prog: &Program,
     prims: &PrimTable,
@@ -268,7 +269,7 @@ pub fn certify(
                 lin.iter()
                     .map(|row| {
                         row.iter()
-                            .map(|&(i, t)| (i, terms.from_dag(&s.dag, t)))
+                            .map(|&(i, t)| (i, terms.of_dag(&s.dag, t)))
                             .collect()
                     })
                     .collect()
