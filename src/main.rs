@@ -7,6 +7,7 @@
 // `#[macro_use]`: the `out!`/`outln!` macros of `commands.rs` serve every command module.
 #[macro_use]
 mod commands;
+mod certify;
 mod batch;
 mod ll;
 mod prove;
@@ -75,16 +76,29 @@ enum Command {
     /// Make a relaxed program strict by inserting `dup` and `drop`.
     Elaborate { file: String },
     /// Forward mode: each `f` becomes `f.jvp`.
-    Jvp { file: String },
+    Jvp {
+        file: String,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long)]
+        certify: Option<String>,
+    },
     /// Split each function not in Linear B into `.nonlin` and `.lin`.
     Unzip {
         file: String,
         /// save-all (default), recompute-all, or budget=K.
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long)]
+        certify: Option<String>,
     },
     /// Each linear function `g` of a Linear B program becomes `g.T`.
-    Transpose { file: String },
+    Transpose {
+        file: String,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long)]
+        certify: Option<String>,
+    },
     /// transpose ∘ unzip ∘ jvp: `f.jvp.nonlin` and `f.jvp.lin.T`.
     Vjp {
         file: String,
@@ -93,6 +107,15 @@ enum Command {
         /// `ll`: print the λLL reverse-mode program instead.
         #[arg(long, value_enum, default_value_t)]
         route: Route,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long, conflicts_with = "route")]
+        certify: Option<String>,
+    },
+    /// Re-check a certificate with the kernel (exit 0 accepted, 1 rejected, 2 unreadable).
+    Verify {
+        cert: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Encode a Linear A program into λLL (the linear λ-calculus) and print it.
     Encode { file: String },
@@ -271,11 +294,31 @@ fn main() -> ExitCode {
         } => batch::check(&files, relaxed, linear_b, format),
         Command::Fmt { file } => commands::fmt(&file),
         Command::Elaborate { file } => commands::transform(&file, commands::Pass::Elaborate),
-        Command::Jvp { file } => commands::transform(&file, commands::Pass::Jvp),
-        Command::Unzip { file, policy } => {
+        Command::Jvp {
+            file,
+            certify: Some(c),
+        } => certify::transform(&file, certify::Which::Jvp, &c),
+        Command::Unzip {
+            file,
+            policy,
+            certify: Some(c),
+        } => certify::transform(&file, certify::Which::Unzip(policy), &c),
+        Command::Transpose {
+            file,
+            certify: Some(c),
+        } => certify::transform(&file, certify::Which::Transpose, &c),
+        Command::Vjp {
+            file,
+            policy,
+            certify: Some(c),
+            ..
+        } => certify::transform(&file, certify::Which::Vjp(policy), &c),
+        Command::Verify { cert, format } => certify::verify(&cert, format),
+        Command::Jvp { file, .. } => commands::transform(&file, commands::Pass::Jvp),
+        Command::Unzip { file, policy, .. } => {
             commands::transform(&file, commands::Pass::Unzip(policy))
         }
-        Command::Transpose { file } => commands::transform(&file, commands::Pass::Transpose),
+        Command::Transpose { file, .. } => commands::transform(&file, commands::Pass::Transpose),
         Command::Vjp {
             file,
             route: Route::Ll,
