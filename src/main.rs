@@ -7,8 +7,8 @@
 // `#[macro_use]`: the `out!`/`outln!` macros of `commands.rs` serve every command module.
 #[macro_use]
 mod commands;
-mod certify;
 mod batch;
+mod certify;
 mod ll;
 mod prove;
 mod see;

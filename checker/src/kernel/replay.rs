@@ -203,7 +203,12 @@ impl Verifier<'_> {
             (a, b) = (na.kids[p], nb.kids[p]);
         }
         if s.rule == RING {
-            return self.ring_equal(a, b, lemmas);
+            // A decision procedure has no direction: `backward` must be `false`.
+            return if s.backward {
+                Err("a backward ring step".into())
+            } else {
+                self.ring_equal(a, b, lemmas)
+            };
         }
         let (lhs, rhs) = match (self.rules.get(&s.rule), lemmas.by_name.get(s.rule.as_str())) {
             (Some((l, r)), _) => (l.clone(), r.clone()),
