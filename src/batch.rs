@@ -128,7 +128,7 @@ fn check_one(path: &Path, relaxed: bool, linear_b: bool) -> FileResult {
                     Err(d) => d,
                 };
             if linear_b && d.is_empty() {
-                d = checker::check_linear_b(&prog);
+                d = checker::linear_b_diagnostics(&prog);
             }
             (prog.funcs.len(), d)
         }

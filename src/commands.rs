@@ -193,7 +193,7 @@ pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Statu
                 Err(d) => d,
             };
         if linear_b && diags.is_empty() {
-            diags = checker::check_linear_b(&prog);
+            diags = checker::linear_b_diagnostics(&prog);
         }
         if !diags.is_empty() {
             return Err(reject(&src, &diags, format));

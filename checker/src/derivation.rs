@@ -1,12 +1,13 @@
-//! Typing derivations: proof trees as plain serde data, for certificates (SPEC §6).
+//! Typing derivations: building the evidence of [`crate::kernel::evidence`] while checking,
+//! and spelling it for people (SPEC §6).
 //!
 //! **Architecture invariant: a derivation is linear in the size of the program.** A block is
 //! one [`Derivation`] node (`T-Block`) whose children are its bindings' derivations, in order,
 //! then its tail's: a million `let`s make one node with a million children, never a chain a
-//! million deep. A [`Judgment`] records only local facts: the subject (the core binding or
-//! expression, printed short), the linear variables it consumes (Δ) and its type
+//! million deep. A [`Judgment`] records only local facts: the subject (the construct, as
+//! structured data: [`Subject`]), the linear variables it consumes (Δ) and its type
 //! `(τs ; σs)`; never the context Γ, which a re-checker rebuilds from the binders it has
-//! walked past.
+//! walked past ([`crate::kernel::derivation::check`] does).
 //!
 //! The children of each rule's node, in order (what a re-checker walks):
 //!
@@ -25,41 +26,19 @@
 //!
 //! An atom node is `T-Var`, `T-Lit` or `T-LinVar`. A `T-Let`'s types are its binders' types;
 //! a `T-Unpack`'s are its binders' (nonlinear), a `T-LUnpack`'s its binders' (linear).
+//!
+//! The data types are the kernel's (the re-check reads them and must not depend on this
+//! builder); they are re-exported here and from the crate root.
 
+pub use crate::kernel::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
-use semantics::{Atom, Bind, Expr, FnDef, LocalId, PrimTable, Program, Type};
-use serde::{Deserialize, Serialize};
-use std::fmt::Write;
-
-/// One node of a proof tree: the rule applied, what it concluded, and its premises.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Derivation {
-    /// The rule's name (`T-Let`), one of [`crate::RULES`].
-    pub rule: String,
-    pub conclusion: Judgment,
-    /// The premises' derivations, in the order the rule lists them.
-    pub children: Vec<Derivation>,
-}
-
-/// `Γ ; Δ ⊢ subject : (τs ; σs)`, with Γ left out.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Judgment {
-    /// The subject in core syntax: a variable or literal, an expression (`sin(x)`,
-    /// `f(a ; y')`), a binding's pattern (`let (a ; b') =`), a block's shape
-    /// (`let ×3 in (s ; t')`), or a definition's signature.
-    pub subject: String,
-    /// Δ: the linear variables the subject consumes, by name, in the order they are used.
-    pub consumed: Vec<String>,
-    /// τs: the nonlinear result types (for a binding: the types its binders get).
-    pub nonlinear: Vec<Type>,
-    /// σs: the linear result types.
-    pub linear: Vec<Type>,
-}
+use semantics::{Atom, Bind, Expr, FnDef, LocalId, PrimId, PrimTable, Program, Type};
+use std::fmt::{self, Write};
 
 impl Derivation {
     pub(crate) fn new(rule: Rule, conclusion: Judgment, children: Vec<Derivation>) -> Derivation {
         Derivation {
-            rule: rule.name().to_string(),
+            rule,
             conclusion,
             children,
         }
@@ -68,9 +47,9 @@ impl Derivation {
     /// A node that allocates nothing, for checking without derivations.
     pub(crate) fn placeholder() -> Derivation {
         Derivation {
-            rule: String::new(),
+            rule: Rule::Def,
             conclusion: Judgment {
-                subject: String::new(),
+                subject: Subject::Drop,
                 consumed: Vec::new(),
                 nonlinear: Vec::new(),
                 linear: Vec::new(),
@@ -78,26 +57,19 @@ impl Derivation {
             children: Vec::new(),
         }
     }
+}
 
-    /// Calls `visit` on every node, parents before children, without recursion (a derivation
-    /// is as wide as a block is long).
-    pub fn walk(&self, mut visit: impl FnMut(&Derivation)) {
-        let mut stack = vec![self];
-        while let Some(d) = stack.pop() {
-            visit(d);
-            stack.extend(d.children.iter().rev());
-        }
-    }
-
-    /// The number of nodes.
-    pub fn size(&self) -> usize {
-        let mut n = 0;
-        self.walk(|_| n += 1);
-        n
+/// A type as derivations spell it: an alias by its name, never expanded. Recursion follows
+/// the spelled depth, which the checker bounds ([`crate::TYPE_DEPTH_LIMIT`]).
+pub fn type_expr(t: &Type) -> TypeExpr {
+    match t {
+        Type::Real => TypeExpr::Real,
+        Type::Tuple(ts) => TypeExpr::Tuple(ts.iter().map(type_expr).collect()),
+        Type::Named(a) => TypeExpr::Named(a.name.clone()),
     }
 }
 
-/// Prints subjects: the core syntax of one node, never of its sub-blocks.
+/// Builds subjects: the construct of one node, never of its sub-blocks.
 pub(crate) struct Subjects<'a> {
     pub prog: &'a Program,
     pub prims: &'a PrimTable,
@@ -105,103 +77,289 @@ pub(crate) struct Subjects<'a> {
 }
 
 impl Subjects<'_> {
+    /// A variable's name (for messages too).
     pub fn var(&self, id: LocalId) -> String {
         self.f.name_of(id).to_string()
     }
 
-    pub fn atom(&self, out: &mut String, a: &Atom) {
-        match a {
-            Atom::Var(v) => out.push_str(self.f.name_of(v.id)),
-            Atom::Lit(x, _) => {
-                let _ = write!(out, "{x:?}");
-            }
-        }
-    }
-
+    /// An atom as messages spell it.
     pub fn atom_string(&self, a: &Atom) -> String {
-        let mut s = String::new();
-        self.atom(&mut s, a);
-        s
-    }
-
-    fn names(&self, out: &mut String, ids: &[LocalId]) {
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(self.f.name_of(*id));
+        match a {
+            Atom::Var(v) => self.var(v.id),
+            Atom::Lit(x, _) => format!("{x:?}"),
         }
     }
 
-    /// An expression on one line; a `drop` shows as `drop(…)`.
-    pub fn expr(&self, e: &Expr) -> String {
-        semantics::expr_line(self.f, &self.prog.funcs, self.prims, e)
-    }
-
-    /// A block: how many bindings, then its tail.
-    pub fn block(&self, binds: usize, tail: &Expr) -> String {
-        match tail {
-            Expr::Block(_) => format!("let ×{binds} in (…)"),
-            _ => format!("let ×{binds} in {}", self.expr(tail)),
+    pub fn operand(&self, a: &Atom) -> Operand {
+        match a {
+            Atom::Var(v) if self.f.is_linear(v.id) => Operand::LinVar(self.var(v.id)),
+            Atom::Var(v) => Operand::Var(self.var(v.id)),
+            Atom::Lit(x, _) => Operand::Lit(x.to_bits()),
         }
     }
 
-    /// A binding's pattern and, for a destructure, its source: `let (a ; b') =`,
-    /// `let <x, y> = p`.
-    pub fn binding(&self, b: &Bind) -> String {
-        let mut out = String::from("let ");
+    fn operands(&self, xs: &[Atom]) -> Vec<Operand> {
+        xs.iter().map(|a| self.operand(a)).collect()
+    }
+
+    fn names(&self, ids: &[LocalId]) -> Vec<String> {
+        ids.iter().map(|&id| self.var(id)).collect()
+    }
+
+    /// The subject of an atom node.
+    pub fn atom(&self, a: &Atom) -> Subject {
+        Subject::Atom {
+            atom: self.operand(a),
+        }
+    }
+
+    /// The subject of an expression node (a nested block is a `T-Block` of its own).
+    pub fn expr(&self, e: &Expr) -> Subject {
+        match e {
+            Expr::Ret { nl, lin, .. } => Subject::Ret {
+                nl: self.operands(nl),
+                lin: self.operands(lin),
+            },
+            Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => Subject::Tuple {
+                items: self.operands(items),
+            },
+            Expr::Call { func, nl, lin, .. } => Subject::Call {
+                callee: self
+                    .prog
+                    .func(*func)
+                    .map_or_else(|| "?".to_string(), |g| g.name.clone()),
+                nl: self.operands(nl),
+                lin: self.operands(lin),
+            },
+            Expr::Prim { prim, args, .. } => Subject::Prim {
+                prim: self.prims.get(*prim).map_or("?", |p| p.name).to_string(),
+                args: self.operands(args),
+            },
+            Expr::LAdd { lhs, rhs, .. } => Subject::LAdd {
+                lhs: self.operand(lhs),
+                rhs: self.operand(rhs),
+            },
+            Expr::Scale { scalar, lin, .. } => Subject::Scale {
+                factor: self.operand(scalar),
+                scaled: self.operand(lin),
+            },
+            Expr::Zero { ty, .. } => Subject::Zero { ty: type_expr(ty) },
+            Expr::Dup { arg, .. } => Subject::Dup {
+                arg: self.operand(arg),
+            },
+            Expr::Drop { .. } => Subject::Drop,
+            Expr::Block(b) => Subject::Block {
+                binds: b.binds.len(),
+            },
+        }
+    }
+
+    /// A block: how many bindings (its tail is its last child).
+    pub fn block(&self, binds: usize) -> Subject {
+        Subject::Block { binds }
+    }
+
+    /// A binding's pattern and, for a destructure, its source.
+    pub fn binding(&self, b: &Bind) -> Subject {
         match b {
-            Bind::Let { nl, lin, .. } => {
-                out.push('(');
-                self.names(&mut out, nl);
-                if !lin.is_empty() {
-                    out.push_str(if nl.is_empty() { "; " } else { " ; " });
-                    self.names(&mut out, lin);
-                }
-                out.push_str(") =");
-            }
-            Bind::Unpack { binders, src, .. } => {
-                out.push('<');
-                self.names(&mut out, binders);
-                out.push_str("> = ");
-                out.push_str(self.f.name_of(src.id));
-            }
+            Bind::Let { nl, lin, .. } => Subject::Let {
+                nl: self.names(nl),
+                lin: self.names(lin),
+            },
+            Bind::Unpack { binders, src, .. } => Subject::Unpack {
+                binders: self.names(binders),
+                src: self.var(src.id),
+            },
         }
-        out
     }
 
     /// `def f(x: R ; y': R) -> (R ; R)`.
-    pub fn signature(&self) -> String {
+    pub fn signature(&self) -> Subject {
         let f = self.f;
-        let mut out = format!("def {}(", f.name);
-        let params = |out: &mut String, ps: &[semantics::Param]| {
-            for (i, p) in ps.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let _ = write!(out, "{}: {}", f.name_of(p.var), p.ty);
-            }
+        let params = |ps: &[semantics::Param]| {
+            ps.iter()
+                .map(|p| Param {
+                    name: self.var(p.var),
+                    ty: type_expr(&p.ty),
+                })
+                .collect()
         };
-        params(&mut out, &f.params);
-        if !f.lparams.is_empty() {
-            out.push_str(if f.params.is_empty() { "; " } else { " ; " });
-            params(&mut out, &f.lparams);
+        Subject::Def {
+            name: f.name.clone(),
+            params: params(&f.params),
+            lparams: params(&f.lparams),
+            results: f.results.iter().map(type_expr).collect(),
+            lresults: f.lresults.iter().map(type_expr).collect(),
         }
-        out.push_str(") -> (");
-        let types = |out: &mut String, ts: &[Type]| {
-            for (i, t) in ts.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let _ = write!(out, "{t}");
+    }
+}
+
+// ---- spelling, for people (`crate::present`) ----
+
+impl fmt::Display for TypeExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeExpr::Real => f.write_str("R"),
+            TypeExpr::Named(n) => f.write_str(n),
+            TypeExpr::Tuple(ts) => {
+                f.write_str("<")?;
+                list(f, ts)?;
+                f.write_str(">")
             }
-        };
-        types(&mut out, &f.results);
-        if !f.lresults.is_empty() {
-            out.push_str(if f.results.is_empty() { "; " } else { " ; " });
-            types(&mut out, &f.lresults);
         }
-        out.push(')');
-        out
+    }
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Var(n) | Operand::LinVar(n) => f.write_str(n),
+            Operand::Lit(bits) => write!(f, "{:?}", f64::from_bits(*bits)),
+        }
+    }
+}
+
+fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, xs: &[T]) -> fmt::Result {
+    for (i, x) in xs.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{x}")?;
+    }
+    Ok(())
+}
+
+/// `(nl ; lin)`, `;` written only where it is needed, as the printer does.
+fn sides<T: fmt::Display>(out: &mut String, nl: &[T], lin: &[T], lone_linear: bool) {
+    let join = |xs: &[T]| xs.iter().map(T::to_string).collect::<Vec<_>>().join(", ");
+    out.push('(');
+    out.push_str(&join(nl));
+    if !lin.is_empty() {
+        out.push_str(if nl.is_empty() { "; " } else { " ; " });
+        out.push_str(&join(lin));
+    } else if lone_linear {
+        out.push_str(" ;");
+    }
+    out.push(')');
+}
+
+/// The subject of a node on one line, in core syntax as the printer spells it (a nested
+/// block or `drop` elided to `…`): `sin(x)`, `let (a ; b') =`, `let ×3 in (s ; t')`.
+pub fn subject_text(d: &Derivation) -> String {
+    let mut out = String::new();
+    match &d.conclusion.subject {
+        Subject::Def {
+            name,
+            params,
+            lparams,
+            results,
+            lresults,
+        } => {
+            let ps = |ps: &[Param]| ps.iter().map(|p| format!("{}: {}", p.name, p.ty)).collect();
+            let (ps, ls): (Vec<String>, Vec<String>) = (ps(params), ps(lparams));
+            out.push_str("def ");
+            out.push_str(name);
+            sides(&mut out, &ps, &ls, false);
+            out.push_str(" -> ");
+            sides(&mut out, results, lresults, false);
+        }
+        Subject::Block { binds } => {
+            let _ = write!(out, "let ×{binds} in ");
+            match d.children.last() {
+                Some(t) if t.rule != Rule::Block => out.push_str(&subject_text(t)),
+                _ => out.push_str("(…)"),
+            }
+        }
+        Subject::Let { nl, lin } => {
+            out.push_str("let ");
+            sides(&mut out, nl, lin, false);
+            out.push_str(" =");
+        }
+        Subject::Unpack { binders, src } => {
+            let _ = write!(out, "let <{}> = {src}", binders.join(", "));
+        }
+        Subject::Atom { atom } => {
+            let _ = write!(out, "{atom}");
+        }
+        Subject::Ret { nl, lin } => match (nl.as_slice(), lin.as_slice()) {
+            ([a], []) if !matches!(a, Operand::LinVar(_)) => {
+                let _ = write!(out, "{a}");
+            }
+            ([], [y]) if matches!(y, Operand::LinVar(_)) => {
+                let _ = write!(out, "{y}");
+            }
+            _ => {
+                let lone = matches!(nl.as_slice(), [Operand::LinVar(_)]);
+                sides(&mut out, nl, lin, lin.is_empty() && lone);
+            }
+        },
+        Subject::Tuple { items } => {
+            let items: Vec<String> = items.iter().map(Operand::to_string).collect();
+            let _ = write!(out, "<{}>", items.join(", "));
+        }
+        Subject::Call { callee, nl, lin } => {
+            out.push_str(callee);
+            let nl: Vec<String> = nl.iter().map(Operand::to_string).collect();
+            let lin: Vec<String> = lin.iter().map(Operand::to_string).collect();
+            out.push('(');
+            out.push_str(&nl.join(", "));
+            if !lin.is_empty() {
+                out.push_str(if nl.is_empty() { "; " } else { " ; " });
+                out.push_str(&lin.join(", "));
+            }
+            out.push(')');
+        }
+        Subject::Prim { prim, args } => prim_text(&mut out, prim, args),
+        Subject::LAdd { lhs, rhs } => {
+            let _ = write!(out, "{lhs} + {rhs}");
+        }
+        Subject::Scale { factor, scaled } => {
+            let _ = write!(out, "{factor} * {scaled}");
+        }
+        Subject::Zero { ty } => {
+            let _ = write!(out, "zero<{ty}>");
+        }
+        Subject::Dup { arg } => {
+            let _ = write!(out, "dup({arg})");
+        }
+        Subject::Drop => out.push_str("drop(…)"),
+    }
+    out
+}
+
+/// A primitive as the printer spells it: operators infix unless an operand is linear (which
+/// would read back as the linear core), a negated literal with a space.
+fn prim_text(out: &mut String, prim: &str, args: &[Operand]) {
+    let linear_arg = args.iter().any(|a| matches!(a, Operand::LinVar(_)));
+    let op_of = |id: PrimId| {
+        PrimTable::standard()
+            .get(id)
+            .is_some_and(|p| p.name == prim)
+    };
+    let op = [
+        (PrimId::ADD, " + "),
+        (PrimId::SUB, " - "),
+        (PrimId::MUL, " * "),
+        (PrimId::DIV, " / "),
+    ]
+    .into_iter()
+    .find(|&(id, _)| !linear_arg && op_of(id))
+    .map(|(_, op)| op);
+    match (op, args) {
+        (Some(op), [a, b]) => {
+            let _ = write!(out, "{a}{op}{b}");
+        }
+        (None, [a]) if !linear_arg && op_of(PrimId::NEG) => {
+            let space = if matches!(a, Operand::Lit(_)) {
+                " "
+            } else {
+                ""
+            };
+            let _ = write!(out, "-{space}{a}");
+        }
+        _ => {
+            let args: Vec<String> = args.iter().map(Operand::to_string).collect();
+            let _ = write!(out, "{prim}({})", args.join(", "));
+        }
     }
 }

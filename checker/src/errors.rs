@@ -7,6 +7,7 @@ use crate::linear_b::Class;
 use crate::rules::Rule;
 use crate::types::TooLarge;
 use semantics::{Diagnostic, Span};
+use serde::{Deserialize, Serialize};
 
 /// Every code the checker reports and what it means; `docs/errors.md` has an example of each.
 pub const CODES: &[(&str, &str)] = &[
@@ -594,9 +595,32 @@ impl TypeError {
     }
 }
 
+/// A construct of the linear core, as a Linear B fault names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinearConstruct {
+    Zero,
+    LAdd,
+    Scale,
+    Dup,
+    LTuple,
+}
+
+impl LinearConstruct {
+    /// How a message spells it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LinearConstruct::Zero => "`zero`",
+            LinearConstruct::LAdd => "a linear `+`",
+            LinearConstruct::Scale => "a scaling",
+            LinearConstruct::Dup => "`dup`",
+            LinearConstruct::LTuple => "a linear tuple",
+        }
+    }
+}
+
 /// Why a function is not in Linear B.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Reason {
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reason {
     /// A linear parameter (E0301).
     LinearParam { name: String, span: Span },
     /// Linear results (E0301).
@@ -604,8 +628,9 @@ pub(crate) enum Reason {
     /// A linear variable bound in the body (E0302).
     LinearVar { name: String, span: Span },
     /// A linear construct (`zero`, `+`, scale, `dup`, linear tuple) (E0302).
-    Construct { what: &'static str, span: Span },
-    /// A call of a function that is not nonlinear (E0303).
+    Construct { what: LinearConstruct, span: Span },
+    /// A call of a function that is not nonlinear (E0303); `class` is `None` for a callee
+    /// not defined above the caller.
     Call {
         callee: String,
         class: Option<Class>,
@@ -613,11 +638,14 @@ pub(crate) enum Reason {
     },
 }
 
-/// A function that is neither nonlinear nor linear (E03xx).
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct NotLinearB {
+/// A function that is neither nonlinear nor linear (E03xx): the data
+/// [`crate::check_linear_b`] returns, rendered by [`NotLinearB::to_diagnostic`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotLinearB {
+    /// The mixed function.
     pub func: String,
     pub name_span: Span,
+    /// Its first linear part (signature first, then the body in source order).
     pub reason: Reason,
 }
 
@@ -630,48 +658,50 @@ impl NotLinearB {
         }
     }
 
-    pub fn to_diagnostic(&self) -> Diagnostic {
+    /// The one-line message, which names the function and says why.
+    pub fn message(&self) -> String {
         let f = &self.func;
         let head = format!("`{f}` is not in Linear B: it has nonlinear results and");
-        let d = match &self.reason {
-            Reason::LinearParam { name, span } => {
-                Diagnostic::error(self.code(), format!("{head} a linear parameter `{name}`"))
-                    .with_primary(self.name_span, "mixes nonlinear and linear")
-                    .with_secondary(*span, "linear parameter")
+        match &self.reason {
+            Reason::LinearParam { name, .. } => format!("{head} a linear parameter `{name}`"),
+            Reason::LinearResults => {
+                format!("`{f}` is not in Linear B: it has both nonlinear and linear results")
             }
-            Reason::LinearResults => Diagnostic::error(
-                self.code(),
-                format!("`{f}` is not in Linear B: it has both nonlinear and linear results"),
-            )
-            .with_primary(self.name_span, "returns both nonlinear and linear results"),
-            Reason::LinearVar { name, span } => Diagnostic::error(
-                self.code(),
-                format!("{head} a linear variable `{name}` in its body"),
-            )
-            .with_primary(self.name_span, "mixes nonlinear and linear")
-            .with_secondary(*span, "linear variable"),
-            Reason::Construct { what, span } => {
-                Diagnostic::error(self.code(), format!("{head} uses {what} in its body"))
-                    .with_primary(self.name_span, "mixes nonlinear and linear")
-                    .with_secondary(*span, format!("{what} is linear"))
+            Reason::LinearVar { name, .. } => {
+                format!("{head} a linear variable `{name}` in its body")
             }
-            Reason::Call {
-                callee,
-                class,
-                span,
-            } => {
+            Reason::Construct { what, .. } => {
+                format!("{head} uses {} in its body", what.describe())
+            }
+            Reason::Call { callee, class, .. } => {
                 let why = match class {
                     Some(Class::Linear) => "a linear function",
                     Some(Class::Mixed) => "a mixed function",
                     _ => "a function not defined above it",
                 };
-                Diagnostic::error(
-                    self.code(),
-                    format!("{head} calls `{callee}`, which is {why}"),
-                )
-                .with_primary(self.name_span, "mixes nonlinear and linear")
-                .with_secondary(*span, "call of a function that is not nonlinear")
+                format!("{head} calls `{callee}`, which is {why}")
             }
+        }
+    }
+
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let d = Diagnostic::error(self.code(), self.message());
+        let d = match &self.reason {
+            Reason::LinearParam { span, .. } => d
+                .with_primary(self.name_span, "mixes nonlinear and linear")
+                .with_secondary(*span, "linear parameter"),
+            Reason::LinearResults => {
+                d.with_primary(self.name_span, "returns both nonlinear and linear results")
+            }
+            Reason::LinearVar { span, .. } => d
+                .with_primary(self.name_span, "mixes nonlinear and linear")
+                .with_secondary(*span, "linear variable"),
+            Reason::Construct { what, span } => d
+                .with_primary(self.name_span, "mixes nonlinear and linear")
+                .with_secondary(*span, format!("{} is linear", what.describe())),
+            Reason::Call { span, .. } => d
+                .with_primary(self.name_span, "mixes nonlinear and linear")
+                .with_secondary(*span, "call of a function that is not nonlinear"),
         };
         d.with_note(
             "in Linear B every function is nonlinear (no linear parts) or linear (no nonlinear results); `unzip` splits a mixed function into `.nonlin` and `.lin`",

@@ -19,7 +19,7 @@
 //! assert!(check(&prog, prims, Options { relaxed: true }).is_ok());
 //! let strict = elaborate(&prog, prims).unwrap();
 //! let checked = check(&strict, prims, Options::default()).unwrap();
-//! assert_eq!(checked.derivations[0].rule, "T-Def");
+//! assert_eq!(checked.derivations[0].rule, checker::Rule::Def);
 //!
 //! // Linear B: f is linear (no nonlinear results), so the program is in Linear B.
 //! assert_eq!(classify(&strict.funcs[0], &strict), Class::Linear);
@@ -61,10 +61,13 @@ mod rules;
 mod types;
 mod typing;
 
-pub use derivation::{Derivation, Judgment};
+pub use derivation::{
+    Derivation, Judgment, Operand, Param, Subject, TypeExpr, subject_text, type_expr,
+};
 pub use elaborate::elaborate;
 pub use errors::CODES;
-pub use linear_b::{Class, check_linear_b, classify, classify_all};
+pub use errors::{LinearConstruct, NotLinearB, Reason};
+pub use linear_b::{Class, check_linear_b, classify, classify_all, linear_b_diagnostics};
 pub use rules::{RULES, Rule};
 pub use types::{TYPE_DEPTH_LIMIT, TYPE_SIZE_LIMIT};
 
@@ -103,6 +106,12 @@ pub fn check(prog: &Program, prims: &PrimTable, opts: Options) -> Result<Checked
     } else {
         Err(diagnostics(out.errors))
     }
+}
+
+/// The strict check with derivations: one `T-Def` derivation per function, in program order
+/// (what certificates carry and [`kernel::derivation::check`] re-checks).
+pub fn derive(prog: &Program, prims: &PrimTable) -> Result<Vec<Derivation>, Vec<Diagnostic>> {
+    check(prog, prims, Options::default()).map(|c| c.derivations)
 }
 
 /// Type-checks a program as [`check`] does, without building derivations (what `lina check`,

@@ -11,7 +11,7 @@
 //! [`crate::check`] accepts the program. One pass over the program, in order, each function
 //! using the classes of the functions above it.
 
-use crate::errors::{NotLinearB, Reason};
+use crate::errors::{LinearConstruct, NotLinearB, Reason};
 use semantics::{Bind, Block, Diagnostic, Expr, FnDef, LocalId, Program};
 use serde::{Deserialize, Serialize};
 
@@ -38,29 +38,33 @@ pub fn classify(f: &FnDef, prog: &Program) -> Class {
     class_of(f, at, prog, &classes).0
 }
 
-/// The Linear B faults of a program: one diagnostic per mixed function (empty: the program is
-/// in Linear B).
-pub fn check_linear_b(prog: &Program) -> Vec<Diagnostic> {
+/// The Linear B faults of a program, as data: one per mixed function, in program order
+/// (empty: the program is in Linear B). [`NotLinearB::to_diagnostic`] renders one.
+pub fn check_linear_b(prog: &Program) -> Vec<NotLinearB> {
     let mut classes = Vec::with_capacity(prog.funcs.len());
-    let mut diags = Vec::new();
+    let mut faults = Vec::new();
     for (i, f) in prog.funcs.iter().enumerate() {
         let (class, reason) = class_of(f, i, prog, &classes);
         if let (Class::Mixed, Some(reason)) = (class, reason) {
-            diags.push(
-                NotLinearB {
-                    func: f.name.clone(),
-                    name_span: f.name_span,
-                    reason,
-                }
-                .to_diagnostic(),
-            );
+            faults.push(NotLinearB {
+                func: f.name.clone(),
+                name_span: f.name_span,
+                reason,
+            });
         }
         classes.push(class);
     }
-    diags
+    faults
 }
 
-/// The classes of the first `n` functions.
+/// [`check_linear_b`]'s faults rendered as diagnostics (what `lina check --linear-b` prints).
+pub fn linear_b_diagnostics(prog: &Program) -> Vec<Diagnostic> {
+    check_linear_b(prog)
+        .iter()
+        .map(NotLinearB::to_diagnostic)
+        .collect()
+}
+
 /// The class of every function of `prog`, in one pass (each function's class depends only on
 /// the classes of the functions above it).
 pub fn classify_all(prog: &Program) -> Vec<Class> {
@@ -146,13 +150,13 @@ impl Finder<'_> {
     }
 
     fn expr(&self, e: &Expr) -> Option<Reason> {
-        let construct = |what: &'static str, span| Some(Reason::Construct { what, span });
+        let construct = |what, span| Some(Reason::Construct { what, span });
         match e {
-            Expr::Zero { span, .. } => construct("`zero`", *span),
-            Expr::LAdd { span, .. } => construct("a linear `+`", *span),
-            Expr::Scale { span, .. } => construct("a scaling", *span),
-            Expr::Dup { span, .. } => construct("`dup`", *span),
-            Expr::LTuple { span, .. } => construct("a linear tuple", *span),
+            Expr::Zero { span, .. } => construct(LinearConstruct::Zero, *span),
+            Expr::LAdd { span, .. } => construct(LinearConstruct::LAdd, *span),
+            Expr::Scale { span, .. } => construct(LinearConstruct::Scale, *span),
+            Expr::Dup { span, .. } => construct(LinearConstruct::Dup, *span),
+            Expr::LTuple { span, .. } => construct(LinearConstruct::LTuple, *span),
             Expr::Call { func, span, .. } => {
                 let i = func.0 as usize;
                 let class = if i < self.me {

@@ -10,16 +10,16 @@
 //! Both are built with explicit stacks, never by recursion, so a block of a million bindings
 //! renders (bussproofs itself is postfix, which suits a stack: premises, then the inference).
 
-use crate::derivation::{Derivation, Judgment};
-use semantics::Type;
+use crate::derivation::{Derivation, Judgment, TypeExpr, subject_text};
+use crate::rules::Rule;
 use std::fmt::Write;
 
 /// How many linear variables of Δ are shown before `…` (a long block's Δ is long).
 const DELTA_MAX: usize = 8;
 
-fn types(ts: &[Type]) -> String {
+fn types(ts: &[TypeExpr]) -> String {
     ts.iter()
-        .map(Type::to_string)
+        .map(TypeExpr::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -48,12 +48,13 @@ fn delta(names: &[String], total: usize) -> String {
     s
 }
 
-/// `Γ ; Δ ⊢ subject : (τs ; σs)` on one line.
-pub fn judgment_line(j: &Judgment) -> String {
+/// `Γ ; Δ ⊢ subject : (τs ; σs)` of a node, on one line.
+pub fn judgment_line(d: &Derivation) -> String {
+    let j = &d.conclusion;
     format!(
         "Γ ; {} ⊢ {} : {}",
         delta(&j.consumed, j.consumed.len()),
-        j.subject,
+        subject_text(d),
         result(j)
     )
 }
@@ -64,12 +65,7 @@ pub fn text(d: &Derivation) -> String {
     // (node, prefix of its line, prefix of its children's lines)
     let mut stack: Vec<(&Derivation, String, String)> = vec![(d, String::new(), String::new())];
     while let Some((node, here, below)) = stack.pop() {
-        let _ = writeln!(
-            out,
-            "{here}{}  {}",
-            node.rule,
-            judgment_line(&node.conclusion)
-        );
+        let _ = writeln!(out, "{here}{}  {}", node.rule, judgment_line(node));
         let n = node.children.len();
         for (i, c) in node.children.iter().enumerate().rev() {
             let last = i + 1 == n;
@@ -141,13 +137,18 @@ pub fn latex(d: &Derivation) -> String {
     let mut stack = vec![Step::Visit(d)];
     while let Some(step) = stack.pop() {
         match step {
-            Step::Visit(node) if node.rule == "T-Block" && !node.children.is_empty() => {
+            Step::Visit(node) if node.rule == Rule::Block && !node.children.is_empty() => {
                 push_block(node, &mut stack);
             }
             Step::Visit(node) => {
                 let j = &node.conclusion;
-                let concl = tex_judgment(&j.consumed, j.consumed.len(), &j.subject, &result(j));
-                stack.push(Step::Infer(&node.rule, concl, node.children.len()));
+                let concl = tex_judgment(
+                    &j.consumed,
+                    j.consumed.len(),
+                    &subject_text(node),
+                    &result(j),
+                );
+                stack.push(Step::Infer(node.rule.name(), concl, node.children.len()));
                 stack.extend(node.children.iter().rev().map(Step::Visit));
             }
             Step::Infer(rule, concl, n) => {
@@ -196,19 +197,15 @@ fn push_block<'a>(block: &'a Derivation, stack: &mut Vec<Step<'a>>) {
         deltas[k] = (shown, total);
     }
     for (k, b) in binds.iter().enumerate() {
-        let rhs = b
-            .children
-            .first()
-            .map(|c| c.conclusion.subject.as_str())
-            .unwrap_or("");
-        let subject = if b.rule == "T-Let" {
-            format!("{} {rhs} in …", b.conclusion.subject)
+        let rhs = b.children.first().map(subject_text).unwrap_or_default();
+        let subject = if b.rule == Rule::Let {
+            format!("{} {rhs} in …", subject_text(b))
         } else {
-            format!("{} in …", b.conclusion.subject)
+            format!("{} in …", subject_text(b))
         };
         let (shown, total) = &deltas[k];
         let concl = tex_judgment(shown, *total, &subject, &ty);
-        stack.push(Step::Infer(&b.rule, concl, b.children.len() + 1));
+        stack.push(Step::Infer(b.rule.name(), concl, b.children.len() + 1));
     }
     stack.push(Step::Visit(&tail[0]));
     for b in binds.iter().rev() {
@@ -222,11 +219,7 @@ pub fn latex_document(ds: &[&Derivation]) -> String {
         "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[a3paper,landscape,margin=1cm]{geometry}\n\\usepackage{bussproofs}\n\\EnableBpAbbreviations\n\\begin{document}\n\\scriptsize\n",
     );
     for d in ds {
-        let _ = writeln!(
-            out,
-            "\\noindent\\texttt{{{}}}\n",
-            tex(&d.conclusion.subject)
-        );
+        let _ = writeln!(out, "\\noindent\\texttt{{{}}}\n", tex(&subject_text(d)));
         out.push_str(&latex(d));
         out.push('\n');
     }

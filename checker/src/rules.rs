@@ -134,6 +134,21 @@ impl Rule {
     }
 }
 
+/// A rule serialises as its name (`"T-Let"`) and reads back only from a name in the table.
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rule, D::Error> {
+        let name = String::deserialize(d)?;
+        Rule::named(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{name}` is not a typing rule")))
+    }
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -11,7 +11,7 @@
 //! on and one fault is reported once (an unknown type is compatible with every type).
 
 use crate::context::Context;
-use crate::derivation::{Derivation, Judgment, Subjects};
+use crate::derivation::{Derivation, Judgment, Subject, Subjects};
 use crate::errors::{Counted, Site, TypeError};
 use crate::names::{NameMap, name_map};
 use crate::rules::Rule;
@@ -237,7 +237,7 @@ impl<'a> Judge<'a> {
         children.push(tail.deriv);
         // Conclusion: Δ is what the premises consume, less what the block binds itself.
         consumed.retain(|&id| self.ctx.block_of(id) != Some(block));
-        let subject = |s: &Subjects| s.block(b.binds.len(), &b.tail);
+        let subject = |s: &Subjects| s.block(b.binds.len());
         let deriv = self.conclude(Rule::Block, subject, &consumed, tail.ty.as_ref(), children);
         Typed {
             deriv,
@@ -767,7 +767,7 @@ impl<'a> Judge<'a> {
         let ty = self.use_var(v).and_then(|u| u.ty);
         let deriv = self.conclude(
             Rule::Var,
-            |s: &Subjects| s.var(v.id),
+            |s: &Subjects| s.atom(&Atom::Var(v)),
             &[],
             Some(&Multi {
                 nl: vec![ty],
@@ -791,7 +791,7 @@ impl<'a> Judge<'a> {
         let ty = Some(self.types.real());
         let deriv = self.conclude(
             Rule::Lit,
-            |s: &Subjects| s.atom_string(a),
+            |s: &Subjects| s.atom(a),
             &[],
             Some(&Multi {
                 nl: vec![ty],
@@ -828,7 +828,7 @@ impl<'a> Judge<'a> {
         };
         let deriv = self.conclude(
             Rule::LinVar,
-            |s: &Subjects| s.var(v.id),
+            |s: &Subjects| s.atom(&Atom::Var(v)),
             &[v.id],
             Some(&Multi {
                 nl: vec![],
@@ -1098,7 +1098,7 @@ impl<'a> Judge<'a> {
     fn conclude(
         &self,
         rule: Rule,
-        subject: impl FnOnce(&Subjects<'a>) -> String,
+        subject: impl FnOnce(&Subjects<'a>) -> Subject,
         consumed: &[LocalId],
         ty: Option<&Multi>,
         children: Vec<Derivation>,
@@ -1109,7 +1109,9 @@ impl<'a> Judge<'a> {
         }
         // The unknown type only occurs in derivations of ill-typed programs, which `check`
         // never returns; it shows as `<>`.
-        let spell = |t: &Ty| t.map_or_else(Type::unit, |id| self.types.to_type(id));
+        let spell = |t: &Ty| {
+            crate::derivation::type_expr(&t.map_or_else(Type::unit, |id| self.types.to_type(id)))
+        };
         let (nonlinear, linear) = ty.map_or((vec![], vec![]), |m| {
             (
                 m.nl.iter().map(spell).collect(),

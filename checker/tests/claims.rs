@@ -3,7 +3,7 @@
 
 mod common;
 
-use checker::{Class, Derivation, RULES, check, check_linear_b, classify};
+use checker::{Class, Derivation, RULES, TypeExpr, check, check_linear_b, classify};
 use common::*;
 use semantics::*;
 
@@ -122,13 +122,13 @@ fn every_independent_fault_is_reported_once() {
 fn a_definition_concludes_its_signature_with_its_linear_parameters_as_delta() {
     let c = accepted("def f(x: R ; y': R) -> (R ; R) = (x ; y')");
     let d = &c.derivations[0];
-    assert_eq!(d.rule, "T-Def");
-    assert_eq!(d.conclusion.subject, "def f(x: R ; y': R) -> (R ; R)");
+    assert_eq!(d.rule.name(), "T-Def");
+    assert_eq!(checker::subject_text(d), "def f(x: R ; y': R) -> (R ; R)");
     assert_eq!(d.conclusion.consumed, ["y'"]);
-    assert_eq!(d.conclusion.nonlinear, [Type::Real]);
-    assert_eq!(d.conclusion.linear, [Type::Real]);
+    assert_eq!(d.conclusion.nonlinear, [TypeExpr::Real]);
+    assert_eq!(d.conclusion.linear, [TypeExpr::Real]);
     assert_eq!(d.children.len(), 1);
-    assert_eq!(d.children[0].rule, "T-Block");
+    assert_eq!(d.children[0].rule.name(), "T-Block");
 }
 
 #[test]
@@ -141,18 +141,18 @@ fn a_block_is_one_node_whose_children_are_its_bindings_then_its_tail() {
            (a ; d' + c')",
     );
     let block = &c.derivations[0].children[0];
-    let rules: Vec<&str> = block.children.iter().map(|d| d.rule.as_str()).collect();
+    let rules: Vec<&str> = block.children.iter().map(|d| d.rule.name()).collect();
     // The tail `(a ; d' + c')` is sugar: its `+` is bound first.
     assert_eq!(rules, ["T-Let", "T-Let", "T-Let", "T-Let", "T-Ret"]);
     assert_eq!(block.conclusion.consumed, ["y'"]);
     // Each binding's derivation is its right-hand side's, nothing deeper.
     let dup = &block.children[1];
-    assert_eq!(dup.conclusion.subject, "let (; b', c') =");
+    assert_eq!(checker::subject_text(dup), "let (; b', c') =");
     assert_eq!(dup.conclusion.consumed, ["y'"]);
-    assert_eq!(dup.conclusion.linear, [Type::Real, Type::Real]);
+    assert_eq!(dup.conclusion.linear, [TypeExpr::Real, TypeExpr::Real]);
     assert_eq!(dup.children.len(), 1);
-    assert_eq!(dup.children[0].rule, "T-Dup");
-    assert_eq!(dup.children[0].children[0].rule, "T-LinVar");
+    assert_eq!(dup.children[0].rule.name(), "T-Dup");
+    assert_eq!(dup.children[0].children[0].rule.name(), "T-LinVar");
 }
 
 #[test]
@@ -171,18 +171,21 @@ fn judgments_record_local_facts_only() {
         assert!(text.contains(key));
     }
     let unpack = &c.derivations[0].children[0].children[0];
-    assert_eq!(unpack.rule, "T-Unpack");
-    assert_eq!(unpack.conclusion.subject, "let <a, b> = p");
-    assert_eq!(unpack.conclusion.nonlinear, [Type::Real, Type::Real]);
+    assert_eq!(unpack.rule.name(), "T-Unpack");
+    assert_eq!(checker::subject_text(unpack), "let <a, b> = p");
+    assert_eq!(
+        unpack.conclusion.nonlinear,
+        [TypeExpr::Real, TypeExpr::Real]
+    );
     let scale = &c.derivations[0].children[0].children[2].children[0];
-    assert_eq!(scale.rule, "T-Scale");
-    assert_eq!(scale.conclusion.subject, "s * y'");
+    assert_eq!(scale.rule.name(), "T-Scale");
+    assert_eq!(checker::subject_text(scale), "s * y'");
     assert_eq!(scale.conclusion.consumed, ["y'"]);
     assert_eq!(
         scale
             .children
             .iter()
-            .map(|d| d.rule.as_str())
+            .map(|d| d.rule.name())
             .collect::<Vec<_>>(),
         ["T-Var", "T-LinVar"]
     );
@@ -243,9 +246,9 @@ fn jvp_like_mixed_functions_are_not_in_linear_b_and_are_named() {
         .iter()
         .map(|d| {
             (
-                d.code,
-                d.message.contains("`sq_jvp`"),
-                d.message.contains("`uses_lin`"),
+                d.code(),
+                d.message().contains("`sq_jvp`"),
+                d.message().contains("`uses_lin`"),
             )
         })
         .collect();
@@ -290,8 +293,8 @@ fn a_nonlinear_function_calling_a_linear_one_is_mixed_with_the_call_as_reason() 
     let p = parse_ok("t", src);
     let d = check_linear_b(&p);
     assert_eq!(d.len(), 1);
-    assert_eq!(d[0].code, "E0303");
-    assert!(d[0].message.contains("`f`") && d[0].message.contains("`g`"));
+    assert_eq!(d[0].code(), "E0303");
+    assert!(d[0].message().contains("`f`") && d[0].message().contains("`g`"));
 }
 
 // ---- robustness ----

@@ -70,7 +70,7 @@ fn diagnose(f: &Ill) -> Vec<Diagnostic> {
     let opts = if f.relaxed { RELAXED } else { STRICT };
     if f.linear_b {
         accept(&f.name, &f.src, &p, opts);
-        checker::check_linear_b(&p)
+        checker::linear_b_diagnostics(&p)
     } else {
         match checker::check(&p, prims(), opts) {
             Ok(_) => panic!("{}: accepted, but should be rejected", f.name),

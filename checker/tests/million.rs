@@ -40,9 +40,9 @@ fn a_million_let_body_checks_with_a_flat_derivation() {
     let checked = accept("million.la", &src, &p, STRICT);
     let elapsed = t.elapsed();
     let def = &checked.derivations[0];
-    assert_eq!(def.rule, "T-Def");
+    assert_eq!(def.rule.name(), "T-Def");
     let block = &def.children[0];
-    assert_eq!(block.rule, "T-Block");
+    assert_eq!(block.rule.name(), "T-Block");
     assert_eq!(block.children.len(), LETS + 1);
     assert!(
         block

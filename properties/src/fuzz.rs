@@ -179,7 +179,7 @@ fn pipeline_target(text: &str) -> Result<Reached, String> {
         strict_ok(&v.unzipped.program, "unzip")?;
         strict_ok(&v.program, "vjp")?;
         if let Some(d) = checker::check_linear_b(&v.program).first() {
-            return Err(format!("the vjp is not in Linear B: {}", d.message));
+            return Err(format!("the vjp is not in Linear B: {}", d.message()));
         }
         let Some(works) = &works else { continue };
         for (i, f) in p.funcs.iter().enumerate() {

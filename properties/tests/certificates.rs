@@ -10,7 +10,7 @@
 //!   which the re-computed work still satisfies the bound, or program text that evaluates to
 //!   the same numbers. Any other accepted tampering fails the test. The suite runs
 //!   `CERT_TAMPERINGS` tamperings (default 400);
-//!   `CERT_TAMPERINGS=10000 cargo test --release -p properties --test certificates -- --nocapture`
+//!   `CERT_TAMPERINGS=10000 cargo test -p properties --test certificates tampering -- --nocapture`
 //!   is the figure in `docs/RESULTS.md`;
 //! - the kernel never panics on mutated certificates or on random JSON.
 
@@ -151,7 +151,15 @@ fn tamper(v: &Json, key: &str, rng: &mut Rng) -> Json {
         Json::Bool(b) => Json::Bool(!b),
         Json::Number(n) if n.is_u64() || n.is_i64() => {
             let x = n.as_i64().unwrap_or(i64::MAX);
-            Json::from([x + 1, x - 1, 0, x * 2 + 1, 1 << 40][pick(rng, 5)])
+            Json::from(
+                [
+                    x.wrapping_add(1),
+                    x.wrapping_sub(1),
+                    0,
+                    x.wrapping_mul(2) | 1,
+                    1 << 40,
+                ][pick(rng, 5)],
+            )
         }
         Json::Number(n) => Json::from(n.as_f64().unwrap() * [0.5, 1.5, -1.0][pick(rng, 3)] + 0.25),
         Json::String(s) if key == "input" || key == "output" => {

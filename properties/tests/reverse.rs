@@ -79,7 +79,7 @@ fn unzip_output_is_strict_linear_b_under_every_policy() {
                 }
                 if let Some(d) = checker::check_linear_b(&u.program).first() {
                     return Err(fail(
-                        format!("{pol}: not Linear B: {}", d.message),
+                        format!("{pol}: not Linear B: {}", d.message()),
                         &u.program,
                     ));
                 }

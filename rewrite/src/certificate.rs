@@ -279,6 +279,7 @@ pub fn certify(
             rows,
         });
     }
+    let derivations = checker::derive(&out, prims).map_err(RewriteError::IllTyped)?;
     let cert = Certificate {
         schema: SCHEMA.into(),
         transformation: name.into(),
@@ -289,6 +290,7 @@ pub fn certify(
         work,
         linear_forms,
         claims,
+        derivations,
         comment: None,
         producer: Some(format!("lina {}", env!("CARGO_PKG_VERSION"))),
     };

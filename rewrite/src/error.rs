@@ -13,13 +13,9 @@ pub enum RewriteError {
     BadRule { prim: String, reason: String },
     /// The input is ill-typed (the checker's diagnostics say why).
     IllTyped(Vec<Diagnostic>),
-    /// Transpose was given a function that is not in Linear B; `reason` is the Linear B
-    /// checker's message, which names the function and says why.
-    NotLinearB {
-        func: String,
-        reason: String,
-        span: Span,
-    },
+    /// Transpose was given a function that is not in Linear B: the Linear B checker's fault,
+    /// as data (which function, and why).
+    NotLinearB(checker::NotLinearB),
     /// An unknown checkpoint policy.
     BadPolicy { policy: String },
     /// A λLL term outside the fragment a λLL pass handles (E0770): `ll_transpose` given a
@@ -40,7 +36,7 @@ impl RewriteError {
             RewriteError::NameClash { .. } => "E0502",
             RewriteError::BadRule { .. } => "E0503",
             RewriteError::IllTyped(_) => "E0504",
-            RewriteError::NotLinearB { .. } => "E0505",
+            RewriteError::NotLinearB(_) => "E0505",
             RewriteError::BadPolicy { .. } => "E0506",
             RewriteError::NotInLlFragment { .. } => "E0770",
             RewriteError::Work(e) => e.code,
@@ -59,10 +55,10 @@ impl RewriteError {
         vec![match self {
             RewriteError::NotNonlinear { span, .. }
             | RewriteError::NameClash { span, .. }
-            | RewriteError::NotLinearB { span, .. }
             | RewriteError::NotScalar { span, .. }
             | RewriteError::NotInLlFragment { span, .. }
             | RewriteError::Internal { span, .. } => d.with_primary(*span, "here"),
+            RewriteError::NotLinearB(fault) => d.with_primary(fault.name_span, "here"),
             _ => d,
         }]
     }
@@ -89,8 +85,8 @@ impl fmt::Display for RewriteError {
             RewriteError::IllTyped(ds) => {
                 write!(f, "the program is ill-typed ({} errors)", ds.len())
             }
-            RewriteError::NotLinearB { reason, .. } => {
-                write!(f, "transpose takes a Linear B program: {reason}")
+            RewriteError::NotLinearB(fault) => {
+                write!(f, "transpose takes a Linear B program: {}", fault.message())
             }
             RewriteError::BadPolicy { policy } => write!(
                 f,

@@ -22,18 +22,8 @@ pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteEr
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
     let classes = checker::classify_all(&prog);
-    if let Some(d) = checker::check_linear_b(&prog).into_iter().next() {
-        // The first mixed function is the one the first diagnostic is about.
-        let func = classes
-            .iter()
-            .position(|c| *c == Class::Mixed)
-            .map_or_else(String::new, |i| prog.funcs[i].name.clone());
-        let span = d.primary_span().unwrap_or(Span::GENERATED);
-        return Err(RewriteError::NotLinearB {
-            func,
-            reason: d.message,
-            span,
-        });
+    if let Some(fault) = checker::check_linear_b(&prog).into_iter().next() {
+        return Err(RewriteError::NotLinearB(fault));
     }
     let normals: Vec<Normal> = prog
         .funcs

@@ -74,7 +74,7 @@ fn unzip_output_is_strict_linear_b_under_every_policy() {
                 );
             }
             let lb = checker::check_linear_b(&u.program);
-            assert!(lb.is_empty(), "{}: {pol}: {}", file.name, lb[0].message);
+            assert!(lb.is_empty(), "{}: {pol}: {}", file.name, lb[0].message());
             assert_eq!(
                 parse(&text).unwrap(),
                 u.program,

@@ -9,11 +9,14 @@
 //! It parses both programs itself, recomputes every claim's obligations (`claims`, over its
 //! own lowering and reference Jacobians, `forms`), replays each proof step against
 //! its own rule table (`rules`, the one statement of each rule), pattern matcher (`term`) and
-//! polynomial normaliser (`ring`), and recomputes the static work, the bounds' inequalities
+//! polynomial normaliser (`ring`), re-checks the output's typing derivations (`derivation`,
+//! over the data of `evidence`; `docs/derivations.md`), and recomputes the static work, the bounds' inequalities
 //! and the linear forms. Any difference is a [`KernelError`] naming the claim, obligation and
 //! step. Every loop over input is a linear sweep; no recursion follows the input's size.
 
 pub mod claims;
+pub mod derivation;
+pub mod evidence;
 pub mod forms;
 pub mod replay;
 pub mod ring;
@@ -155,6 +158,15 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
     };
     v.claims(&cert.transformation, &input, &output)?;
     check_work(&cert, &input, &output, prims)?;
+    derivation::check(&output, prims, &cert.derivations).map_err(|e| KernelError {
+        claim: None,
+        obligation: Some(format!(
+            "typing derivation of `{}`, node {:?}",
+            e.function, e.path
+        )),
+        step: None,
+        message: e.message,
+    })?;
     for (i, f) in output.funcs.iter().enumerate() {
         let form = cert
             .linear_forms

@@ -27,6 +27,8 @@ pub struct Certificate {
     pub linear_forms: Vec<LinearForm>,
     /// In the order the claims are checked (callees before callers).
     pub claims: Vec<ClaimCert>,
+    /// The output's typing derivations, one `T-Def` per function (`docs/derivations.md`).
+    pub derivations: Vec<super::evidence::Derivation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
