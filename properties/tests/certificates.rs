@@ -359,3 +359,63 @@ fn the_kernel_never_panics_on_mutated_certificates_or_random_json() {
     }
     eprintln!("600 mutated or random inputs: no panic, {accepted} accepted");
 }
+
+/// A function of `n` bindings in `width` independent chains (cycling through `sin`, scaling
+/// by `y`, `tanh` and a literal factor, as `rewrite/tests/equiv_scale.rs`), summed at the end.
+fn long_program(n: usize, width: usize) -> String {
+    let mut body = String::from("def f(x: R, y: R) -> (R) =\n");
+    let len = n / width;
+    for c in 0..width {
+        body += &format!("  let c{c}_0 = x + {c}.0 in\n");
+        for k in 1..len {
+            let prev = format!("c{c}_{}", k - 1);
+            let rhs = match k % 4 {
+                0 => format!("sin({prev})"),
+                1 => format!("{prev} * y"),
+                2 => format!("tanh({prev})"),
+                _ => format!("{prev} * 0.75"),
+            };
+            body += &format!("  let c{c}_{k} = {rhs} in\n");
+        }
+    }
+    body += &format!("  let s0 = c0_{} in\n", len - 1);
+    for c in 1..width {
+        body += &format!("  let s{c} = s{} + c{c}_{} in\n", c - 1, len - 1);
+    }
+    body + &format!("  s{}\n", width - 1)
+}
+
+/// Certifying and verifying the VJP of a long function: `CERT_BINDINGS` bindings (default
+/// 100) in `CERT_CHAINS` chains (default 10). `CERT_BINDINGS=1000 CERT_CHAINS=50 cargo test
+/// --release -p properties --test certificates long -- --nocapture` and the same with
+/// `CERT_CHAINS=1` (one chain: its gradient's ring normal form is quadratic in its length) are
+/// the figures in `docs/RESULTS.md`.
+#[test]
+fn a_long_function_certifies_and_verifies() {
+    let var = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(d)
+    };
+    let (n, width) = (var("CERT_BINDINGS", 100), var("CERT_CHAINS", 10));
+    let p = semantics::parse(&long_program(n, width)).unwrap();
+    let t0 = std::time::Instant::now();
+    let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
+    let json = serde_json::to_string(&cert).unwrap();
+    let t1 = std::time::Instant::now();
+    let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("rejected: {e}"));
+    let t2 = std::time::Instant::now();
+    eprintln!(
+        "{n} bindings in {width} chains (|P| = {}): certify {:.2} s, verify {:.3} s; {} bytes, {} terms, {} steps, {} proved, {} unknown",
+        p.funcs.iter().map(semantics::fn_size).sum::<u128>(),
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        json.len(),
+        r.terms,
+        r.steps,
+        r.proved,
+        r.unknown
+    );
+    assert_eq!(r.proved, 1, "{:?}", r.claims);
+}

@@ -70,14 +70,37 @@ fn mul(a: &Poly, b: &Poly) -> Option<Poly> {
             if !c.is_finite() || ca.mul_add(*cb, -c) != 0.0 {
                 return None;
             }
-            let mut m: BTreeMap<Atom, u32> = ma.iter().copied().collect();
-            for &(x, k) in mb {
-                *m.entry(x).or_default() += k;
-            }
-            accumulate(&mut out, m.into_iter().collect(), c)?;
+            accumulate(&mut out, merge(ma, mb)?, c)?;
         }
     }
     (out.len() <= MAX_TERMS).then_some(out)
+}
+
+/// The product of two monomials (sorted by atom): one merge (`None`: an exponent overflows).
+fn merge(a: &[(Atom, u32)], b: &[(Atom, u32)]) -> Option<Vec<(Atom, u32)>> {
+    let (mut out, mut i, mut j) = (Vec::with_capacity(a.len() + b.len()), 0, 0);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                out.push((x.0, x.1.checked_add(y.1)?));
+                (i, j) = (i + 1, j + 1);
+            }
+            (Some(x), Some(y)) if x.0 > y.0 => {
+                out.push(*y);
+                j += 1;
+            }
+            (Some(x), _) => {
+                out.push(*x);
+                i += 1;
+            }
+            (None, Some(y)) => {
+                out.push(*y);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    Some(out)
 }
 
 /// Integers and fractions with few binary digits, whose sums and products stay exact.
@@ -154,7 +177,11 @@ pub fn normal_form(
             Some(("mul", k)) => get(&k[0]).zip(get(&k[1])).and_then(|(a, b)| mul(&a, &b)),
             Some(("neg", k)) => get(&k[0]).and_then(|a| mul(&constant(-1.0), &a)),
             Some((_, k)) => get(&k[0]).and_then(|a| mul(&a, &recip(dag, k[1])?)),
-            None => Some(dyadic(dag, id).map_or_else(|| atom(Atom::Node(id)), constant)),
+            None => Some(
+                dyadic(dag, id)
+                    .filter(|_| !atoms.contains(&id))
+                    .map_or_else(|| atom(Atom::Node(id)), constant),
+            ),
         };
         memo.insert(id, p);
     }
