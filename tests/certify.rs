@@ -103,6 +103,7 @@ fn a_tampered_certificate_is_rejected_with_the_failing_step() {
     assert_eq!(e["ok"], false);
     assert_eq!(e["error"]["claim"], format!("{function}: vjp"));
     assert_eq!(e["error"]["step"], 0);
+    assert_eq!(e["error"]["code"], "E0804");
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn every_corpus_program_certifies_and_verifies() {
         }
     }
     eprintln!("certificate sizes (bytes of JSON; vjp: the largest over the three policies):");
-    eprintln!("| program | |P| | jvp | vjp | vjp bytes / |P| |");
+    eprintln!("| program | size of P (nodes) | jvp (bytes) | vjp (bytes) | vjp bytes per node |");
     eprintln!("| --- | ---: | ---: | ---: | ---: |");
     for (name, size, j, v) in &sizes {
         eprintln!(

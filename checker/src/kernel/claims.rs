@@ -246,10 +246,13 @@ impl Verifier<'_> {
             }
         }
         if let Some(c) = self.claims.next() {
-            return Err(super::fail(format!(
-                "a claim the kernel does not make: `{}: {}`",
-                c.function, c.claim
-            )));
+            return Err(super::fail(
+                "E0803",
+                format!(
+                    "a claim the kernel does not make: `{}: {}`",
+                    c.function, c.claim
+                ),
+            ));
         }
         Ok(())
     }

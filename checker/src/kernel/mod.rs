@@ -36,6 +36,8 @@ use term::{Dag, Id, Pat};
 /// What did not check: the claim (`function: claim`), obligation and step index, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KernelError {
+    /// A stable code (`docs/errors.md`, E0801-E0807).
+    pub code: &'static str,
     pub claim: Option<String>,
     pub obligation: Option<String>,
     pub step: Option<usize>,
@@ -52,12 +54,13 @@ impl std::fmt::Display for KernelError {
         if let Some(s) = self.step {
             write!(f, "step {s}, ")?;
         }
-        f.write_str(&self.message)
+        write!(f, "{} [{}]", self.message, self.code)
     }
 }
 
-pub(crate) fn fail(message: impl Into<String>) -> KernelError {
+pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> KernelError {
     KernelError {
+        code,
         claim: None,
         obligation: None,
         step: None,
@@ -102,35 +105,41 @@ pub struct Verifier<'a> {
 /// Verifies a certificate (its JSON text) against the standard primitive table.
 pub fn verify(json: &str) -> Result<Report, KernelError> {
     let cert: Certificate =
-        serde_json::from_str(json).map_err(|e| fail(format!("not a certificate: {e}")))?;
+        serde_json::from_str(json).map_err(|e| fail("E0801", format!("not a certificate: {e}")))?;
     if cert.schema != SCHEMA {
-        return Err(fail(format!(
-            "unknown schema `{}` (this kernel knows `{SCHEMA}`)",
-            cert.schema
-        )));
+        return Err(fail(
+            "E0801",
+            format!(
+                "unknown schema `{}` (this kernel knows `{SCHEMA}`)",
+                cert.schema
+            ),
+        ));
     }
     let prims = PrimTable::standard();
     let parse = |what: &str, text: &str| {
         semantics::parse_with(text, prims).map_err(|d| {
-            fail(format!(
-                "the {what} program does not parse: {}",
-                d.first().map_or("", |d| d.message.as_str())
-            ))
+            fail(
+                "E0802",
+                format!(
+                    "the {what} program does not parse: {}",
+                    d.first().map_or("", |d| d.message.as_str())
+                ),
+            )
         })
     };
     let (input, output) = (parse("input", &cert.input)?, parse("output", &cert.output)?);
     let mut rules = HashMap::new();
-    for r in rules::parse_rules(rules::RULES).map_err(fail)? {
+    for r in rules::parse_rules(rules::RULES).map_err(|e| fail("E0599", e))? {
         let (l, rr) = (
-            Pat::parse(&r.lhs).map_err(fail)?,
-            Pat::parse(&r.rhs).map_err(fail)?,
+            Pat::parse(&r.lhs).map_err(|e| fail("E0599", e))?,
+            Pat::parse(&r.rhs).map_err(|e| fail("E0599", e))?,
         );
         rules.insert(r.name, (l, rr));
     }
     let mut v = Verifier {
         dag: Dag::default(),
         prims,
-        columns: forms::columns(prims).map_err(fail)?,
+        columns: forms::columns(prims).map_err(|e| fail("E0599", e))?,
         rules,
         lemmas: HashMap::new(),
         lowered: HashMap::new(),
@@ -146,7 +155,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
             .map(|&c| v.cmap.get(c as usize).copied().filter(|_| (c as usize) < i));
         let kids = kids
             .collect::<Option<Vec<Id>>>()
-            .ok_or_else(|| fail(format!("term {i} has a child that is not older")))?;
+            .ok_or_else(|| fail("E0801", format!("term {i} has a child that is not older")))?;
         let id = v.dag.add(&n.op, kids);
         v.cmap.push(id);
     }
@@ -154,11 +163,12 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         "jvp" => "J",
         "unzip" => "U",
         "transpose" | "vjp" => "T",
-        t => return Err(fail(format!("unknown transformation `{t}`"))),
+        t => return Err(fail("E0801", format!("unknown transformation `{t}`"))),
     };
     v.claims(&cert.transformation, &input, &output)?;
     check_work(&cert, &input, &output, prims)?;
     derivation::check(&output, prims, &cert.derivations).map_err(|e| KernelError {
+        code: "E0807",
         claim: None,
         obligation: Some(format!(
             "typing derivation of `{}`, node {:?}",
@@ -171,7 +181,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         let form = cert
             .linear_forms
             .get(i)
-            .ok_or_else(|| fail(format!("no linear forms of `{}`", f.name)))?;
+            .ok_or_else(|| fail("E0806", format!("no linear forms of `{}`", f.name)))?;
         let mine = v
             .lowered(&output, tag, f, false)
             .ok()
@@ -188,14 +198,17 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
                 .ok_or(())
         });
         if form.function != f.name || mine != theirs.transpose().ok().flatten() {
-            return Err(fail(format!(
-                "the linear forms of `{}` do not recompute",
-                f.name
-            )));
+            return Err(fail(
+                "E0806",
+                format!("the linear forms of `{}` do not recompute", f.name),
+            ));
         }
     }
     if cert.linear_forms.len() != output.funcs.len() {
-        return Err(fail("linear forms of functions the output does not have"));
+        return Err(fail(
+            "E0806",
+            "linear forms of functions the output does not have",
+        ));
     }
     let proved = v.report.iter().filter(|c| c.outcome == "proved").count();
     Ok(Report {
@@ -215,11 +228,12 @@ fn check_work(
     output: &Program,
     prims: &PrimTable,
 ) -> Result<(), KernelError> {
-    let w_in = semantics::static_work(input, prims).map_err(|e| fail(e.message))?;
-    let w_out = semantics::static_work(output, prims).map_err(|e| fail(e.message))?;
+    let w_in = semantics::static_work(input, prims).map_err(|e| fail("E0805", e.message))?;
+    let w_out = semantics::static_work(output, prims).map_err(|e| fail("E0805", e.message))?;
     let has = |n: &String| output.func_named(n).is_some();
     if cert.work.len() != input.funcs.len() {
         return Err(fail(
+            "E0805",
             "work figures for another number of functions than the input has",
         ));
     }
@@ -246,7 +260,7 @@ fn check_work(
             .iter()
             .map(|o| output.func_named(o).map(|id| w_out[id.0 as usize]))
             .sum::<Option<u128>>();
-        let bad = |why: &str| Err(fail(format!("work of `{n}`: {why}")));
+        let bad = |why: &str| Err(fail("E0805", format!("work of `{n}`: {why}")));
         if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
             return bad("the figures do not recompute");
         }

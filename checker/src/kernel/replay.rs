@@ -33,6 +33,11 @@ impl Verifier<'_> {
     ) -> Result<Settled, KernelError> {
         let here = format!("{func}: {claim}");
         let err = |obligation: Option<&str>, step: Option<usize>, message: String| KernelError {
+            code: if step.is_some() || message.starts_with("the proof") {
+                "E0804"
+            } else {
+                "E0803"
+            },
             claim: Some(here.clone()),
             obligation: obligation.map(str::to_string),
             step,
