@@ -24,14 +24,14 @@ pub mod rules;
 pub mod schema;
 pub mod term;
 
-use claims::Lemma;
-use forms::{Lowered, Row};
-use schema::{Certificate, SCHEMA};
+use self::claims::Lemma;
+use self::forms::{Lowered, Row};
+use self::schema::{Certificate, SCHEMA};
+use self::term::{Dag, Id, Pat};
 use semantics::{PrimTable, Program};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::rc::Rc;
-use term::{Dag, Id, Pat};
 
 /// What did not check: the claim (`function: claim`), obligation and step index, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
