@@ -4,7 +4,7 @@
 use crate::Format;
 use crate::commands::{
     Limits, Status, arguments, big, cotangents, find, list, load_checked, read_source, reject,
-    rejected, values_json, within_work,
+    rejected, usage, values_json, within_work,
 };
 use semantics::{Diagnostic, PrimTable};
 
@@ -48,7 +48,11 @@ pub fn grad(
         let src = read_source(path)?;
         let prog = load_checked(&src, format)?;
         let prims = PrimTable::standard();
-        let (id, f) = find(&prog, func, &src)?;
+        let (id, _) = find(&prog, func, &src)?;
+        // Differentiate what `func` calls, not the whole file, as the Linear A route does
+        // (`semantics::call_closure`): an unrelated linear function does not stand in the way.
+        let (prog, id) = semantics::call_closure(&prog, id);
+        let f = &prog.funcs[id.0 as usize];
         let x = arguments(args, &f.params, "arguments", f)?;
         let cts = cotangents(cotangent, f)?;
         within_work(&prog, id, limits.max_work, &src, format)?;
@@ -78,7 +82,8 @@ pub fn grad(
     run().unwrap_or_else(|s| s)
 }
 
-/// Refuses to run the λLL route when its derived bound, `C_ENC · W(Linear A route) + 2·ENTRY`
+/// Refuses a function with no results (a usage error, as on the Linear A route), and refuses
+/// to run the λLL route when its derived bound, `C_ENC · W(Linear A route) + 2·ENTRY`
 /// (from the static work of `f.jvp.nonlin` and `f.jvp.lin.T`), exceeds `limit` (E0410).
 fn route_within_work(
     prog: &semantics::Program,
@@ -91,7 +96,8 @@ fn route_within_work(
     let v = rewrite::vjp(prog, prims, rewrite::Policy::SaveAll)
         .map_err(|e| rejected(src, &e, format))?;
     let Some((nonlin, lin_t)) = v.halves(id.0 as usize) else {
-        return Ok(());
+        let name = &prog.funcs[id.0 as usize].name;
+        return Err(usage(&format!("`{name}` has no results to differentiate")));
     };
     let works = semantics::static_work(&v.program, prims)
         .map_err(|e| reject(src, &[e.to_diagnostic()], format))?;

@@ -12,6 +12,7 @@ mod certify;
 mod ll;
 mod prove;
 mod see;
+mod simplify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -108,12 +109,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         route: Route,
         /// Write a certificate (proofs, work, linear forms) to this JSON file.
-        #[arg(long, conflicts_with = "route")]
+        #[arg(long, conflicts_with_all = ["route", "simplify"])]
         certify: Option<String>,
+        /// Print the VJP simplified by the e-graph (proved equal, never more work).
+        #[arg(long, conflicts_with = "route")]
+        simplify: bool,
     },
     /// Re-check a certificate with the kernel (exit 0 accepted, 1 rejected, 2 unreadable).
     Verify {
         cert: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A cheaper equivalent by the work model: equality saturation, extraction, and a proof
+    /// that each simplified function equals its input.
+    Simplify {
+        file: String,
+        /// Only this function and what it calls.
+        #[arg(long = "fn")]
+        func: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -324,8 +338,17 @@ fn main() -> ExitCode {
             route: Route::Ll,
             ..
         } => ll::vjp(&file),
+        Command::Vjp {
+            file,
+            policy,
+            simplify: true,
+            ..
+        } => simplify::vjp(&file, &policy, Format::Text),
         Command::Vjp { file, policy, .. } => {
             commands::transform(&file, commands::Pass::Vjp(policy))
+        }
+        Command::Simplify { file, func, format } => {
+            simplify::simplify_file(&file, func.as_deref(), format)
         }
         Command::Encode { file } => ll::encode(&file),
         Command::Prove {

@@ -164,3 +164,46 @@ fn rejected_programs_and_usage_errors_get_their_exit_statuses() {
         2
     );
 }
+
+/// `grad --route ll` differentiates what `--fn` calls (`semantics::call_closure`, shared with
+/// the Linear A route): a linear function elsewhere in the file, which λLL's JVP refuses, does
+/// not stand in the way; a function without results is a usage error on both routes.
+#[test]
+fn grad_route_ll_differentiates_the_call_closure_as_the_linear_a_route_does() {
+    let src = "
+def scale(x: R ; y': R) -> (R ; R) = (x ; x * y')
+def sq(x: R) -> (R) = x * x
+def f(x: R, y: R) -> (R) = let s = sq(x) in s * y
+def none(x: R) -> () = drop(x)
+";
+    let run = |route: bool, func: &str| {
+        let mut args = vec!["grad", "-", "--fn", func, "--args"];
+        if func == "none" {
+            args.extend(["1.0", "--cotangent", ""]);
+        } else {
+            args.push("2.0, 3.0");
+        }
+        args.extend(["--format", "json"]);
+        if route {
+            args.extend(["--route", "ll"]);
+        }
+        common::run(&args, Some(src))
+    };
+    let (a, b) = (run(false, "f"), run(true, "f"));
+    assert_eq!((a.code, b.code), (0, 0), "{} {}", a.stderr, b.stderr);
+    // d/dx x²y = 2xy = 12, d/dy = x² = 4.
+    assert_eq!(
+        json(&b)["gradient"],
+        serde_json::json!([12.0, 4.0]),
+        "{}",
+        b.stdout
+    );
+    assert_eq!(json(&a)["gradient"], json(&b)["gradient"]);
+    let (a, b) = (run(false, "none"), run(true, "none"));
+    assert_eq!((a.code, b.code), (2, 2), "{} {}", a.stderr, b.stderr);
+    assert!(
+        b.stderr.contains("no results to differentiate"),
+        "{}",
+        b.stderr
+    );
+}

@@ -31,7 +31,9 @@
 //! - `rules`: the rule names ([`RULES`], [`Rule`]) and, in its module doc, the rules.
 //! - `typing`: the judgment, one method per rule, premises before conclusion;
 //!   `context`: Γ and Δ as slot tables with use counters; `types`: hash-consed types.
-//! - `derivation`: proof trees as serde data ([`Derivation`], [`Judgment`]);
+//! - `derivation`: builds proof trees ([`derive()`]); the data itself ([`Derivation`], [`Judgment`],
+//!   [`Subject`]) lives in [`kernel::evidence`], and [`kernel::derivation::check`] re-checks it
+//!   against the program without this checker;
 //!   `present`: the same as a plain-text tree and a LaTeX `bussproofs` proof tree.
 //! - `errors`: every fault as data, rendered to a [`Diagnostic`] in one place ([`CODES`]).
 //! - `linear_b`: [`classify`] and [`check_linear_b`].

@@ -343,6 +343,30 @@ fn truncated_flipped_and_random_json_never_panics() {
 }
 
 #[test]
+fn another_programs_derivations_are_rejected_without_panicking() {
+    // Well-formed but foreign evidence: a program has one derivation, so another is rejected.
+    let cases: Vec<(String, Program, Vec<Derivation>)> = programs()
+        .into_iter()
+        .step_by(3)
+        .map(|(name, p)| {
+            let ds = derived(&name, &p);
+            (name, p, ds)
+        })
+        .collect();
+    let mut rng = Rng(11);
+    for _ in 0..2000 {
+        let (a, pa, da) = &cases[rng.below(cases.len())];
+        let (b, _, db) = &cases[rng.below(cases.len())];
+        if da != db {
+            assert!(
+                check(pa, prims(), db).is_err(),
+                "{b}'s derivations check {a}"
+            );
+        }
+    }
+}
+
+#[test]
 fn unknown_rule_names_and_fields_do_not_read_back() {
     let p = parse_ok("a", "def f(x: R) -> (R) = x");
     let json = serde_json::to_string(&derived("a", &p)).unwrap();
@@ -355,8 +379,8 @@ fn unknown_rule_names_and_fields_do_not_read_back() {
 
 #[test]
 fn a_200k_let_body_re_checks_without_recursion() {
-    // `LINA_KERNEL_LETS=1000000 cargo test -p checker --release --test kernel_derivation
-    // a_200k` runs the million.
+    // `LINA_KERNEL_LETS=500000 cargo test -p checker --test kernel_derivation a_200k` runs
+    // a million lets (two per step).
     let n: usize = std::env::var("LINA_KERNEL_LETS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -26,7 +26,12 @@
 //! function of a Linear B program (`V ⊸ W` becomes `W ⊸ V`; `![τs] ⊗ [σs] ⊸ W` becomes
 //! `![τs] ⊗ W ⊸ [σs]`, its nonlinear bindings kept forward). A mixed function (nonlinear results
 //! and linear parts) is refused, as Linear A's transpose refuses a program outside Linear B.
-//! Applied twice it gives back the program (extensionally; the suites check it).
+//! Which calls are transposed is decided by the callee (a call of a function transposed whole
+//! is linear code), never by the size of the values: a linear `<>` and "no arguments" are both
+//! `1`. A transposed function with nonlinear parameters takes its cotangent's components flat
+//! beside the boxes and returns exactly its linear parameters' cotangents ([`returned`]), so
+//! applied twice it gives back the program, types included (up to `(V *) ≅ V` for a single
+//! `<V>` linear result), and its values bit for bit (the suites check both).
 
 use crate::error::RewriteError;
 use crate::linear_a_to_ll::{LlFn, bind, canonical, var};
@@ -44,9 +49,20 @@ fn outside(what: impl Into<String>) -> RewriteError {
 
 pub fn ll_transpose(prog: &LlProgram) -> Result<LlProgram, RewriteError> {
     let checked = checker::ll::check(prog, Default::default()).map_err(RewriteError::IllTyped)?;
+    // Which definitions are linear functions transposed whole: a call of one is linear code
+    // wherever it appears (a call of `h` ↔ a call of `h.T`), even when every value it touches
+    // has size 0 (a linear `<>` packs to `1`, as "no arguments" does).
+    let whole: Vec<Option<LType>> = prog
+        .defs
+        .iter()
+        .map(|d| match &d.ty {
+            LType::Lolli(_, w) if transposed_whole(d) => Some((**w).clone()),
+            _ => None,
+        })
+        .collect();
     let mut defs = Vec::with_capacity(prog.defs.len());
     for (d, types) in prog.defs.iter().zip(&checked.types) {
-        defs.push(transpose_def(d, types)?);
+        defs.push(transpose_def(d, types, &whole)?);
     }
     canonical(LlProgram { defs })
 }
@@ -57,6 +73,33 @@ fn linear_part(t: &LType) -> bool {
         LType::Tensor(ts) => ts.iter().any(|c| !matches!(c, LType::Bang(_))),
         LType::Bang(_) | LType::Lolli(..) => false,
         LType::Real => true,
+    }
+}
+
+/// A definition that [`transpose_def`] transposes as a whole linear function (`V ⊸ W`, or
+/// `![τs] ⊗ [σs] ⊸ W` with a linear part), rather than passing through or transposing the
+/// closures it returns.
+fn transposed_whole(d: &Def) -> bool {
+    let (Expr::Lam(..), true) = (&d.body.tail, d.body.binds.is_empty()) else {
+        return false;
+    };
+    match &d.ty {
+        LType::Lolli(x, y) if y.is_tangent() => {
+            x.is_tangent() || **y != LType::one() || linear_part(x)
+        }
+        _ => false,
+    }
+}
+
+/// The transpose of a linear function with nonlinear parameters takes its cotangent `W`'s
+/// components flat beside the boxes (`![τs] ⊗ W1 ⊗ … ⊗ Wk`, `W` itself when it is not a
+/// tensor) and returns the cotangents `σs` as a tensor of exactly the σs, except one σ that is
+/// not a tensor, returned alone. The two conventions are inverse, so transposing twice gives
+/// back the parameter `![τs] ⊗ [σ1] ⊗ … ⊗ [σm]` exactly.
+fn returned(tys: Vec<LType>) -> LType {
+    match tys.as_slice() {
+        [t] if !matches!(t, LType::Tensor(_)) => t.clone(),
+        _ => LType::Tensor(tys),
     }
 }
 
@@ -77,7 +120,11 @@ fn swap_maps(t: &LType) -> LType {
     }
 }
 
-fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> {
+fn transpose_def(
+    d: &Def,
+    types: &[Option<LType>],
+    whole: &[Option<LType>],
+) -> Result<Def, RewriteError> {
     let mut out = d.clone();
     let Expr::Lam(top, span) = &d.body.tail else {
         return Ok(out);
@@ -106,7 +153,7 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
         && x.is_tangent()
         && y.is_tangent()
     {
-        let t = transpose_def_lam(&mut b, types, top, false, y)?;
+        let t = transpose_def_lam(&mut b, types, top, false, y, whole)?;
         out.body = Block::of(Expr::Lam(Rc::new(t), *span));
         out.slots = b.slots;
         out.ty = LType::lolli((**y).clone(), (**x).clone());
@@ -117,7 +164,7 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
         && !x.is_tangent()
         && (**y != LType::one() || linear_part(x))
     {
-        let t = transpose_def_lam(&mut b, types, top, true, y)?;
+        let t = transpose_def_lam(&mut b, types, top, true, y, whole)?;
         let lin_tys: Vec<LType> = match &**x {
             LType::Tensor(ts) => ts
                 .iter()
@@ -126,7 +173,7 @@ fn transpose_def(d: &Def, types: &[Option<LType>]) -> Result<Def, RewriteError> 
                 .collect(),
             _ => Vec::new(),
         };
-        out.ty = LType::lolli(t.ty.clone(), single_or_tensor(lin_tys));
+        out.ty = LType::lolli(t.ty.clone(), returned(lin_tys));
         out.body = Block::of(Expr::Lam(Rc::new(t), *span));
         out.slots = b.slots;
         return Ok(out);
@@ -167,7 +214,7 @@ pub fn transpose_lam(
 }
 
 fn transpose_in(b: &mut LlFn, types: &[Option<LType>], lam: &Lam) -> Result<Lam, RewriteError> {
-    transpose_bound(b, types, lam, false, false)
+    transpose_bound(b, types, lam, false, false, &[])
 }
 
 /// With `mixed`, `lam` is a linear function with nonlinear parameters (`fun (p : ![τs] ⊗ [σs])
@@ -185,9 +232,10 @@ fn transpose_def_lam(
     lam: &Lam,
     mixed: bool,
     result: &LType,
+    whole: &[Option<LType>],
 ) -> Result<Lam, RewriteError> {
     if matches!(lam.body.tail, Expr::Atom(_) | Expr::Tuple(..)) {
-        return transpose_bound(b, types, lam, mixed, true);
+        return transpose_bound(b, types, lam, mixed, true, whole);
     }
     let r = b.fresh("r", false);
     let mut tys = types.to_vec();
@@ -196,17 +244,19 @@ fn transpose_def_lam(
     let mut l2 = lam.clone();
     let tail = std::mem::replace(&mut l2.body.tail, Expr::Atom(var(r)));
     l2.body.binds.push(bind(Pat::Lin(r), tail));
-    transpose_bound(b, &tys, &l2, mixed, true)
+    transpose_bound(b, &tys, &l2, mixed, true, whole)
 }
 
 /// `extract`: a definition's body, whose nonlinear bindings are kept forward (a closure of
-/// `ll_jvp` holds linear code only and is transposed binding by binding).
+/// `ll_jvp` holds linear code only and is transposed binding by binding). `whole[g]`: calls
+/// of definition `g` are transposed (see [`transposed_whole`]).
 fn transpose_bound(
     b: &mut LlFn,
     types: &[Option<LType>],
     lam: &Lam,
     mixed: bool,
     extract: bool,
+    whole: &[Option<LType>],
 ) -> Result<Lam, RewriteError> {
     let ty_of = |x: Slot| -> Result<LType, RewriteError> {
         types
@@ -314,6 +364,26 @@ fn transpose_bound(
             .is_some_and(|t| t.is_tangent() && t.size() == 0)
     };
     let mut glue: std::collections::HashSet<Slot> = std::collections::HashSet::new();
+    // The arguments of calls of transposed functions with nonlinear parameters (a tuple of
+    // boxes and linear values, or a lone box): set aside and rebuilt at the transposed call.
+    let call_args: std::collections::HashSet<Slot> = lam
+        .body
+        .binds
+        .iter()
+        .filter_map(|s| match &s.rhs {
+            Expr::App(Atom::Global(h, _), Atom::Var(a, _), _)
+                if whole.get(h.0 as usize).is_some_and(Option::is_some)
+                    && types
+                        .get(a.0 as usize)
+                        .cloned()
+                        .flatten()
+                        .is_some_and(|t| !t.is_tangent()) =>
+            {
+                Some(*a)
+            }
+            _ => None,
+        })
+        .collect();
     for (i, s) in lam.body.binds.iter().enumerate().skip(first) {
         if !extract {
             // Closures hold linear code only.
@@ -325,14 +395,13 @@ fn transpose_bound(
             .filter_map(Atom::slot)
             .filter(|x| is_lin_slot(*x, b))
             .collect();
-        let is_bang = |a: &Atom| {
-            a.slot()
-                .is_some_and(|x| matches!(types.get(x.0 as usize), Some(Some(LType::Bang(_)))))
-        };
         // A tuple of boxes and linear values is a mixed call's argument, never nonlinear.
-        let mixed_args = matches!(&s.rhs, Expr::Tuple(items, _)
-            if items.iter().any(is_bang) && items.iter().any(|a| !is_bang(a)));
+        let mixed_args = matches!((&s.pat, &s.rhs), (Pat::Lin(x), Expr::Tuple(..))
+            if call_args.contains(x));
+        let calls_whole = matches!(&s.rhs, Expr::App(Atom::Global(g, _), ..)
+            if whole.get(g.0 as usize).is_some_and(Option::is_some));
         let nonlinear = !matches!(s.rhs, Expr::Lam(..))
+            && !calls_whole
             && !mixed_args
             && !consumed.contains(&lam.param)
             && bound.iter().all(|x| !is_lin_slot(*x, b) || !tangentish(*x))
@@ -351,8 +420,7 @@ fn transpose_bound(
         if skip[i] {
             prefix.push(s.clone());
         } else if let (Pat::Lin(x), Expr::Tuple(items, _)) = (&s.pat, &s.rhs)
-            && !tangentish(*x)
-            && !unit(*x)
+            && call_args.contains(x)
         {
             // The argument tuple of a mixed call: rebuilt where the call is transposed.
             args.insert(*x, items.clone());
@@ -364,46 +432,71 @@ fn transpose_bound(
         if skip[i] {
             continue;
         }
+        // A call of a transposed function with nonlinear parameters: its argument is a tuple
+        // of boxes and linear values (set aside above), or a lone box when it has no linear
+        // parameter (a transpose's transpose, whose cotangent has no components).
+        let lone_box = |arg: &Slot| {
+            call_args.contains(arg)
+                && matches!(types.get(arg.0 as usize), Some(Some(LType::Bang(_))))
+        };
         if let Expr::App(l, Atom::Var(arg, _), span) = &s.rhs
-            && let Some(items) = args.get(arg)
+            && let Some(items) = args
+                .get(arg)
+                .cloned()
+                .or_else(|| lone_box(arg).then(|| vec![var(*arg)]))
         {
-            // A mixed call: the same boxes, the result's cotangent for the linear part.
-            let input = match &s.pat {
-                Pat::Lin(x) => need(&mut ct, *x)?,
-                Pat::Tensor(xs) => {
-                    let items = xs
-                        .iter()
-                        .map(|(x, _)| need(&mut ct, *x))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let r = b.fresh("ctr", false);
-                    out.push(bind(Pat::Lin(r), Expr::Tuple(items, g)));
-                    var(r)
+            // A mixed call: the same boxes, the result's cotangent for the linear part, its
+            // components flat when the callee's result is a tensor ([`components`]).
+            let w = match l {
+                Atom::Global(h, _) => whole.get(h.0 as usize).cloned().flatten(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                outside("a call with boxed arguments of a map that is not transposed")
+            })?;
+            let input: Vec<Atom> = match (&s.pat, &w) {
+                (Pat::Lin(x), LType::Tensor(ts)) => {
+                    let cx = need(&mut ct, *x)?;
+                    let cs: Vec<Slot> = ts.iter().map(|_| b.fresh("ctr", false)).collect();
+                    out.push(bind(
+                        Pat::Tensor(cs.iter().map(|c| (*c, false)).collect()),
+                        Expr::Atom(cx),
+                    ));
+                    cs.into_iter().map(var).collect()
                 }
-                Pat::Bang(_) => return Err(outside("a `!` result of a linear call")),
+                (Pat::Lin(x), _) => vec![need(&mut ct, *x)?],
+                (Pat::Tensor(xs), _) => xs
+                    .iter()
+                    .map(|(x, _)| need(&mut ct, *x))
+                    .collect::<Result<Vec<_>, _>>()?,
+                (Pat::Bang(_), _) => return Err(outside("a `!` result of a linear call")),
             };
             let (boxes, lins): (Vec<Atom>, Vec<Atom>) = items.iter().partition(|a| {
                 a.slot()
                     .is_none_or(|x| matches!(types.get(x.0 as usize), Some(Some(LType::Bang(_)))))
             });
             let mut a2 = boxes;
-            a2.push(input);
-            let arg2 = b.fresh("arg", false);
-            out.push(bind(Pat::Lin(arg2), Expr::Tuple(a2, g)));
-            let app = Expr::App(*l, var(arg2), *span);
-            match lins.as_slice() {
-                [y] => {
-                    let y = linear(y, b)?;
-                    let cy = fresh_ct(b, y, &mut ct);
-                    out.push(bind(Pat::Lin(cy), app));
-                }
+            a2.extend(input);
+            let arg2 = match a2.as_slice() {
+                [one] => *one,
                 _ => {
-                    let mut pat = Vec::with_capacity(lins.len());
-                    for a in &lins {
-                        let y = linear(a, b)?;
-                        pat.push((fresh_ct(b, y, &mut ct), false));
-                    }
-                    out.push(bind(Pat::Tensor(pat), app));
+                    let arg2 = b.fresh("arg", false);
+                    out.push(bind(Pat::Lin(arg2), Expr::Tuple(a2, g)));
+                    var(arg2)
                 }
+            };
+            let app = Expr::App(*l, arg2, *span);
+            let mut pat = Vec::with_capacity(lins.len());
+            let mut tys = Vec::with_capacity(lins.len());
+            for a in &lins {
+                let y = linear(a, b)?;
+                tys.push(ty_of(y)?);
+                pat.push((fresh_ct(b, y, &mut ct), false));
+            }
+            let whole_result = matches!(returned(tys), LType::Tensor(_));
+            match pat.as_slice() {
+                [(cy, _)] if !whole_result => out.push(bind(Pat::Lin(*cy), app)),
+                _ => out.push(bind(Pat::Tensor(pat), app)),
             }
             continue;
         }
@@ -591,19 +684,38 @@ fn transpose_bound(
             ltys.push(t);
         }
     }
-    qpat.push((c, false));
-    qtys.push(out_ty);
-    let mut binds = vec![bind(Pat::Tensor(qpat), Expr::Atom(var(q)))];
+    // The cotangent's components come flat ([`components`]) and are tupled back into `c`.
+    let mut regroup = None;
+    match &out_ty {
+        LType::Tensor(ts) => {
+            let cs: Vec<Slot> = ts.iter().map(|_| b.fresh("ct", false)).collect();
+            qpat.extend(cs.iter().map(|x| (*x, false)));
+            qtys.extend(ts.iter().cloned());
+            regroup = Some(bind(
+                Pat::Lin(c),
+                Expr::Tuple(cs.into_iter().map(var).collect(), Span::GENERATED),
+            ));
+        }
+        _ => {
+            qpat.push((c, false));
+            qtys.push(out_ty);
+        }
+    }
+    let entry = match qpat.as_slice() {
+        [(x, true)] => Pat::Bang(*x),
+        _ => Pat::Tensor(qpat),
+    };
+    let mut binds = vec![bind(entry, Expr::Atom(var(q)))];
     binds.extend(prefix);
+    binds.extend(regroup);
     binds.extend(out);
     let tail = match tails.as_slice() {
-        [t] => Expr::Atom(*t),
+        [t] if !matches!(ltys[0], LType::Tensor(_)) => Expr::Atom(*t),
         _ => Expr::Tuple(tails, Span::GENERATED),
     };
-    let _ = ltys;
     Ok(Lam {
         param: q,
-        ty: LType::Tensor(qtys),
+        ty: single_or_tensor(qtys),
         body: Block { binds, tail },
         captures: Vec::new(),
     })

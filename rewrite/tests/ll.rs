@@ -64,6 +64,51 @@ fn unpack(v: &LlValue, n: usize, m: usize) -> Option<(Vec<Value>, Vec<Value>)> {
     Some((a.to_vec(), b.to_vec()))
 }
 
+/// `t` with every one-component tensor `(V *)` replaced by `V`.
+fn one_tuples_collapsed(t: &ll::LType) -> ll::LType {
+    use ll::LType::*;
+    match t {
+        Tensor(ts) if ts.len() == 1 => one_tuples_collapsed(&ts[0]),
+        Tensor(ts) => Tensor(ts.iter().map(one_tuples_collapsed).collect()),
+        Lolli(a, b) => ll::LType::lolli(one_tuples_collapsed(a), one_tuples_collapsed(b)),
+        Bang(a) => ll::LType::bang(one_tuples_collapsed(a)),
+        Real => Real,
+    }
+}
+
+/// The argument of a transposed linear function `g.T`: the nonlinear arguments, then the
+/// components of the packed cotangent (flat beside them when there are nonlinear arguments;
+/// `rewrite/src/ll_transpose.rs`, `returned`).
+fn transposed_arg(x: &[Value], ct: &[Value]) -> LlValue {
+    let c = pack(ct);
+    if x.is_empty() {
+        return c;
+    }
+    let mut items: Vec<LlValue> = x.iter().map(ll::from_value).collect();
+    match c {
+        LlValue::Tuple(cs) => items.extend(cs.iter().cloned()),
+        c => items.push(c),
+    }
+    match items.len() {
+        1 => items.remove(0),
+        _ => LlValue::tuple(items),
+    }
+}
+
+/// The result of `g.T`: the cotangents of g's linear parameters `tys` (one of tuple type comes
+/// back as a one-component tensor when g has nonlinear parameters).
+fn transposed_result(v: &LlValue, nonlinear: bool, tys: &[semantics::Type]) -> Option<Vec<Value>> {
+    if let ([t], true) = (tys, nonlinear)
+        && matches!(ll::linear_type(t), ll::LType::Tensor(_))
+    {
+        return match v {
+            LlValue::Tuple(one) if one.len() == 1 => Some(vec![ll::to_value(&one[0])?]),
+            _ => None,
+        };
+    }
+    Some(unpack(v, 0, tys.len())?.1)
+}
+
 fn bit_eq(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bit_eq(y))
 }
@@ -318,9 +363,16 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
     let mut rng = Rng::new(5);
     let (mut checked, mut fd_checked) = (0, 0);
     let mut ratios = Vec::new();
+    let mut native_ratios = Vec::new();
     for (file, p) in nonlinear_corpus() {
         let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
         let lv = ll_vjp(&p, prims()).unwrap();
+        // The native linearization (on the encoded program), transposed: the same gradients.
+        let native = rewrite::ll_linearize(&linear_a_to_ll(&p, prims()).unwrap(), prims())
+            .unwrap_or_else(|e| panic!("{}: ll_linearize: {e}", file.name));
+        checker::ll::check(&native, Default::default())
+            .unwrap_or_else(|d| panic!("{}: {}", file.name, d[0].message));
+        let nv = ll_transpose(&native).unwrap();
         for (i, f) in p.funcs.iter().enumerate() {
             if f.results.is_empty() {
                 continue;
@@ -339,10 +391,19 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
                     continue;
                 };
                 let g = ll_grad(&lv, FuncId(i as u32), &x, &ct).unwrap();
+                let ng = ll_grad(&nv, FuncId(i as u32), &x, &ct).unwrap();
                 let (a, b) = (leaves(&g.gradient), leaves(&want));
                 if !a.iter().chain(&b).all(|z| z.is_finite()) {
                     continue;
                 }
+                let n = leaves(&ng.gradient);
+                assert!(
+                    n.len() == b.len() && n.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12)),
+                    "{}: {}: native λLL linearization {n:?} vs Linear A {b:?}",
+                    file.name,
+                    f.name
+                );
+                native_ratios.push(ng.work as f64 / wla as f64);
                 assert!(
                     a.len() == b.len() && a.iter().zip(&b).all(|(p, q)| close(*p, *q, 1e-12)),
                     "{}: {}: --route ll {a:?} vs Linear A {b:?}",
@@ -384,6 +445,13 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
         }
     }
     ratios.sort_by(f64::total_cmp);
+    native_ratios.sort_by(f64::total_cmp);
+    println!(
+        "native λLL linearization route work / Linear A route work over {checked} gradients: min {:.2}, median {:.2}, max {:.2}",
+        native_ratios[0],
+        native_ratios[native_ratios.len() / 2],
+        native_ratios[native_ratios.len() - 1]
+    );
     println!(
         "route ll work / Linear A route work over {checked} gradients: min {:.2}, median {:.2}, max {:.2}",
         ratios[0],
@@ -440,6 +508,19 @@ def h(; x': R, y': <R, R>) -> (; R) =
         };
         checker::ll::check(&t, Default::default())
             .unwrap_or_else(|d| panic!("{}: {}", f.name, d[0].message));
+        // Transposing back gives the encoding's types (a `<V>` result comes back as `V`).
+        let tt = ll_transpose(&t).unwrap_or_else(|er| panic!("{}: {er}", f.name));
+        checker::ll::check(&tt, Default::default())
+            .unwrap_or_else(|d| panic!("{}: {}", f.name, d[0].message));
+        for (a, b) in e.defs.iter().zip(&tt.defs) {
+            assert!(
+                a.ty == b.ty || one_tuples_collapsed(&a.ty) == one_tuples_collapsed(&b.ty),
+                "{}: {} vs {}",
+                f.name,
+                a.ty,
+                b.ty
+            );
+        }
         let strict = checker::elaborate(&p, prims()).unwrap();
         for (i, g) in strict.funcs.iter().enumerate() {
             // Linear functions: linear results only, at least one linear parameter.
@@ -460,16 +541,27 @@ def h(; x': R, y': <R, R>) -> (; R) =
             let Ok(fwd) = eval_fn(&strict, prims(), FuncId(i as u32), &x, &u) else {
                 continue;
             };
-            let arg = if x.is_empty() {
-                pack(&ct)
-            } else {
-                let mut items: Vec<LlValue> = x.iter().map(ll::from_value).collect();
-                items.push(pack(&ct));
-                LlValue::tuple(items)
-            };
+            let arg = transposed_arg(&x, &ct);
             let back = ll::eval_def(&t, DefId(i as u32), arg)
                 .unwrap_or_else(|er| panic!("{}: {}: {}", f.name, g.name, er.message));
-            let ltct = unpack(&back.value, 0, g.lparams.len()).unwrap().1;
+            let mut xu = x.clone();
+            xu.extend(u.iter().cloned());
+            let twice = ll::eval_def(&tt, DefId(i as u32), pack(&xu))
+                .unwrap_or_else(|er| panic!("{}: {}: (gᵀ)ᵀ: {}", f.name, g.name, er.message));
+            let twice = leaves(&[ll::to_value(&twice.value).unwrap()]);
+            assert!(
+                twice.len() == leaves(&fwd.lin).len()
+                    && twice
+                        .iter()
+                        .zip(leaves(&fwd.lin))
+                        .all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{}: {}: (gᵀ)ᵀ u = {twice:?} but g u = {:?}",
+                f.name,
+                g.name,
+                fwd.lin
+            );
+            let ltys: Vec<_> = g.lparams.iter().map(|q| q.ty.clone()).collect();
+            let ltct = transposed_result(&back.value, !x.is_empty(), &ltys).unwrap();
             let (lhs, rhs) = (dot(&ct, &fwd.lin).unwrap(), dot(&ltct, &u).unwrap());
             assert!(
                 (lhs - rhs).abs() <= 1e-12 * (1.0 + lhs.abs().max(rhs.abs())),
@@ -541,6 +633,56 @@ fn a_million_let_body_encodes_checks_and_evaluates() {
         "{n} nonlinear lets: encode, check, evaluate in {:?}",
         t.elapsed()
     );
+    // Every other λLL pass on the same body: print and parse back, the native linearization,
+    // its transpose, the checker on both, the gradient. Timed one by one in CPU seconds (the
+    // machine is shared: wall time measures the neighbours), docs/lambda-ll.md §9.
+    let mut lap = cpu_seconds();
+    let mut laps = Vec::new();
+    let mut time = |what: &'static str| {
+        let now = cpu_seconds();
+        laps.push(format!("{what} {:.2}", now - lap));
+        lap = now;
+    };
+    let text = ll::print(&e);
+    time("print");
+    assert_eq!(ll::parse(&text).unwrap(), e);
+    time("parse");
+    let native = rewrite::ll_linearize(&e, prims()).unwrap();
+    time("ll_linearize");
+    checker::ll::check(&native, Default::default()).unwrap();
+    time("check");
+    let nt = ll_transpose(&native).unwrap();
+    time("ll_transpose");
+    checker::ll::check(&nt, Default::default()).unwrap();
+    time("check");
+    let g = ll_grad(&nt, FuncId(0), &[Value::Real(1.0)], &[Value::Real(1.0)]).unwrap();
+    time("gradient");
+    let exact = 0.999999f64.powi(n as i32);
+    assert!(
+        close(g.gradient[0].as_real().unwrap(), exact, 1e-9),
+        "{:?} vs {exact}",
+        g.gradient
+    );
+    println!("{n} nonlinear lets, then (CPU s): {}", laps.join(", "));
+}
+
+/// This thread's CPU time (user + system) in seconds, from `/proc/thread-self/stat` (Linux,
+/// so tests running beside it do not count); NaN
+/// elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // utime and stime are in clock ticks, 100 per second on Linux.
+    f.iter().sum::<f64>() / 100.0
 }
 
 #[test]
@@ -594,4 +736,101 @@ fn reverse_mode_through_ll_on_a_long_body() {
         "{n} lets: λLL jvp, transpose, check, gradient in {:?}",
         t.elapsed()
     );
+}
+
+/// Linear values of type `<>` across calls (λLL's `1`, as "no arguments" is): a call of a
+/// transposed function is transposed by its callee, not by the size of what it touches; and a
+/// function with nonlinear parameters and several linear ones transposes back to itself.
+#[test]
+fn unit_linear_values_across_calls_transpose_and_transpose_back() {
+    let src = "
+def l0(; d0': <>) -> (; <>, <>) =
+  let z1' = zero<<>> in
+  (; d0', z1')
+def l1(; d0': R) -> () =
+  let z1' = zero<<>> in
+  let (; q2', q3') = l0(; z1') in
+  let () = drop(q3') in
+  let () = drop(q2') in
+  let () = drop(d0') in
+  ()
+def m(x: R ; a': R, b': <R, R>, u': <>) -> (; R, <R, R>) =
+  let () = drop(u') in
+  let <b1', b2'> = b' in
+  let c' = x * a' in
+  let s' = b1' + c' in
+  (; s', <b2', b1'>)
+def n(; y': R, v': <R, R>) -> (; R) =
+  let u' = zero<<>> in
+  let (; p', w') = m(2.5 ; y', v', u') in
+  let <w1', w2'> = w' in
+  let t' = p' + w1' in
+  let r' = t' + w2' in
+  r'
+";
+    let p = parse(src).unwrap();
+    let e = linear_a_to_ll(&p, prims()).unwrap();
+    let t = ll_transpose(&e).unwrap_or_else(|er| panic!("{er}\n{}", ll::print(&e)));
+    checker::ll::check(&t, Default::default())
+        .unwrap_or_else(|d| panic!("{}\n{}", d[0].message, ll::print(&t)));
+    let tt = ll_transpose(&t).unwrap();
+    checker::ll::check(&tt, Default::default()).unwrap();
+    for (a, b) in e.defs.iter().zip(&tt.defs) {
+        assert_eq!(a.ty, b.ty, "{}", a.name);
+    }
+    // By hand: p = v1 + 2.5 y, w = <v2, v1>, r = p + v2 + v1 = 2.5 y + 2 v1 + v2, so
+    // nᵀ(c) = (2.5 c, <2 c, c>) and (nᵀ)ᵀ(1, <3, -1>) = 2.5 + 6 - 1.
+    let id = t.def_named("n").unwrap();
+    let back = ll::eval_def(&t, id, LlValue::Real(2.0)).unwrap();
+    let got = ll::to_value(&back.value).unwrap();
+    assert_eq!(got.to_string(), "<5.0, <4.0, 2.0>>", "{}", ll::print(&t));
+    let fwd = ll::eval_def(
+        &tt,
+        id,
+        LlValue::tuple(vec![
+            LlValue::Real(1.0),
+            LlValue::tuple(vec![LlValue::Real(3.0), LlValue::Real(-1.0)]),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        ll::to_value(&fwd.value).unwrap().as_real(),
+        Some(2.5 + 6.0 - 1.0)
+    );
+}
+
+/// `ll_linearize` takes the encoding of a nonlinear program; a definition with linear parts
+/// is refused (E0770), and on the worked example its map is the derivative (checked by hand:
+/// d/dx sin(xy) + x = y cos(xy) + 1, d/dy = x cos(xy)).
+#[test]
+fn native_linearization_refuses_linear_parts_and_linearizes_the_worked_example() {
+    let p = parse("def f(x: R ; y': R) -> (R ; R) = (x ; y')").unwrap();
+    let e = linear_a_to_ll(&p, prims()).unwrap();
+    let err = rewrite::ll_linearize(&e, prims()).unwrap_err();
+    assert_eq!(err.code(), "E0770", "{err}");
+    let p = parse("def f(x: R, y: R) -> (R) = sin(x * y) + x").unwrap();
+    let n = rewrite::ll_linearize(&linear_a_to_ll(&p, prims()).unwrap(), prims()).unwrap();
+    checker::ll::check(&n, Default::default()).unwrap();
+    assert_eq!(
+        n.defs[0].ty.to_string(),
+        "(!R * !R) -o (!R * !((R * R) -o R))"
+    );
+    let out = ll::eval_def(
+        &n,
+        DefId(0),
+        LlValue::tuple(vec![LlValue::Real(2.0), LlValue::Real(3.0)]),
+    )
+    .unwrap();
+    let LlValue::Tuple(items) = &out.value else {
+        panic!("not a tuple")
+    };
+    let lu = ll::apply(
+        &n,
+        &items[1],
+        LlValue::tuple(vec![LlValue::Real(1.0), LlValue::Real(0.0)]),
+    )
+    .unwrap();
+    let want = 3.0 * 6f64.cos() + 1.0;
+    let got = ll::to_value(&lu.value).unwrap().as_real().unwrap();
+    assert!(close(got, want, 1e-15), "{got} vs {want}");
 }

@@ -1,24 +1,22 @@
 //! The kernel's typing re-check: a derivation is walked together with the program it claims
-//! to type, and every node is **checked, never inferred**. The node's rule must be the one
-//! for its construct, its subject must be that construct, its Δ the concatenation of its
-//! premises' (less a block's own binders), its types must follow from its premises'
-//! conclusions, the binders' declared types and the callee's signature or the primitive's
-//! arity; Γ is rebuilt from the binders walked past, never read from the derivation; at the
-//! end every linear binder must have been used exactly once and every nonlinear one at least
-//! once (the strict mode of SPEC §2).
+//! to type, and every node is **checked, never inferred**: its rule must be the one for its
+//! construct, its subject that construct, its Δ its premises' (less a block's own binders),
+//! its types must follow from its premises', the binders' declared types, the callee's
+//! signature or the primitive's arity. Γ is rebuilt from the binders walked past; at the end
+//! every linear binder must have been used once and every nonlinear one at least once.
 //!
-//! Trust: `semantics` (syntax, types, the primitive table) and [`Rule`] (a table of names);
-//! nothing of the inferring checker. A block is a loop; recursion follows block nesting only,
-//! which is the program's, never the derivation's. Linear time; no panic on any input.
+//! Trust: `semantics` (syntax, types, the primitive table) and [`Rule`] (a table of names),
+//! nothing of the inferring checker. A block is a loop; recursion follows the program's block
+//! nesting only. Linear time (types are compared as spelled, each pair of alias names once);
+//! no panic on any input.
 
-use super::evidence::{Derivation, Operand, Subject, TypeExpr};
+use super::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
 use semantics::{Atom, Bind, Block, Expr, FnDef, LocalId, PrimTable, Program, Type};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-/// A node that does not check: the function, the path of child indices from its `T-Def`
-/// root, and what is wrong.
+/// A node that does not check: the function, the child indices from its `T-Def`, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DerivationError {
     pub function: String,
@@ -28,15 +26,47 @@ pub struct DerivationError {
 
 impl fmt::Display for DerivationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "derivation of `{}`, node {:?}: {}",
-            self.function, self.path, self.message
-        )
+        let (name, path) = (&self.function, &self.path);
+        write!(f, "derivation of `{name}`, node {path:?}: {}", self.message)
     }
 }
 
 type Checked<T = ()> = Result<T, DerivationError>;
+
+/// An error at `path` in `function`'s derivation.
+fn error<T>(function: &str, path: Vec<usize>, message: impl Into<String>) -> Checked<T> {
+    let (function, message) = (function.to_string(), message.into());
+    Err(DerivationError {
+        function,
+        path,
+        message,
+    })
+}
+
+/// A type as derivations spell it (an alias by its name). Recursion follows written nesting.
+fn spell(t: &Type) -> TypeExpr {
+    match t {
+        Type::Real => TypeExpr::Real,
+        Type::Tuple(ts) => TypeExpr::Tuple(ts.iter().map(spell).collect()),
+        Type::Named(a) => TypeExpr::Named(a.name.clone()),
+    }
+}
+
+/// A function's parameter, linear parameter, result and linear result types, spelled.
+fn signature(f: &FnDef) -> [Vec<TypeExpr>; 4] {
+    let p = |ps: &[semantics::Param]| ps.iter().map(|p| spell(&p.ty)).collect();
+    let t = |ts: &[Type]| ts.iter().map(spell).collect();
+    [p(&f.params), p(&f.lparams), t(&f.results), t(&f.lresults)]
+}
+
+/// A judgment's types on the side `linear` says, then the other side's.
+fn sides(j: &Judgment, linear: bool) -> (&[TypeExpr], &[TypeExpr]) {
+    if linear {
+        (&j.linear, &j.nonlinear)
+    } else {
+        (&j.nonlinear, &j.linear)
+    }
+}
 
 /// Re-checks one derivation per function of `program`, in order.
 pub fn check(
@@ -44,52 +74,37 @@ pub fn check(
     prims: &PrimTable,
     derivations: &[Derivation],
 ) -> Result<(), DerivationError> {
-    if derivations.len() != program.funcs.len() {
-        return Err(DerivationError {
-            function: String::new(),
-            path: Vec::new(),
-            message: format!(
-                "{} derivations for {} functions",
-                derivations.len(),
-                program.funcs.len()
-            ),
-        });
+    let (n, m) = (derivations.len(), program.funcs.len());
+    if n != m {
+        return error("", Vec::new(), format!("{n} derivations for {m} functions"));
     }
-    // The program's aliases by name, borrowed from the program (names are unique in it).
-    let mut defs: HashMap<&str, &Type> = HashMap::new();
-    let mut stack: Vec<&Type> = semantics::program_types(program).collect();
-    while let Some(t) = stack.pop() {
-        match t {
-            Type::Real => {}
-            Type::Tuple(ts) => stack.extend(ts),
-            Type::Named(a) => {
-                if !defs.contains_key(a.name.as_str()) {
-                    defs.insert(&a.name, &a.def);
-                    stack.push(&a.def);
-                }
-            }
-        }
-    }
+    // The program's aliases by name (names are unique in a program), and its signatures.
+    let aliases: HashMap<String, TypeExpr> =
+        semantics::aliases_in(semantics::program_types(program))
+            .iter()
+            .map(|a| (a.name.clone(), spell(&a.def)))
+            .collect();
+    let sigs: Vec<[Vec<TypeExpr>; 4]> = program.funcs.iter().map(signature).collect();
     for (me, (f, d)) in program.funcs.iter().zip(derivations).enumerate() {
         let mut names = HashMap::with_capacity(f.locals.len());
         for (i, l) in f.locals.iter().enumerate() {
             if names.insert(l.name.as_str(), LocalId(i as u32)).is_some() {
-                return Err(DerivationError {
-                    function: f.name.clone(),
-                    path: Vec::new(),
-                    message: format!("two binders are named `{}`", l.name),
-                });
+                let twice = format!("two binders are named `{}`", l.name);
+                return error(&f.name, Vec::new(), twice);
             }
         }
+        let slots = (0..f.locals.len()).map(|_| None).collect();
+        let (aliases, sigs, path) = (&aliases, &sigs, Vec::new());
         let mut w = Walk {
             program,
             prims,
             f,
             me,
-            aliases: &defs,
+            aliases,
+            sigs,
             names,
-            slots: (0..f.locals.len()).map(|_| None).collect(),
-            path: Vec::new(),
+            slots,
+            path,
             blocks: 0,
         };
         w.def(d)?;
@@ -97,75 +112,58 @@ pub fn check(
     Ok(())
 }
 
-/// A bound variable: its type (from the derivation, checked where it was bound), the block
-/// that binds it (0: a parameter), whether it is still in scope, how often it was used.
-struct Slot<'d> {
-    ty: &'d TypeExpr,
+/// A bound variable: its type (the derivation's, checked where it was bound), its block
+/// (0: a parameter), whether it is in scope, its uses, and its binding's node.
+struct Slot<'a> {
+    ty: &'a TypeExpr,
     block: u32,
     live: bool,
     uses: u32,
     at: Vec<usize>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Sort {
-    Nonlinear,
-    Linear,
-}
-
-struct Walk<'p, 'd> {
-    program: &'p Program,
-    prims: &'p PrimTable,
-    f: &'p FnDef,
+struct Walk<'a> {
+    program: &'a Program,
+    prims: &'a PrimTable,
+    f: &'a FnDef,
     me: usize,
-    aliases: &'p HashMap<&'p str, &'p Type>,
-    names: HashMap<&'p str, LocalId>,
-    slots: Vec<Option<Slot<'d>>>,
+    aliases: &'a HashMap<String, TypeExpr>,
+    /// Each function's parameter, linear parameter, result and linear result types.
+    sigs: &'a [[Vec<TypeExpr>; 4]],
+    names: HashMap<&'a str, LocalId>,
+    slots: Vec<Option<Slot<'a>>>,
     path: Vec<usize>,
     blocks: u32,
 }
 
-/// One side of a type comparison: the derivation's spelling or the program's type.
-#[derive(Clone, Copy)]
-enum View<'a> {
-    E(&'a TypeExpr),
-    T(&'a Type),
-}
+const NOT_FOLLOWING: &str = "the conclusion's types do not follow from the premises";
 
-impl<'p, 'd> Walk<'p, 'd> {
+impl<'a> Walk<'a> {
     fn fail<T>(&self, message: impl Into<String>) -> Checked<T> {
-        Err(DerivationError {
-            function: self.f.name.clone(),
-            path: self.path.clone(),
-            message: message.into(),
-        })
+        error(&self.f.name, self.path.clone(), message)
     }
 
-    /// `d`'s rule is `rule` and it has `n` children.
-    fn shape(&self, d: &Derivation, rule: Rule, n: usize) -> Checked {
+    fn ensure(&self, ok: bool, message: &str) -> Checked {
+        if ok { Ok(()) } else { self.fail(message) }
+    }
+
+    /// `d`'s rule is `rule`, it has `n` premises, and its subject is `subject`.
+    fn node(&self, d: &Derivation, rule: Rule, n: usize, subject: &Subject) -> Checked {
         if d.rule != rule {
             return self.fail(format!("rule {} where the construct needs {rule}", d.rule));
         }
-        if d.children.len() != n {
-            return self.fail(format!("{rule} has {} premises, not {n}", d.children.len()));
-        }
-        Ok(())
+        let m = d.children.len();
+        self.ensure(m == n, &format!("{rule} has {m} premises, not {n}"))?;
+        let ok = d.conclusion.subject == *subject;
+        self.ensure(ok, "the subject is not the program's construct")
     }
 
-    fn subject(&self, ok: bool) -> Checked {
-        if ok {
-            Ok(())
-        } else {
-            self.fail("the subject is not the program's construct")
-        }
-    }
-
-    /// Runs `check` on child `i` with the path extended.
+    /// Runs `check` on premise `i`, with the path extended.
     fn child<T>(
         &mut self,
-        d: &'d Derivation,
+        d: &'a Derivation,
         i: usize,
-        check: impl FnOnce(&mut Self, &'d Derivation) -> Checked<T>,
+        check: impl FnOnce(&mut Self, &'a Derivation) -> Checked<T>,
     ) -> Checked<T> {
         let Some(c) = d.children.get(i) else {
             return self.fail(format!("premise {i} is missing"));
@@ -176,123 +174,104 @@ impl<'p, 'd> Walk<'p, 'd> {
         Ok(out)
     }
 
-    fn name(&self, id: LocalId) -> &'p str {
-        self.f.name_of(id)
+    fn name(&self, id: LocalId) -> String {
+        self.f.name_of(id).to_string()
     }
 
-    fn is(&self, o: &Operand, a: &Atom) -> bool {
-        match (o, a) {
-            (Operand::Lit(bits), Atom::Lit(x, _)) => *bits == x.to_bits(),
-            (Operand::Var(n), Atom::Var(v)) => !self.f.is_linear(v.id) && n == self.name(v.id),
-            (Operand::LinVar(n), Atom::Var(v)) => self.f.is_linear(v.id) && n == self.name(v.id),
-            _ => false,
+    fn names(&self, ids: &[LocalId]) -> Vec<String> {
+        ids.iter().map(|&id| self.name(id)).collect()
+    }
+
+    fn operand(&self, a: &Atom) -> Operand {
+        match a {
+            Atom::Lit(x, _) => Operand::Lit(x.to_bits()),
+            Atom::Var(v) if self.f.is_linear(v.id) => Operand::LinVar(self.name(v.id)),
+            Atom::Var(v) => Operand::Var(self.name(v.id)),
         }
     }
 
-    fn all(&self, os: &[Operand], atoms: &[Atom]) -> bool {
-        os.len() == atoms.len() && os.iter().zip(atoms).all(|(o, a)| self.is(o, a))
-    }
-
-    fn names_are(&self, names: &[String], ids: &[LocalId]) -> bool {
-        names.len() == ids.len() && names.iter().zip(ids).all(|(n, &id)| n == self.name(id))
+    fn operands(&self, xs: &[Atom]) -> Vec<Operand> {
+        xs.iter().map(|a| self.operand(a)).collect()
     }
 
     // ---- types ----
 
-    /// The same type once aliases are expanded; each pair of names is compared once, so this
-    /// is linear in the two spellings.
-    fn same(&self, a: View<'_>, b: View<'_>) -> bool {
-        // Derivation types are spelled the same wherever the checker met the same type.
-        if let (View::E(x), View::E(y)) = (a, b)
-            && x == y
-        {
-            return self.unfold_any(a).is_some();
+    /// Unfolds aliases: `None` for a name the program does not define.
+    fn unfold<'t>(&'t self, mut t: &'t TypeExpr) -> Option<&'t TypeExpr> {
+        let mut steps = 0;
+        while let TypeExpr::Named(n) = t {
+            steps += 1;
+            t = self
+                .aliases
+                .get(n)
+                .filter(|_| steps <= self.aliases.len())?;
         }
+        Some(t)
+    }
+
+    /// A tuple's components (`Some(None)`: `R`).
+    fn parts<'t>(&'t self, t: &'t TypeExpr) -> Option<Option<&'t [TypeExpr]>> {
+        match self.unfold(t)? {
+            TypeExpr::Tuple(ts) => Some(Some(ts)),
+            _ => Some(None),
+        }
+    }
+
+    /// The same type once aliases are expanded (each pair of names compared once).
+    fn same(&self, a: &TypeExpr, b: &TypeExpr) -> bool {
         let mut seen = HashSet::new();
         let mut stack = vec![(a, b)];
         while let Some((a, b)) = stack.pop() {
-            if let (Some(x), Some(y)) = (alias_name(a), alias_name(b))
-                && (x == y || !seen.insert((x.to_string(), y.to_string())))
+            if let (TypeExpr::Named(x), TypeExpr::Named(y)) = (a, b)
+                && (x == y || !seen.insert((x, y)))
             {
-                if self.unfold_any(a).is_none() {
+                if self.unfold(a).is_none() {
                     return false;
                 }
                 continue;
             }
-            match (self.unfold_any(a), self.unfold_any(b)) {
-                (Some(x), Some(y)) => match (parts(x), parts(y)) {
-                    (Some(None), Some(None)) => {}
-                    (Some(Some(xs)), Some(Some(ys))) if xs.len() == ys.len() => {
-                        stack.extend(xs.into_iter().zip(ys));
-                    }
-                    _ => return false,
-                },
+            match (self.parts(a), self.parts(b)) {
+                (Some(None), Some(None)) => {}
+                (Some(Some(xs)), Some(Some(ys))) if xs.len() == ys.len() => {
+                    stack.extend(xs.iter().zip(ys));
+                }
                 _ => return false,
             }
         }
         true
     }
 
-    /// Unfolds aliases: `None` for a name the program does not define.
-    fn unfold_any<'a>(&self, v: View<'a>) -> Option<View<'a>>
-    where
-        'p: 'a,
-    {
-        let mut v = v;
-        loop {
-            v = match v {
-                View::E(TypeExpr::Named(n)) => View::T(*self.aliases.get(n.as_str())?),
-                View::T(Type::Named(a)) => View::T(&a.def),
-                _ => return Some(v),
-            };
-        }
+    /// `have` is `want`, type by type.
+    fn list<'t>(
+        &self,
+        have: &[TypeExpr],
+        want: impl ExactSizeIterator<Item = &'t TypeExpr>,
+    ) -> bool {
+        have.len() == want.len() && have.iter().zip(want).all(|(h, w)| self.same(h, w))
     }
 
-    fn same_e(&self, a: &TypeExpr, b: &TypeExpr) -> bool {
-        self.same(View::E(a), View::E(b))
-    }
-
-    fn same_t(&self, a: &TypeExpr, b: &Type) -> bool {
-        self.same(View::E(a), View::T(b))
-    }
-
-    fn all_t(&self, es: &[TypeExpr], ts: &[Type]) -> bool {
-        es.len() == ts.len() && es.iter().zip(ts).all(|(e, t)| self.same_t(e, t))
-    }
-
-    /// The components of a tuple type (`None`: not a tuple).
-    fn components<'a>(&self, t: &'a TypeExpr) -> Option<Vec<View<'a>>>
-    where
-        'p: 'a,
-    {
-        parts(self.unfold_any(View::E(t))?)?
-    }
-
-    /// `d` concludes `(nl ; lin)`, each compared with `same_e`.
-    fn types(&self, d: &Derivation, nl: &[&TypeExpr], lin: &[&TypeExpr]) -> Checked {
+    /// `d` concludes `(nl ; lin)`.
+    fn concludes(&self, d: &Derivation, nl: &[TypeExpr], lin: &[TypeExpr]) -> bool {
         let j = &d.conclusion;
-        let ok = |have: &[TypeExpr], want: &[&TypeExpr]| {
-            have.len() == want.len() && have.iter().zip(want).all(|(h, w)| self.same_e(h, w))
-        };
-        if ok(&j.nonlinear, nl) && ok(&j.linear, lin) {
-            Ok(())
-        } else {
-            self.fail("the conclusion's types do not follow from the premises")
-        }
+        self.list(&j.nonlinear, nl.iter()) && self.list(&j.linear, lin.iter())
     }
+
+    /// `side` is one tuple type whose components are `items`.
+    fn tuple_of(&self, side: &[TypeExpr], items: &[&TypeExpr]) -> bool {
+        let [t] = side else { return false };
+        let Some(Some(cs)) = self.parts(t) else {
+            return false;
+        };
+        self.list(cs, items.iter().copied())
+    }
+
+    // ---- Δ and Γ ----
 
     /// `d`'s Δ is exactly `want`, in order.
-    fn consumed<'a>(&self, d: &Derivation, want: impl Iterator<Item = &'a str>) -> Checked {
-        let mut have = d.conclusion.consumed.iter();
-        for w in want {
-            if have.next().map(String::as_str) != Some(w) {
-                return self.fail("Δ is not the premises' linear variables");
-            }
-        }
-        if have.next().is_some() {
-            return self.fail("Δ is not the premises' linear variables");
-        }
-        Ok(())
+    fn consumed<'t>(&self, d: &Derivation, want: impl Iterator<Item = &'t str>) -> Checked {
+        let mut have = d.conclusion.consumed.iter().map(String::as_str);
+        let ok = want.map(Some).chain([None]).all(|w| have.next() == w);
+        self.ensure(ok, "Δ is not the premises' linear variables")
     }
 
     fn premises_consumed(&self, d: &Derivation) -> Checked {
@@ -300,15 +279,13 @@ impl<'p, 'd> Walk<'p, 'd> {
         self.consumed(d, want.map(String::as_str))
     }
 
-    // ---- binders ----
-
-    fn bind(&mut self, id: LocalId, ty: &'d TypeExpr, sort: Sort, block: u32) -> Checked {
+    fn bind(&mut self, id: LocalId, ty: &'a TypeExpr, linear: bool, block: u32) -> Checked {
         let Some(local) = self.f.local(id) else {
             return self.fail(format!("binder slot #{} does not exist", id.0));
         };
-        if local.linear != (sort == Sort::Linear) {
-            return self.fail(format!("`{}` is bound on the wrong side", local.name));
-        }
+        let name = &local.name;
+        let side = format!("`{name}` is bound on the wrong side");
+        self.ensure(local.linear == linear, &side)?;
         let at = self.path.clone();
         match self.slots.get_mut(id.0 as usize) {
             Some(slot @ None) => {
@@ -318,421 +295,284 @@ impl<'p, 'd> Walk<'p, 'd> {
                     live: true,
                     uses: 0,
                     at,
-                });
-                Ok(())
+                })
             }
-            _ => self.fail(format!("`{}` is bound twice", local.name)),
+            _ => return self.fail(format!("`{name}` is bound twice")),
         }
+        Ok(())
     }
 
-    /// A use of `id`: its type in Γ (or Δ), counted.
-    fn use_var(&mut self, id: LocalId) -> Checked<&'d TypeExpr> {
-        let name = self.name(id);
-        match self.slots.get_mut(id.0 as usize) {
-            Some(Some(s)) if s.live => {
-                s.uses = s.uses.saturating_add(1);
-                let (ty, uses) = (s.ty, s.uses);
-                if uses > 1 && self.f.is_linear(id) {
-                    return self.fail(format!("the linear variable `{name}` is used twice"));
-                }
-                Ok(ty)
-            }
-            _ => self.fail(format!("`{name}` is not in scope")),
-        }
+    /// A use of `id`: its type in Γ (or Δ), counted; a linear variable's second use fails.
+    fn use_var(&mut self, id: LocalId) -> Checked<&'a TypeExpr> {
+        let (name, linear) = (self.name(id), self.f.is_linear(id));
+        let Some(Some(s)) = self.slots.get_mut(id.0 as usize) else {
+            return self.fail(format!("`{name}` is not in scope"));
+        };
+        s.uses = s.uses.saturating_add(1);
+        let (ty, live, twice) = (s.ty, s.live, linear && s.uses > 1);
+        self.ensure(live, &format!("`{name}` is not in scope"))?;
+        self.ensure(!twice, &format!("`{name}` (linear) is used twice"))?;
+        Ok(ty)
     }
 
     // ---- rules ----
 
-    fn def(&mut self, d: &'d Derivation) -> Checked {
-        let f = self.f;
-        self.shape(d, Rule::Def, 1)?;
-        let Subject::Def {
+    fn def(&mut self, d: &'a Derivation) -> Checked {
+        let (f, sig) = (self.f, &self.sigs[self.me]);
+        let params = |ps: &[semantics::Param], ts: &[TypeExpr]| {
+            let each = ps.iter().zip(ts);
+            each.map(|(p, ty)| Param {
+                name: self.name(p.var),
+                ty: ty.clone(),
+            })
+            .collect()
+        };
+        let name = f.name.clone();
+        let (params, lparams) = (params(&f.params, &sig[0]), params(&f.lparams, &sig[1]));
+        let (results, lresults) = (sig[2].clone(), sig[3].clone());
+        let subject = Subject::Def {
             name,
             params,
             lparams,
             results,
             lresults,
-        } = &d.conclusion.subject
-        else {
-            return self.subject(false);
         };
-        let fits = |ps: &[super::evidence::Param], qs: &[semantics::Param]| {
-            ps.len() == qs.len()
-                && ps
-                    .iter()
-                    .zip(qs)
-                    .all(|(p, q)| p.name == self.name(q.var) && self.same_t(&p.ty, &q.ty))
-        };
-        let ok = *name == f.name
-            && fits(params, &f.params)
-            && fits(lparams, &f.lparams)
-            && self.all_t(results, &f.results)
-            && self.all_t(lresults, &f.lresults);
-        self.subject(ok)?;
-        let j = &d.conclusion;
-        if !(self.all_t(&j.nonlinear, &f.results) && self.all_t(&j.linear, &f.lresults)) {
-            return self.fail("the conclusion's types are not the declared results");
+        self.node(d, Rule::Def, 1, &subject)?;
+        let ok = self.concludes(d, &sig[2], &sig[3]);
+        self.ensure(ok, "the conclusion's types are not the declared results")?;
+        self.consumed(d, f.lparams.iter().map(|p| f.name_of(p.var)))?;
+        for (q, ty) in f.params.iter().zip(&sig[0]) {
+            self.bind(q.var, ty, false, 0)?;
         }
-        self.consumed(d, f.lparams.iter().map(|p| self.name(p.var)))?;
-        for (p, q) in params.iter().zip(&f.params) {
-            self.bind(q.var, &p.ty, Sort::Nonlinear, 0)?;
-        }
-        for (p, q) in lparams.iter().zip(&f.lparams) {
-            self.bind(q.var, &p.ty, Sort::Linear, 0)?;
+        for (q, ty) in f.lparams.iter().zip(&sig[1]) {
+            self.bind(q.var, ty, true, 0)?;
         }
         let body = self.child(d, 0, |w, c| w.block(&f.body, c).map(|()| c))?;
-        let (nl, lin) = (&body.conclusion.nonlinear, &body.conclusion.linear);
-        if !(self.all_t(nl, &f.results) && self.all_t(lin, &f.lresults)) {
-            return self.fail("the body's types are not the declared results");
-        }
+        let ok = self.concludes(body, &sig[2], &sig[3]);
+        self.ensure(ok, "the body's types are not the declared results")?;
         // The multiplicities, re-counted (strict mode).
-        for (i, slot) in self.slots.iter().enumerate() {
-            let Some(s) = slot else { continue };
-            let name = self.name(LocalId(i as u32));
-            let wrong = if self.f.is_linear(LocalId(i as u32)) {
-                (s.uses != 1).then(|| format!("the linear variable `{name}` is never used"))
-            } else {
-                (s.uses == 0).then(|| format!("the nonlinear variable `{name}` is never used"))
-            };
-            if let Some(message) = wrong {
-                return Err(DerivationError {
-                    function: f.name.clone(),
-                    path: s.at.clone(),
-                    message,
-                });
+        for (i, s) in self.slots.iter().enumerate() {
+            let Some(s) = s else { continue };
+            let id = LocalId(i as u32);
+            if (f.is_linear(id) && s.uses != 1) || s.uses == 0 {
+                let message = format!("`{}` is never used", f.name_of(id));
+                return error(&f.name, s.at.clone(), message);
             }
         }
         Ok(())
     }
 
-    /// `T-Block`: the bindings in order (a loop), then the tail; the block's binders leave
-    /// scope at its end.
-    fn block(&mut self, b: &'p Block, d: &'d Derivation) -> Checked {
-        self.shape(d, Rule::Block, b.binds.len() + 1)?;
-        self.subject(
-            d.conclusion.subject
-                == Subject::Block {
-                    binds: b.binds.len(),
-                },
-        )?;
+    /// `T-Block`: the bindings in order (a loop), then the tail; its binders leave scope.
+    fn block(&mut self, b: &'a Block, d: &'a Derivation) -> Checked {
+        let n = b.binds.len();
+        self.node(d, Rule::Block, n + 1, &Subject::Block { binds: n })?;
         self.blocks += 1;
         let block = self.blocks;
         for (i, bind) in b.binds.iter().enumerate() {
             self.child(d, i, |w, c| w.binding(bind, c, block))?;
         }
-        let n = b.binds.len();
-        let tail = self.child(d, n, |w, c| w.expr(&b.tail, c).map(|()| c))?;
-        let (nl, lin) = (&tail.conclusion.nonlinear, &tail.conclusion.linear);
-        self.types(
-            d,
-            &nl.iter().collect::<Vec<_>>(),
-            &lin.iter().collect::<Vec<_>>(),
-        )?;
+        let tail = self.child(d, n, |w, c| w.expr(&b.tail, c).map(|()| &c.conclusion))?;
+        let ok = self.concludes(d, &tail.nonlinear, &tail.linear);
+        self.ensure(ok, NOT_FOLLOWING)?;
         let own = |name: &str| {
-            let id = self.names.get(name);
-            let slot = id.and_then(|id| self.slots.get(id.0 as usize)?.as_ref());
+            let slot = self
+                .names
+                .get(name)
+                .and_then(|id| self.slots.get(id.0 as usize)?.as_ref());
             slot.is_some_and(|s| s.block == block)
         };
         let want = d.children.iter().flat_map(|c| &c.conclusion.consumed);
         self.consumed(d, want.map(String::as_str).filter(|n| !own(n)))?;
         for bind in &b.binds {
-            let ids: &[LocalId] = match bind {
-                Bind::Let { nl, lin, .. } => {
-                    for id in nl.iter().chain(lin) {
-                        self.leave(*id);
-                    }
-                    continue;
-                }
-                Bind::Unpack { binders, .. } => binders,
+            let (ids, more): (&[LocalId], &[LocalId]) = match bind {
+                Bind::Let { nl, lin, .. } => (nl, lin),
+                Bind::Unpack { binders, .. } => (binders, &[]),
             };
-            for id in ids {
-                self.leave(*id);
+            for id in ids.iter().chain(more) {
+                if let Some(Some(s)) = self.slots.get_mut(id.0 as usize) {
+                    s.live = false;
+                }
             }
         }
         Ok(())
     }
 
-    fn leave(&mut self, id: LocalId) {
-        if let Some(Some(s)) = self.slots.get_mut(id.0 as usize) {
-            s.live = false;
-        }
-    }
-
-    fn binding(&mut self, bind: &'p Bind, d: &'d Derivation, block: u32) -> Checked {
-        match bind {
+    fn binding(&mut self, bind: &'a Bind, d: &'a Derivation, block: u32) -> Checked {
+        let j = &d.conclusion;
+        let (binders, linear, side): (&[LocalId], bool, &[TypeExpr]) = match bind {
             Bind::Let { nl, lin, rhs, .. } => {
-                self.shape(d, Rule::Let, 1)?;
-                let ok = match &d.conclusion.subject {
-                    Subject::Let { nl: n, lin: l } => {
-                        self.names_are(n, nl) && self.names_are(l, lin)
-                    }
-                    _ => false,
+                let subject = Subject::Let {
+                    nl: self.names(nl),
+                    lin: self.names(lin),
                 };
-                self.subject(ok)?;
-                let e1 = self.child(d, 0, |w, c| w.expr(rhs, c).map(|()| c))?;
-                let j = &e1.conclusion;
-                if j.nonlinear.len() != nl.len() || j.linear.len() != lin.len() {
-                    return self.fail("the binders do not fit the right-hand side's results");
+                self.node(d, Rule::Let, 1, &subject)?;
+                let e1 = self.child(d, 0, |w, c| w.expr(rhs, c).map(|()| &c.conclusion))?;
+                let fits = e1.nonlinear.len() == nl.len() && e1.linear.len() == lin.len();
+                self.ensure(fits, "the binders do not fit the right-hand side's results")?;
+                self.ensure(self.concludes(d, &e1.nonlinear, &e1.linear), NOT_FOLLOWING)?;
+                for (id, ty) in nl.iter().zip(&j.nonlinear) {
+                    self.bind(*id, ty, false, block)?;
                 }
-                self.types(
-                    d,
-                    &j.nonlinear.iter().collect::<Vec<_>>(),
-                    &j.linear.iter().collect::<Vec<_>>(),
-                )?;
-                self.premises_consumed(d)?;
-                for (id, ty) in nl.iter().zip(&d.conclusion.nonlinear) {
-                    self.bind(*id, ty, Sort::Nonlinear, block)?;
-                }
-                for (id, ty) in lin.iter().zip(&d.conclusion.linear) {
-                    self.bind(*id, ty, Sort::Linear, block)?;
-                }
-                Ok(())
+                (lin, true, &j.linear)
             }
             Bind::Unpack { binders, src, .. } => {
-                let sort = if self.f.is_linear(src.id) {
-                    Sort::Linear
-                } else {
-                    Sort::Nonlinear
+                let linear = self.f.is_linear(src.id);
+                let rule = if linear { Rule::LUnpack } else { Rule::Unpack };
+                let subject = Subject::Unpack {
+                    binders: self.names(binders),
+                    src: self.name(src.id),
                 };
-                let rule = if sort == Sort::Linear {
-                    Rule::LUnpack
-                } else {
-                    Rule::Unpack
-                };
-                self.shape(d, rule, 1)?;
-                let ok = match &d.conclusion.subject {
-                    Subject::Unpack { binders: b, src: s } => {
-                        self.names_are(b, binders) && s == self.name(src.id)
-                    }
+                self.node(d, rule, 1, &subject)?;
+                let ty = self.child(d, 0, |w, c| w.atom(&Atom::Var(*src), c, linear))?;
+                let (side, other) = sides(j, linear);
+                let fits = match self.parts(ty) {
+                    Some(Some(cs)) => cs.len() == binders.len() && self.list(side, cs.iter()),
                     _ => false,
                 };
-                self.subject(ok)?;
-                let ty = self.child(d, 0, |w, c| w.atom(&Atom::Var(*src), c, sort))?;
-                let Some(cs) = self.components(ty) else {
-                    return self.fail("the source is not a tuple");
-                };
-                let j = &d.conclusion;
-                let (side, other) = match sort {
-                    Sort::Linear => (&j.linear, &j.nonlinear),
-                    Sort::Nonlinear => (&j.nonlinear, &j.linear),
-                };
-                let fits =
-                    side.len() == binders.len() && cs.len() == binders.len() && other.is_empty();
-                if !fits || !side.iter().zip(&cs).all(|(t, c)| self.same(View::E(t), *c)) {
-                    return self.fail("the binders' types are not the source's components");
-                }
-                self.premises_consumed(d)?;
-                for (id, ty) in binders.iter().zip(side) {
-                    self.bind(*id, ty, sort, block)?;
-                }
-                Ok(())
+                let ok = fits && other.is_empty();
+                self.ensure(ok, "the binders' types are not the source's components")?;
+                (binders, linear, side)
             }
+        };
+        self.premises_consumed(d)?;
+        for (id, ty) in binders.iter().zip(side) {
+            self.bind(*id, ty, linear, block)?;
         }
+        Ok(())
     }
 
-    /// An atom node in a position of `sort`: its type.
-    fn atom(&mut self, a: &Atom, d: &'d Derivation, sort: Sort) -> Checked<&'d TypeExpr> {
-        let (rule, linear) = match a {
-            Atom::Lit(..) => (Rule::Lit, false),
-            Atom::Var(v) if self.f.is_linear(v.id) => (Rule::LinVar, true),
-            Atom::Var(_) => (Rule::Var, false),
+    /// An atom node in a position of the sort `linear`: its type.
+    fn atom(&mut self, a: &Atom, d: &'a Derivation, linear: bool) -> Checked<&'a TypeExpr> {
+        let rule = match a {
+            Atom::Lit(..) => Rule::Lit,
+            Atom::Var(v) if self.f.is_linear(v.id) => Rule::LinVar,
+            Atom::Var(_) => Rule::Var,
         };
-        self.shape(d, rule, 0)?;
-        let ok = matches!(&d.conclusion.subject, Subject::Atom { atom } if self.is(atom, a));
-        self.subject(ok)?;
-        if linear != (sort == Sort::Linear) {
-            return self.fail("an atom of the wrong sort for its position");
-        }
+        let atom = self.operand(a);
+        self.node(d, rule, 0, &Subject::Atom { atom })?;
+        let ok = (rule == Rule::LinVar) == linear;
+        self.ensure(ok, "an atom of the wrong sort for its position")?;
         let j = &d.conclusion;
-        let (side, other) = if linear {
-            (&j.linear, &j.nonlinear)
-        } else {
-            (&j.nonlinear, &j.linear)
-        };
-        let [ty] = side.as_slice() else {
+        let (side, other) = sides(j, linear);
+        let ([ty], true) = (side, other.is_empty()) else {
             return self.fail("an atom concludes one type");
         };
-        if !other.is_empty() {
-            return self.fail("an atom concludes one type");
-        }
-        let ok = match a {
-            Atom::Lit(..) => self.same_t(ty, &Type::Real),
-            Atom::Var(v) => {
-                let bound = self.use_var(v.id)?;
-                self.same_e(ty, bound)
-            }
+        let bound = match a {
+            Atom::Lit(..) => &TypeExpr::Real,
+            Atom::Var(v) => self.use_var(v.id)?,
         };
-        if !ok {
-            return self.fail("the atom's type is not its binder's");
-        }
+        self.ensure(self.same(ty, bound), "the atom's type is not its binder's")?;
         match a {
-            Atom::Var(v) if linear => self.consumed(d, std::iter::once(self.name(v.id)))?,
+            Atom::Var(v) if linear => self.consumed(d, std::iter::once(self.f.name_of(v.id)))?,
             _ => self.consumed(d, std::iter::empty())?,
         }
         Ok(ty)
     }
 
-    /// Atom premises `from..` of `d`, in positions of `sort`: their types.
-    fn atoms(
-        &mut self,
-        d: &'d Derivation,
-        from: usize,
-        xs: &[Atom],
-        sort: Sort,
-    ) -> Checked<Vec<&'d TypeExpr>> {
-        let mut out = Vec::with_capacity(xs.len());
-        for (i, a) in xs.iter().enumerate() {
-            out.push(self.child(d, from + i, |w, c| w.atom(a, c, sort))?);
-        }
-        Ok(out)
-    }
-
-    fn expr(&mut self, e: &'p Expr, d: &'d Derivation) -> Checked {
-        use Sort::{Linear, Nonlinear};
-        let real = &TypeExpr::Real;
-        let s = &d.conclusion.subject;
-        match e {
+    fn expr(&mut self, e: &'a Expr, d: &'a Derivation) -> Checked {
+        let j = &d.conclusion;
+        let sorted = |xs: &'a [Atom], linear| xs.iter().map(move |a| (a, linear));
+        let nl_lin = |nl: &'a [Atom], lin: &'a [Atom]| -> Vec<(&'a Atom, bool)> {
+            sorted(nl, false).chain(sorted(lin, true)).collect()
+        };
+        let mut callee = None;
+        let (rule, subject, atoms): (Rule, Subject, Vec<(&Atom, bool)>) = match e {
             Expr::Block(b) => return self.block(b, d),
+            Expr::Drop { body, .. } => {
+                self.node(d, Rule::Drop, 1, &Subject::Drop)?;
+                self.child(d, 0, |w, c| w.block(body, c))?;
+                self.ensure(self.concludes(d, &[], &[]), NOT_FOLLOWING)?;
+                return self.premises_consumed(d);
+            }
+            Expr::Zero { ty, .. } => {
+                let ty = spell(ty);
+                self.node(d, Rule::Zero, 0, &Subject::Zero { ty: ty.clone() })?;
+                self.ensure(self.concludes(d, &[], &[ty]), NOT_FOLLOWING)?;
+                return self.consumed(d, std::iter::empty());
+            }
             Expr::Ret { nl, lin, .. } => {
-                self.shape(d, Rule::Ret, nl.len() + lin.len())?;
-                let ok = matches!(s, Subject::Ret { nl: n, lin: l } if self.all(n, nl) && self.all(l, lin));
-                self.subject(ok)?;
-                let ts = self.atoms(d, 0, nl, Nonlinear)?;
-                let ls = self.atoms(d, nl.len(), lin, Linear)?;
-                self.types(d, &ts, &ls)?;
+                let atoms = nl_lin(nl, lin);
+                let (nl, lin) = (self.operands(nl), self.operands(lin));
+                (Rule::Ret, Subject::Ret { nl, lin }, atoms)
             }
             Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => {
-                let (rule, sort) = match e {
-                    Expr::Tuple { .. } => (Rule::Tuple, Nonlinear),
-                    _ => (Rule::LTuple, Linear),
-                };
-                self.shape(d, rule, items.len())?;
-                self.subject(matches!(s, Subject::Tuple { items: i } if self.all(i, items)))?;
-                let ts = self.atoms(d, 0, items, sort)?;
-                let j = &d.conclusion;
-                let (side, other) = match sort {
-                    Linear => (&j.linear, &j.nonlinear),
-                    Nonlinear => (&j.nonlinear, &j.linear),
-                };
-                let ok = match side.as_slice() {
-                    [t] if other.is_empty() => self.components(t).is_some_and(|cs| {
-                        cs.len() == ts.len()
-                            && cs.iter().zip(&ts).all(|(c, t)| self.same(*c, View::E(t)))
-                    }),
-                    _ => false,
-                };
-                if !ok {
-                    return self.fail("the tuple's type is not its items'");
-                }
+                let linear = matches!(e, Expr::LTuple { .. });
+                let rule = if linear { Rule::LTuple } else { Rule::Tuple };
+                let atoms = sorted(items, linear).collect();
+                let items = self.operands(items);
+                (rule, Subject::Tuple { items }, atoms)
             }
             Expr::Call { func, nl, lin, .. } => {
-                self.shape(d, Rule::Call, nl.len() + lin.len())?;
                 let i = func.0 as usize;
                 let Some(g) = self.program.funcs.get(i).filter(|_| i < self.me) else {
                     return self.fail("a call of a function not defined above the caller");
                 };
-                let ok = matches!(s, Subject::Call { callee, nl: n, lin: l }
-                    if *callee == g.name && self.all(n, nl) && self.all(l, lin));
-                self.subject(ok)?;
-                if g.params.len() != nl.len() || g.lparams.len() != lin.len() {
-                    return self.fail(format!("`{}` takes other arguments", g.name));
-                }
-                let ts = self.atoms(d, 0, nl, Nonlinear)?;
-                let ls = self.atoms(d, nl.len(), lin, Linear)?;
-                let fits = |ts: &[&TypeExpr], ps: &[semantics::Param]| {
-                    ts.iter().zip(ps).all(|(t, p)| self.same_t(t, &p.ty))
-                };
-                if !(fits(&ts, &g.params) && fits(&ls, &g.lparams)) {
-                    return self.fail(format!(
-                        "an argument's type is not `{}`'s parameter's",
-                        g.name
-                    ));
-                }
-                let j = &d.conclusion;
-                if !(self.all_t(&j.nonlinear, &g.results) && self.all_t(&j.linear, &g.lresults)) {
-                    return self.fail(format!(
-                        "the conclusion is not `{}`'s declared results",
-                        g.name
-                    ));
-                }
+                let arity = g.params.len() == nl.len() && g.lparams.len() == lin.len();
+                self.ensure(arity, &format!("`{}` takes other arguments", g.name))?;
+                callee = Some(&self.sigs[i]);
+                let atoms = nl_lin(nl, lin);
+                let (callee, nl, lin) = (g.name.clone(), self.operands(nl), self.operands(lin));
+                (Rule::Call, Subject::Call { callee, nl, lin }, atoms)
             }
             Expr::Prim { prim, args, .. } => {
-                self.shape(d, Rule::Prim, args.len())?;
                 let Some(row) = self.prims.get(*prim) else {
                     return self.fail(format!("primitive #{} is not in the table", prim.0));
                 };
-                let ok = matches!(s, Subject::Prim { prim: p, args: a } if p == row.name && self.all(a, args));
-                self.subject(ok)?;
-                if args.len() != row.arity {
-                    return self.fail(format!("`{}` takes {} arguments", row.name, row.arity));
-                }
-                let ts = self.atoms(d, 0, args, Nonlinear)?;
-                if !ts.iter().all(|t| self.same_e(t, real)) {
-                    return self.fail(format!("an argument of `{}` is not R", row.name));
-                }
-                self.types(d, &[real], &[])?;
+                let (name, arity) = (row.name, row.arity);
+                let takes = format!("`{name}` takes {arity} arguments");
+                self.ensure(args.len() == arity, &takes)?;
+                let atoms = sorted(args, false).collect();
+                let (prim, args) = (name.to_string(), self.operands(args));
+                (Rule::Prim, Subject::Prim { prim, args }, atoms)
             }
             Expr::LAdd { lhs, rhs, .. } => {
-                self.shape(d, Rule::LAdd, 2)?;
-                let ok = matches!(s, Subject::LAdd { lhs: l, rhs: r } if self.is(l, lhs) && self.is(r, rhs));
-                self.subject(ok)?;
-                let a = self.atoms(d, 0, &[*lhs, *rhs], Linear)?;
-                if !self.same_e(a[0], a[1]) {
-                    return self.fail("the operands of a linear add have different types");
-                }
-                self.types(d, &[], &[a[0]])?;
+                let atoms = vec![(lhs, true), (rhs, true)];
+                let (lhs, rhs) = (self.operand(lhs), self.operand(rhs));
+                (Rule::LAdd, Subject::LAdd { lhs, rhs }, atoms)
             }
             Expr::Scale { scalar, lin, .. } => {
-                self.shape(d, Rule::Scale, 2)?;
-                let ok = matches!(s, Subject::Scale { factor, scaled } if self.is(factor, scalar) && self.is(scaled, lin));
-                self.subject(ok)?;
-                let a = self.child(d, 0, |w, c| w.atom(scalar, c, Nonlinear))?;
-                let y = self.child(d, 1, |w, c| w.atom(lin, c, Linear))?;
-                if !self.same_e(a, real) {
-                    return self.fail("the factor of a scaling is not R");
-                }
-                self.types(d, &[], &[y])?;
-            }
-            Expr::Zero { ty, .. } => {
-                self.shape(d, Rule::Zero, 0)?;
-                let ok = matches!(s, Subject::Zero { ty: t } if self.same_t(t, ty));
-                self.subject(ok)?;
-                let j = &d.conclusion;
-                if !(j.nonlinear.is_empty() && self.all_t(&j.linear, std::slice::from_ref(ty))) {
-                    return self.fail("zero<σ> concludes (; σ)");
-                }
+                let atoms = vec![(scalar, false), (lin, true)];
+                let (factor, scaled) = (self.operand(scalar), self.operand(lin));
+                (Rule::Scale, Subject::Scale { factor, scaled }, atoms)
             }
             Expr::Dup { arg, .. } => {
-                self.shape(d, Rule::Dup, 1)?;
-                self.subject(matches!(s, Subject::Dup { arg: a } if self.is(a, arg)))?;
-                let y = self.child(d, 0, |w, c| w.atom(arg, c, Linear))?;
-                self.types(d, &[], &[y, y])?;
+                let (atoms, arg) = (vec![(arg, true)], self.operand(arg));
+                (Rule::Dup, Subject::Dup { arg }, atoms)
             }
-            Expr::Drop { body, .. } => {
-                self.shape(d, Rule::Drop, 1)?;
-                self.subject(*s == Subject::Drop)?;
-                self.child(d, 0, |w, c| w.block(body, c))?;
-                self.types(d, &[], &[])?;
-            }
+        };
+        self.node(d, rule, atoms.len(), &subject)?;
+        let mut ts = Vec::with_capacity(atoms.len());
+        for (i, (a, linear)) in atoms.into_iter().enumerate() {
+            ts.push(self.child(d, i, |w, c| w.atom(a, c, linear))?);
         }
+        let real = &TypeExpr::Real;
+        let none = j.nonlinear.is_empty();
+        let ok = match (e, ts.as_slice()) {
+            (Expr::Ret { nl, .. }, _) => {
+                let (a, y) = ts.split_at(nl.len());
+                self.list(&j.nonlinear, a.iter().copied())
+                    && self.list(&j.linear, y.iter().copied())
+            }
+            (Expr::Tuple { .. }, _) => j.linear.is_empty() && self.tuple_of(&j.nonlinear, &ts),
+            (Expr::LTuple { .. }, _) => none && self.tuple_of(&j.linear, &ts),
+            (Expr::Call { nl, .. }, _) => callee.is_some_and(|[ps, ls, rs, lrs]| {
+                let (a, y) = ts.split_at(nl.len());
+                let args = self.list(ps, a.iter().copied()) && self.list(ls, y.iter().copied());
+                args && self.concludes(d, rs, lrs)
+            }),
+            (Expr::Prim { .. }, _) => {
+                ts.iter().all(|t| self.same(t, real)) && self.concludes(d, &[TypeExpr::Real], &[])
+            }
+            (Expr::LAdd { .. }, [a, b]) => {
+                self.same(a, b) && none && self.list(&j.linear, [*a].into_iter())
+            }
+            (Expr::Scale { .. }, [a, y]) => {
+                self.same(a, real) && none && self.list(&j.linear, [*y].into_iter())
+            }
+            (Expr::Dup { .. }, [y]) => none && self.list(&j.linear, [*y, *y].into_iter()),
+            _ => false,
+        };
+        self.ensure(ok, NOT_FOLLOWING)?;
         self.premises_consumed(d)
-    }
-}
-
-fn alias_name<'a>(v: View<'a>) -> Option<&'a str> {
-    match v {
-        View::E(TypeExpr::Named(n)) => Some(n),
-        View::T(Type::Named(a)) => Some(&a.name),
-        _ => None,
-    }
-}
-
-/// An unfolded type's components: `Some(None)` for `R`, `Some(Some(..))` for a tuple.
-fn parts(v: View<'_>) -> Option<Option<Vec<View<'_>>>> {
-    match v {
-        View::E(TypeExpr::Real) | View::T(Type::Real) => Some(None),
-        View::E(TypeExpr::Tuple(ts)) => Some(Some(ts.iter().map(View::E).collect())),
-        View::T(Type::Tuple(ts)) => Some(Some(ts.iter().map(View::T).collect())),
-        _ => None,
     }
 }

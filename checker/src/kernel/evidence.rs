@@ -1,5 +1,5 @@
 //! Typing evidence as pure serde data: what a derivation says, field by field
-//! (`docs/derivations.md`). No logic beyond accessors: [`crate::derivation`] builds it,
+//! (`docs/derivations.md`). No logic beyond accessors: `crate::derivation` builds it,
 //! [`super::derivation`] re-checks it against the program, `crate::present` prints it.
 //!
 //! Every leaf means something and is checked: a subject names the construct it concludes

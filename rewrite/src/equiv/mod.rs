@@ -17,13 +17,16 @@
 pub mod claims;
 pub mod dag;
 pub mod derivative;
+pub mod extract;
 pub mod language;
 pub mod lower;
 pub mod pipeline;
 pub mod prove;
+pub mod rebuild;
 pub mod ring;
 pub mod rule_check;
 pub mod rules;
+pub mod simplify;
 pub mod validate;
 
 pub use claims::{Claim, ClaimReport, Session};
