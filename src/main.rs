@@ -8,6 +8,7 @@
 #[macro_use]
 mod commands;
 mod batch;
+mod certify;
 mod ll;
 mod prove;
 mod see;
@@ -78,16 +79,29 @@ enum Command {
     /// Make a relaxed program strict by inserting `dup` and `drop`.
     Elaborate { file: String },
     /// Forward mode: each `f` becomes `f.jvp`.
-    Jvp { file: String },
+    Jvp {
+        file: String,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long)]
+        certify: Option<String>,
+    },
     /// Split each function not in Linear B into `.nonlin` and `.lin`.
     Unzip {
         file: String,
         /// save-all (default), recompute-all, or budget=K.
         #[arg(long, default_value = "save-all")]
         policy: String,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long)]
+        certify: Option<String>,
     },
     /// Each linear function `g` of a Linear B program becomes `g.T`.
-    Transpose { file: String },
+    Transpose {
+        file: String,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long)]
+        certify: Option<String>,
+    },
     /// transpose ∘ unzip ∘ jvp: `f.jvp.nonlin` and `f.jvp.lin.T`.
     Vjp {
         file: String,
@@ -96,9 +110,18 @@ enum Command {
         /// `ll`: print the λLL reverse-mode program instead.
         #[arg(long, value_enum, default_value_t)]
         route: Route,
+        /// Write a certificate (proofs, work, linear forms) to this JSON file.
+        #[arg(long, conflicts_with_all = ["route", "simplify"])]
+        certify: Option<String>,
         /// Print the VJP simplified by the e-graph (proved equal, never more work).
         #[arg(long, conflicts_with = "route")]
         simplify: bool,
+    },
+    /// Re-check a certificate with the kernel (exit 0 accepted, 1 rejected, 2 unreadable).
+    Verify {
+        cert: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// A cheaper equivalent by the work model: equality saturation, extraction, and a proof
     /// that each simplified function equals its input.
@@ -287,11 +310,31 @@ fn main() -> ExitCode {
         } => batch::check(&files, relaxed, linear_b, format),
         Command::Fmt { file } => commands::fmt(&file),
         Command::Elaborate { file } => commands::transform(&file, commands::Pass::Elaborate),
-        Command::Jvp { file } => commands::transform(&file, commands::Pass::Jvp),
-        Command::Unzip { file, policy } => {
+        Command::Jvp {
+            file,
+            certify: Some(c),
+        } => certify::transform(&file, certify::Which::Jvp, &c),
+        Command::Unzip {
+            file,
+            policy,
+            certify: Some(c),
+        } => certify::transform(&file, certify::Which::Unzip(policy), &c),
+        Command::Transpose {
+            file,
+            certify: Some(c),
+        } => certify::transform(&file, certify::Which::Transpose, &c),
+        Command::Vjp {
+            file,
+            policy,
+            certify: Some(c),
+            ..
+        } => certify::transform(&file, certify::Which::Vjp(policy), &c),
+        Command::Verify { cert, format } => certify::verify(&cert, format),
+        Command::Jvp { file, .. } => commands::transform(&file, commands::Pass::Jvp),
+        Command::Unzip { file, policy, .. } => {
             commands::transform(&file, commands::Pass::Unzip(policy))
         }
-        Command::Transpose { file } => commands::transform(&file, commands::Pass::Transpose),
+        Command::Transpose { file, .. } => commands::transform(&file, commands::Pass::Transpose),
         Command::Vjp {
             file,
             route: Route::Ll,

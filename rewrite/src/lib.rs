@@ -25,6 +25,7 @@
 //! ```
 
 mod build;
+pub mod certificate;
 pub mod dataflow;
 pub mod equiv;
 mod error;

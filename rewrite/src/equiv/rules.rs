@@ -1,6 +1,6 @@
-//! The rewrite rules of the prover: **one table**, stated once as text ([`RULES`]), from
-//! which [`rules()`] builds egg rewrites (and from which a certificate kernel can parse the
-//! same statements).
+//! The rewrite rules of the prover: **one table**, stated once as text ([`RULES`], which
+//! lives in the certificate kernel, `checker::kernel::rules`), from which [`rules()`] builds
+//! egg rewrites; the kernel parses the same statements to replay proofs.
 //!
 //! Proofs are about **real numbers**, not floating point. A rule is admitted only if it holds
 //! over the reals at every point, and both sides are defined at exactly the same points (so
@@ -14,64 +14,9 @@ use std::str::FromStr;
 
 pub type Rule = Rewrite<Term, ()>;
 
-/// `name: lhs => rhs` (one direction) or `name: lhs <=> rhs` (both; the reverse is
-/// registered as `name-rev`), in egg's pattern syntax over the primitive table's names.
-pub const RULES: &str = "
-add-comm: (add ?a ?b) => (add ?b ?a)
-add-assoc: (add ?a (add ?b ?c)) <=> (add (add ?a ?b) ?c)
-mul-comm: (mul ?a ?b) => (mul ?b ?a)
-mul-assoc: (mul ?a (mul ?b ?c)) <=> (mul (mul ?a ?b) ?c)
-add-zero: (add ?a 0) => ?a
-mul-one: (mul ?a 1) => ?a
-distribute: (mul ?a (add ?b ?c)) <=> (add (mul ?a ?b) (mul ?a ?c))
-double: (add ?a ?a) <=> (mul 2 ?a)
-sub-as-add: (sub ?a ?b) <=> (add ?a (neg ?b))
-neg-as-mul: (neg ?a) <=> (mul -1 ?a)
-neg-one-squared: (mul -1 -1) => 1
-div-as-mul: (div ?a ?b) <=> (mul ?a (div 1 ?b))
-recip-mul: (div 1 (mul ?a ?b)) <=> (mul (div 1 ?a) (div 1 ?b))
-recip-one: (div 1 1) => 1
-ladd-comm: (ladd ?x ?y) => (ladd ?y ?x)
-ladd-assoc: (ladd ?x (ladd ?y ?z)) <=> (ladd (ladd ?x ?y) ?z)
-ladd-zero: (ladd ?x zero) => ?x
-scale-one: (scale 1 ?x) => ?x
-scale-scale: (scale ?a (scale ?b ?x)) <=> (scale (mul ?a ?b) ?x)
-scale-ladd: (scale ?a (ladd ?x ?y)) <=> (ladd (scale ?a ?x) (scale ?a ?y))
-scale-add: (scale (add ?a ?b) ?x) <=> (ladd (scale ?a ?x) (scale ?b ?x))
-";
-
-/// One statement of [`RULES`].
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct RuleText {
-    pub name: String,
-    pub lhs: String,
-    pub rhs: String,
-    pub both_ways: bool,
-}
-
-/// The statements of a rule table, or the line that does not parse.
-pub fn parse_rules(text: &str) -> Result<Vec<RuleText>, String> {
-    let mut out = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, rest) = line
-            .split_once(':')
-            .ok_or_else(|| format!("no `name:` in `{line}`"))?;
-        let (lhs, rhs, both_ways) = if let Some((l, r)) = rest.split_once("<=>") {
-            (l, r, true)
-        } else if let Some((l, r)) = rest.split_once("=>") {
-            (l, r, false)
-        } else {
-            return Err(format!("no `=>` in `{line}`"));
-        };
-        out.push(RuleText {
-            name: name.trim().to_string(),
-            lhs: lhs.trim().to_string(),
-            rhs: rhs.trim().to_string(),
-            both_ways,
-        });
-    }
-    Ok(out)
-}
+// The table and its parser live in the certificate kernel, so that each rule is stated once
+// and the kernel trusts exactly the rules the prover uses.
+pub use checker::kernel::rules::{RULES, RuleText, parse_rules};
 
 /// egg rewrites for statements (the reverse of a two-way rule is `name-rev`).
 pub fn rewrites(texts: &[RuleText]) -> Result<Vec<Rule>, String> {

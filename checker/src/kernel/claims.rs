@@ -1,0 +1,373 @@
+//! The claims, recomputed from the two programs, as the prover states them
+//! (`rewrite::equiv::claims`, `docs/equiv.md`): for each input function `f`, the output's
+//! **targets** (`f.jvp`; `f.nonlin` then `f.lin`, or `f` passed through; `g.T`, or `g` kept;
+//! `f.jvp.nonlin` then `f.jvp.lin.T`), one obligation per result leaf and per coefficient,
+//! and, once verified, the **lemmas** used at the function's call sites.
+//!
+//! A lemma follows from its claim's verified obligations by the definition of the function
+//! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
+//! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
+
+use super::forms::{Lower, Lowered, Row, coefficient, inputs, size};
+use super::term::{Id, Pat};
+use super::{KernelError, Verifier};
+use semantics::{Expr, FnDef, Program, each_expr};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+/// A lemma, and whether the normaliser applies it from `lhs` to `rhs` (the side whose
+/// variables include the other's).
+pub struct Lemma {
+    pub name: String,
+    pub lhs: Pat,
+    pub rhs: Pat,
+    pub forward: bool,
+}
+
+pub type Pairs = Vec<(String, Id, Id)>;
+type Res<T> = Result<T, String>;
+
+/// Which obligations of a claim the kernel verified, by name.
+pub struct Settled(pub Vec<(String, bool)>);
+
+impl Settled {
+    fn prefix(&self, p: &str) -> bool {
+        self.0
+            .iter()
+            .filter(|(w, _)| w.starts_with(p))
+            .all(|(_, ok)| *ok)
+    }
+}
+
+fn app(sym: String, args: &[String]) -> String {
+    if args.is_empty() {
+        sym
+    } else {
+        format!("({sym} {})", args.join(" "))
+    }
+}
+
+/// One claim about `f`: its name, the targets, and how coefficients compare.
+struct Spec<'p> {
+    first: &'p FnDef,
+    second: Option<&'p FnDef>,
+    /// Coefficient `(k, i)` of the original is coefficient `(i, k)` of the target.
+    transposed: bool,
+    /// Against the reference Jacobian (from the derivative column), not the linear forms.
+    reference: bool,
+    names: [&'static str; 2],
+}
+
+impl Verifier<'_> {
+    pub fn lowered(
+        &mut self,
+        prog: &Program,
+        tag: &str,
+        f: &FnDef,
+        grad: bool,
+    ) -> Res<(Vec<Id>, Lowered)> {
+        let key = format!("{tag}:{}:{grad}", f.name);
+        if let Some(l) = self.lowered.get(&key) {
+            return Ok(l.clone());
+        }
+        let xs = inputs(&mut self.dag, f);
+        let low = self.lower_raw(prog, tag, f, &xs, grad)?;
+        self.lowered.insert(key, (xs.clone(), low.clone()));
+        Ok((xs, low))
+    }
+
+    fn lower_at(&mut self, prog: &Program, tag: &str, f: &FnDef, at: &[Id]) -> Res<Lowered> {
+        let (own, low) = self.lowered(prog, tag, f, false)?;
+        if own == at {
+            Ok(low)
+        } else {
+            self.lower_raw(prog, tag, f, at, false)
+        }
+    }
+
+    fn lower_raw(
+        &mut self,
+        prog: &Program,
+        tag: &str,
+        f: &FnDef,
+        at: &[Id],
+        grad: bool,
+    ) -> Res<Lowered> {
+        let columns = std::mem::take(&mut self.columns);
+        let mut low = Lower {
+            dag: &mut self.dag,
+            prims: self.prims,
+            columns: &columns,
+            prog,
+            tag,
+            grad,
+        };
+        let out = low.lower(f, at).map_err(|e| format!("{}: {e}", f.name));
+        self.columns = columns;
+        out
+    }
+
+    fn add_lemma(&mut self, owners: &[String], name: String, lhs: String, rhs: String) {
+        let (Ok(l), Ok(r)) = (Pat::parse(&lhs), Pat::parse(&rhs)) else {
+            return;
+        };
+        let (mut lv, mut rv) = (HashSet::new(), HashSet::new());
+        l.vars(&mut lv);
+        r.vars(&mut rv);
+        let forward = rv.is_subset(&lv);
+        if forward || lv.is_subset(&rv) {
+            let lemma = Rc::new(Lemma {
+                name,
+                lhs: l,
+                rhs: r,
+                forward,
+            });
+            owners.iter().for_each(|o| {
+                self.lemmas
+                    .entry(o.clone())
+                    .or_default()
+                    .push(lemma.clone())
+            });
+        }
+    }
+
+    /// The lemmas about the functions `fs` call, each once.
+    fn lemmas_for(&self, prog: &Program, tag: &str, fs: &[&FnDef]) -> Vec<Rc<Lemma>> {
+        let (mut out, mut names) = (Vec::new(), HashSet::new());
+        for f in fs {
+            let mut seen = HashSet::new();
+            each_expr(&f.body, &mut |e| {
+                if let Expr::Call { func, .. } = e
+                    && let Some(g) = prog.func(*func)
+                    && seen.insert(g.name.clone())
+                    && let Some(ls) = self.lemmas.get(&format!("{tag}:{}", g.name))
+                {
+                    out.extend(ls.iter().filter(|l| names.insert(l.name.clone())).cloned());
+                }
+            });
+        }
+        out
+    }
+
+    /// Every claim of the transformation `pass` (`jvp`, `unzip`, `transpose`, `vjp`).
+    pub fn claims(&mut self, pass: &str, inp: &Program, out: &Program) -> Result<(), KernelError> {
+        let (it, ot) = match pass {
+            "jvp" => ("P", "J"),
+            "unzip" => ("J", "U"),
+            "transpose" => ("U", "T"),
+            _ => ("P", "T"),
+        };
+        let by = |n: String| out.func_named(&n).and_then(|id| out.func(id));
+        for f in &inp.funcs {
+            let n = &f.name;
+            let spec = |first, second, transposed, reference, names| Spec {
+                first,
+                second,
+                transposed,
+                reference,
+                names,
+            };
+            let spec: Res<Option<Spec>> = match pass {
+                "jvp" => by(format!("{n}.jvp"))
+                    .map(|g| spec(g, None, false, true, ["jvp-primal", "jvp-tangent"]))
+                    .ok_or(format!("no `{n}.jvp`"))
+                    .map(Some),
+                "unzip" => match (by(format!("{n}.nonlin")), by(format!("{n}.lin"))) {
+                    (Some(a), Some(b)) => Ok(Some(spec(a, Some(b), false, false, ["unzip"; 2]))),
+                    _ => by(n.clone())
+                        .map(|g| Some(spec(g, None, false, false, ["unzip"; 2])))
+                        .ok_or(format!("no `{n}` or its halves")),
+                },
+                "transpose" => match (by(format!("{n}.T")), by(n.clone())) {
+                    (Some(t), _) => Ok(Some(spec(t, None, true, false, ["transpose"; 2]))),
+                    (None, Some(g)) => Ok(Some(spec(g, None, false, false, ["kept", "transpose"]))),
+                    _ => Err(format!("no `{n}.T` or `{n}`")),
+                },
+                _ => match (by(format!("{n}.jvp.nonlin")), by(format!("{n}.jvp.lin.T"))) {
+                    (Some(a), Some(b)) => Ok(Some(spec(a, Some(b), true, true, ["vjp"; 2]))),
+                    _ if size(&f.results) == 0 => Ok(None),
+                    _ => Err(format!("no `{n}.jvp.nonlin` and `{n}.jvp.lin.T`")),
+                },
+            };
+            let claim = if pass == "jvp" { "jvp-primal" } else { pass };
+            match spec.and_then(|s| {
+                s.map(|s| self.sides(inp, it, out, ot, f, &s).map(|x| (s, x)))
+                    .transpose()
+            }) {
+                Err(e) => drop(self.settle(n, claim, Err(e), &[])?),
+                Ok(None) => drop(self.settle(n, claim, Ok(Vec::new()), &[])?),
+                Ok(Some((s, (results, coefs, lemmas, res_args, n_in, n_out, xs)))) => {
+                    let n_res = results.len();
+                    let (r1, r2) = if s.names[0] == "jvp-primal" {
+                        (
+                            self.settle(n, s.names[0], Ok(results), &lemmas)?,
+                            self.settle(n, s.names[1], Ok(coefs), &lemmas)?,
+                        )
+                    } else {
+                        let r = self.settle(
+                            n,
+                            claim,
+                            Ok(results.into_iter().chain(coefs).collect()),
+                            &lemmas,
+                        )?;
+                        (Settled(r.0.clone()), r)
+                    };
+                    let mut owners = vec![format!("{ot}:{}", s.first.name)];
+                    owners.extend(s.second.map(|g| format!("{ot}:{}", g.name)));
+                    let vars: Vec<String> = (0..xs).map(|i| format!("?x{i}")).collect();
+                    let lin = s.second.unwrap_or(s.first).name.clone();
+                    for k in (0..n_res).filter(|_| r1.prefix("result")) {
+                        let (l, r) = (
+                            app(format!("{ot}:{}#{k}", s.first.name), &vars),
+                            app(format!("{it}:{n}#{k}"), &vars),
+                        );
+                        self.add_lemma(&owners, format!("lemma:{n}:{}#{k}", s.names[0]), l, r);
+                    }
+                    let what = if s.reference && s.transposed {
+                        "gradient"
+                    } else {
+                        "coefficient"
+                    };
+                    for k in (0..n_out).filter(|_| r2.prefix(what) && s.names[0] != "kept") {
+                        for i in 0..n_in {
+                            let (a, b) = if s.transposed { (i, k) } else { (k, i) };
+                            let l = app(format!("{ot}:{lin}#{a}@{b}"), &res_args);
+                            let d = if s.reference { "d" } else { "" };
+                            let r = app(format!("{it}:{n}#{d}{k}@{i}"), &vars);
+                            self.add_lemma(
+                                &owners,
+                                format!("lemma:{n}:{}#{k}@{i}", s.names[1]),
+                                l,
+                                r,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(c) = self.claims.next() {
+            return Err(super::fail(
+                "E0803",
+                format!(
+                    "a claim the kernel does not make: `{}: {}`",
+                    c.function, c.claim
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The obligations of one claim: (results, coefficients, lemmas usable, the residual
+    /// arguments of the linear half, linear inputs, original rows, input leaves).
+    #[allow(clippy::type_complexity)]
+    fn sides(
+        &mut self,
+        inp: &Program,
+        it: &str,
+        out: &Program,
+        ot: &str,
+        f: &FnDef,
+        s: &Spec,
+    ) -> Res<(
+        Pairs,
+        Pairs,
+        Vec<Rc<Lemma>>,
+        Vec<String>,
+        usize,
+        usize,
+        usize,
+    )> {
+        let (xs, orig) = self.lowered(inp, it, f, s.reference)?;
+        let n_res = orig.nl.len();
+        let a = self.lower_at(out, ot, s.first, &xs)?;
+        let vars: Vec<String> = (0..xs.len()).map(|i| format!("?x{i}")).collect();
+        let (got_nl, got_lin, res_args) = match s.second {
+            None => (a.nl, a.lin, vars),
+            Some(g) => {
+                self.lowered(out, ot, g, false)?;
+                if a.nl.len() < n_res {
+                    return Err(format!("`{}` returns too few results", s.first.name));
+                }
+                let b = self.lower_at(out, ot, g, &a.nl[n_res..])?;
+                let res = (n_res..a.nl.len())
+                    .map(|r| app(format!("{ot}:{}#{r}", s.first.name), &vars))
+                    .collect();
+                (a.nl[..n_res].to_vec(), b.lin, res)
+            }
+        };
+        let mut fs = vec![s.first];
+        fs.extend(s.second);
+        let lemmas = self.lemmas_for(out, ot, &fs);
+        let want: Vec<Row> = if s.reference {
+            orig.grads.clone()
+        } else {
+            orig.lin.clone()
+        };
+        let n_in = if s.reference {
+            xs.len()
+        } else {
+            size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>())
+        };
+        if got_nl.len() != orig.nl.len() || (s.transposed && !s.reference && !orig.nl.is_empty()) {
+            return Err(format!(
+                "{} result leaves against {}",
+                got_nl.len(),
+                orig.nl.len()
+            ));
+        }
+        let results = got_nl
+            .iter()
+            .zip(&orig.nl)
+            .enumerate()
+            .map(|(k, (&l, &r))| (format!("result {k}"), l, r))
+            .collect();
+        let zero = self.dag.num(0.0);
+        let mut coefs = Vec::new();
+        if s.transposed {
+            if got_lin.len() != n_in {
+                return Err(format!("{} cotangents for {n_in} inputs", got_lin.len()));
+            }
+            let what = if s.reference {
+                "gradient"
+            } else {
+                "coefficient"
+            };
+            for (i, row) in got_lin.iter().enumerate() {
+                if !s.reference && row.iter().any(|&(k, _)| k as usize >= want.len()) {
+                    return Err("a cotangent the original does not produce".into());
+                }
+                for (k, w) in want.iter().enumerate() {
+                    let (l, r) = (
+                        coefficient(row, k as u32).unwrap_or(zero),
+                        coefficient(w, i as u32).unwrap_or(zero),
+                    );
+                    coefs.push((format!("{what} {k}@{i}"), l, r));
+                }
+            }
+        } else {
+            if got_lin.len() != want.len() {
+                return Err(format!(
+                    "{} linear result leaves against {}",
+                    got_lin.len(),
+                    want.len()
+                ));
+            }
+            for (k, (g, w)) in got_lin.iter().zip(&want).enumerate() {
+                let mut idx: Vec<u32> = g.iter().chain(w.iter()).map(|&(i, _)| i).collect();
+                if idx.iter().any(|&i| i as usize >= n_in) {
+                    return Err("a coefficient of an input that does not exist".into());
+                }
+                idx.sort_unstable();
+                idx.dedup();
+                for i in idx {
+                    let (l, r) = (
+                        coefficient(g, i).unwrap_or(zero),
+                        coefficient(w, i).unwrap_or(zero),
+                    );
+                    coefs.push((format!("coefficient {k}@{i}"), l, r));
+                }
+            }
+        }
+        Ok((results, coefs, lemmas, res_args, n_in, want.len(), xs.len()))
+    }
+}

@@ -1,0 +1,119 @@
+//! The kernel's trust boundary, enforced by reading its source: every file of
+//! `checker/src/kernel/` may use only `std`, `semantics`, `serde`, `serde_json`, its own
+//! modules (`super::`, `crate::kernel::`) and the checker's table of rule names
+//! (`crate::rules::Rule`, pure data): never the inferring checker (`typing`, `elaborate`,
+//! `context`, ...), never egg, never the transformations (`rewrite`).
+
+const ALLOWED: [&str; 7] = [
+    "std::",
+    "semantics::",
+    "serde::",
+    "serde_json::",
+    "super::",
+    "crate::kernel::",
+    "crate::rules::Rule",
+];
+
+/// The kernel's own modules (a `use` of one of them, or of a local enum, is local).
+const LOCAL: [&str; 10] = [
+    "claims",
+    "derivation",
+    "evidence",
+    "forms",
+    "replay",
+    "ring",
+    "rules",
+    "schema",
+    "term",
+    "self",
+];
+
+/// The forbidden paths a source text uses: in `use` lines and anywhere in code (comments
+/// and string literals left out).
+fn forbidden(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let code: String = code.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+        let code = code.trim();
+        let mut paths: Vec<&str> = Vec::new();
+        if let Some(rest) = code
+            .strip_prefix("use ")
+            .or_else(|| code.strip_prefix("pub use "))
+        {
+            paths.push(rest.trim_start_matches("::"));
+        }
+        // Qualified paths in code: `egg::Id`, `rewrite::jvp`, `crate::typing::x`, `checker::x`.
+        for (i, _) in code.match_indices("::") {
+            let start = code[..i]
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |s| s + 1);
+            let root = &code[start..i];
+            if ["crate", "egg", "rewrite", "checker", "extern"].contains(&root) {
+                paths.push(&code[start..]);
+            }
+        }
+        if code.starts_with("extern crate") {
+            paths.push(code);
+        }
+        for p in paths {
+            let root = p.split("::").next().unwrap_or("");
+            let local = LOCAL.contains(&root) || root.starts_with(|c: char| c.is_ascii_uppercase());
+            if !local && !ALLOWED.iter().any(|a| p.starts_with(a)) {
+                out.push(format!("line {}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_kernel_imports_only_the_syntax_and_serde() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kernel");
+    let mut files = 0;
+    let mut bad = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            bad.extend(
+                forbidden(&text)
+                    .into_iter()
+                    .map(|l| format!("{}: {l}", path.display())),
+            );
+        }
+    }
+    assert!(files >= 8, "found {files} kernel files");
+    assert!(
+        bad.is_empty(),
+        "the kernel reaches beyond its trust boundary:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_check_catches_forbidden_imports() {
+    for text in [
+        "use crate::typing::Mode;",
+        "use egg::Id;",
+        "    let x = rewrite::jvp(&p, prims);",
+        "use crate::{elaborate, kernel};",
+        "pub use checker::check;",
+        "fn f() { crate::elaborate::elaborate(p, q) }",
+        "use crate::typing;",
+        "use serde_yaml::Value;",
+    ] {
+        assert!(!forbidden(text).is_empty(), "not caught: {text}");
+    }
+    for text in [
+        "use super::term::Dag;",
+        "use forms::Row;",
+        "use Sort::{Linear, Nonlinear};",
+        "use semantics::{Atom, Expr};",
+        "// uses egg::Id in a comment",
+        "let s = \"egg::Id\";",
+    ] {
+        assert!(forbidden(text).is_empty(), "wrongly caught: {text}");
+    }
+}

@@ -1,0 +1,421 @@
+//! Certificates (SPEC §6) on the corpus, and the kernel against tampering:
+//!
+//! - every corpus program's `jvp`, `vjp` and `unzip` under every policy and `transpose`
+//!   certifies, and the kernel verifies each certificate (the corpus with certification
+//!   forced on); the linear corpus is unzipped and, where in Linear B, transposed too;
+//! - tampering with one random leaf of a real certificate (a number, a rule name, a direction,
+//!   a position, an operator, a claim's outcome, a character of the program text, ...) is
+//!   rejected unless the leaf is free (`docs/certificates.md`) or the tampered certificate is
+//!   independently still true: a flipped direction of a symmetric rule, bound constants under
+//!   which the re-computed work still satisfies the bound, or program text that evaluates to
+//!   the same numbers. Any other accepted tampering fails the test. The suite runs
+//!   `CERT_TAMPERINGS` tamperings (default 400);
+//!   `CERT_TAMPERINGS=10000 cargo test -p properties --test certificates tampering -- --nocapture`
+//!   is the figure in `docs/RESULTS.md`;
+//! - the kernel never panics on mutated certificates or on random JSON.
+
+use rewrite::Policy;
+use rewrite::certificate::{Pass, certify};
+use semantics::numeric::Rng;
+use semantics::{PrimTable, Program, Value};
+use serde_json::Value as Json;
+
+const POLICIES: [Policy; 3] = [Policy::SaveAll, Policy::RecomputeAll, Policy::Budget(1)];
+
+/// Certifies `pass` on `p` and verifies the certificate: its JSON text and the output.
+fn round_trip(name: &str, p: &Program, pass: Pass) -> (String, Program) {
+    let (out, cert) =
+        certify(p, PrimTable::standard(), pass).unwrap_or_else(|e| panic!("{name} {pass:?}: {e}"));
+    let json = serde_json::to_string(&cert).unwrap();
+    if let Err(e) = checker::kernel::verify(&json) {
+        panic!("{name} {pass:?}: rejected: {e}");
+    }
+    (json, out)
+}
+
+#[test]
+fn every_corpus_program_certifies_and_verifies() {
+    let prims = PrimTable::standard();
+    let mut sizes = Vec::new();
+    for file in semantics::corpus::load("").unwrap() {
+        let p = semantics::parse(&file.src).unwrap();
+        if checker::accepts(&p, prims, checker::Options { relaxed: true }).is_err() {
+            continue;
+        }
+        let (jc, j) = round_trip(&file.name, &p, Pass::Jvp);
+        let mut vjp_size = 0;
+        for pol in POLICIES {
+            let (vc, _) = round_trip(&file.name, &p, Pass::Vjp(pol));
+            vjp_size = vjp_size.max(vc.len());
+            let (_, u) = round_trip(&file.name, &j, Pass::Unzip(pol));
+            round_trip(&file.name, &u, Pass::Transpose);
+        }
+        sizes.push((
+            file.name.clone(),
+            p.funcs.iter().map(semantics::fn_size).sum::<u128>(),
+            jc.len(),
+            vjp_size,
+        ));
+    }
+    for file in semantics::corpus::load("linear").unwrap() {
+        let p = semantics::parse(&file.src).unwrap();
+        if checker::accepts(&p, prims, checker::Options { relaxed: true }).is_err() {
+            continue;
+        }
+        for pol in POLICIES {
+            round_trip(&file.name, &p, Pass::Unzip(pol));
+        }
+        let strict = checker::elaborate(&p, prims).unwrap();
+        if checker::check_linear_b(&strict).is_empty() {
+            round_trip(&file.name, &p, Pass::Transpose);
+        }
+    }
+    eprintln!("certificate sizes (bytes of JSON; vjp: the largest over the three policies):");
+    eprintln!("| program | size of P (nodes) | jvp (bytes) | vjp (bytes) | vjp bytes per node |");
+    eprintln!("| --- | ---: | ---: | ---: | ---: |");
+    for (name, size, j, v) in &sizes {
+        eprintln!(
+            "| {name} | {size} | {j} | {v} | {:.0} |",
+            *v as f64 / *size as f64
+        );
+    }
+}
+
+/// Real certificates to tamper with: small programs, every transformation, one with
+/// `unknown` claims (long_chain).
+fn samples() -> Vec<Json> {
+    let mut out = Vec::new();
+    for name in [
+        "worked_example",
+        "bezier",
+        "multi_result",
+        "long_chain",
+        "nested_tuples",
+    ] {
+        let src =
+            std::fs::read_to_string(semantics::corpus::root().join(format!("{name}.la"))).unwrap();
+        let p = semantics::parse(&src).unwrap();
+        let (jc, j) = round_trip(name, &p, Pass::Jvp);
+        let (uc, u) = round_trip(name, &j, Pass::Unzip(Policy::Budget(1)));
+        let (tc, _) = round_trip(name, &u, Pass::Transpose);
+        let (vc, _) = round_trip(name, &p, Pass::Vjp(Policy::SaveAll));
+        out.extend(
+            [jc, uc, tc, vc]
+                .iter()
+                .map(|c| serde_json::from_str(c).unwrap()),
+        );
+    }
+    out
+}
+
+/// Every leaf of a JSON value, as a path of object keys and array indices.
+fn leaves(v: &Json) -> Vec<Vec<Json>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(v, Vec::new())];
+    while let Some((v, path)) = stack.pop() {
+        match v {
+            Json::Object(m) => m.iter().for_each(|(k, x)| {
+                stack.push((x, [path.clone(), vec![Json::from(k.as_str())]].concat()))
+            }),
+            Json::Array(a) if !a.is_empty() => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| stack.push((x, [path.clone(), vec![Json::from(i)]].concat()))),
+            _ => out.push(path),
+        }
+    }
+    out
+}
+
+fn at<'a>(v: &'a mut Json, path: &[Json]) -> &'a mut Json {
+    path.iter().fold(v, |v, k| match k {
+        Json::String(s) => &mut v[s.as_str()],
+        k => &mut v[k.as_u64().unwrap() as usize],
+    })
+}
+
+const FREE: [&str; 5] = ["comment", "producer", "time_ms", "reason", "policy"];
+const RULES: [&str; 6] = [
+    "add-comm",
+    "mul-assoc",
+    "distribute",
+    "ring-normal-form",
+    "lemma:f:vjp#0",
+    "trusted",
+];
+
+/// A different value for a leaf, of its kind.
+fn tamper(v: &Json, key: &str, rng: &mut Rng) -> Json {
+    let pick = |rng: &mut Rng, n: usize| (rng.next_u64() % n as u64) as usize;
+    match v {
+        Json::Bool(b) => Json::Bool(!b),
+        Json::Number(n) if n.is_u64() || n.is_i64() => {
+            let x = n.as_i64().unwrap_or(i64::MAX);
+            Json::from(
+                [
+                    x.wrapping_add(1),
+                    x.wrapping_sub(1),
+                    0,
+                    x.wrapping_mul(2) | 1,
+                    1 << 40,
+                ][pick(rng, 5)],
+            )
+        }
+        Json::Number(n) => Json::from(n.as_f64().unwrap() * [0.5, 1.5, -1.0][pick(rng, 3)] + 0.25),
+        Json::String(s) if key == "input" || key == "output" => {
+            let chars: Vec<char> = s.chars().collect();
+            let spots: Vec<usize> = (0..chars.len())
+                .filter(|&i| chars[i].is_ascii_alphanumeric() || "+-*/".contains(chars[i]))
+                .collect();
+            let i = spots[pick(rng, spots.len())];
+            let mut c = chars.clone();
+            c[i] = match c[i] {
+                d if d.is_ascii_digit() => {
+                    char::from(b'0' + ((d as u8 - b'0' + 1 + pick(rng, 8) as u8) % 10))
+                }
+                o if "+-*/".contains(o) => "*+/-".chars().nth("+-*/".find(o).unwrap()).unwrap(),
+                l => {
+                    if l == 'x' {
+                        'y'
+                    } else {
+                        'x'
+                    }
+                }
+            };
+            Json::from(c.into_iter().collect::<String>())
+        }
+        Json::String(s) if key == "rule" => Json::from(
+            RULES
+                .iter()
+                .find(|r| **r != s)
+                .map(|r| r.to_string())
+                .unwrap(),
+        ),
+        Json::String(s) if key == "outcome" => {
+            Json::from(if s == "proved" { "unknown" } else { "proved" })
+        }
+        Json::String(s) => {
+            let options = ["add", "mul", "1.0", "P:f#0", "x", "", "sin"];
+            Json::from(
+                options
+                    .iter()
+                    .find(|o| **o != s)
+                    .map(|o| format!("{o}{}", if pick(rng, 2) == 0 { "" } else { "'" }))
+                    .unwrap(),
+            )
+        }
+        Json::Null => Json::from(0),
+        _ => Json::from("?"),
+    }
+}
+
+/// The tampered certificate's programs, if its text changed, evaluate like the original's.
+fn same_numbers(orig: &Json, new: &Json) -> bool {
+    let prims = PrimTable::standard();
+    ["input", "output"].iter().all(|k| {
+        let (Ok(a), Ok(b)) = (semantics::parse(orig[k].as_str().unwrap()), semantics::parse(new[k].as_str().unwrap())) else { return false };
+        let mut rng = Rng::new(7);
+        a.funcs.len() == b.funcs.len()
+            && a.funcs.iter().enumerate().all(|(i, f)| {
+                (0..3).all(|_| {
+                    let nl: Vec<Value> = f.params.iter().map(|p| rng.value(&p.ty, 0.3, 1.7)).collect();
+                    let lin: Vec<Value> = f.lparams.iter().map(|p| rng.value(&p.ty, -1.0, 1.0)).collect();
+                    let id = semantics::FuncId(i as u32);
+                    let (x, y) = (semantics::eval_fn(&a, prims, id, &nl, &lin), semantics::eval_fn(&b, prims, id, &nl, &lin));
+                    matches!((x, y), (Ok(x), Ok(y)) if format!("{:?}", (&x.nl, &x.lin)) == format!("{:?}", (&y.nl, &y.lin)))
+                })
+            })
+    })
+}
+
+fn symmetric(rule: &str) -> bool {
+    rule.ends_with("-comm")
+}
+
+#[test]
+fn tampering_with_a_certificate_is_rejected_unless_it_keeps_the_claims_true() {
+    let n: usize = std::env::var("CERT_TAMPERINGS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
+    let certs = samples();
+    // Leaves grouped by their key, so that every kind of leaf (program text, rule names, ...)
+    // is tampered with as often as every other, not in proportion to how many there are.
+    let key_of = |p: &Vec<Json>| {
+        p.iter()
+            .rev()
+            .find_map(|k| k.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let all: Vec<Vec<Vec<Vec<Json>>>> = certs
+        .iter()
+        .map(|c| {
+            let mut groups: std::collections::BTreeMap<String, Vec<Vec<Json>>> = Default::default();
+            leaves(c)
+                .into_iter()
+                .for_each(|p| groups.entry(key_of(&p)).or_default().push(p));
+            groups.into_values().collect()
+        })
+        .collect();
+    let mut rng = Rng::new(0xce27);
+    let (mut rejected, mut free, mut still_true, mut counted) = (0, 0, 0, 0);
+    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for _ in 0..n {
+        let c = (rng.next_u64() % certs.len() as u64) as usize;
+        let group = &all[c][(rng.next_u64() % all[c].len() as u64) as usize];
+        let path = &group[(rng.next_u64() % group.len() as u64) as usize];
+        let key = path
+            .iter()
+            .rev()
+            .find_map(|k| k.as_str())
+            .unwrap_or("")
+            .to_string();
+        let mut t = certs[c].clone();
+        let old = at(&mut t, path).clone();
+        let mut new = tamper(&old, &key, &mut rng);
+        while new == old {
+            new = tamper(&old, &key, &mut rng);
+        }
+        *at(&mut t, path) = new;
+        let text = t.to_string();
+        let verdict = std::panic::catch_unwind(|| checker::kernel::verify(&text))
+            .expect("the kernel panicked");
+        let is_free = path
+            .iter()
+            .any(|k| k.as_str().is_some_and(|k| FREE.contains(&k)));
+        if is_free {
+            free += 1;
+            assert!(
+                verdict.is_ok(),
+                "a free leaf `{key}` was not free: {:?}",
+                verdict.err()
+            );
+            continue;
+        }
+        counted += 1;
+        let e = by_kind.entry(key.clone()).or_default();
+        e.0 += 1;
+        if verdict.is_err() {
+            rejected += 1;
+            e.1 += 1;
+            continue;
+        }
+        // Accepted: it must be independently still true.
+        let step_rule = path.len() > 1 && key == "backward" && {
+            let mut s = path.clone();
+            s.pop();
+            s.push(Json::from("rule"));
+            symmetric(at(&mut certs[c].clone(), &s).as_str().unwrap_or(""))
+        };
+        let bound = key == "factor" || key == "offset";
+        let text_same = (key == "input" || key == "output") && same_numbers(&certs[c], &t);
+        assert!(
+            step_rule || bound || text_same,
+            "accepted a tampering of `{key}` at {path:?}: {old} -> {}",
+            at(&mut t, path)
+        );
+        still_true += 1;
+    }
+    let rate = rejected as f64 / counted.max(1) as f64;
+    eprintln!(
+        "{n} tamperings: {free} of free leaves (all accepted), {counted} of meaningful leaves: {rejected} rejected, {still_true} accepted and independently still true ({:.2}% rejected)",
+        100.0 * rate
+    );
+    for (k, (total, rej)) in &by_kind {
+        eprintln!("  {k}: {rej} / {total} rejected");
+    }
+    assert!(counted > n / 2);
+}
+
+#[test]
+fn the_kernel_never_panics_on_mutated_certificates_or_random_json() {
+    let certs: Vec<String> = samples().iter().take(8).map(|c| c.to_string()).collect();
+    let mut rng = Rng::new(0xf022);
+    let mut accepted = 0;
+    for k in 0..600 {
+        let text = if k % 3 == 0 {
+            // Random JSON: nested arrays, objects, numbers and strings.
+            let mut s = String::new();
+            for _ in 0..(rng.next_u64() % 200) {
+                s.push(b"{}[]\":,0123-.eatrunl \\x"[(rng.next_u64() % 23) as usize] as char);
+            }
+            s
+        } else {
+            // A certificate with a few bytes changed, cut or duplicated.
+            let mut b = certs[k % certs.len()].clone().into_bytes();
+            for _ in 0..1 + rng.next_u64() % 4 {
+                let i = (rng.next_u64() % b.len() as u64) as usize;
+                match rng.next_u64() % 3 {
+                    0 => b[i] = b"0123456789{}[],\":-abcx"[(rng.next_u64() % 22) as usize],
+                    1 => b.truncate(i.max(1)),
+                    _ => b.insert(i, b[i]),
+                }
+            }
+            String::from_utf8_lossy(&b).into_owned()
+        };
+        let r = std::panic::catch_unwind(|| checker::kernel::verify(&text));
+        accepted += usize::from(r.expect("the kernel panicked").is_ok());
+    }
+    eprintln!("600 mutated or random inputs: no panic, {accepted} accepted");
+}
+
+/// A function of `n` bindings in `width` independent chains (cycling through `sin`, scaling
+/// by `y`, `tanh` and a literal factor, as `rewrite/tests/equiv_scale.rs`), summed at the end.
+fn long_program(n: usize, width: usize) -> String {
+    let mut body = String::from("def f(x: R, y: R) -> (R) =\n");
+    let len = n / width;
+    for c in 0..width {
+        body += &format!("  let c{c}_0 = x + {c}.0 in\n");
+        for k in 1..len {
+            let prev = format!("c{c}_{}", k - 1);
+            let rhs = match k % 4 {
+                0 => format!("sin({prev})"),
+                1 => format!("{prev} * y"),
+                2 => format!("tanh({prev})"),
+                _ => format!("{prev} * 0.75"),
+            };
+            body += &format!("  let c{c}_{k} = {rhs} in\n");
+        }
+    }
+    body += &format!("  let s0 = c0_{} in\n", len - 1);
+    for c in 1..width {
+        body += &format!("  let s{c} = s{} + c{c}_{} in\n", c - 1, len - 1);
+    }
+    body + &format!("  s{}\n", width - 1)
+}
+
+/// Certifying and verifying the VJP of a long function: `CERT_BINDINGS` bindings (default
+/// 100) in `CERT_CHAINS` chains (default 10). `CERT_BINDINGS=1000 CERT_CHAINS=50 cargo test
+/// --release -p properties --test certificates long -- --nocapture` and the same with
+/// `CERT_CHAINS=1` (one chain: its gradient's ring normal form is quadratic in its length) are
+/// the figures in `docs/RESULTS.md`.
+#[test]
+fn a_long_function_certifies_and_verifies() {
+    let var = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(d)
+    };
+    let (n, width) = (var("CERT_BINDINGS", 100), var("CERT_CHAINS", 10));
+    let p = semantics::parse(&long_program(n, width)).unwrap();
+    let t0 = std::time::Instant::now();
+    let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
+    let json = serde_json::to_string(&cert).unwrap();
+    let t1 = std::time::Instant::now();
+    let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("rejected: {e}"));
+    let t2 = std::time::Instant::now();
+    eprintln!(
+        "{n} bindings in {width} chains (|P| = {}): certify {:.2} s, verify {:.3} s; {} bytes, {} terms, {} steps, {} proved, {} unknown",
+        p.funcs.iter().map(semantics::fn_size).sum::<u128>(),
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        json.len(),
+        r.terms,
+        r.steps,
+        r.proved,
+        r.unknown
+    );
+    assert_eq!(r.proved, 1, "{:?}", r.claims);
+}
