@@ -583,14 +583,18 @@ impl<'a> Session<'a> {
                     g.name
                 ));
             }
-            let pairing = self.transpose_by_pairing(
-                (u, ut, g),
-                (t, tt, gt),
-                &inputs,
-                &got.lin,
-                &lemmas,
-                policy,
-            );
+            let pairing = if self.limits.pairing {
+                self.transpose_by_pairing(
+                    (u, ut, g),
+                    (t, tt, gt),
+                    &inputs,
+                    &got.lin,
+                    &lemmas,
+                    policy,
+                )
+            } else {
+                None
+            };
             for (i, row) in got.lin.iter().enumerate() {
                 for (k, orow) in orig.lin.iter().enumerate() {
                     let l = coefficient(row, k as u32).unwrap_or(zero);

@@ -28,6 +28,9 @@ pub struct Limits {
     pub samples: usize,
     /// Record each obligation's rewrite steps.
     pub explain: bool,
+    /// Prove transposes by the adjoint pairing first (`adjoint.rs`). Certificates turn it off:
+    /// the kernel replays the entrywise obligations and does not re-derive the pairing.
+    pub pairing: bool,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -42,6 +45,7 @@ impl Default for Limits {
             time: Duration::from_secs(1),
             samples: 6,
             explain: false,
+            pairing: true,
         }
     }
 }
