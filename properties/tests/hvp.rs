@@ -113,11 +113,13 @@ fn hvp_matches_differences_of_the_gradient_and_is_symmetric_on_generated_program
                 // checked against 50-digit mpmath on such a program was right while h = 1e-4
                 // gave the wrong sign). So the differences are a reference only where they
                 // converge: the HVP is wrong when it disagrees with them at every step
-                // (1e-4, 1e-5, 1e-6) while they agree with each other to 1e-3.
+                // (1e-4, 1e-5, 1e-6, 1e-8) while they agree with each other to 1e-3 (the 1e-8
+                // step resolves an oscillation of an intermediate that the others average out:
+                // `properties/tests/jvp.rs` keeps such a program).
                 let hvp = leaves(&hu.hvp);
                 let mut fds = Vec::new();
                 let mut any_ok = false;
-                for h in [1e-4, 1e-5, 1e-6] {
+                for h in [1e-4, 1e-5, 1e-6, 1e-8] {
                     match check_directional(&mut grad_at, &x, &u, &hvp, (h, 1e-6, 1e-5)) {
                         Err(fd) => fds.push(fd),
                         Ok(_) => any_ok = true,
@@ -128,8 +130,7 @@ fn hvp_matches_differences_of_the_gradient_and_is_symmetric_on_generated_program
                         .zip(b)
                         .all(|(p, q)| (p - q).abs() <= 1e-3 * p.abs().max(q.abs()) + 1e-6)
                 };
-                let converged =
-                    fds.len() == 3 && agree(&fds[0], &fds[1]) && agree(&fds[1], &fds[2]);
+                let converged = fds.len() == 4 && fds.windows(2).all(|w| agree(&w[0], &w[1]));
                 if let Some(fd) = (!any_ok && converged).then(|| fds[2].clone()) {
                     return Err(fail(
                         format!(
