@@ -161,6 +161,24 @@ pub const MAX_SATURATION_TERMS: usize = 240;
 /// prints whole trees at each step).
 const EXPLAIN_TREE_CAP: u64 = 20_000;
 
+/// The verdict an obligation starts from (`proved`, nothing spent), and whether its two sides
+/// are the same hash-consed node (then it is proved with no step).
+fn opening(what: String, lhs: Id, rhs: Id, limits: &Limits) -> (Verdict, bool) {
+    let same = lhs == rhs;
+    let v = Verdict {
+        what,
+        outcome: Outcome::Proved,
+        nodes: 0,
+        iterations: 0,
+        time_ms: 0.0,
+        steps: 0,
+        proof: (same && limits.explain).then(Proof::default),
+        counterexample: None,
+        reason: None,
+    };
+    (v, same)
+}
+
 pub fn prove(
     dag: &Dag,
     prims: &PrimTable,
@@ -171,21 +189,8 @@ pub fn prove(
     limits: &Limits,
 ) -> Verdict {
     let start = Instant::now();
-    let mut v = Verdict {
-        what,
-        outcome: Outcome::Proved,
-        nodes: 0,
-        iterations: 0,
-        time_ms: 0.0,
-        steps: 0,
-        proof: None,
-        counterexample: None,
-        reason: None,
-    };
-    if lhs == rhs {
-        if limits.explain {
-            v.proof = Some(Proof::default());
-        }
+    let (mut v, same) = opening(what, lhs, rhs, limits);
+    if same {
         return v;
     }
     if let Some(cx) = refute(dag, prims, lhs, rhs, limits.samples) {
@@ -216,21 +221,8 @@ pub fn prove_local(
     limits: &Limits,
 ) -> Verdict {
     let start = Instant::now();
-    let mut v = Verdict {
-        what,
-        outcome: Outcome::Proved,
-        nodes: 0,
-        iterations: 0,
-        time_ms: 0.0,
-        steps: 0,
-        proof: None,
-        counterexample: None,
-        reason: None,
-    };
-    if lhs == rhs {
-        if limits.explain {
-            v.proof = Some(Proof::default());
-        }
+    let (v, same) = opening(what, lhs, rhs, limits);
+    if same {
         return v;
     }
     let atoms: std::collections::HashSet<Id> = atoms.iter().copied().collect();
@@ -275,21 +267,8 @@ pub fn prove_ground(
     limits: &Limits,
 ) -> Verdict {
     let start = Instant::now();
-    let mut v = Verdict {
-        what,
-        outcome: Outcome::Proved,
-        nodes: 0,
-        iterations: 0,
-        time_ms: 0.0,
-        steps: 0,
-        proof: None,
-        counterexample: None,
-        reason: None,
-    };
-    if lhs == rhs {
-        if limits.explain {
-            v.proof = Some(Proof::default());
-        }
+    let (mut v, same) = opening(what, lhs, rhs, limits);
+    if same {
         return v;
     }
     let mut egraph: EGraph<Term, ()> = EGraph::default().with_explanations_enabled();
