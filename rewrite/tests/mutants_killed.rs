@@ -210,3 +210,157 @@ fn a_rule_returning_its_tangent_parameter_inlines_correctly() {
         assert_eq!(real_leaves(&out.lin), [2.0 * x + 1.0]);
     }
 }
+
+/// Transpose keeps a `drop(e)` whole (SPEC §4: zeros for e's free linear variables, e itself
+/// not transposed): were its linear code moved out and transposed, the infinite coefficient
+/// `1/x` at `x = 0` would meet a zero cotangent and give `inf * 0 = NaN`.
+#[test]
+fn transpose_keeps_a_drop_whole_so_an_infinite_coefficient_meets_no_zero() {
+    let (_, t) = transposed(
+        "def l(x: R ; y': R, z': R) -> (; R) =
+           let () = drop(let s = 1.0 / x in let w' = s * y' in (; w')) in
+           z'",
+    );
+    let out = eval_fn(
+        &t,
+        prims(),
+        FuncId(0),
+        &[Value::Real(0.0)],
+        &[Value::Real(3.0)],
+    )
+    .unwrap();
+    assert_eq!(real_leaves(&out.lin), [0.0, 3.0], "{}", print(&t));
+    // Nor is the dropped expression evaluated: its nonlinear code (`1.0 / x`) is not kept.
+    let mut prims_run = 0;
+    each_expr(&t.funcs[0].body, &mut |e| {
+        prims_run += usize::from(matches!(e, Expr::Prim { .. }))
+    });
+    assert_eq!(prims_run, 0, "{}", print(&t));
+}
+
+/// A dropped expression that consumes linear values without binding any (a nested
+/// `drop(y')`, a call of a linear function) is linear code: transpose turns it into zeros for
+/// those values, and never leaves it among the forward (nonlinear) code, where `y'` and `k` do
+/// not exist any more.
+#[test]
+fn transpose_treats_drops_of_linear_code_without_linear_binders_as_linear() {
+    for src in [
+        "def l(x: R ; y': R, z': R) -> (; R) =
+           let () = drop(x) in
+           let () = drop(let () = drop(y') in ()) in
+           z'",
+        "def k(x: R) -> (; R) = let () = drop(x) in zero
+         def l(x: R ; z': R) -> (; R) =
+           let () = drop(k(x)) in
+           z'",
+    ] {
+        let (p, t) = transposed(src);
+        let l = p.funcs.len() - 1;
+        let out = eval_fn(
+            &t,
+            prims(),
+            FuncId(l as u32),
+            &[Value::Real(0.3)],
+            &[Value::Real(2.0)],
+        )
+        .unwrap();
+        let want: &[f64] = if p.funcs[l].lparams.len() == 2 {
+            &[0.0, 2.0]
+        } else {
+            &[2.0]
+        };
+        assert_eq!(real_leaves(&out.lin), want, "{}", print(&t));
+    }
+}
+
+/// Unzip's overhead accounting for a dropped expression that is not a return (it binds the
+/// expression's results first: `let` 1, the drop of `k` results `1 + k`) is exact: on a drop of
+/// a two-result call, of a primitive and of a tuple, `W(.nonlin) + W(.lin)` (by the work
+/// model, independently) is exactly `W(f)` plus the reported bound, so any unit the
+/// accounting forgot would show as a violated bound. A mixed return bound by a `let` (split in
+/// two: 3) leaves one unit of slack, and the bound holds.
+#[test]
+fn unzip_accounts_exactly_for_binding_a_dropped_expression() {
+    for (src, f, slack) in [
+        (
+            "def g(x: R) -> (R, R) = (sin(x), cos(x))
+             def f(x: R ; dx': R) -> (R ; R) = let () = drop(let z = x * x in g(z)) in (x ; dx')",
+            1,
+            0,
+        ),
+        (
+            "def f(x: R ; dx': R, e': R) -> (R ; R) =
+               let () = drop(let z = x * x in sin(z)) in (x ; e')",
+            0,
+            0,
+        ),
+        (
+            "def f(x: R ; dx': R) -> (R ; R) = let () = drop(let z = x * x in <z, z>) in (x ; dx')",
+            0,
+            0,
+        ),
+        // A mixed return bound by a `let` splits in two (3).
+        (
+            "def f(x: R ; dx': R) -> (R ; R) =
+               let s = sin(x) in let (a ; da') = (s ; dx') in (a ; da')",
+            0,
+            1,
+        ),
+    ] {
+        let p = checker::elaborate(&parse(src).unwrap(), prims()).unwrap();
+        let w = static_work(&p, prims()).unwrap();
+        for pol in [rewrite::Policy::SaveAll, rewrite::Policy::RecomputeAll] {
+            let u = rewrite::unzip(&p, prims(), pol).unwrap();
+            let wu = static_work(&u.program, prims()).unwrap();
+            let bound = rewrite::work_bounds::unzip_overhead(&p, &u, prims());
+            let r = &u.reports[f];
+            let after = wu[r.outputs.0.0 as usize] + r.outputs.1.map_or(0, |l| wu[l.0 as usize]);
+            assert_eq!(
+                after + slack,
+                w[f] + r.recomputed_work + bound[f],
+                "{pol}:\n{}",
+                print(&u.program)
+            );
+        }
+    }
+}
+
+/// Unzip splices a nested block on the right of a `let` into the function's items, so its
+/// nonlinear code goes to `.nonlin` and its linear code to `.lin`: the output is strict and in
+/// Linear B, and `.nonlin` then `.lin` computes the input's results, bit for bit.
+#[test]
+fn unzip_splices_a_mixed_nested_block() {
+    let p = parse(
+        "def f(x: R ; dx': R) -> (R ; R) =
+           let (a ; da') = let b = sin(x) in let db' = cos(x) * dx' in (b ; db') in
+           (a * x ; a * da')",
+    )
+    .unwrap();
+    strict(&p);
+    for pol in [
+        rewrite::Policy::SaveAll,
+        rewrite::Policy::RecomputeAll,
+        rewrite::Policy::Budget(1),
+    ] {
+        let u = rewrite::unzip(&p, prims(), pol).unwrap_or_else(|e| panic!("{pol}: {e}"));
+        strict(&u.program);
+        assert!(
+            checker::check_linear_b(&u.program).is_empty(),
+            "{pol}:\n{}",
+            print(&u.program)
+        );
+        let (first, second) = u.reports[0].outputs;
+        let second = second.expect("a mixed function splits in two");
+        for x in [-1.1f64, 0.4, 2.5] {
+            let dx = 0.75;
+            let mut a = eval_fn(&u.program, prims(), first, &[Value::Real(x)], &[])
+                .unwrap()
+                .nl;
+            let res = a.pop().expect("a residual");
+            let b = eval_fn(&u.program, prims(), second, &[res], &[Value::Real(dx)]).unwrap();
+            // Independent reference: the input's meaning, written in Rust.
+            assert_eq!(real_leaves(&a), [x.sin() * x], "{pol}");
+            assert_eq!(real_leaves(&b.lin), [x.sin() * (x.cos() * dx)], "{pol}");
+        }
+    }
+}
