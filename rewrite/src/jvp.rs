@@ -46,10 +46,15 @@ pub fn jvp_with(
         }
     }
     // Tangents that are statically zero (a literal's) are folded away as they are made.
+    // `g.jvp`'s linear results are the tangents of `g`'s results.
+    let lresults = |g: FuncId| {
+        prog.func(g)
+            .map(|g| g.results.iter().map(tangent_type).collect())
+    };
     let funcs = prog
         .funcs
         .iter()
-        .map(|f| jvp_fn(f, rules).map(crate::fold::fold))
+        .map(|f| jvp_fn(f, rules).map(|f| crate::fold::fold(f, &lresults)))
         .collect::<Result<Vec<_>, _>>()?;
     checker::elaborate_built(&Program { funcs }, prims).map_err(|d| {
         internal(format!(
