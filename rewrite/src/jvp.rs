@@ -45,12 +45,11 @@ pub fn jvp_with(
             });
         }
     }
-    // Tangents that are statically zero (a literal's) are folded away as they are made.
-    // `g.jvp`'s linear results are the tangents of `g`'s results.
-    let lresults = |g: FuncId| {
-        prog.func(g)
-            .map(|g| g.results.iter().map(tangent_type).collect())
-    };
+    // Tangents that are statically zero (a literal's) are folded away as they are made. A
+    // call's tangents are not folded even when its tangent arguments are all zero: λLL's
+    // native linearization (`ll_linearize`), which must agree with this JVP bit for bit, does
+    // not see through calls (`inf * 0` is NaN there). The transposed program folds them.
+    let lresults = |_: FuncId| None;
     let funcs = prog
         .funcs
         .iter()
