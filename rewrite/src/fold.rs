@@ -1,4 +1,5 @@
-//! Folding after JVP: symbolic zeros, and primitive applications computed once.
+//! Folding after JVP and after transposition: symbolic zeros, primitive applications computed
+//! once, merged scalings, and linear code whose results only reach a `drop` removed.
 //!
 //! **Symbolic zeros** (JAX's `Zero`): tangents that are statically zero are folded away.
 //! A literal's tangent is `zero<R>`, and the rules then scale it, add it and pass it on: work that
@@ -12,7 +13,13 @@
 //! **Sharing**: a rule may compute what the primal already has (`div`'s rule computes `1 / b`,
 //! which is the primal itself when `a` is `1`; `sin` and `cos` rules each compute both): a
 //! primitive application equal to an earlier one of the body (same row, same atoms) reuses its
-//! result, as hash-consing would. Both sweeps are linear in the body
+//! result, as hash-consing would.
+//!
+//! **Calls** (used on transposed programs, where the caller passes the callees' linear result
+//! types): by linearity a call whose linear arguments are all zero has zero linear results, and
+//! without nonlinear results it is not emitted at all. **Merged scalings** (`Zeros::combine`):
+//! `k1 * t' + k2 * t'` is `(k1 + k2) * t'`. **Pruning** (`prune`): a backward sweep removes
+//! linear bindings all of whose results are only dropped. Every sweep is linear in the body
 //! (nested blocks recurse, bounded by nesting); the program is pure, so removing dead code and
 //! zero arithmetic preserves meaning exactly (`0 * x` is `0` over the reals; over floats the
 //! folded program is the one that treats a literal's tangent as an exact zero, as JAX does).
