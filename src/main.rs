@@ -10,6 +10,7 @@ mod commands;
 mod batch;
 mod certify;
 mod ll;
+mod ops;
 mod prove;
 mod see;
 mod simplify;
@@ -285,6 +286,17 @@ enum Command {
     /// A Python module with one jax.numpy function per function (linear ones forgotten first:
     /// their linear parameters follow the others), tuples as tuples.
     ExportJax { file: String },
+    /// Arithmetic operations executed by a function and by its gradient program (the
+    /// `vjp` halves `lina grad` runs), by kind: primitives, linear adds, scales.
+    Ops {
+        file: String,
+        #[arg(long = "fn")]
+        func: String,
+        #[arg(long, default_value = "save-all")]
+        policy: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -470,6 +482,12 @@ fn main() -> ExitCode {
             format,
         } => see::derive(&file, func.as_deref(), relaxed, format),
         Command::ExportJax { file } => see::export_jax(&file),
+        Command::Ops {
+            file,
+            func,
+            policy,
+            format,
+        } => ops::ops(&file, &func, &policy, format),
     };
     ExitCode::from(commands::finish(status) as u8)
 }

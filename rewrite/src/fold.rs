@@ -1,4 +1,5 @@
-//! Folding after JVP: symbolic zeros, and primitive applications computed once.
+//! Folding after JVP and after transposition: symbolic zeros, primitive applications computed
+//! once, merged scalings, and linear code whose results only reach a `drop` removed.
 //!
 //! **Symbolic zeros** (JAX's `Zero`): tangents that are statically zero are folded away.
 //! A literal's tangent is `zero<R>`, and the rules then scale it, add it and pass it on: work that
@@ -12,7 +13,13 @@
 //! **Sharing**: a rule may compute what the primal already has (`div`'s rule computes `1 / b`,
 //! which is the primal itself when `a` is `1`; `sin` and `cos` rules each compute both): a
 //! primitive application equal to an earlier one of the body (same row, same atoms) reuses its
-//! result, as hash-consing would. Both sweeps are linear in the body
+//! result, as hash-consing would.
+//!
+//! **Calls** (used on transposed programs, where the caller passes the callees' linear result
+//! types): by linearity a call whose linear arguments are all zero has zero linear results, and
+//! without nonlinear results it is not emitted at all. **Merged scalings** (`Zeros::combine`):
+//! `k1 * t' + k2 * t'` is `(k1 + k2) * t'`. **Pruning** (`prune`): a backward sweep removes
+//! linear bindings all of whose results are only dropped. Every sweep is linear in the body
 //! (nested blocks recurse, bounded by nesting); the program is pure, so removing dead code and
 //! zero arithmetic preserves meaning exactly (`0 * x` is `0` over the reals; over floats the
 //! folded program is the one that treats a literal's tangent as an exact zero, as JAX does).
@@ -20,18 +27,26 @@
 use crate::build::{FnBuilder, atom};
 use semantics::*;
 
-/// Folds the statically zero tangents of a (relaxed) JVP output function and shares repeated
-/// primitive applications, then removes the nonlinear code this made dead.
-pub fn fold(f: FnDef) -> FnDef {
+/// The linear result types of the function a call calls (in the output program), for the rule
+/// "a call whose linear arguments are all zero has zero linear results".
+pub type LinearResults<'a> = &'a dyn Fn(FuncId) -> Option<Vec<Type>>;
+
+/// Folds the statically zero linear values of a (relaxed) function (a JVP's or a transpose's
+/// output) and shares repeated primitive applications, merges scalings of one slot, removes
+/// linear code whose results only reach a `drop`, then the nonlinear code this made dead.
+pub fn fold(f: FnDef, lresults_of: LinearResults) -> FnDef {
     let mut z = Zeros {
         out: FnBuilder::from_locals(&f.locals),
         zero: vec![None; f.locals.len()],
         alias: vec![None; f.locals.len()],
         shared: std::collections::HashMap::new(),
         depth: 0,
+        lresults_of,
     };
-    let mut body = z.block(&f.body);
+    let body = z.block(&f.body);
+    let mut body = z.combine(body);
     let linear: Vec<bool> = z.out.locals.iter().map(|l| l.linear).collect();
+    prune(&mut body, &linear);
     remove_dead(&mut body, &linear);
     FnDef {
         locals: z.out.locals,
@@ -40,8 +55,9 @@ pub fn fold(f: FnDef) -> FnDef {
     }
 }
 
-struct Zeros {
+struct Zeros<'a> {
     out: FnBuilder,
+    lresults_of: LinearResults<'a>,
     /// The type of each linear slot known to be zero.
     zero: Vec<Option<Type>>,
     /// A slot that is another one under a new name (a linear rename, or a shared application).
@@ -70,7 +86,7 @@ fn ret(nl: Vec<Atom>, lin: Vec<Atom>) -> Expr {
     }
 }
 
-impl Zeros {
+impl Zeros<'_> {
     fn grow(&mut self) {
         let n = self.out.locals.len();
         self.zero.resize(n, None);
@@ -225,6 +241,73 @@ impl Zeros {
         }
         match (rhs, lin) {
             (Expr::Zero { ty, .. }, [y]) if nl.is_empty() => self.set_zero(*y, ty.clone()),
+            // By linearity, a call whose linear arguments are all zero has zero linear
+            // results; without nonlinear results it computes nothing else.
+            (
+                Expr::Call {
+                    func, lin: args, ..
+                },
+                _,
+            ) if !lin.is_empty() && args.iter().all(|a| self.zero_of(a).is_some()) => {
+                match (self.lresults_of)(*func) {
+                    Some(ts) if ts.len() == lin.len() => {
+                        for (&y, t) in lin.iter().zip(ts) {
+                            self.set_zero(y, t);
+                        }
+                        if !nl.is_empty() {
+                            let rhs = self.expr(rhs, out);
+                            out.push(Bind::Let {
+                                nl: nl.to_vec(),
+                                lin: lin.to_vec(),
+                                rhs,
+                                span,
+                            });
+                        }
+                    }
+                    _ => {
+                        let rhs = self.expr(rhs, out);
+                        out.push(Bind::Let {
+                            nl: nl.to_vec(),
+                            lin: lin.to_vec(),
+                            rhs,
+                            span,
+                        });
+                    }
+                }
+            }
+            // `drop` of atoms: zeros need no dropping, nonlinear atoms no drop in a relaxed
+            // body (dup/drop insertion adds the drops strictness needs).
+            (Expr::Drop { body, .. }, []) if nl.is_empty() && body.binds.is_empty() => {
+                if let Expr::Ret { lin: ys, .. } = &body.tail {
+                    let live: Vec<Atom> = ys
+                        .iter()
+                        .filter(|a| self.zero_of(a).is_none())
+                        .map(|a| self.resolve(a))
+                        .collect();
+                    if !live.is_empty() {
+                        out.push(Bind::Let {
+                            nl: vec![],
+                            lin: vec![],
+                            rhs: Expr::Drop {
+                                body: Box::new(Block {
+                                    binds: vec![],
+                                    tail: ret(vec![], live),
+                                }),
+                                span: Span::GENERATED,
+                            },
+                            span,
+                        });
+                    }
+                } else {
+                    let rhs = self.expr(rhs, out);
+                    out.push(Bind::Let {
+                        nl: vec![],
+                        lin: vec![],
+                        rhs,
+                        span,
+                    });
+                }
+            }
             (Expr::Scale { lin: a, .. }, [y]) if self.zero_of(a).is_some() => {
                 let ty = self.zero_of(a).unwrap_or(Type::Real);
                 self.set_zero(*y, ty);
@@ -416,4 +499,325 @@ fn remove_dead(b: &mut Block, linear: &[bool]) {
     }
     let mut k = keep.into_iter();
     b.binds.retain(|_| k.next().unwrap_or(true));
+}
+
+/// `x + y` when its f64 result is the exact real sum (TwoSum's error term is zero), so a
+/// merged literal coefficient means what the two did, over the floats and over the reals.
+fn exact_sum(x: f64, y: f64) -> Option<f64> {
+    let s = x + y;
+    let bb = s - x;
+    let err = (x - (s - bb)) + (y - bb);
+    (s.is_finite() && err == 0.0).then_some(s)
+}
+
+/// A linear term of a sum: `k * src'`, with the index of the binding that made it (to remove
+/// it), or `1 * y'` for a slot not made by a single-use scaling.
+struct Term {
+    at: Option<usize>,
+    k: Atom,
+    src: LocalId,
+}
+
+impl Zeros<'_> {
+    /// Scalings of one slot that are added become one scaling by the summed coefficients:
+    /// `k1 * t' + k2 * t'` is `(k1 + k2) * t'` (`t'` itself being `1 * t'`; `x * x`'s rule gives
+    /// `x * t' + x * t'`); two literal coefficients are summed here when the sum is exact,
+    /// otherwise by an `add` binding. One forward sweep over the top level.
+    fn combine(&mut self, b: Block) -> Block {
+        let n = self.out.locals.len();
+        let mut uses = vec![0u32; n];
+        let mut reads = Vec::new();
+        for s in &b.binds {
+            bind_reads(s, &mut reads);
+        }
+        expr_reads(&b.tail, &mut reads);
+        for x in &reads {
+            if let Some(u) = uses.get_mut(x.0 as usize) {
+                *u += 1;
+            }
+        }
+        // The single-use slots made by a top-level scaling: (binding index, scalar, source).
+        let mut scaled: Vec<Option<(usize, Atom, LocalId)>> = vec![None; n];
+        let mut out: Vec<Option<Bind>> = Vec::with_capacity(b.binds.len());
+        for s in b.binds {
+            let Bind::Let { nl, lin, rhs, span } = &s else {
+                out.push(Some(s));
+                continue;
+            };
+            let (true, [y]) = (nl.is_empty(), lin.as_slice()) else {
+                out.push(Some(s));
+                continue;
+            };
+            let once = |x: LocalId| uses.get(x.0 as usize) == Some(&1);
+            let term = |a: &Atom| -> Option<Term> {
+                let x = a.var()?.id;
+                Some(match scaled.get(x.0 as usize).cloned().flatten() {
+                    Some((at, k, src)) if once(x) => Term {
+                        at: Some(at),
+                        k,
+                        src,
+                    },
+                    _ => Term {
+                        at: None,
+                        k: Atom::Lit(1.0, Span::GENERATED),
+                        src: x,
+                    },
+                })
+            };
+            match rhs {
+                Expr::Scale { scalar, lin: a, .. } => {
+                    if let Some(x) = a.var() {
+                        scaled[y.0 as usize] = Some((out.len(), *scalar, x.id));
+                    }
+                    out.push(Some(s));
+                }
+                Expr::LAdd { lhs, rhs: r, .. } => match (term(lhs), term(r)) {
+                    (Some(t1), Some(t2)) if t1.src == t2.src => {
+                        for at in [t1.at, t2.at].into_iter().flatten() {
+                            out[at] = None;
+                        }
+                        let k = match (t1.k, t2.k) {
+                            (Atom::Lit(c1, _), Atom::Lit(c2, _)) if exact_sum(c1, c2).is_some() => {
+                                Atom::Lit(c1 + c2, Span::GENERATED)
+                            }
+                            (k1, k2) => {
+                                let k = self.out.fresh("k", false);
+                                self.grow();
+                                out.push(Some(let_(
+                                    vec![k],
+                                    vec![],
+                                    Expr::Prim {
+                                        prim: PrimId::ADD,
+                                        args: vec![k1, k2],
+                                        span: Span::GENERATED,
+                                    },
+                                )));
+                                atom(k)
+                            }
+                        };
+                        if scaled.len() < self.out.locals.len() {
+                            scaled.resize(self.out.locals.len(), None);
+                        }
+                        scaled[y.0 as usize] = Some((out.len(), k, t1.src));
+                        out.push(Some(scale(*y, k, t1.src, *span)));
+                    }
+                    _ => out.push(Some(s)),
+                },
+                _ => out.push(Some(s)),
+            }
+        }
+        Block {
+            binds: out.into_iter().flatten().collect(),
+            tail: b.tail,
+        }
+    }
+}
+
+fn scale(y: LocalId, k: Atom, src: LocalId, span: Span) -> Bind {
+    Bind::Let {
+        nl: vec![],
+        lin: vec![y],
+        rhs: Expr::Scale {
+            scalar: k,
+            lin: atom(src),
+            span: Span::GENERATED,
+        },
+        span,
+    }
+}
+
+/// Removes the linear code whose results only reach a `drop` (a transpose's cotangent of a
+/// zero tangent, or of a parameter of a callee that has none): one backward sweep marks a
+/// linear slot dead when its one use is a top-level `drop` or a removed binding, and removes a
+/// pure binding all of whose results are dead (its linear inputs are then dead); a `dup` with
+/// one dead result becomes a rename. A forward sweep then renames and trims the drops.
+fn prune(b: &mut Block, linear: &[bool]) {
+    let n = linear.len();
+    let is_lin = |x: LocalId| linear.get(x.0 as usize).copied().unwrap_or(false);
+    // A relaxed body may use a linear slot more than once: it is dead when all its uses are.
+    let mut live_uses = vec![0u32; n];
+    let mut reads = Vec::new();
+    for s in &b.binds {
+        bind_reads(s, &mut reads);
+    }
+    expr_reads(&b.tail, &mut reads);
+    for x in &reads {
+        if let Some(u) = live_uses.get_mut(x.0 as usize) {
+            *u += 1;
+        }
+    }
+    let mut dead = vec![false; n];
+    let mut killed = vec![false; n];
+    let mut alias: Vec<Option<LocalId>> = vec![None; n];
+    let mut mark = |xs: &[Atom], dead: &mut Vec<bool>| {
+        for a in xs {
+            let x = a.var().map_or(usize::MAX, |v| v.id.0 as usize);
+            if let Some(u) = live_uses.get_mut(x) {
+                *u = u.saturating_sub(1);
+                if *u == 0
+                    && let Some(d) = dead.get_mut(x)
+                {
+                    *d = true;
+                }
+            }
+        }
+    };
+    let dropped = |s: &Bind| match s {
+        Bind::Let {
+            nl,
+            lin,
+            rhs: Expr::Drop { body, .. },
+            ..
+        } if nl.is_empty() && lin.is_empty() && body.binds.is_empty() => match &body.tail {
+            Expr::Ret { nl, lin, .. } if nl.is_empty() => Some(lin.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    for s in &b.binds {
+        if let Some(ys) = dropped(s) {
+            mark(&ys, &mut dead);
+        }
+    }
+    let mut keep = vec![true; b.binds.len()];
+    let is_dead = |x: &LocalId, dead: &Vec<bool>| dead.get(x.0 as usize).copied().unwrap_or(false);
+    for (i, s) in b.binds.iter().enumerate().rev() {
+        let inputs: Option<Vec<Atom>> = match s {
+            Bind::Let { nl, lin, rhs, .. }
+                if nl.is_empty() && !lin.is_empty() && lin.iter().all(|y| is_dead(y, &dead)) =>
+            {
+                match rhs {
+                    Expr::Scale { lin: x, .. } => Some(vec![*x]),
+                    Expr::LAdd { lhs, rhs, .. } => Some(vec![*lhs, *rhs]),
+                    Expr::LTuple { items, .. } => Some(items.clone()),
+                    Expr::Ret { nl, lin, .. } if nl.is_empty() => Some(lin.clone()),
+                    Expr::Zero { .. } => Some(vec![]),
+                    Expr::Dup { arg, .. } => Some(vec![*arg]),
+                    // Binding no nonlinear result, the call computes nothing else.
+                    Expr::Call { lin, .. } => Some(lin.clone()),
+                    _ => None,
+                }
+            }
+            // A call with no results at all computes nothing.
+            Bind::Let {
+                nl,
+                lin,
+                rhs: Expr::Call { lin: xs, .. },
+                ..
+            } if nl.is_empty() && lin.is_empty() => Some(xs.clone()),
+            Bind::Let {
+                nl,
+                lin,
+                rhs: Expr::Dup {
+                    arg: Atom::Var(x), ..
+                },
+                ..
+            } if nl.is_empty() && lin.len() == 2 => {
+                let (y1, y2) = (lin[0], lin[1]);
+                match (is_dead(&y1, &dead), is_dead(&y2, &dead)) {
+                    (true, false) | (false, true) => {
+                        let (gone, live) = if is_dead(&y1, &dead) {
+                            (y1, y2)
+                        } else {
+                            (y2, y1)
+                        };
+                        keep[i] = false;
+                        if let Some(k) = killed.get_mut(gone.0 as usize) {
+                            *k = true;
+                        }
+                        if let Some(a) = alias.get_mut(live.0 as usize) {
+                            *a = Some(x.id);
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Bind::Unpack { binders, src, .. }
+                if is_lin(src.id) && binders.iter().all(|y| is_dead(y, &dead)) =>
+            {
+                Some(vec![Atom::Var(*src)])
+            }
+            _ => None,
+        };
+        if let Some(xs) = inputs {
+            keep[i] = false;
+            let binders: Vec<LocalId> = match s {
+                Bind::Let { nl, lin, .. } => nl.iter().chain(lin).copied().collect(),
+                Bind::Unpack { binders, .. } => binders.clone(),
+            };
+            for y in binders {
+                if let Some(k) = killed.get_mut(y.0 as usize) {
+                    *k = true;
+                }
+            }
+            mark(&xs, &mut dead);
+        }
+    }
+    let mut k = keep.into_iter();
+    b.binds.retain(|_| k.next().unwrap_or(true));
+    // Drops lose the slots whose binding went; a drop of nothing goes.
+    let gone = |a: &Atom| {
+        a.var()
+            .is_some_and(|v| killed.get(v.id.0 as usize).copied().unwrap_or(false))
+    };
+    b.binds.retain_mut(|s| {
+        if let Bind::Let {
+            rhs: Expr::Drop { body, .. },
+            ..
+        } = s
+            && let (true, Expr::Ret { nl, lin, .. }) = (body.binds.is_empty(), &mut body.tail)
+            && nl.is_empty()
+        {
+            lin.retain(|a| !gone(a));
+            return !lin.is_empty();
+        }
+        true
+    });
+    if alias.iter().any(Option::is_some) {
+        let chase = |x: LocalId| {
+            let mut x = x;
+            while let Some(y) = alias.get(x.0 as usize).copied().flatten() {
+                x = y;
+            }
+            x
+        };
+        rename_block(b, &chase);
+    }
+}
+
+fn rename_block(b: &mut Block, to: &dyn Fn(LocalId) -> LocalId) {
+    for s in &mut b.binds {
+        match s {
+            Bind::Let { rhs, .. } => rename_expr(rhs, to),
+            Bind::Unpack { src, .. } => src.id = to(src.id),
+        }
+    }
+    rename_expr(&mut b.tail, to);
+}
+
+fn rename_expr(e: &mut Expr, to: &dyn Fn(LocalId) -> LocalId) {
+    let fix = |a: &mut Atom| {
+        if let Atom::Var(v) = a {
+            v.id = to(v.id);
+        }
+    };
+    match e {
+        Expr::Ret { nl, lin, .. } | Expr::Call { nl, lin, .. } => {
+            nl.iter_mut().chain(lin.iter_mut()).for_each(fix)
+        }
+        Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => items.iter_mut().for_each(fix),
+        Expr::Prim { args, .. } => args.iter_mut().for_each(fix),
+        Expr::LAdd { lhs, rhs, .. } => {
+            fix(lhs);
+            fix(rhs);
+        }
+        Expr::Scale { scalar, lin, .. } => {
+            fix(scalar);
+            fix(lin);
+        }
+        Expr::Dup { arg, .. } => fix(arg),
+        Expr::Zero { .. } => {}
+        Expr::Drop { body, .. } | Expr::Block(body) => rename_block(body, to),
+    }
 }

@@ -45,11 +45,15 @@ pub fn jvp_with(
             });
         }
     }
-    // Tangents that are statically zero (a literal's) are folded away as they are made.
+    // Tangents that are statically zero (a literal's) are folded away as they are made. A
+    // call's tangents are not folded even when its tangent arguments are all zero: λLL's
+    // native linearization (`ll_linearize`), which must agree with this JVP bit for bit, does
+    // not see through calls (`inf * 0` is NaN there). The transposed program folds them.
+    let lresults = |_: FuncId| None;
     let funcs = prog
         .funcs
         .iter()
-        .map(|f| jvp_fn(f, rules).map(crate::fold::fold))
+        .map(|f| jvp_fn(f, rules).map(|f| crate::fold::fold(f, &lresults)))
         .collect::<Result<Vec<_>, _>>()?;
     checker::elaborate_built(&Program { funcs }, prims).map_err(|d| {
         internal(format!(

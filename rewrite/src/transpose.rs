@@ -38,6 +38,15 @@ pub(crate) fn transpose_strict(prog: &Program, prims: &PrimTable) -> Result<Prog
         .collect::<Result<_, _>>()?;
     let types = with_typing(&mut normals, |typing| local_types(typing, prims))?;
     let names = prog.func_names();
+    // The linear results of each function of the output: `g.T`'s are `g`'s parameters'.
+    let lresults = |g: FuncId| {
+        let f = prog.func(g)?;
+        Some(if classes.get(g.0 as usize) == Some(&Class::Linear) {
+            f.lparams.iter().map(|p| p.ty.clone()).collect()
+        } else {
+            f.lresults.clone()
+        })
+    };
     let mut funcs = Vec::with_capacity(prog.funcs.len());
     for ((f, n), ts) in prog.funcs.iter().zip(&normals).zip(&types) {
         if classes[funcs.len()] == Class::Linear {
@@ -48,7 +57,9 @@ pub(crate) fn transpose_strict(prog: &Program, prims: &PrimTable) -> Result<Prog
                     span: f.name_span,
                 });
             }
-            funcs.push(transpose_fn(n, ts)?);
+            // Cotangents that are statically zero (of a dropped result) are folded, and the
+            // code computing cotangents that only reach a `drop` is removed.
+            funcs.push(crate::fold::fold(transpose_fn(n, ts)?, &lresults));
         } else {
             funcs.push(f.clone());
         }

@@ -89,7 +89,7 @@ fn standard_rows() -> Vec<Prim> {
         mul / 2, cost 1, |a| a[0] * a[1],
             "jvp mul(a, b ; a', b') = let y = a * b in (y ; b * a' + a * b')";
         div / 2, cost 1, |a| a[0] / a[1],
-            "jvp div(a, b ; a', b') = let y = a / b in let r = 1.0 / b in let s = -(y * r) in (y ; r * a' + s * b')";
+            "jvp div(a, b ; a', b') = let y = a / b in let r = 1.0 / b in let n = -y in (y ; r * (a' + n * b'))";
         neg / 1, cost 1, |a| -a[0],
             "jvp neg(a ; a') = let y = -a in (y ; -a')";
         sin / 1, cost 1, |a| a[0].sin(),

@@ -1,9 +1,21 @@
 """Compares lina with JAX on the corpus: values, gradients (jax.grad) and Hessian-vector
-products (forward over reverse, jax.jvp of jax.grad) of the exported code.
+products (forward over reverse, jax.jvp of jax.grad) of the exported code, and the arithmetic
+operations each gradient executes.
 
 Usage: python3 tests/jax/compare.py LINA_BINARY [FILE.la ...]   (default: every corpus/*.la)
-Prints one line per function compared and a closing `N passed, N failed` line; exits 1 on any
-disagreement. Run by tests/jax.rs where `import jax` works.
+Prints one line per function compared, the per-program operation table (markdown, the one in
+docs/RESULTS.md) and a closing `N passed, N failed` line; exits 1 on any disagreement. Run by
+tests/jax.rs where `import jax` works.
+
+Operations, one rule for both sides (rewrite/src/ops.rs): one per scalar arithmetic result.
+lina: `lina ops --fn F`, the primitive applications and scalar linear adds and scales that the
+gradient program (`f.jvp.nonlin` then `f.jvp.lin.T`, what `lina grad` runs) executes; zero,
+dup, drop, tuples and calls are 0. JAX: the equations of `jax.make_jaxpr(jax.grad(f))` at the
+same point, counted recursively inside sub-jaxprs (pjit, custom_jvp_call, ...; the call
+equation itself is 0), of which the arithmetic ones are those in ARITH (add_any is JAX's
+cotangent accumulation, lina's linear add); the others (convert_element_type, comparisons,
+select_n, ...) are reported as "other" and not compared. Every value is a scalar (tuples are
+Python tuples), so an equation is one scalar result.
 """
 import glob
 import importlib.util
@@ -36,6 +48,39 @@ def close(a, b, tol=1e-9):
     ) and len(a) == len(b)
 
 
+ARITH = {
+    "add", "add_any", "sub", "mul", "div", "neg", "sin", "cos", "tan", "exp", "log", "sqrt",
+    "rsqrt", "tanh", "logistic", "pow", "integer_pow", "square", "log1p", "expm1", "exp2",
+    "reciprocal", "max", "min", "abs", "sign", "atan2",
+}
+
+
+def subjaxprs(value):
+    if hasattr(value, "eqns"):
+        yield value
+    elif hasattr(value, "jaxpr") and hasattr(value.jaxpr, "eqns"):
+        yield value.jaxpr
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from subjaxprs(v)
+
+
+def count_eqns(jaxpr):
+    """(arithmetic, other) equations of a jaxpr, sub-jaxprs counted instead of their calls."""
+    arith = other = 0
+    for eqn in jaxpr.eqns:
+        subs = [j for v in eqn.params.values() for j in subjaxprs(v)]
+        if subs:
+            for j in subs:
+                a, o = count_eqns(j)
+                arith, other = arith + a, other + o
+        elif eqn.primitive.name in ARITH:
+            arith += 1
+        else:
+            other += 1
+    return arith, other
+
+
 def signatures(path):
     """(name, number of real parameters) of every function with only real parameters and one
     real result, read from the core form."""
@@ -56,6 +101,8 @@ def signatures(path):
 
 
 passed = failed = 0
+# Per program: [functions, lina ops, JAX arithmetic eqns, JAX other eqns, functions where lina <= JAX]
+table = {}
 rng = random.Random(14)
 for path in FILES:
     code, module = lina("export-jax", path)
@@ -94,10 +141,30 @@ for path in FILES:
             and close(hvp, num(h["hvp"]), 1e-8)
         )
         status = "ok" if ok else "DIFFERS"
-        print(f"{status} {path} {name}: value {value}, grad {grad}, hvp {hvp}")
+        ops = ""
+        if n:  # a function of no parameters has no gradient to compare
+            _, o = lina("ops", path, "--fn", name, "--format", "json")
+            mine = int(json.loads(o)["gradient"]["total"])
+            jaxpr = jax.make_jaxpr(jax.grad(fn, argnums=tuple(range(n))))(*xs)
+            arith, other = count_eqns(jaxpr.jaxpr)
+            row = table.setdefault(os.path.basename(path)[:-3], [0, 0, 0, 0, 0])
+            for k, d in enumerate([1, mine, arith, other, mine <= arith]):
+                row[k] += d
+            ops = f"; ops lina {mine}, jax {arith} (+{other} other)"
+        print(f"{status} {path} {name}: value {value}, grad {grad}, hvp {hvp}{ops}")
         if not ok:
             print(f"   lina: value {g['value']}, gradient {g['gradient']}, hvp {h['hvp']}")
         passed += ok
         failed += not ok
+print()
+print("| program | functions | lina ops | JAX arithmetic eqns | JAX other eqns | lina/JAX | functions lina <= JAX |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+total = [0, 0, 0, 0, 0]
+for prog, row in sorted(table.items()):
+    total = [a + b for a, b in zip(total, row)]
+    print(f"| {prog} | {row[0]} | {row[1]} | {row[2]} | {row[3]} | {row[1] / max(row[2], 1):.2f} | {row[4]}/{row[0]} |")
+print(f"| all | {total[0]} | {total[1]} | {total[2]} | {total[3]} | {total[1] / max(total[2], 1):.2f} | {total[4]}/{total[0]} |")
+behind = [p for p, r in sorted(table.items()) if r[1] > r[2]]
+print(f"ops: lina {total[1]}, jax {total[2]} ({100 * (1 - total[1] / max(total[2], 1)):.1f}% fewer); programs where lina executes more: {', '.join(behind) or 'none'}")
 print(f"jax: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
