@@ -101,6 +101,35 @@ impl Dag {
         }
     }
 
+    /// Component `k` of the `n`-tuple `t`. Beta as it builds: component `k` of `<> a0 .. an`
+    /// is `ak`, so no projection of a constructed tuple is ever a node.
+    pub fn proj(&mut self, k: u32, n: u32, t: Id) -> Id {
+        if let Term::Tuple(items) = self.get(t)
+            && items.len() == n as usize
+            && let Some(&a) = items.get(k as usize)
+        {
+            return a;
+        }
+        self.add(Term::Proj(k, n, [t]))
+    }
+
+    /// The tuple of `items`. Eta as it builds: `<> (proj.0.n t) .. (proj.n-1.n t)` is `t`.
+    pub fn tuple(&mut self, items: Vec<Id>) -> Id {
+        let n = items.len() as u32;
+        let mut whole = None;
+        let eta = n > 0
+            && items.iter().enumerate().all(|(i, &a)| match self.get(a) {
+                Term::Proj(k, m, [t]) if *k as usize == i && *m == n => {
+                    *whole.get_or_insert(*t) == *t
+                }
+                _ => false,
+            });
+        match whole {
+            Some(t) if eta => t,
+            _ => self.add(Term::Tuple(items)),
+        }
+    }
+
     pub fn sum(&mut self, a: Id, b: Id) -> Id {
         self.prim("add", vec![a, b])
     }
@@ -208,7 +237,11 @@ impl Dag {
     /// argument values): the result leaves of one callee at one point share their work (a
     /// thousand residuals of one `.nonlin` cost one sweep, not a thousand), and a call DAG
     /// doing exponential work evaluates in time linear in its size. `None` when a symbol has
-    /// no meaning.
+    /// no meaning. A tuple is evaluated lazily (a tuple node in a frame; a component is only
+    /// computed when projected), so a residual with 2^n leaves costs what is read of it; an
+    /// input used as a tuple is a random one (its components derived from its value by
+    /// hashing). A root that is a tuple evaluates to NaN: it is compared componentwise, if at
+    /// all, by its callers.
     pub fn eval(
         &self,
         prims: &PrimTable,
@@ -219,33 +252,77 @@ impl Dag {
             dag: self,
             prims,
             frames: vec![Frame {
-                env: inputs.clone(),
+                env: inputs.iter().map(|(&k, &x)| (k, V::R(x))).collect(),
                 vals: HashMap::new(),
             }],
             index: HashMap::new(),
         };
-        roots.iter().map(|&r| ev.value(0, r)).collect()
+        roots
+            .iter()
+            .map(|&r| ev.value(0, r).map(|v| v.real()))
+            .collect()
     }
 }
 
+/// A value of the evaluator: a real, a tuple (the tuple node `id` in frame `f`), or a random
+/// tuple (the seed of its components).
+#[derive(Clone, Copy, Debug)]
+enum V {
+    R(f64),
+    T(usize, Id),
+    S(u64),
+}
+
+/// [`V`] as a frame key (reals by bits).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key(u8, u64, u64);
+
+impl V {
+    /// As a real: a random tuple's seed gives a number in `[0.2, 2)`; a tuple is NaN.
+    fn real(self) -> f64 {
+        match self {
+            V::R(x) => x,
+            V::S(h) => 0.2 + 1.8 * ((h >> 11) as f64 / (1u64 << 53) as f64),
+            V::T(..) => f64::NAN,
+        }
+    }
+
+    fn key(self) -> Key {
+        match self {
+            V::R(x) => Key(0, x.to_bits(), 0),
+            V::T(f, id) => Key(1, f as u64, usize::from(id) as u64),
+            V::S(h) => Key(2, h, 0),
+        }
+    }
+}
+
+/// A seed's component `k` (splitmix64 of both).
+fn mix(h: u64, k: u32) -> u64 {
+    let mut z = h ^ (u64::from(k) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 struct Frame {
-    env: HashMap<Id, f64>,
-    vals: HashMap<Id, f64>,
+    env: HashMap<Id, V>,
+    vals: HashMap<Id, V>,
 }
 
 struct Evaluator<'a> {
     dag: &'a Dag,
     prims: &'a PrimTable,
     frames: Vec<Frame>,
-    /// Frames by parameters and argument bits (frame 0, the point itself, is not here).
-    index: HashMap<(Vec<Id>, Vec<u64>), usize>,
+    /// Frames by parameters and argument values (frame 0, the point itself, is not here).
+    index: HashMap<(Vec<Id>, Vec<Key>), usize>,
 }
 
 impl Evaluator<'_> {
     /// The value of `root` in frame `f`: an explicit post-order stack within the frame; a
-    /// function symbol evaluates its body in the callee's frame, so the host stack grows with
-    /// the call depth only (on demand, as the evaluator's does).
-    fn value(&mut self, f: usize, root: Id) -> Option<f64> {
+    /// function symbol evaluates its body in the callee's frame, and a projection of a tuple
+    /// its component in the tuple's frame, so the host stack grows with the call depth only
+    /// (on demand, as the evaluator's does).
+    fn value(&mut self, f: usize, root: Id) -> Option<V> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             let mut stack = vec![(root, false)];
             while let Some((id, ready)) = stack.pop() {
@@ -253,33 +330,43 @@ impl Evaluator<'_> {
                     continue;
                 }
                 let node = self.dag.get(id);
+                // A tuple's components are not evaluated with it.
+                let lazy = matches!(node, Term::Tuple(_));
                 if !ready {
                     stack.push((id, true));
-                    for &c in node.children() {
-                        if !self.frames[f].vals.contains_key(&c) {
-                            stack.push((c, false));
+                    if !lazy {
+                        for &c in node.children() {
+                            if !self.frames[f].vals.contains_key(&c) {
+                                stack.push((c, false));
+                            }
                         }
                     }
                     continue;
                 }
                 let vals = &self.frames[f].vals;
-                let xs: Vec<f64> = node.children().iter().map(|c| vals[c]).collect();
+                let xs: Vec<V> = if lazy {
+                    Vec::new()
+                } else {
+                    node.children().iter().map(|c| vals[c]).collect()
+                };
+                let r = |i: usize| xs[i].real();
                 let v = match node {
-                    Term::Num(l) => l.value(),
+                    Term::Num(l) => V::R(l.value()),
                     Term::Input(_) => *self.frames[f].env.get(&id)?,
                     Term::Prim(s, _) => {
                         let row = self
                             .prims
                             .lookup(s.as_str())
                             .and_then(|p| self.prims.get(p))?;
-                        (row.eval)(&xs)
+                        let args: Vec<f64> = xs.iter().map(|x| x.real()).collect();
+                        V::R((row.eval)(&args))
                     }
                     Term::Fun(s, _) => {
                         let def = self.dag.defs.get(*s)?;
                         if def.params.len() != xs.len() {
                             return None;
                         }
-                        let key = (def.params.clone(), xs.iter().map(|x| x.to_bits()).collect());
+                        let key = (def.params.clone(), xs.iter().map(|x| x.key()).collect());
                         let g = match self.index.get(&key) {
                             Some(&g) => g,
                             None => {
@@ -294,9 +381,18 @@ impl Evaluator<'_> {
                         let body = def.body;
                         self.value(g, body)?
                     }
-                    Term::LAdd(_) => xs[0] + xs[1],
-                    Term::Scale(_) => xs[0] * xs[1],
-                    Term::Zero => 0.0,
+                    Term::LAdd(_) => V::R(r(0) + r(1)),
+                    Term::Scale(_) => V::R(r(0) * r(1)),
+                    Term::Zero => V::R(0.0),
+                    Term::Tuple(_) => V::T(f, id),
+                    Term::Proj(k, _, _) => match xs[0] {
+                        V::T(g, t) => {
+                            let c = *self.dag.get(t).children().get(*k as usize)?;
+                            self.value(g, c)?
+                        }
+                        V::S(h) => V::S(mix(h, *k)),
+                        V::R(x) => V::S(mix(x.to_bits(), *k)),
+                    },
                 };
                 self.frames[f].vals.insert(id, v);
             }

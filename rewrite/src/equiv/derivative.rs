@@ -53,6 +53,7 @@ impl Columns {
             prims,
             prog,
             tag: "d",
+            opaque: false,
         };
         low.lower(f, args).map(|l| l.nl).map_err(|e| e.message)
     }

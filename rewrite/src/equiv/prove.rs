@@ -31,6 +31,11 @@ pub struct Limits {
     /// Prove transposes by the adjoint pairing first (`adjoint.rs`). Certificates turn it off:
     /// the kernel replays the entrywise obligations and does not re-derive the pairing.
     pub pairing: bool,
+    /// Lower residuals (values of unzip's named residual types) as one tuple-valued term each,
+    /// with projections, instead of their scalar leaves, so that a call DAG whose residuals
+    /// nest (2^n scalars) has claims linear in its size. Off by default: certificates use the
+    /// default and their kernel has no tuple terms; `lina prove` turns it on.
+    pub tuples: bool,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -46,6 +51,7 @@ impl Default for Limits {
             samples: 6,
             explain: false,
             pairing: true,
+            tuples: false,
         }
     }
 }

@@ -305,6 +305,8 @@ pub fn rebuild(t: &Target, roots: &Roots, choice: &Choice, order: &[Id]) -> Resu
             Term::LAdd(_) | Term::Scale(_) | Term::Zero => {
                 return Err("a linear node in a nonlinear term".into());
             }
+            // The simplifier lowers with tuples flattened: these never reach it.
+            Term::Tuple(_) | Term::Proj(..) => return Err("a tuple term (not rebuilt)".into()),
         };
         atom.insert(c, text);
     }

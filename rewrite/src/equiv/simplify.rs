@@ -201,6 +201,7 @@ fn candidate(
         prims,
         prog,
         tag: TAG,
+        opaque: false,
     };
     let (inputs, lowered) = low.lower_and_define(f).map_err(|e| e.message)?;
     let symbols: Vec<Symbol> = inputs
@@ -310,6 +311,9 @@ fn node_cost(n: &Term, prog: &Program, prims: &PrimTable, works: &[u128]) -> u64
             (2 + args.len() as u64).saturating_add(u64::try_from(w).unwrap_or(u64::MAX))
         }
         Term::LAdd(_) | Term::Scale(_) | Term::Zero => 3,
+        // Not lowered by the simplifier (tuples flattened); priced as a binding.
+        Term::Tuple(items) => 1 + items.len() as u64,
+        Term::Proj(..) => 2,
     }
 }
 
