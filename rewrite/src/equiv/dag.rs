@@ -19,6 +19,19 @@ pub struct Dag {
     /// The nonlinear terms that linear code scales by (and the partials the reference
     /// Jacobians multiply by): the ring normal form first tries them as atoms.
     pub factors: std::collections::HashSet<Id>,
+    /// Callee frames kept across evaluations (see [`Dag::eval`]).
+    memo: std::cell::RefCell<Memo>,
+}
+
+/// The frames of function symbols at argument values that do not depend on one evaluation's
+/// point (reals, random tuples, tuples of kept frames): a function's value at given arguments
+/// is the same in every obligation, so they are evaluated once per session. Valid for one
+/// generation of [`Defs`] (redefining a symbol clears it).
+#[derive(Default)]
+struct Memo {
+    generation: u64,
+    frames: Vec<Frame>,
+    index: HashMap<(Vec<Id>, Vec<Key>), usize>,
 }
 
 /// The meaning of an uninterpreted function symbol: `sym(a1..an) = body[params := a]`.
@@ -31,11 +44,17 @@ pub struct Def {
 #[derive(Default)]
 pub struct Defs {
     map: HashMap<Symbol, Def>,
+    /// Bumped when a symbol is redefined (the evaluator's kept frames are then stale).
+    generation: u64,
 }
 
 impl Defs {
     pub fn insert(&mut self, sym: Symbol, def: Def) {
-        self.map.insert(sym, def);
+        if let Some(old) = self.map.insert(sym, def.clone())
+            && (old.params != def.params || old.body != def.body)
+        {
+            self.generation += 1;
+        }
     }
     pub fn get(&self, sym: Symbol) -> Option<&Def> {
         self.map.get(&sym)
@@ -248,9 +267,17 @@ impl Dag {
         roots: &[Id],
         inputs: &HashMap<Id, f64>,
     ) -> Option<Vec<f64>> {
+        let mut memo = self.memo.borrow_mut();
+        if memo.generation != self.defs.generation {
+            *memo = Memo {
+                generation: self.defs.generation,
+                ..Memo::default()
+            };
+        }
         let mut ev = Evaluator {
             dag: self,
             prims,
+            memo: &mut memo,
             frames: vec![Frame {
                 env: inputs.iter().map(|(&k, &x)| (k, V::R(x))).collect(),
                 vals: HashMap::new(),
@@ -259,9 +286,16 @@ impl Dag {
         };
         roots
             .iter()
-            .map(|&r| ev.value(0, r).map(|v| v.real()))
+            .map(|&r| ev.value(Fr::E(0), r).map(|v| v.real()))
             .collect()
     }
+}
+
+/// A frame: kept across evaluations ([`Memo`]) or of this evaluation only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Fr {
+    P(usize),
+    E(usize),
 }
 
 /// A value of the evaluator: a real, a tuple (the tuple node `id` in frame `f`), or a random
@@ -269,7 +303,7 @@ impl Dag {
 #[derive(Clone, Copy, Debug)]
 enum V {
     R(f64),
-    T(usize, Id),
+    T(Fr, Id),
     S(u64),
 }
 
@@ -290,7 +324,8 @@ impl V {
     fn key(self) -> Key {
         match self {
             V::R(x) => Key(0, x.to_bits(), 0),
-            V::T(f, id) => Key(1, f as u64, usize::from(id) as u64),
+            V::T(Fr::P(f), id) => Key(1, f as u64, usize::from(id) as u64),
+            V::T(Fr::E(f), id) => Key(3, f as u64, usize::from(id) as u64),
             V::S(h) => Key(2, h, 0),
         }
     }
@@ -312,8 +347,10 @@ struct Frame {
 struct Evaluator<'a> {
     dag: &'a Dag,
     prims: &'a PrimTable,
+    memo: &'a mut Memo,
     frames: Vec<Frame>,
-    /// Frames by parameters and argument values (frame 0, the point itself, is not here).
+    /// This evaluation's frames by parameters and argument values (frame 0, the point
+    /// itself, is not here).
     index: HashMap<(Vec<Id>, Vec<Key>), usize>,
 }
 
@@ -322,11 +359,43 @@ impl Evaluator<'_> {
     /// function symbol evaluates its body in the callee's frame, and a projection of a tuple
     /// its component in the tuple's frame, so the host stack grows with the call depth only
     /// (on demand, as the evaluator's does).
-    fn value(&mut self, f: usize, root: Id) -> Option<V> {
+    fn frame(&mut self, f: Fr) -> &mut Frame {
+        match f {
+            Fr::P(i) => &mut self.memo.frames[i],
+            Fr::E(i) => &mut self.frames[i],
+        }
+    }
+
+    /// The frame of a function symbol with parameters `params` at arguments `xs`: kept
+    /// across evaluations unless an argument is a tuple of this evaluation.
+    fn callee(&mut self, params: &[Id], xs: Vec<V>) -> Fr {
+        let key = (params.to_vec(), xs.iter().map(|x| x.key()).collect());
+        let frame = || Frame {
+            env: params.iter().copied().zip(xs.iter().copied()).collect(),
+            vals: HashMap::new(),
+        };
+        if xs.iter().any(|x| matches!(x, V::T(Fr::E(_), _))) {
+            if let Some(&g) = self.index.get(&key) {
+                return Fr::E(g);
+            }
+            self.frames.push(frame());
+            self.index.insert(key, self.frames.len() - 1);
+            Fr::E(self.frames.len() - 1)
+        } else {
+            if let Some(&g) = self.memo.index.get(&key) {
+                return Fr::P(g);
+            }
+            self.memo.frames.push(frame());
+            self.memo.index.insert(key, self.memo.frames.len() - 1);
+            Fr::P(self.memo.frames.len() - 1)
+        }
+    }
+
+    fn value(&mut self, f: Fr, root: Id) -> Option<V> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             let mut stack = vec![(root, false)];
             while let Some((id, ready)) = stack.pop() {
-                if self.frames[f].vals.contains_key(&id) {
+                if self.frame(f).vals.contains_key(&id) {
                     continue;
                 }
                 let node = self.dag.get(id);
@@ -336,14 +405,14 @@ impl Evaluator<'_> {
                     stack.push((id, true));
                     if !lazy {
                         for &c in node.children() {
-                            if !self.frames[f].vals.contains_key(&c) {
+                            if !self.frame(f).vals.contains_key(&c) {
                                 stack.push((c, false));
                             }
                         }
                     }
                     continue;
                 }
-                let vals = &self.frames[f].vals;
+                let vals = &self.frame(f).vals;
                 let xs: Vec<V> = if lazy {
                     Vec::new()
                 } else {
@@ -352,7 +421,7 @@ impl Evaluator<'_> {
                 let r = |i: usize| xs[i].real();
                 let v = match node {
                     Term::Num(l) => V::R(l.value()),
-                    Term::Input(_) => *self.frames[f].env.get(&id)?,
+                    Term::Input(_) => *self.frame(f).env.get(&id)?,
                     Term::Prim(s, _) => {
                         let row = self
                             .prims
@@ -366,19 +435,8 @@ impl Evaluator<'_> {
                         if def.params.len() != xs.len() {
                             return None;
                         }
-                        let key = (def.params.clone(), xs.iter().map(|x| x.key()).collect());
-                        let g = match self.index.get(&key) {
-                            Some(&g) => g,
-                            None => {
-                                self.frames.push(Frame {
-                                    env: def.params.iter().copied().zip(xs).collect(),
-                                    vals: HashMap::new(),
-                                });
-                                self.index.insert(key, self.frames.len() - 1);
-                                self.frames.len() - 1
-                            }
-                        };
-                        let body = def.body;
+                        let (params, body) = (def.params.clone(), def.body);
+                        let g = self.callee(&params, xs);
                         self.value(g, body)?
                     }
                     Term::LAdd(_) => V::R(r(0) + r(1)),
@@ -394,9 +452,9 @@ impl Evaluator<'_> {
                         V::R(x) => V::S(mix(x.to_bits(), *k)),
                     },
                 };
-                self.frames[f].vals.insert(id, v);
+                self.frame(f).vals.insert(id, v);
             }
-            self.frames[f].vals.get(&root).copied()
+            self.frame(f).vals.get(&root).copied()
         })
     }
 }
