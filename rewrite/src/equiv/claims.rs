@@ -160,6 +160,7 @@ impl<'a> Session<'a> {
             prog,
             tag,
             opaque: self.limits.tuples,
+            cuts: None,
         };
         let out = low
             .lower_and_define(f)
@@ -186,6 +187,7 @@ impl<'a> Session<'a> {
             prog,
             tag,
             opaque: self.limits.tuples,
+            cuts: None,
         };
         low.lower(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))
@@ -206,6 +208,7 @@ impl<'a> Session<'a> {
             prog,
             tag,
             opaque: self.limits.tuples,
+            cuts: None,
         };
         low.lower_env(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))

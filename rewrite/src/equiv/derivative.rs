@@ -54,6 +54,7 @@ impl Columns {
             prog,
             tag: "d",
             opaque: false,
+            cuts: None,
         };
         low.lower(f, args).map(|l| l.nl).map_err(|e| e.message)
     }

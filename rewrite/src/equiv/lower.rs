@@ -277,6 +277,32 @@ pub struct Lowerer<'a> {
     /// where it is destructured, instead of its scalar leaves (`Limits::tuples`): a call DAG
     /// whose residuals nest has 2^n residual scalars but a lowering linear in its size.
     pub opaque: bool,
+    /// The simplifier's mode: a call with linear arguments is kept as a call (its linear
+    /// results become new linear leaves, `Cuts::calls` records its argument rows) instead of
+    /// being expanded into the callee's coefficient symbols, which nonlinear code cannot
+    /// compute. `None` everywhere else.
+    pub cuts: Option<Cuts>,
+}
+
+/// Calls with linear arguments kept as calls ([`Lowerer::cuts`]).
+#[derive(Clone, Debug, Default)]
+pub struct Cuts {
+    pub calls: Vec<LinCall>,
+    /// The next linear leaf number (the function's own linear inputs come first).
+    pub next: u32,
+}
+
+/// One call kept by [`Cuts`]: `g(nl ; lin)`, whose linear result leaves are the linear
+/// leaves `first ..` of the function's rows.
+#[derive(Clone, Debug)]
+pub struct LinCall {
+    pub func: String,
+    /// The nonlinear argument leaves.
+    pub nl: Vec<egg::Id>,
+    /// The row of each linear argument leaf.
+    pub lin: Vec<Row>,
+    pub first: u32,
+    pub count: u32,
 }
 
 impl Lowerer<'_> {
@@ -315,6 +341,12 @@ impl Lowerer<'_> {
         for p in &f.lparams {
             let v = shape(&p.ty, &mut units, &Val::L).ok_or("no linear input")?;
             set(&mut env, p.var, v)?;
+        }
+        if let Some(c) = &mut self.cuts {
+            *c = Cuts {
+                calls: Vec::new(),
+                next: size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>()) as u32,
+            };
         }
         let (nl, lin) = self.block(f, &f.body, &mut env)?;
         let mut out = Lowered {
@@ -528,6 +560,41 @@ impl Lowerer<'_> {
         let mut rows = Vec::new();
         for a in lin {
             self.atom(a, env)?.leaves_l(&mut rows)?;
+        }
+        if let Some(cuts) = &mut self.cuts
+            && rows.iter().any(|r| !r.is_empty())
+        {
+            if !g.results.is_empty() {
+                return Err("a call with linear arguments and nonlinear results".into());
+            }
+            let count = size(&g.lresults) as u32;
+            if count == 0 {
+                // No linear result: nothing reads it (a call has no effect), as when expanded.
+                let mut none = std::iter::empty();
+                let vl = g
+                    .lresults
+                    .iter()
+                    .map(|t| shape(t, &mut none, &Val::L).ok_or("linear result shape"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok((Vec::new(), vl));
+            }
+            let first = cuts.next;
+            cuts.next += count;
+            cuts.calls.push(LinCall {
+                func: g.name.clone(),
+                nl: args,
+                lin: rows,
+                first,
+                count,
+            });
+            let one = self.dag.num(1.0);
+            let mut units = (first..first + count).map(|j| Rc::new(vec![(j, one)]));
+            let vl = g
+                .lresults
+                .iter()
+                .map(|t| shape(t, &mut units, &Val::L).ok_or("linear result shape"))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok((Vec::new(), vl));
         }
         let n = nl_size(&g.results, self.opaque);
         let mut leaves = (0..n).map(|k| {
