@@ -84,9 +84,12 @@ fn report(reports: &[ClaimReport], format: Format, explain: bool) -> Status {
     if ok { Status::Ok } else { Status::Rejected }
 }
 
+/// Residuals as tuple terms (so a call DAG's claims stay linear in its size); certificates
+/// keep the default, whose kernel has no tuple terms.
 fn limits(explain: bool) -> Limits {
     Limits {
         explain,
+        tuples: true,
         ..Limits::default()
     }
 }

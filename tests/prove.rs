@@ -191,3 +191,34 @@ fn equiv_derivative_checks_hand_written_vjps() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("counterexample"), "{}", r.stdout);
 }
+
+#[test]
+fn prove_a_call_dag_whose_residuals_nest() {
+    // f30's residual holds two of f29's: 2^30 residual scalars, one tuple term each.
+    let mut src = String::from("def f0(x: R) -> (R) = sin(x)\n");
+    for k in 1..=30 {
+        src += &format!(
+            "def f{k}(x: R) -> (R) = f{}(x) * f{}(cos(x))\n",
+            k - 1,
+            k - 1
+        );
+    }
+    let path = file("call_dag.la", &src);
+    let start = std::time::Instant::now();
+    let r = lina(&["prove", &path, "--format", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(start.elapsed().as_secs() < 60);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let claims = v["claims"].as_array().unwrap();
+    for name in ["jvp-tangent", "unzip", "transpose", "vjp"] {
+        assert!(
+            claims
+                .iter()
+                .any(|c| c["claim"] == name
+                    && c["func"].as_str().is_some_and(|f| f.starts_with("f30"))),
+            "{name}: {}",
+            r.stdout
+        );
+    }
+    assert!(claims.iter().all(|c| c["outcome"] == "proved"));
+}

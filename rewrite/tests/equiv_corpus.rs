@@ -13,6 +13,19 @@ const NOT_PROVED: &[&str] = &[];
 
 #[test]
 fn every_claim_is_proved_on_the_corpus() {
+    every_claim_is_proved(Limits::default());
+}
+
+/// The same with residuals as tuple terms (`Limits::tuples`, what `lina prove` uses).
+#[test]
+fn every_claim_is_proved_on_the_corpus_with_tuple_terms() {
+    every_claim_is_proved(Limits {
+        tuples: true,
+        ..Limits::default()
+    });
+}
+
+fn every_claim_is_proved(limits: Limits) {
     let mut failures = Vec::new();
     println!("| program | claims | obligations | largest e-graph | proof steps | time (ms) |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -24,7 +37,7 @@ fn every_claim_is_proved_on_the_corpus() {
             PrimTable::standard(),
             Which::All,
             &default_policies(),
-            Limits::default(),
+            limits,
         )
         .unwrap_or_else(|e| panic!("{}: {e}", f.name));
         let ms = start.elapsed().as_secs_f64() * 1e3;

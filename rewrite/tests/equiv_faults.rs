@@ -14,8 +14,13 @@ fn p(src: &str) -> Program {
     parse(src).unwrap_or_else(|d| panic!("{src}: {:?}", d[0].message))
 }
 
+/// `LINA_EQUIV_TUPLES=1` runs every fault with residuals as tuple terms (`Limits::tuples`).
 fn session() -> Session<'static> {
-    Session::new(prims(), Limits::default()).unwrap()
+    let limits = Limits {
+        tuples: std::env::var_os("LINA_EQUIV_TUPLES").is_some(),
+        ..Limits::default()
+    };
+    Session::new(prims(), limits).unwrap()
 }
 
 fn assert_not_proved(reports: &[ClaimReport]) {

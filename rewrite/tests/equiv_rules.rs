@@ -30,7 +30,9 @@ fn eval(p: &Pattern<Term>, env: &HashMap<Var, f64>) -> f64 {
                     Term::LAdd(_) => a(0) + a(1),
                     Term::Scale(_) => a(0) * a(1),
                     Term::Zero => 0.0,
-                    Term::Input(_) | Term::Fun(..) => panic!("no such node in a rule"),
+                    Term::Input(_) | Term::Fun(..) | Term::Tuple(_) | Term::Proj(..) => {
+                        panic!("no such node in a rule")
+                    }
                 }
             }
         };

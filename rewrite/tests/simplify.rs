@@ -319,3 +319,46 @@ fn the_simplified_vjp_of_every_corpus_program_is_proved_strict_and_cheaper_or_eq
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(after_all.iter().zip(&before_all).all(|(a, b)| a <= b));
 }
+
+/// A `.lin.T` whose body calls its callees' `.lin.T` with linear arguments is rebuilt with
+/// those calls kept (its rows are over its linear inputs and the calls' linear results), and
+/// is then cheaper, proved, strict, and gives the gradient finite differences give.
+#[test]
+fn a_transpose_calling_its_callees_transposes_is_simplified_across_the_calls() {
+    let prims = PrimTable::standard();
+    let file = corpus::load("")
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "deep_chain")
+        .unwrap();
+    let p = checker::elaborate(&parse(&file.src).unwrap(), prims).unwrap();
+    let v = rewrite::vjp(&p, prims, rewrite::Policy::SaveAll).unwrap();
+    let s = simplify(&v.program, prims, &Limits::default()).unwrap();
+    checker::accepts(&s.program, prims, checker::Options { relaxed: false }).unwrap();
+    assert!(checker::check_linear_b(&s.program).is_empty());
+    let text = semantics::print(&s.program);
+    let i = p.func_named("c3").unwrap().0 as usize;
+    let (nonlin, lin_t) = v.halves(i).unwrap();
+    let r = &s.functions[lin_t.0 as usize];
+    assert_eq!(r.func, "c3.jvp.lin.T");
+    assert!(r.simplified && r.work_after < r.work_before, "{r:?}");
+    assert_eq!(r.proof, Outcome::Proved);
+    let body = &text[text.find("def c3.jvp.lin.T").unwrap()..];
+    let body = &body[..body[4..].find("\ndef ").map_or(body.len(), |e| e + 4)];
+    assert!(
+        body.contains("c2.jvp.lin.T(") && body.contains("c1.jvp.lin.T("),
+        "{body}"
+    );
+    let mut rng = Rng::new(7);
+    for _ in 0..3 {
+        let x = [Value::Real(rng.uniform(0.3, 1.5))];
+        let ct = [Value::Real(rng.uniform(-1.0, 1.0))];
+        let u = [Value::Real(rng.uniform(-1.0, 1.0))];
+        let mut fwd = eval_fn(&s.program, prims, nonlin, &x, &[]).unwrap().nl;
+        let res = fwd.pop().unwrap();
+        let back = eval_fn(&s.program, prims, lin_t, &[res], &ct).unwrap();
+        let t = [dot(&back.lin, &u).unwrap()];
+        let mut g = pairing(&p, FuncId(i as u32), &ct);
+        check_directional(&mut g, &x, &u, &t, (1e-4, 1e-6, 1e-4)).unwrap();
+    }
+}

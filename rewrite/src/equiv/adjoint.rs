@@ -26,7 +26,7 @@
 //! entrywise obligations, which also find counterexamples.
 
 use super::dag::Dag;
-use super::lower::{Env, Row, Val, coefficient, coefficient_symbol, size};
+use super::lower::{Env, Row, Val, coefficient, coefficient_symbol, flatten, size};
 use semantics::*;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -68,6 +68,8 @@ struct Walk<'a> {
     prog: &'a Program,
     tag: &'a str,
     low: &'a Env,
+    /// The lowering's `opaque` (residuals as one term each).
+    opaque: bool,
     env: Vec<Option<PVal>>,
     leaves: Vec<Leaf>,
     eqs: Vec<Equation>,
@@ -85,12 +87,14 @@ pub fn obligations(
     gt: &FnDef,
     gt_env: &Env,
     t_rows: &[Row],
+    opaque: bool,
 ) -> Result<Vec<Local>, String> {
     let mut w = Walk {
         dag,
         prog,
         tag,
         low: g_env,
+        opaque,
         env: vec![None; g.locals.len()],
         leaves: Vec::new(),
         eqs: Vec::new(),
@@ -240,7 +244,7 @@ fn leaves_of(v: &PVal) -> Vec<u32> {
 
 fn to_pval(v: &Val) -> Result<PVal, String> {
     match v {
-        Val::N(id) => Ok(PVal::N(*id)),
+        Val::N(id) | Val::O(id, _) => Ok(PVal::N(*id)),
         Val::L(_) => Err("a linear value in a nonlinear binder".into()),
         Val::Tup(items) => Ok(PVal::Tup(Rc::new(
             items.iter().map(to_pval).collect::<Result<_, _>>()?,
@@ -371,8 +375,16 @@ impl Walk<'_> {
                     }
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let PVal::Tup(items) = self.atom(&Atom::Var(*src))? else {
-                        return Err("a destructure of a value that is not a tuple".into());
+                    let items = match self.atom(&Atom::Var(*src))? {
+                        PVal::Tup(items) => items,
+                        // A residual term: its components are what the lowering projected.
+                        PVal::N(_) if self.opaque => Rc::new(
+                            binders
+                                .iter()
+                                .map(|x| self.lowered(*x))
+                                .collect::<Result<Vec<_>, _>>()?,
+                        ),
+                        _ => return Err("a destructure of a value that is not a tuple".into()),
                     };
                     if items.len() != binders.len() {
                         return Err("a destructure of a tuple of another size".into());
@@ -468,7 +480,28 @@ impl Walk<'_> {
                     .prog
                     .func(*func)
                     .ok_or("a call of a function that does not exist")?;
-                let args = self.scalars(nl)?;
+                let args = if self.opaque {
+                    // As the lowering passes them: a residual argument as one term.
+                    if nl.len() != h.params.len() {
+                        return Err("a call with another number of arguments".into());
+                    }
+                    let mut args = Vec::new();
+                    for (a, p) in nl.iter().zip(&h.params) {
+                        let v = match a {
+                            Atom::Var(v) => self
+                                .low
+                                .get(v.id.0 as usize)
+                                .cloned()
+                                .flatten()
+                                .ok_or("an argument the lowering did not bind")?,
+                            Atom::Lit(x, _) => Val::N(self.dag.num(*x)),
+                        };
+                        flatten(self.dag, &v, &p.ty, true, &mut args)?;
+                    }
+                    args
+                } else {
+                    self.scalars(nl)?
+                };
                 let mut xs = Vec::new();
                 for a in lin {
                     xs.extend(leaves_of(&self.atom(a)?));

@@ -159,6 +159,8 @@ impl<'a> Session<'a> {
             prims: self.prims,
             prog,
             tag,
+            opaque: self.limits.tuples,
+            cuts: None,
         };
         let out = low
             .lower_and_define(f)
@@ -184,6 +186,8 @@ impl<'a> Session<'a> {
             prims: self.prims,
             prog,
             tag,
+            opaque: self.limits.tuples,
+            cuts: None,
         };
         low.lower(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))
@@ -203,6 +207,8 @@ impl<'a> Session<'a> {
             prims: self.prims,
             prog,
             tag,
+            opaque: self.limits.tuples,
+            cuts: None,
         };
         low.lower_env(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))
@@ -223,8 +229,18 @@ impl<'a> Session<'a> {
     ) -> Option<ClaimReport> {
         let (_, g_env) = self.lower_env_at(u, ut, g, inputs).ok()?;
         let (_, gt_env) = self.lower_env_at(t, tt, gt, inputs).ok()?;
-        let locals =
-            adjoint::obligations(&mut self.dag, u, ut, g, &g_env, gt, &gt_env, t_rows).ok()?;
+        let locals = adjoint::obligations(
+            &mut self.dag,
+            u,
+            ut,
+            g,
+            &g_env,
+            gt,
+            &gt_env,
+            t_rows,
+            self.limits.tuples,
+        )
+        .ok()?;
         let mut verdicts = Vec::with_capacity(locals.len());
         for o in locals {
             let v = prove_local(
@@ -341,6 +357,7 @@ impl<'a> Session<'a> {
         pairs: Vec<(String, egg::Id, egg::Id)>,
         lemmas: &[Rule],
     ) -> ClaimReport {
+        let pairs = split_tuples(&mut self.dag, pairs);
         let verdicts: Vec<Verdict> = pairs
             .into_iter()
             .map(|(what, l, r)| prove(&self.dag, self.prims, what, l, r, lemmas, &self.limits))
@@ -903,6 +920,53 @@ fn proved(r: &ClaimReport, what: &str) -> bool {
         .iter()
         .filter(|v| v.what.starts_with(what))
         .all(|v| v.outcome == Outcome::Proved)
+}
+
+/// An equality of tuples is the equalities of their components (`<> a..` against `<> b..`,
+/// or against `t`'s projections), so that each is sampled as a real and proved alone; a
+/// component that is a tuple again is split in turn (each pair once: linear in the DAG).
+fn split_tuples(
+    dag: &mut Dag,
+    pairs: Vec<(String, egg::Id, egg::Id)>,
+) -> Vec<(String, egg::Id, egg::Id)> {
+    use super::language::Term;
+    let mut out = Vec::with_capacity(pairs.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<_> = pairs.into_iter().rev().collect();
+    while let Some((what, l, r)) = stack.pop() {
+        let items = |dag: &Dag, t: egg::Id| match dag.get(t) {
+            Term::Tuple(items) => Some(items.clone()),
+            _ => None,
+        };
+        let (a, b) = (items(dag, l), items(dag, r));
+        let n = match (&a, &b) {
+            (Some(a), Some(b)) if a.len() == b.len() => a.len(),
+            (Some(a), None) | (None, Some(a)) => a.len(),
+            _ => {
+                out.push((what, l, r));
+                continue;
+            }
+        };
+        if l == r {
+            out.push((what, l, r));
+            continue;
+        }
+        if !seen.insert((l, r)) {
+            continue;
+        }
+        let mut parts = Vec::with_capacity(n);
+        for k in 0..n {
+            let x = a
+                .as_ref()
+                .map_or_else(|| dag.proj(k as u32, n as u32, l), |a| a[k]);
+            let y = b
+                .as_ref()
+                .map_or_else(|| dag.proj(k as u32, n as u32, r), |b| b[k]);
+            parts.push((format!("{what}.{k}"), x, y));
+        }
+        stack.extend(parts.into_iter().rev());
+    }
+    out
 }
 
 /// Result leaf `k` of one side against the other's.

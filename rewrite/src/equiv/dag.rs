@@ -19,6 +19,19 @@ pub struct Dag {
     /// The nonlinear terms that linear code scales by (and the partials the reference
     /// Jacobians multiply by): the ring normal form first tries them as atoms.
     pub factors: std::collections::HashSet<Id>,
+    /// Callee frames kept across evaluations (see [`Dag::eval`]).
+    memo: std::cell::RefCell<Memo>,
+}
+
+/// The frames of function symbols at argument values that do not depend on one evaluation's
+/// point (reals, random tuples, tuples of kept frames): a function's value at given arguments
+/// is the same in every obligation, so they are evaluated once per session. Valid for one
+/// generation of [`Defs`] (redefining a symbol clears it).
+#[derive(Default)]
+struct Memo {
+    generation: u64,
+    frames: Vec<Frame>,
+    index: HashMap<(Vec<Id>, Vec<Key>), usize>,
 }
 
 /// The meaning of an uninterpreted function symbol: `sym(a1..an) = body[params := a]`.
@@ -31,11 +44,17 @@ pub struct Def {
 #[derive(Default)]
 pub struct Defs {
     map: HashMap<Symbol, Def>,
+    /// Bumped when a symbol is redefined (the evaluator's kept frames are then stale).
+    generation: u64,
 }
 
 impl Defs {
     pub fn insert(&mut self, sym: Symbol, def: Def) {
-        self.map.insert(sym, def);
+        if let Some(old) = self.map.insert(sym, def.clone())
+            && (old.params != def.params || old.body != def.body)
+        {
+            self.generation += 1;
+        }
     }
     pub fn get(&self, sym: Symbol) -> Option<&Def> {
         self.map.get(&sym)
@@ -98,6 +117,35 @@ impl Dag {
             a
         } else {
             self.prim("mul", vec![a, b])
+        }
+    }
+
+    /// Component `k` of the `n`-tuple `t`. Beta as it builds: component `k` of `<> a0 .. an`
+    /// is `ak`, so no projection of a constructed tuple is ever a node.
+    pub fn proj(&mut self, k: u32, n: u32, t: Id) -> Id {
+        if let Term::Tuple(items) = self.get(t)
+            && items.len() == n as usize
+            && let Some(&a) = items.get(k as usize)
+        {
+            return a;
+        }
+        self.add(Term::Proj(k, n, [t]))
+    }
+
+    /// The tuple of `items`. Eta as it builds: `<> (proj.0.n t) .. (proj.n-1.n t)` is `t`.
+    pub fn tuple(&mut self, items: Vec<Id>) -> Id {
+        let n = items.len() as u32;
+        let mut whole = None;
+        let eta = n > 0
+            && items.iter().enumerate().all(|(i, &a)| match self.get(a) {
+                Term::Proj(k, m, [t]) if *k as usize == i && *m == n => {
+                    *whole.get_or_insert(*t) == *t
+                }
+                _ => false,
+            });
+        match whole {
+            Some(t) if eta => t,
+            _ => self.add(Term::Tuple(items)),
         }
     }
 
@@ -208,99 +256,205 @@ impl Dag {
     /// argument values): the result leaves of one callee at one point share their work (a
     /// thousand residuals of one `.nonlin` cost one sweep, not a thousand), and a call DAG
     /// doing exponential work evaluates in time linear in its size. `None` when a symbol has
-    /// no meaning.
+    /// no meaning. A tuple is evaluated lazily (a tuple node in a frame; a component is only
+    /// computed when projected), so a residual with 2^n leaves costs what is read of it; an
+    /// input used as a tuple is a random one (its components derived from its value by
+    /// hashing). A root that is a tuple evaluates to NaN: it is compared componentwise, if at
+    /// all, by its callers.
     pub fn eval(
         &self,
         prims: &PrimTable,
         roots: &[Id],
         inputs: &HashMap<Id, f64>,
     ) -> Option<Vec<f64>> {
+        let mut memo = self.memo.borrow_mut();
+        if memo.generation != self.defs.generation {
+            *memo = Memo {
+                generation: self.defs.generation,
+                ..Memo::default()
+            };
+        }
         let mut ev = Evaluator {
             dag: self,
             prims,
+            memo: &mut memo,
             frames: vec![Frame {
-                env: inputs.clone(),
+                env: inputs.iter().map(|(&k, &x)| (k, V::R(x))).collect(),
                 vals: HashMap::new(),
             }],
             index: HashMap::new(),
         };
-        roots.iter().map(|&r| ev.value(0, r)).collect()
+        roots
+            .iter()
+            .map(|&r| ev.value(Fr::E(0), r).map(|v| v.real()))
+            .collect()
     }
 }
 
+/// A frame: kept across evaluations ([`Memo`]) or of this evaluation only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Fr {
+    P(usize),
+    E(usize),
+}
+
+/// A value of the evaluator: a real, a tuple (the tuple node `id` in frame `f`), or a random
+/// tuple (the seed of its components).
+#[derive(Clone, Copy, Debug)]
+enum V {
+    R(f64),
+    T(Fr, Id),
+    S(u64),
+}
+
+/// [`V`] as a frame key (reals by bits).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key(u8, u64, u64);
+
+impl V {
+    /// As a real: a random tuple's seed gives a number in `[0.2, 2)`; a tuple is NaN.
+    fn real(self) -> f64 {
+        match self {
+            V::R(x) => x,
+            V::S(h) => 0.2 + 1.8 * ((h >> 11) as f64 / (1u64 << 53) as f64),
+            V::T(..) => f64::NAN,
+        }
+    }
+
+    fn key(self) -> Key {
+        match self {
+            V::R(x) => Key(0, x.to_bits(), 0),
+            V::T(Fr::P(f), id) => Key(1, f as u64, usize::from(id) as u64),
+            V::T(Fr::E(f), id) => Key(3, f as u64, usize::from(id) as u64),
+            V::S(h) => Key(2, h, 0),
+        }
+    }
+}
+
+/// A seed's component `k` (splitmix64 of both).
+fn mix(h: u64, k: u32) -> u64 {
+    let mut z = h ^ (u64::from(k) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 struct Frame {
-    env: HashMap<Id, f64>,
-    vals: HashMap<Id, f64>,
+    env: HashMap<Id, V>,
+    vals: HashMap<Id, V>,
 }
 
 struct Evaluator<'a> {
     dag: &'a Dag,
     prims: &'a PrimTable,
+    memo: &'a mut Memo,
     frames: Vec<Frame>,
-    /// Frames by parameters and argument bits (frame 0, the point itself, is not here).
-    index: HashMap<(Vec<Id>, Vec<u64>), usize>,
+    /// This evaluation's frames by parameters and argument values (frame 0, the point
+    /// itself, is not here).
+    index: HashMap<(Vec<Id>, Vec<Key>), usize>,
 }
 
 impl Evaluator<'_> {
     /// The value of `root` in frame `f`: an explicit post-order stack within the frame; a
-    /// function symbol evaluates its body in the callee's frame, so the host stack grows with
-    /// the call depth only (on demand, as the evaluator's does).
-    fn value(&mut self, f: usize, root: Id) -> Option<f64> {
+    /// function symbol evaluates its body in the callee's frame, and a projection of a tuple
+    /// its component in the tuple's frame, so the host stack grows with the call depth only
+    /// (on demand, as the evaluator's does).
+    fn frame(&mut self, f: Fr) -> &mut Frame {
+        match f {
+            Fr::P(i) => &mut self.memo.frames[i],
+            Fr::E(i) => &mut self.frames[i],
+        }
+    }
+
+    /// The frame of a function symbol with parameters `params` at arguments `xs`: kept
+    /// across evaluations unless an argument is a tuple of this evaluation.
+    fn callee(&mut self, params: &[Id], xs: Vec<V>) -> Fr {
+        let key = (params.to_vec(), xs.iter().map(|x| x.key()).collect());
+        let frame = || Frame {
+            env: params.iter().copied().zip(xs.iter().copied()).collect(),
+            vals: HashMap::new(),
+        };
+        if xs.iter().any(|x| matches!(x, V::T(Fr::E(_), _))) {
+            if let Some(&g) = self.index.get(&key) {
+                return Fr::E(g);
+            }
+            self.frames.push(frame());
+            self.index.insert(key, self.frames.len() - 1);
+            Fr::E(self.frames.len() - 1)
+        } else {
+            if let Some(&g) = self.memo.index.get(&key) {
+                return Fr::P(g);
+            }
+            self.memo.frames.push(frame());
+            self.memo.index.insert(key, self.memo.frames.len() - 1);
+            Fr::P(self.memo.frames.len() - 1)
+        }
+    }
+
+    fn value(&mut self, f: Fr, root: Id) -> Option<V> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             let mut stack = vec![(root, false)];
             while let Some((id, ready)) = stack.pop() {
-                if self.frames[f].vals.contains_key(&id) {
+                if self.frame(f).vals.contains_key(&id) {
                     continue;
                 }
                 let node = self.dag.get(id);
+                // A tuple's components are not evaluated with it.
+                let lazy = matches!(node, Term::Tuple(_));
                 if !ready {
                     stack.push((id, true));
-                    for &c in node.children() {
-                        if !self.frames[f].vals.contains_key(&c) {
-                            stack.push((c, false));
+                    if !lazy {
+                        for &c in node.children() {
+                            if !self.frame(f).vals.contains_key(&c) {
+                                stack.push((c, false));
+                            }
                         }
                     }
                     continue;
                 }
-                let vals = &self.frames[f].vals;
-                let xs: Vec<f64> = node.children().iter().map(|c| vals[c]).collect();
+                let vals = &self.frame(f).vals;
+                let xs: Vec<V> = if lazy {
+                    Vec::new()
+                } else {
+                    node.children().iter().map(|c| vals[c]).collect()
+                };
+                let r = |i: usize| xs[i].real();
                 let v = match node {
-                    Term::Num(l) => l.value(),
-                    Term::Input(_) => *self.frames[f].env.get(&id)?,
+                    Term::Num(l) => V::R(l.value()),
+                    Term::Input(_) => *self.frame(f).env.get(&id)?,
                     Term::Prim(s, _) => {
                         let row = self
                             .prims
                             .lookup(s.as_str())
                             .and_then(|p| self.prims.get(p))?;
-                        (row.eval)(&xs)
+                        let args: Vec<f64> = xs.iter().map(|x| x.real()).collect();
+                        V::R((row.eval)(&args))
                     }
                     Term::Fun(s, _) => {
                         let def = self.dag.defs.get(*s)?;
                         if def.params.len() != xs.len() {
                             return None;
                         }
-                        let key = (def.params.clone(), xs.iter().map(|x| x.to_bits()).collect());
-                        let g = match self.index.get(&key) {
-                            Some(&g) => g,
-                            None => {
-                                self.frames.push(Frame {
-                                    env: def.params.iter().copied().zip(xs).collect(),
-                                    vals: HashMap::new(),
-                                });
-                                self.index.insert(key, self.frames.len() - 1);
-                                self.frames.len() - 1
-                            }
-                        };
-                        let body = def.body;
+                        let (params, body) = (def.params.clone(), def.body);
+                        let g = self.callee(&params, xs);
                         self.value(g, body)?
                     }
-                    Term::LAdd(_) => xs[0] + xs[1],
-                    Term::Scale(_) => xs[0] * xs[1],
-                    Term::Zero => 0.0,
+                    Term::LAdd(_) => V::R(r(0) + r(1)),
+                    Term::Scale(_) => V::R(r(0) * r(1)),
+                    Term::Zero => V::R(0.0),
+                    Term::Tuple(_) => V::T(f, id),
+                    Term::Proj(k, _, _) => match xs[0] {
+                        V::T(g, t) => {
+                            let c = *self.dag.get(t).children().get(*k as usize)?;
+                            self.value(g, c)?
+                        }
+                        V::S(h) => V::S(mix(h, *k)),
+                        V::R(x) => V::S(mix(x.to_bits(), *k)),
+                    },
                 };
-                self.frames[f].vals.insert(id, v);
+                self.frame(f).vals.insert(id, v);
             }
-            self.frames[f].vals.get(&root).copied()
+            self.frame(f).vals.get(&root).copied()
         })
     }
 }

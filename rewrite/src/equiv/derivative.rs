@@ -53,6 +53,8 @@ impl Columns {
             prims,
             prog,
             tag: "d",
+            opaque: false,
+            cuts: None,
         };
         low.lower(f, args).map(|l| l.nl).map_err(|e| e.message)
     }

@@ -1,7 +1,9 @@
 //! The term language of the e-graph: real-valued terms over the scalar leaves of a function's
 //! inputs.
 //!
-//! Tuples are flattened to their scalar leaves, so a function is one term per scalar result.
+//! Tuples are flattened to their scalar leaves, so a function is one term per scalar result;
+//! under `Limits::tuples` a residual (a value of a named residual type, `f.res`) is one
+//! tuple-valued term instead, with `tuple` and `proj.k` nodes.
 //! The nonlinear primitives are **not** listed here: an operator name is a primitive exactly
 //! when the primitive table has a row of that name and arity ([`Term::from_op`] asks the
 //! table), so a row added to the table is in the language. Besides the primitives there are
@@ -51,12 +53,22 @@ pub enum Term {
     Scale([Id; 2]),
     /// The linear zero.
     Zero,
+    /// A tuple of a residual type built from its components (`<>` in patterns): with
+    /// [`Proj`](Term::Proj), how a residual stays one term instead of its scalar leaves
+    /// (`Limits::tuples`). Never in a redex: [`super::dag::Dag::tuple`] and
+    /// [`super::dag::Dag::proj`] apply beta and eta as they build.
+    Tuple(Vec<Id>),
+    /// Component `k` of a tuple-valued term with `n` components (`proj.k.n` in patterns).
+    Proj(u32, u32, [Id; 1]),
 }
 
 /// Operator names of the linear core.
 pub const LADD: &str = "ladd";
 pub const SCALE: &str = "scale";
 pub const ZERO: &str = "zero";
+/// Operator names of tuple terms: `(<> a b)`, `(proj.1.2 t)` (component 1 of 2).
+pub const TUPLE: &str = "<>";
+pub const PROJ: &str = "proj.";
 
 impl Language for Term {
     type Discriminant = (u8, Option<Symbol>, usize, Option<Lit>);
@@ -70,6 +82,8 @@ impl Language for Term {
             Term::LAdd(_) => (4, None, 2, None),
             Term::Scale(_) => (5, None, 2, None),
             Term::Zero => (6, None, 0, None),
+            Term::Tuple(a) => (7, None, a.len(), None),
+            Term::Proj(k, n, _) => (8, None, ((*n as usize) << 32) | *k as usize, None),
         }
     }
 
@@ -82,6 +96,8 @@ impl Language for Term {
             Term::Num(_) | Term::Input(_) | Term::Zero => &[],
             Term::Prim(_, a) | Term::Fun(_, a) => a,
             Term::LAdd(a) | Term::Scale(a) => a,
+            Term::Tuple(a) => a,
+            Term::Proj(_, _, a) => a,
         }
     }
 
@@ -90,6 +106,8 @@ impl Language for Term {
             Term::Num(_) | Term::Input(_) | Term::Zero => &mut [],
             Term::Prim(_, a) | Term::Fun(_, a) => a,
             Term::LAdd(a) | Term::Scale(a) => a,
+            Term::Tuple(a) => a,
+            Term::Proj(_, _, a) => a,
         }
     }
 }
@@ -102,6 +120,8 @@ impl fmt::Display for Term {
             Term::LAdd(_) => f.write_str(LADD),
             Term::Scale(_) => f.write_str(SCALE),
             Term::Zero => f.write_str(ZERO),
+            Term::Tuple(_) => f.write_str(TUPLE),
+            Term::Proj(k, n, _) => write!(f, "{PROJ}{k}.{n}"),
         }
     }
 }
@@ -126,10 +146,17 @@ impl egg::FromOp for Term {
                 )))
             };
         }
+        if n == 1
+            && let Some((k, m)) = op.strip_prefix(PROJ).and_then(|r| r.split_once('.'))
+            && let (Ok(k), Ok(m)) = (k.parse::<u32>(), m.parse::<u32>())
+        {
+            return Ok(Term::Proj(k, m, [children[0]]));
+        }
         match (op, n) {
             (LADD, 2) => Ok(Term::LAdd([children[0], children[1]])),
             (SCALE, 2) => Ok(Term::Scale([children[0], children[1]])),
             (ZERO, 0) => Ok(Term::Zero),
+            (TUPLE, _) => Ok(Term::Tuple(children)),
             _ if op.contains('#') => Ok(Term::Fun(Symbol::from(op), children)),
             _ if n == 0 => match op.parse::<f64>() {
                 Ok(x) if x.is_finite() => Ok(Term::Num(Lit::new(x))),

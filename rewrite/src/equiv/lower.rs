@@ -20,12 +20,14 @@ use std::rc::Rc;
 /// A linear scalar: `(linear input leaf, coefficient)`, sorted by input, no repeats.
 pub type Row = Rc<Vec<(u32, egg::Id)>>;
 
-/// A value of the sweep: a nonlinear scalar, a linear scalar, or a tuple.
+/// A value of the sweep: a nonlinear scalar, a linear scalar, a tuple, or (under
+/// [`Lowerer::opaque`]) a residual as one tuple-valued term of its named type.
 #[derive(Clone, Debug)]
 pub enum Val {
     N(egg::Id),
     L(Row),
     Tup(Rc<Vec<Val>>),
+    O(egg::Id, Type),
 }
 
 /// What lowering refuses: programs that are not well-typed (the checker runs first, so
@@ -56,6 +58,7 @@ impl Val {
                 Val::N(id) => rev.push(*id),
                 Val::L(_) => return Err("a linear value in a nonlinear position".into()),
                 Val::Tup(items) => stack.extend(items.iter().rev()),
+                Val::O(..) => return Err("a residual term flattened without its type".into()),
             }
         }
         out.extend(rev);
@@ -67,7 +70,9 @@ impl Val {
         while let Some(v) = stack.pop() {
             match v {
                 Val::L(r) => out.push(r.clone()),
-                Val::N(_) => return Err("a nonlinear value in a linear position".into()),
+                Val::N(_) | Val::O(..) => {
+                    return Err("a nonlinear value in a linear position".into());
+                }
                 Val::Tup(items) => stack.extend(items.iter().rev()),
             }
         }
@@ -93,12 +98,133 @@ fn shape<T: Clone>(
     }
 }
 
-fn leaf_names(name: &str, ty: &Type, out: &mut Vec<String>) {
+/// Whether a nonlinear value of `ty` is one tuple-valued term: a residual type (named by
+/// unzip, `f.res`; see `crate::unzip::residual_type_name`) when `on`.
+pub fn opaque(ty: &Type, on: bool) -> bool {
+    on && matches!(ty, Type::Named(a) if a.name.ends_with(".res"))
+}
+
+/// The number of nonlinear leaves of values of `tys` (a residual is one leaf when `on`).
+pub fn nl_size(tys: &[Type], on: bool) -> usize {
+    if !on {
+        return size(tys);
+    }
+    let mut n = 0usize;
+    let mut stack: Vec<&Type> = tys.iter().rev().collect();
+    while let Some(t) = stack.pop() {
+        match t.components() {
+            Some(ts) if !opaque(t, on) => stack.extend(ts.iter().rev()),
+            _ => n = n.saturating_add(1),
+        }
+    }
+    n
+}
+
+/// Builds a nonlinear value of type `ty` from leaves, in order (a residual from one leaf
+/// when `on`).
+fn shape_n(ty: &Type, leaves: &mut impl Iterator<Item = egg::Id>, on: bool) -> Option<Val> {
+    if opaque(ty, on) {
+        return leaves.next().map(|id| Val::O(id, ty.clone()));
+    }
+    match ty.components() {
+        None => leaves.next().map(Val::N),
+        Some(ts) => {
+            let items = ts
+                .iter()
+                .map(|t| shape_n(t, leaves, on))
+                .collect::<Option<Vec<_>>>()?;
+            Some(Val::Tup(Rc::new(items)))
+        }
+    }
+}
+
+/// The value of type `ty` that the tuple-valued term `id` stands for: a residual stays one
+/// term; a plain tuple is its components' projections (bounded by the text of `ty`).
+pub fn lift(dag: &mut Dag, id: egg::Id, ty: &Type, on: bool) -> Val {
+    if opaque(ty, on) {
+        return Val::O(id, ty.clone());
+    }
+    match ty.components() {
+        None => Val::N(id),
+        Some(ts) => {
+            let n = ts.len() as u32;
+            Val::Tup(Rc::new(
+                ts.iter()
+                    .enumerate()
+                    .map(|(k, t)| {
+                        let c = dag.proj(k as u32, n, id);
+                        lift(dag, c, t, on)
+                    })
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// One term for a nonlinear value of type `ty`: a scalar, a residual term, or a `tuple` node
+/// of its components' terms (eta makes a re-packed residual its own term again).
+fn term(dag: &mut Dag, v: &Val, ty: &Type) -> Result<egg::Id, String> {
+    match v {
+        Val::N(id) | Val::O(id, _) => Ok(*id),
+        Val::L(_) => Err("a linear value in a nonlinear position".into()),
+        Val::Tup(items) => {
+            let ts = ty.components().ok_or("a tuple where a real is expected")?;
+            if ts.len() != items.len() {
+                return Err("a tuple of another size than its type".into());
+            }
+            let ids = items
+                .iter()
+                .zip(ts)
+                .map(|(v, t)| term(dag, v, t))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(dag.tuple(ids))
+        }
+    }
+}
+
+/// The nonlinear leaves of `v`, a value of type `ty`, in order: scalars, and under `on` one
+/// term per residual.
+pub fn flatten(
+    dag: &mut Dag,
+    v: &Val,
+    ty: &Type,
+    on: bool,
+    out: &mut Vec<egg::Id>,
+) -> Result<(), String> {
+    if !on {
+        return v.leaves_n(out);
+    }
+    if opaque(ty, on) {
+        out.push(term(dag, v, ty)?);
+        return Ok(());
+    }
+    match (v, ty.components()) {
+        (Val::N(id), None) => out.push(*id),
+        (Val::O(id, _), Some(_)) => {
+            let v = lift(dag, *id, ty, on);
+            flatten(dag, &v, ty, on, out)?;
+        }
+        (Val::Tup(items), Some(ts)) if items.len() == ts.len() => {
+            for (v, t) in items.iter().zip(ts) {
+                flatten(dag, v, t, on, out)?;
+            }
+        }
+        (Val::L(_), _) => return Err("a linear value in a nonlinear position".into()),
+        _ => return Err("a value of another shape than its type".into()),
+    }
+    Ok(())
+}
+
+fn leaf_names(name: &str, ty: &Type, on: bool, out: &mut Vec<String>) {
+    if opaque(ty, on) {
+        out.push(name.to_string());
+        return;
+    }
     match ty.components() {
         None => out.push(name.to_string()),
         Some(ts) => {
             for (i, t) in ts.iter().enumerate() {
-                leaf_names(&format!("{name}.{i}"), t, out);
+                leaf_names(&format!("{name}.{i}"), t, on, out);
             }
         }
     }
@@ -106,9 +232,14 @@ fn leaf_names(name: &str, ty: &Type, out: &mut Vec<String>) {
 
 /// The scalar leaves of `f`'s nonlinear parameters as input symbols (`x`, `v.0`, `v.1`).
 pub fn input_symbols(dag: &mut Dag, f: &FnDef) -> Vec<egg::Id> {
+    input_symbols_opaque(dag, f, false)
+}
+
+/// [`input_symbols`], where under `on` a residual parameter is one (tuple-valued) symbol.
+pub fn input_symbols_opaque(dag: &mut Dag, f: &FnDef, on: bool) -> Vec<egg::Id> {
     let mut names = Vec::new();
     for p in &f.params {
-        leaf_names(f.name_of(p.var), &p.ty, &mut names);
+        leaf_names(f.name_of(p.var), &p.ty, on, &mut names);
     }
     names.iter().map(|n| dag.input(n)).collect()
 }
@@ -117,7 +248,7 @@ pub fn input_symbols(dag: &mut Dag, f: &FnDef) -> Vec<egg::Id> {
 pub fn linear_input_names(f: &FnDef) -> Vec<String> {
     let mut names = Vec::new();
     for p in &f.lparams {
-        leaf_names(f.name_of(p.var), &p.ty, &mut names);
+        leaf_names(f.name_of(p.var), &p.ty, false, &mut names);
     }
     names
 }
@@ -142,6 +273,36 @@ pub struct Lowerer<'a> {
     pub prog: &'a Program,
     /// Names the program in function symbols (`P`, `J`, ...), so that two programs' `f` differ.
     pub tag: &'a str,
+    /// A residual (a value of a named residual type) is one tuple-valued term, projected
+    /// where it is destructured, instead of its scalar leaves (`Limits::tuples`): a call DAG
+    /// whose residuals nest has 2^n residual scalars but a lowering linear in its size.
+    pub opaque: bool,
+    /// The simplifier's mode: a call with linear arguments is kept as a call (its linear
+    /// results become new linear leaves, `Cuts::calls` records its argument rows) instead of
+    /// being expanded into the callee's coefficient symbols, which nonlinear code cannot
+    /// compute. `None` everywhere else.
+    pub cuts: Option<Cuts>,
+}
+
+/// Calls with linear arguments kept as calls ([`Lowerer::cuts`]).
+#[derive(Clone, Debug, Default)]
+pub struct Cuts {
+    pub calls: Vec<LinCall>,
+    /// The next linear leaf number (the function's own linear inputs come first).
+    pub next: u32,
+}
+
+/// One call kept by [`Cuts`]: `g(nl ; lin)`, whose linear result leaves are the linear
+/// leaves `first ..` of the function's rows.
+#[derive(Clone, Debug)]
+pub struct LinCall {
+    pub func: String,
+    /// The nonlinear argument leaves.
+    pub nl: Vec<egg::Id>,
+    /// The row of each linear argument leaf.
+    pub lin: Vec<Row>,
+    pub first: u32,
+    pub count: u32,
 }
 
 impl Lowerer<'_> {
@@ -168,7 +329,7 @@ impl Lowerer<'_> {
         let mut env: Vec<Option<Val>> = vec![None; f.locals.len()];
         let mut it = inputs.iter().copied();
         for p in &f.params {
-            let v = shape(&p.ty, &mut it, &Val::N).ok_or("too few inputs")?;
+            let v = shape_n(&p.ty, &mut it, self.opaque).ok_or("too few inputs")?;
             set(&mut env, p.var, v)?;
         }
         let one = self.dag.num(1.0);
@@ -181,13 +342,27 @@ impl Lowerer<'_> {
             let v = shape(&p.ty, &mut units, &Val::L).ok_or("no linear input")?;
             set(&mut env, p.var, v)?;
         }
+        if let Some(c) = &mut self.cuts {
+            *c = Cuts {
+                calls: Vec::new(),
+                next: size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>()) as u32,
+            };
+        }
         let (nl, lin) = self.block(f, &f.body, &mut env)?;
         let mut out = Lowered {
             nl: Vec::new(),
             lin: Vec::new(),
         };
-        for v in &nl {
-            v.leaves_n(&mut out.nl)?;
+        if self.opaque && nl.len() != f.results.len() {
+            return Err("a function returns another number of values than its type".into());
+        }
+        for (v, ty) in nl.iter().zip(&f.results) {
+            flatten(self.dag, v, ty, self.opaque, &mut out.nl)?;
+        }
+        if !self.opaque {
+            for v in nl.iter().skip(f.results.len()) {
+                v.leaves_n(&mut out.nl)?;
+            }
         }
         for v in &lin {
             v.leaves_l(&mut out.lin)?;
@@ -198,7 +373,7 @@ impl Lowerer<'_> {
     /// Lowers `f` with input symbols and records its meaning in the DAG's definitions (so
     /// callers' symbols `tag:f#k` and `tag:f#k@i` can be evaluated).
     pub fn lower_and_define(&mut self, f: &FnDef) -> Result<(Vec<egg::Id>, Lowered), LowerError> {
-        let inputs = input_symbols(self.dag, f);
+        let inputs = input_symbols_opaque(self.dag, f, self.opaque);
         let low = self.lower(f, &inputs)?;
         for (k, &body) in low.nl.iter().enumerate() {
             let def = Def {
@@ -242,8 +417,19 @@ impl Lowerer<'_> {
                     }
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let Some(Val::Tup(items)) = get(env, src.id)? else {
-                        return Err("a destructure of a value that is not a tuple".into());
+                    let items = match get(env, src.id)? {
+                        Some(Val::Tup(items)) => items,
+                        Some(Val::O(id, ty)) => {
+                            let ts = ty.components().ok_or("a destructure of a real")?;
+                            let n = ts.len() as u32;
+                            let mut items = Vec::with_capacity(ts.len());
+                            for (k, t) in ts.iter().enumerate() {
+                                let c = self.dag.proj(k as u32, n, id);
+                                items.push(lift(self.dag, c, t, true));
+                            }
+                            Rc::new(items)
+                        }
+                        _ => return Err("a destructure of a value that is not a tuple".into()),
                     };
                     if items.len() != binders.len() {
                         return Err("a destructure of a tuple of another size".into());
@@ -270,7 +456,7 @@ impl Lowerer<'_> {
         match self.atom(a, env)? {
             Val::N(id) => Ok(id),
             Val::L(_) => Err("a linear value in a nonlinear position".into()),
-            Val::Tup(_) => Err("a tuple where a real is expected".into()),
+            Val::Tup(_) | Val::O(..) => Err("a tuple where a real is expected".into()),
         }
     }
 
@@ -332,7 +518,7 @@ impl Lowerer<'_> {
             }
             Expr::Dup { arg, .. } => {
                 let v = self.atom(arg, env)?;
-                if matches!(v, Val::N(_)) {
+                if matches!(v, Val::N(_) | Val::O(..)) {
                     return Err("dup of a nonlinear value".into());
                 }
                 (vec![], vec![v.clone(), v])
@@ -358,14 +544,59 @@ impl Lowerer<'_> {
             .func(func)
             .ok_or("a call of a function that does not exist")?;
         let mut args = Vec::new();
-        for a in nl {
-            self.atom(a, env)?.leaves_n(&mut args)?;
+        if self.opaque {
+            if nl.len() != g.params.len() {
+                return Err("a call with another number of arguments".into());
+            }
+            for (a, p) in nl.iter().zip(&g.params) {
+                let v = self.atom(a, env)?;
+                flatten(self.dag, &v, &p.ty, true, &mut args)?;
+            }
+        } else {
+            for a in nl {
+                self.atom(a, env)?.leaves_n(&mut args)?;
+            }
         }
         let mut rows = Vec::new();
         for a in lin {
             self.atom(a, env)?.leaves_l(&mut rows)?;
         }
-        let n = size(&g.results);
+        if let Some(cuts) = &mut self.cuts
+            && rows.iter().any(|r| !r.is_empty())
+        {
+            if !g.results.is_empty() {
+                return Err("a call with linear arguments and nonlinear results".into());
+            }
+            let count = size(&g.lresults) as u32;
+            if count == 0 {
+                // No linear result: nothing reads it (a call has no effect), as when expanded.
+                let mut none = std::iter::empty();
+                let vl = g
+                    .lresults
+                    .iter()
+                    .map(|t| shape(t, &mut none, &Val::L).ok_or("linear result shape"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok((Vec::new(), vl));
+            }
+            let first = cuts.next;
+            cuts.next += count;
+            cuts.calls.push(LinCall {
+                func: g.name.clone(),
+                nl: args,
+                lin: rows,
+                first,
+                count,
+            });
+            let one = self.dag.num(1.0);
+            let mut units = (first..first + count).map(|j| Rc::new(vec![(j, one)]));
+            let vl = g
+                .lresults
+                .iter()
+                .map(|t| shape(t, &mut units, &Val::L).ok_or("linear result shape"))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok((Vec::new(), vl));
+        }
+        let n = nl_size(&g.results, self.opaque);
         let mut leaves = (0..n).map(|k| {
             let sym = result_symbol(self.tag, &g.name, k);
             self.dag.fun(&sym, args.clone())
@@ -375,7 +606,7 @@ impl Lowerer<'_> {
         let vn = g
             .results
             .iter()
-            .map(|t| shape(t, &mut it, &Val::N).ok_or("result shape"))
+            .map(|t| shape_n(t, &mut it, self.opaque).ok_or("result shape"))
             .collect::<Result<Vec<_>, _>>()?;
         let m = size(&g.lresults);
         let mut out_rows = Vec::with_capacity(m);
@@ -464,7 +695,7 @@ impl Lowerer<'_> {
                     .collect::<Result<_, _>>()?;
                 Ok(Val::Tup(Rc::new(vs)))
             }
-            Val::N(_) => Err("a scale of a nonlinear value".into()),
+            Val::N(_) | Val::O(..) => Err("a scale of a nonlinear value".into()),
         }
     }
 }

@@ -31,6 +31,11 @@ pub struct Limits {
     /// Prove transposes by the adjoint pairing first (`adjoint.rs`). Certificates turn it off:
     /// the kernel replays the entrywise obligations and does not re-derive the pairing.
     pub pairing: bool,
+    /// Lower residuals (values of unzip's named residual types) as one tuple-valued term each,
+    /// with projections, instead of their scalar leaves, so that a call DAG whose residuals
+    /// nest (2^n scalars) has claims linear in its size. Off by default: certificates use the
+    /// default and their kernel has no tuple terms; `lina prove` turns it on.
+    pub tuples: bool,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -46,6 +51,7 @@ impl Default for Limits {
             samples: 6,
             explain: false,
             pairing: true,
+            tuples: false,
         }
     }
 }
@@ -476,12 +482,15 @@ pub fn refute(
             names.push((s.to_string(), id));
         }
     }
-    let mut rng = Rng::new(0x5eed ^ (usize::from(lhs) as u64) << 20 ^ usize::from(rhs) as u64);
+    names.sort();
     for k in 0..samples {
         let (lo, hi) = if k % 2 == 0 { (0.2, 2.0) } else { (-2.0, 2.0) };
+        // An input's value depends on its name and the sample only, so every obligation
+        // samples a function's callees at the same arguments and the evaluator's kept
+        // frames serve them all (a call DAG's sampling stays linear).
         let point: Vec<(String, f64)> = names
             .iter()
-            .map(|(n, _)| (n.clone(), rng.uniform(lo, hi)))
+            .map(|(n, _)| (n.clone(), Rng::new(seed(n, k)).uniform(lo, hi)))
             .collect();
         let env: HashMap<Id, f64> = names
             .iter()
@@ -501,6 +510,15 @@ pub fn refute(
         }
     }
     None
+}
+
+/// The seed of input `name` at sample `k` (FNV-1a of the name, then the sample).
+fn seed(name: &str, k: usize) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes().chain((k as u64).to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ 0x5eed
 }
 
 fn dag_input(dag: &Dag, s: egg::Symbol) -> Option<Id> {

@@ -35,6 +35,19 @@ pub struct Target<'a> {
 pub struct Roots<'a> {
     pub nl: &'a [Id],
     pub rows: &'a [Vec<(u32, Id)>],
+    /// Calls with linear arguments, kept as calls, in order (`lower::Cuts`).
+    pub calls: &'a [KeptCall],
+}
+
+/// A call `g(nl ; lin)` kept as a call: its nonlinear argument leaves and the row of each
+/// linear argument leaf, as classes; its linear result leaves are the linear leaves
+/// `first .. first + count` of later rows.
+pub struct KeptCall {
+    pub func: String,
+    pub nl: Vec<Id>,
+    pub lin: Vec<Vec<(u32, Id)>>,
+    pub first: u32,
+    pub count: u32,
 }
 
 /// One `let` of the body: `let lhs = rhs`, or a destructure `let <binders> = rhs`.
@@ -305,12 +318,106 @@ pub fn rebuild(t: &Target, roots: &Roots, choice: &Choice, order: &[Id]) -> Resu
             Term::LAdd(_) | Term::Scale(_) | Term::Zero => {
                 return Err("a linear node in a nonlinear term".into());
             }
+            // The simplifier lowers with tuples flattened: these never reach it.
+            Term::Tuple(_) | Term::Proj(..) => return Err("a tuple term (not rebuilt)".into()),
         };
         atom.insert(c, text);
+    }
+    // The kept calls, in order: each linear argument from its row (over the linear inputs
+    // and the linear results of earlier calls), then the call, whose linear result leaves
+    // extend the linear leaves.
+    // A kept call whose results no live row reads is dead (calls have no effects).
+    let zero_at = |c: &Id| is_lit(choice.get(c), 0.0);
+    let mut read: std::collections::HashSet<u32> = roots
+        .rows
+        .iter()
+        .flatten()
+        .filter(|(_, c)| !zero_at(c))
+        .map(|&(i, _)| i)
+        .collect();
+    let mut live = vec![false; roots.calls.len()];
+    for (k, kc) in roots.calls.iter().enumerate().rev() {
+        live[k] = (kc.first..kc.first + kc.count).any(|i| read.contains(&i));
+        if live[k] {
+            read.extend(
+                kc.lin
+                    .iter()
+                    .flatten()
+                    .filter(|(_, c)| !zero_at(c))
+                    .map(|&(i, _)| i),
+            );
+        }
+    }
+    for (kc, &is_live) in roots.calls.iter().zip(&live) {
+        if lin_leaves.len() != kc.first as usize {
+            return Err("a kept call's results out of order".into());
+        }
+        if !is_live {
+            // Placeholders for its result leaves: no live row reads them.
+            for _ in 0..kc.count {
+                lin_leaves.push(String::new());
+            }
+            continue;
+        }
+        let callee = t
+            .prog
+            .func_named(&kc.func)
+            .and_then(|id| t.prog.func(id))
+            .ok_or("a call of an unknown function")?;
+        let leaves = kc
+            .nl
+            .iter()
+            .map(|k| {
+                atom.get(k)
+                    .cloned()
+                    .ok_or("an argument before its definition")
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let tys: Vec<Type> = callee.params.iter().map(|p| p.ty.clone()).collect();
+        let nl = pack_all(&mut w, &tys, &leaves, false)?;
+        let mut args = Vec::with_capacity(kc.lin.len());
+        for row in &kc.lin {
+            args.push(linear_row(&mut w, row, &lin_leaves, choice, &atom)?);
+        }
+        let tys: Vec<Type> = callee.lparams.iter().map(|p| p.ty.clone()).collect();
+        let lin = pack_all(&mut w, &tys, &args, true)?;
+        let ls: Vec<String> = callee.lresults.iter().map(|_| w.fresh(true)).collect();
+        w.line(
+            multi("", &ls.join(", ")),
+            format!("{}{}", kc.func, multi(&nl.join(", "), &lin.join(", "))),
+        );
+        for (r, ty) in ls.iter().zip(&callee.lresults) {
+            w.leaves(r, ty, true, &mut lin_leaves);
+        }
+        if lin_leaves.len() != (kc.first + kc.count) as usize {
+            return Err("a kept call's results of another size".into());
+        }
     }
     // Linear results from their rows.
     let mut lin_out = Vec::new();
     for row in roots.rows {
+        lin_out.push(linear_row(&mut w, row, &lin_leaves, choice, &atom)?);
+    }
+    let nl_atoms = roots
+        .nl
+        .iter()
+        .map(|c| atom.get(c).cloned().ok_or("a result with no term"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let nl = pack_all(&mut w, &f.results, &nl_atoms, false)?;
+    let lin = pack_all(&mut w, &f.lresults, &lin_out, true)?;
+    Ok(w.finish(head, nl, lin))
+}
+
+/// A linear leaf from its row, `c1 * x1' + c2 * x2' + ...` (`zero` for an empty row, no
+/// scale for a coefficient `1`, no term for a coefficient `0`); its atom.
+fn linear_row(
+    w: &mut Writer,
+    row: &[(u32, Id)],
+    lin_leaves: &[String],
+    choice: &Choice,
+    atom: &HashMap<Id, String>,
+) -> Result<String, String> {
+    {
         let mut terms = Vec::new();
         for &(i, c) in row {
             let u = lin_leaves
@@ -342,16 +449,8 @@ pub fn rebuild(t: &Target, roots: &Roots, choice: &Choice, order: &[Id]) -> Resu
             w.line(x.clone(), format!("{acc} + {y}"));
             acc = x;
         }
-        lin_out.push(acc);
+        Ok(acc)
     }
-    let nl_atoms = roots
-        .nl
-        .iter()
-        .map(|c| atom.get(c).cloned().ok_or("a result with no term"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let nl = pack_all(&mut w, &f.results, &nl_atoms, false)?;
-    let lin = pack_all(&mut w, &f.lresults, &lin_out, true)?;
-    Ok(w.finish(head, nl, lin))
 }
 
 /// One call of `g` at the argument leaves `args`; the names of its nonlinear result leaves.

@@ -28,7 +28,7 @@ use super::extract::{self, Choice};
 use super::language::{Lit, Term};
 use super::lower::Lowerer;
 use super::prove::{self, Outcome};
-use super::rebuild::{Roots, Target, rebuild};
+use super::rebuild::{KeptCall, Roots, Target, rebuild};
 use super::rules::{RULES, parse_rules};
 use egg::{Analysis, DidMerge, EGraph, Id, Language, Pattern, Rewrite, Runner, Symbol};
 use semantics::{Diagnostic, Expr, PrimTable, Program, Value};
@@ -201,8 +201,11 @@ fn candidate(
         prims,
         prog,
         tag: TAG,
+        opaque: false,
+        cuts: Some(Default::default()),
     };
     let (inputs, lowered) = low.lower_and_define(f).map_err(|e| e.message)?;
+    let cuts = low.cuts.take().unwrap_or_default();
     let symbols: Vec<Symbol> = inputs
         .iter()
         .map(|&i| match dag.get(i) {
@@ -213,6 +216,13 @@ fn candidate(
     let mut roots: Vec<Id> = lowered.nl.clone();
     for row in &lowered.lin {
         roots.extend(row.iter().map(|&(_, c)| c));
+    }
+    // The kept calls' arguments: nonlinear leaves, then each linear argument's row.
+    for call in &cuts.calls {
+        roots.extend(&call.nl);
+        for row in &call.lin {
+            roots.extend(row.iter().map(|&(_, c)| c));
+        }
     }
     let (expr, at) = dag.extract(&roots);
     let mut egraph: EGraph<Term, Fold> = EGraph::default();
@@ -245,10 +255,44 @@ fn candidate(
                 .collect::<Vec<_>>(),
         );
     }
+    let mut calls = Vec::with_capacity(cuts.calls.len());
+    for call in &cuts.calls {
+        let args: Vec<Id> = call
+            .nl
+            .iter()
+            .map(|_| {
+                k += 1;
+                class(k - 1)
+            })
+            .collect();
+        let mut lin = Vec::with_capacity(call.lin.len());
+        for row in &call.lin {
+            lin.push(
+                row.iter()
+                    .map(|&(i, _)| {
+                        k += 1;
+                        (i, class(k - 1))
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        calls.push(KeptCall {
+            func: call.func.clone(),
+            nl: args,
+            lin,
+            first: call.first,
+            count: call.count,
+        });
+    }
     let all: Vec<Id> = nl
         .iter()
         .copied()
         .chain(rows.iter().flatten().map(|&(_, c)| c))
+        .chain(calls.iter().flat_map(|c| {
+            c.nl.iter()
+                .copied()
+                .chain(c.lin.iter().flatten().map(|&(_, x)| x))
+        }))
         .collect();
     // The nodes lowering made, as they are now: on equal work the extraction keeps them (a
     // rewritten node costs 1/64 of a unit more), so that what did not get cheaper stays as
@@ -278,6 +322,7 @@ fn candidate(
         &Roots {
             nl: &nl,
             rows: &rows,
+            calls: &calls,
         },
         &choice,
         &order,
@@ -310,6 +355,9 @@ fn node_cost(n: &Term, prog: &Program, prims: &PrimTable, works: &[u128]) -> u64
             (2 + args.len() as u64).saturating_add(u64::try_from(w).unwrap_or(u64::MAX))
         }
         Term::LAdd(_) | Term::Scale(_) | Term::Zero => 3,
+        // Not lowered by the simplifier (tuples flattened); priced as a binding.
+        Term::Tuple(items) => 1 + items.len() as u64,
+        Term::Proj(..) => 2,
     }
 }
 
