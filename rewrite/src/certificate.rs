@@ -70,11 +70,19 @@ impl Terms {
         self.seen[&root]
     }
 
-    fn proof(&mut self, p: &Proof) -> ProofCert {
+    /// A proof's terms in the certificate's DAG; an opaque leaf `%id` of a local obligation
+    /// (`prove_local` cuts the terms it reads as atoms) is the prover's term `id` again.
+    fn proof(&mut self, dag: &Dag, p: &Proof) -> ProofCert {
         let mut local: Vec<u32> = Vec::with_capacity(p.terms.len());
         for n in &p.terms {
-            let kids = n.children.iter().map(|&c| local[c as usize]).collect();
-            local.push(self.add(n.op.clone(), kids));
+            let cut = n.op.strip_prefix('%').and_then(|i| i.parse::<usize>().ok());
+            match cut.filter(|_| n.children.is_empty()) {
+                Some(id) => local.push(self.of_dag(dag, egg::Id::from(id))),
+                None => {
+                    let kids = n.children.iter().map(|&c| local[c as usize]).collect();
+                    local.push(self.add(n.op.clone(), kids));
+                }
+            }
         }
         let at = |t: u32| local.get(t as usize).copied().unwrap_or(0);
         ProofCert {
@@ -93,7 +101,7 @@ impl Terms {
     }
 }
 
-fn claim_cert(r: &ClaimReport, terms: &mut Terms) -> ClaimCert {
+fn claim_cert(r: &ClaimReport, dag: &Dag, terms: &mut Terms) -> ClaimCert {
     let obligations: Vec<ObligationCert> = r
         .verdicts
         .iter()
@@ -103,10 +111,12 @@ fn claim_cert(r: &ClaimReport, terms: &mut Terms) -> ClaimCert {
                 (Outcome::Proved, None) => "unknown",
                 (o, _) => o.as_str(),
             };
+            let point = v.counterexample.as_ref().map(|c| c.point.clone());
             ObligationCert {
                 what: v.what.clone(),
                 outcome: outcome.into(),
-                proof: proof.map(|p| terms.proof(p)),
+                proof: proof.map(|p| terms.proof(dag, p)),
+                point: point.filter(|_| v.outcome == Outcome::Refuted),
             }
         })
         .collect();
@@ -139,11 +149,11 @@ pub fn certify(
     prims: &PrimTable,
     pass: Pass,
 ) -> Result<(Program, Certificate), RewriteError> {
-    // Entrywise transpose obligations: the kernel recomputes and replays those; the adjoint
-    // pairing (a meta-argument over local obligations) is not in its trust base yet.
+    // Transposes by the adjoint pairing, whose local obligations the kernel re-derives.
     let limits = Limits {
         explain: true,
-        pairing: false,
+        pairing: true,
+        certify: true,
         ..Limits::default()
     };
     let mut s = Session::new(prims, limits).map_err(|e| RewriteError::BadRule {
@@ -216,7 +226,10 @@ pub fn certify(
     let w_out = semantics::static_work(&out, prims)
         .map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))?;
     let mut terms = Terms::default();
-    let claims = reports.iter().map(|r| claim_cert(r, &mut terms)).collect();
+    let claims = reports
+        .iter()
+        .map(|r| claim_cert(r, &s.dag, &mut terms))
+        .collect();
     let has = |n: &String| out.func_named(n).is_some();
     let work = p
         .funcs
@@ -250,15 +263,13 @@ pub fn certify(
                 .map(|id| w_out[id.0 as usize])
                 .sum();
             let comment = Some(format!(
-                "constants of SPEC §5 for {name} (rewrite::work_bounds)"
+                "the producer's bound for {name} (rewrite::work_bounds): {work_out} ≤ {factor} · {w} + {offset}"
             ));
             Work {
                 function: n.clone(),
                 work_in: w,
                 outputs,
                 work_out,
-                factor,
-                offset,
                 comment,
             }
         })

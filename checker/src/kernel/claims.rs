@@ -8,6 +8,7 @@
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
+use super::adjoint;
 use super::forms::{Lower, Lowered, Row, coefficient, inputs, size};
 use super::term::{Id, Pat};
 use super::{KernelError, Verifier};
@@ -24,7 +25,8 @@ pub struct Lemma {
     pub forward: bool,
 }
 
-pub type Pairs = Vec<(String, Id, Id)>;
+/// Obligations `what: lhs = rhs`, with the terms the ring normal form reads as atoms.
+pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
 type Res<T> = Result<T, String>;
 
 /// Which obligations of a claim the kernel verified, by name.
@@ -228,7 +230,12 @@ impl Verifier<'_> {
                     } else {
                         "coefficient"
                     };
-                    for k in (0..n_out).filter(|_| r2.prefix(what) && s.names[0] != "kept") {
+                    let all = if s.transposed && !s.reference {
+                        ""
+                    } else {
+                        what
+                    };
+                    for k in (0..n_out).filter(|_| r2.prefix(all) && s.names[0] != "kept") {
                         for i in 0..n_in {
                             let (a, b) = if s.transposed { (i, k) } else { (k, i) };
                             let l = app(format!("{ot}:{lin}#{a}@{b}"), &res_args);
@@ -280,6 +287,7 @@ impl Verifier<'_> {
         let (xs, orig) = self.lowered(inp, it, f, s.reference)?;
         let n_res = orig.nl.len();
         let a = self.lower_at(out, ot, s.first, &xs)?;
+        let a_env = a.env.clone();
         let vars: Vec<String> = (0..xs.len()).map(|i| format!("?x{i}")).collect();
         let (got_nl, got_lin, res_args) = match s.second {
             None => (a.nl, a.lin, vars),
@@ -319,11 +327,25 @@ impl Verifier<'_> {
             .iter()
             .zip(&orig.nl)
             .enumerate()
-            .map(|(k, (&l, &r))| (format!("result {k}"), l, r))
+            .map(|(k, (&l, &r))| (format!("result {k}"), l, r, Vec::new()))
             .collect();
         let zero = self.dag.num(0.0);
         let mut coefs = Vec::new();
-        if s.transposed {
+        if s.transposed && !s.reference {
+            if got_lin.len() != n_in
+                || got_lin
+                    .iter()
+                    .flat_map(|r| r.iter())
+                    .any(|&(k, _)| k as usize >= want.len())
+            {
+                return Err(format!(
+                    "{} cotangents for {n_in} inputs, or one the original does not produce",
+                    got_lin.len()
+                ));
+            }
+            let dag = &mut self.dag;
+            coefs = adjoint::obligations(dag, inp, it, f, &orig.env, s.first, &a_env, &got_lin)?;
+        } else if s.transposed {
             if got_lin.len() != n_in {
                 return Err(format!("{} cotangents for {n_in} inputs", got_lin.len()));
             }
@@ -341,7 +363,7 @@ impl Verifier<'_> {
                         coefficient(row, k as u32).unwrap_or(zero),
                         coefficient(w, i as u32).unwrap_or(zero),
                     );
-                    coefs.push((format!("{what} {k}@{i}"), l, r));
+                    coefs.push((format!("{what} {k}@{i}"), l, r, Vec::new()));
                 }
             }
         } else {
@@ -364,7 +386,7 @@ impl Verifier<'_> {
                         coefficient(g, i).unwrap_or(zero),
                         coefficient(w, i).unwrap_or(zero),
                     );
-                    coefs.push((format!("coefficient {k}@{i}"), l, r));
+                    coefs.push((format!("coefficient {k}@{i}"), l, r, Vec::new()));
                 }
             }
         }

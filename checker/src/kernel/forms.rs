@@ -27,6 +27,8 @@ pub struct Lowered {
     pub nl: Vec<Id>,
     pub grads: Vec<Row>,
     pub lin: Vec<Row>,
+    /// The value of every binder, by slot (the adjoint pairing reads them).
+    pub env: Rc<Env>,
 }
 
 type Res<T> = Result<T, String>;
@@ -127,7 +129,7 @@ pub struct Lower<'a> {
     pub grad: bool,
 }
 
-type Env = Vec<Option<Val>>;
+pub type Env = Vec<Option<Val>>;
 
 fn set(env: &mut Env, x: LocalId, v: Val) -> Res<()> {
     *env.get_mut(x.0 as usize).ok_or("a binder with no slot")? = Some(v);
@@ -182,6 +184,7 @@ impl Lower<'_> {
             .into_iter()
             .filter_map(|v| if let Val::L(r) = v { Some(r) } else { None })
             .collect();
+        out.env = Rc::new(env);
         Ok(out)
     }
 

@@ -14,8 +14,11 @@
 //! and the linear forms. Any difference is a [`KernelError`] naming the claim, obligation and
 //! step. Every loop over input is a linear sweep; no recursion follows the input's size.
 
+pub mod adjoint;
+pub mod bounds;
 pub mod claims;
 pub mod derivation;
+pub mod eval;
 pub mod evidence;
 pub mod forms;
 pub mod replay;
@@ -237,7 +240,13 @@ fn check_work(
             "work figures for another number of functions than the input has",
         ));
     }
-    for ((f, w), e) in input.funcs.iter().zip(&w_in).zip(&cert.work) {
+    let c_jvp = bounds::c_jvp(prims, input)?;
+    let halves = |n: &str| match cert.transformation.as_str() {
+        "unzip" => (format!("{n}.nonlin"), format!("{n}.lin")),
+        _ => (format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")),
+    };
+    let extra = bounds::extra(input, output, prims, &halves);
+    for (i, ((f, w), e)) in input.funcs.iter().zip(&w_in).zip(&cert.work).enumerate() {
         let both = |a: String, b: String| {
             if has(&a) && has(&b) {
                 Some(vec![a, b])
@@ -264,12 +273,12 @@ fn check_work(
         if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
             return bad("the figures do not recompute");
         }
-        let ok_const = |c: f64| c.is_finite() && c >= 0.0;
-        if !ok_const(e.factor)
-            || !ok_const(e.offset)
-            || e.work_out as f64 > e.factor * *w as f64 + e.offset
-        {
-            return bad("the bound does not hold");
+        let (factor, offset) = bounds::row(&cert.transformation, c_jvp, &extra, f, i);
+        if e.work_out as f64 > factor * *w as f64 + offset {
+            return bad(&format!(
+                "{} > {factor} · {w} + {offset}, the bound of SPEC §5",
+                e.work_out
+            ));
         }
     }
     Ok(())

@@ -28,9 +28,11 @@ pub struct Limits {
     pub samples: usize,
     /// Record each obligation's rewrite steps.
     pub explain: bool,
-    /// Prove transposes by the adjoint pairing first (`adjoint.rs`). Certificates turn it off:
-    /// the kernel replays the entrywise obligations and does not re-derive the pairing.
+    /// Prove transposes by the adjoint pairing first (`adjoint.rs`).
     pub pairing: bool,
+    /// For a certificate: report the pairing's own verdicts (the kernel re-derives its
+    /// obligations) even where one is not proved, never falling back to the entrywise ones.
+    pub certify: bool,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -46,6 +48,7 @@ impl Default for Limits {
             samples: 6,
             explain: false,
             pairing: true,
+            certify: false,
         }
     }
 }
