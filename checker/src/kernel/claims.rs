@@ -156,8 +156,7 @@ impl Verifier<'_> {
         let (it, ot) = match pass {
             "jvp" => ("P", "J"),
             "unzip" => ("J", "U"),
-            "transpose" => ("U", "T"),
-            _ => ("P", "T"),
+            _ => ("U", "T"),
         };
         let by = |n: String| out.func_named(&n).and_then(|id| out.func(id));
         for f in &inp.funcs {
@@ -185,11 +184,7 @@ impl Verifier<'_> {
                     (None, Some(g)) => Ok(Some(spec(g, None, false, false, ["kept", "transpose"]))),
                     _ => Err(format!("no `{n}.T` or `{n}`")),
                 },
-                _ => match (by(format!("{n}.jvp.nonlin")), by(format!("{n}.jvp.lin.T"))) {
-                    (Some(a), Some(b)) => Ok(Some(spec(a, Some(b), true, true, ["vjp"; 2]))),
-                    _ if size(&f.results) == 0 => Ok(None),
-                    _ => Err(format!("no `{n}.jvp.nonlin` and `{n}.jvp.lin.T`")),
-                },
+                _ => Err(format!("no claims of `{pass}`")),
             };
             let claim = if pass == "jvp" { "jvp-primal" } else { pass };
             match spec.and_then(|s| {
@@ -252,16 +247,74 @@ impl Verifier<'_> {
                 }
             }
         }
-        if let Some(c) = self.claims.next() {
-            return Err(super::fail(
-                "E0803",
-                format!(
-                    "a claim the kernel does not make: `{}: {}`",
-                    c.function, c.claim
-                ),
-            ));
+        Ok(())
+    }
+
+    /// The VJP claims, as the composition of the verified lemmas of the stages (`jvp`, then
+    /// `unzip` of `f.jvp`, then `transpose` of `f.jvp.lin`, with `f.jvp.nonlin` kept):
+    /// `T:f.jvp.nonlin#k(x) = P:f#k(x)` and `T:f.jvp.lin.T#i@k(r) = P:f#dk@i(x)`, where the
+    /// residuals `r` are `U:f.jvp.nonlin#j(x)`: the output's own `T:f.jvp.nonlin#j(x)` once
+    /// the kept claim of `f.jvp.nonlin` is verified (then the two are equal, by congruence).
+    pub fn vjp(&mut self, inp: &Program, out: &Program) -> Result<(), KernelError> {
+        for f in &inp.funcs {
+            let (n, nl) = (&f.name, format!("{}.jvp.nonlin", f.name));
+            let owners = [
+                format!("T:{nl}"),
+                format!("T:{n}.jvp.lin.T"),
+                format!("U:{nl}"),
+            ];
+            let owners = owners.into_iter().chain([format!("J:{n}.jvp")]);
+            let lemmas: Vec<Rc<Lemma>> = owners
+                .flat_map(|o| self.lemmas.get(&o).cloned().unwrap_or_default())
+                .collect();
+            let pairs = self.chain(inp, out, f, &nl, &lemmas);
+            self.settle(n, "vjp", pairs, &lemmas)?;
         }
         Ok(())
+    }
+
+    fn chain(
+        &mut self,
+        inp: &Program,
+        out: &Program,
+        f: &FnDef,
+        nl: &str,
+        ls: &[Rc<Lemma>],
+    ) -> Res<Pairs> {
+        let n_res = size(&f.results);
+        if n_res == 0 {
+            return Ok(Vec::new());
+        }
+        let g = out
+            .func_named(nl)
+            .and_then(|id| out.func(id))
+            .ok_or(format!("no `{nl}`"))?;
+        let n_all = size(&g.results);
+        let kept = |r: usize| ls.iter().any(|l| l.name == format!("lemma:{nl}:kept#{r}"));
+        if !(0..n_all).all(kept) {
+            return Err(format!("the kept claim of `{nl}` is not verified"));
+        }
+        let (xs, _) = self.lowered(inp, "P", f, true)?;
+        let mut sym = |s: String, args: &[Id]| self.dag.add(&s, args.to_vec());
+        let res: Vec<Id> = (n_res..n_all)
+            .map(|r| sym(format!("U:{nl}#{r}"), &xs))
+            .collect();
+        let mut out = Vec::new();
+        for k in 0..n_res {
+            let (l, r) = (
+                sym(format!("T:{nl}#{k}"), &xs),
+                sym(format!("P:{}#{k}", f.name), &xs),
+            );
+            out.push((format!("result {k}"), l, r, Vec::new()));
+        }
+        for k in 0..n_res {
+            for i in 0..xs.len() {
+                let l = sym(format!("T:{}.jvp.lin.T#{i}@{k}", f.name), &res);
+                let r = sym(format!("P:{}#d{k}@{i}", f.name), &xs);
+                out.push((format!("gradient {k}@{i}"), l, r, Vec::new()));
+            }
+        }
+        Ok(out)
     }
 
     /// The obligations of one claim: (results, coefficients, lemmas usable, the residual

@@ -168,7 +168,30 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         "transpose" | "vjp" => "T",
         t => return Err(fail("E0801", format!("unknown transformation `{t}`"))),
     };
-    v.claims(&cert.transformation, &input, &output)?;
+    if cert.transformation == "vjp" {
+        let [j, u] = &cert.stages[..] else {
+            return Err(fail(
+                "E0801",
+                "a vjp certificate carries its jvp and unzip stages",
+            ));
+        };
+        let (j, u) = (parse("jvp stage", j)?, parse("unzip stage", u)?);
+        v.claims("jvp", &input, &j)?;
+        v.claims("unzip", &j, &u)?;
+        v.claims("transpose", &u, &output)?;
+        v.vjp(&input, &output)?;
+    } else if cert.stages.is_empty() {
+        v.claims(&cert.transformation, &input, &output)?;
+    } else {
+        return Err(fail("E0801", "stages in a certificate that is not a vjp's"));
+    }
+    if let Some(c) = v.claims.next() {
+        let (f, c) = (c.function, c.claim);
+        return Err(fail(
+            "E0803",
+            format!("a claim the kernel does not make: `{f}: {c}`"),
+        ));
+    }
     check_work(&cert, &input, &output, prims)?;
     derivation::check(&output, prims, &cert.derivations).map_err(|e| KernelError {
         code: "E0807",

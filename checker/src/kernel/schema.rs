@@ -19,6 +19,10 @@ pub struct Certificate {
     /// The transformation's input and output, printed in core form.
     pub input: String,
     pub output: String,
+    /// A vjp's intermediate programs, printed: the jvp of `input`, then its unzip (whose
+    /// transpose is `output`); empty for the other transformations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<String>,
     /// The term DAG that every term index refers to; a node's children are older nodes.
     pub terms: Vec<TermNode>,
     /// One entry per input function.
