@@ -14,7 +14,7 @@
 //! - the kernel never panics on mutated certificates or on random JSON.
 
 use rewrite::Policy;
-use rewrite::certificate::{Pass, certify};
+use rewrite::certificate::{Pass, certify, certify_output};
 use semantics::numeric::Rng;
 use semantics::{PrimTable, Program, Value};
 use serde_json::Value as Json;
@@ -421,4 +421,47 @@ fn a_long_function_certifies_and_verifies() {
     // The stages' claims (jvp-primal, jvp-tangent, unzip, transpose of both halves) and the
     // VJP's: every one replayed, none unknown.
     assert_eq!((r.proved, r.unknown), (6, 0), "{:?}", r.claims);
+}
+
+/// A wrong output (the worked example's JVP with `cos` replaced by `sin`) certifies with
+/// `refuted` tangent claims; the kernel evaluates both sides at each recorded point and
+/// accepts. Moved to a point where the two sides agree (`x·y = π/4`), or put on a true
+/// obligation, a refutation is rejected.
+#[test]
+fn a_refutation_is_re_evaluated_by_the_kernel() {
+    let prims = PrimTable::standard();
+    let src = std::fs::read_to_string(semantics::corpus::root().join("worked_example.la")).unwrap();
+    let p = checker::elaborate(&semantics::parse(&src).unwrap(), prims).unwrap();
+    let j = semantics::print(&rewrite::jvp(&p, prims).unwrap());
+    assert!(j.contains("cos("));
+    let wrong = semantics::parse(&j.replace("cos(", "sin(")).unwrap();
+    let cert = certify_output(&p, prims, Pass::Jvp, wrong).unwrap();
+    let json = serde_json::to_value(&cert).unwrap();
+    let r = checker::kernel::verify(&json.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let refuted = r.claims.iter().filter(|c| c.outcome == "refuted").count();
+    assert!(refuted > 0, "{:?}", r.claims);
+    // Every refutation moved to x = π/4, y = 1, where sin(x·y) = cos(x·y).
+    let mut moved = json.clone();
+    let mut n = 0;
+    for c in moved["claims"].as_array_mut().unwrap() {
+        for o in c["obligations"].as_array_mut().unwrap() {
+            if o["outcome"] == "refuted" {
+                o["point"] = serde_json::json!([["x", std::f64::consts::FRAC_PI_4], ["y", 1.0]]);
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0);
+    let e = checker::kernel::verify(&moved.to_string()).unwrap_err();
+    assert!(e.message.contains("do not differ"), "{e}");
+    // A true obligation of a correct certificate called refuted, at any point.
+    let (_, good) = certify(&p, prims, Pass::Jvp).unwrap();
+    let mut good = serde_json::to_value(&good).unwrap();
+    let c = &mut good["claims"][0];
+    c["outcome"] = "refuted".into();
+    c["obligations"][0]["outcome"] = "refuted".into();
+    c["obligations"][0]["proof"] = serde_json::Value::Null;
+    c["obligations"][0]["point"] = serde_json::json!([["x", 0.3], ["y", 1.1]]);
+    let e = checker::kernel::verify(&good.to_string()).unwrap_err();
+    assert!(e.message.contains("do not differ"), "{e}");
 }

@@ -148,6 +148,27 @@ pub fn certify(
     prims: &PrimTable,
     pass: Pass,
 ) -> Result<(Program, Certificate), RewriteError> {
+    certify_given(prog, prims, pass, None)
+}
+
+/// Certifies `given` as the output of `pass` (`jvp`, `unzip` or `transpose`) on `prog`,
+/// whoever wrote it: translation validation, where a wrong output gets `refuted` claims with
+/// their points (which the kernel re-evaluates).
+pub fn certify_output(
+    prog: &Program,
+    prims: &PrimTable,
+    pass: Pass,
+    given: Program,
+) -> Result<Certificate, RewriteError> {
+    certify_given(prog, prims, pass, Some(given)).map(|(_, c)| c)
+}
+
+fn certify_given(
+    prog: &Program,
+    prims: &PrimTable,
+    pass: Pass,
+    given: Option<Program>,
+) -> Result<(Program, Certificate), RewriteError> {
     // Transposes by the adjoint pairing, whose local obligations the kernel re-derives.
     let limits = Limits {
         explain: true,
@@ -163,7 +184,7 @@ pub fn certify(
     let mut terms = Terms::default();
     let (name, policy, out, tag, mut claims, stages) = match pass {
         Pass::Jvp => {
-            let j = crate::jvp(&p, prims)?;
+            let j = given.map_or_else(|| crate::jvp(&p, prims), Ok)?;
             let r = s.jvp(&p, &j);
             ("jvp", None, j, "J", r, Vec::new())
         }
@@ -180,7 +201,7 @@ pub fn certify(
             )
         }
         Pass::Transpose => {
-            let t = crate::transpose(&p, prims)?;
+            let t = given.map_or_else(|| crate::transpose(&p, prims), Ok)?;
             let r = s.transpose(&p, "U", &t, "T", None);
             ("transpose", None, t, "T", r, Vec::new())
         }

@@ -220,16 +220,8 @@ impl Verifier<'_> {
                         );
                         self.add_lemma(&owners, format!("lemma:{n}:{}#{k}", s.names[0]), l, r);
                     }
-                    let what = if s.reference && s.transposed {
-                        "gradient"
-                    } else {
-                        "coefficient"
-                    };
-                    let all = if s.transposed && !s.reference {
-                        ""
-                    } else {
-                        what
-                    };
+                    // A pairing's obligations are not per coefficient: all of them, then.
+                    let all = if s.transposed { "" } else { "coefficient" };
                     for k in (0..n_out).filter(|_| r2.prefix(all) && s.names[0] != "kept") {
                         for i in 0..n_in {
                             let (a, b) = if s.transposed { (i, k) } else { (k, i) };
@@ -369,7 +361,7 @@ impl Verifier<'_> {
         } else {
             size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>())
         };
-        if got_nl.len() != orig.nl.len() || (s.transposed && !s.reference && !orig.nl.is_empty()) {
+        if got_nl.len() != orig.nl.len() || (s.transposed && !orig.nl.is_empty()) {
             return Err(format!(
                 "{} result leaves against {}",
                 got_nl.len(),
@@ -384,7 +376,7 @@ impl Verifier<'_> {
             .collect();
         let zero = self.dag.num(0.0);
         let mut coefs = Vec::new();
-        if s.transposed && !s.reference {
+        if s.transposed {
             if got_lin.len() != n_in
                 || got_lin
                     .iter()
@@ -398,27 +390,6 @@ impl Verifier<'_> {
             }
             let dag = &mut self.dag;
             coefs = adjoint::obligations(dag, inp, it, f, &orig.env, s.first, &a_env, &got_lin)?;
-        } else if s.transposed {
-            if got_lin.len() != n_in {
-                return Err(format!("{} cotangents for {n_in} inputs", got_lin.len()));
-            }
-            let what = if s.reference {
-                "gradient"
-            } else {
-                "coefficient"
-            };
-            for (i, row) in got_lin.iter().enumerate() {
-                if !s.reference && row.iter().any(|&(k, _)| k as usize >= want.len()) {
-                    return Err("a cotangent the original does not produce".into());
-                }
-                for (k, w) in want.iter().enumerate() {
-                    let (l, r) = (
-                        coefficient(row, k as u32).unwrap_or(zero),
-                        coefficient(w, i as u32).unwrap_or(zero),
-                    );
-                    coefs.push((format!("{what} {k}@{i}"), l, r, Vec::new()));
-                }
-            }
         } else {
             if got_lin.len() != want.len() {
                 return Err(format!(

@@ -65,7 +65,14 @@ impl Verifier<'_> {
             Some(w) => (true, w),
             None => (false, which),
         };
-        let (xs_own, low) = self.lowered.get(&format!("{tag}:{name}:{grad}"))?;
+        // A result leaf is the same term in either lowering (`grad` adds the partials).
+        let key = |g: bool| format!("{tag}:{name}:{g}");
+        let got = self.lowered.get(&key(grad));
+        let (xs_own, low) = got.or_else(|| {
+            self.lowered
+                .get(&key(!grad))
+                .filter(|_| !which.contains('@'))
+        })?;
         let body = match which.split_once('@') {
             None => *low.nl.get(which.parse::<usize>().ok()?)?,
             Some((k, i)) => {

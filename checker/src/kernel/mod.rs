@@ -88,6 +88,8 @@ pub struct Report {
     pub claims: Vec<ClaimOutcome>,
     pub proved: usize,
     pub unknown: usize,
+    /// Re-evaluated by the kernel at their points.
+    pub refuted: usize,
     pub steps: usize,
     pub terms: usize,
 }
@@ -236,11 +238,13 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
             "linear forms of functions the output does not have",
         ));
     }
-    let proved = v.report.iter().filter(|c| c.outcome == "proved").count();
+    let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
+    let (proved, refuted) = (count("proved"), count("refuted"));
     Ok(Report {
         transformation: cert.transformation,
         proved,
-        unknown: v.report.len() - proved,
+        unknown: v.report.len() - proved - refuted,
+        refuted,
         claims: v.report,
         steps: v.steps,
         terms: cert.terms.len(),
