@@ -6,13 +6,16 @@
 //! arities, costs and derivative column, the static work) and on `serde`/`serde_json`, and on
 //! nothing else; `checker/tests/kernel_imports.rs` reads these files' `use` lines to keep it so.
 //!
-//! It parses both programs itself, recomputes every claim's obligations (`claims`, over its
-//! own lowering and reference Jacobians, `forms`), replays each proof step against
-//! its own rule table (`rules`, the one statement of each rule), pattern matcher (`term`) and
-//! polynomial normaliser (`ring`), re-checks the output's typing derivations (`derivation`,
-//! over the data of `evidence`; `docs/derivations.md`), and recomputes the static work, the bounds' inequalities
-//! and the linear forms. Any difference is a [`KernelError`] naming the claim, obligation and
-//! step. Every loop over input is a linear sweep; no recursion follows the input's size.
+//! It parses the programs itself (a vjp's stages too), recomputes every claim's obligations
+//! (`claims`, over its own lowering and reference Jacobians, `forms`; transposes as the adjoint
+//! pairing, `adjoint`; a VJP as the composition of its stages' lemmas), replays each proof
+//! step against its own rule table (`rules`, the one statement of each rule), pattern matcher
+//! (`term`) and polynomial normaliser (`ring`), re-evaluates each refutation at its point
+//! (`eval`), re-checks the output's typing derivations (`derivation`, over the data of
+//! `evidence`; `docs/derivations.md`), and recomputes the static work against its own bounds
+//! (`bounds`) and the linear forms. Any difference is a [`KernelError`] naming the claim,
+//! obligation and step. Every loop over input is a linear sweep; no recursion follows the
+//! input's size.
 
 pub mod adjoint;
 pub mod bounds;
