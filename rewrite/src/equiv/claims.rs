@@ -221,21 +221,10 @@ impl<'a> Session<'a> {
         lemmas: &[Rule],
         policy: Option<&str>,
     ) -> Option<ClaimReport> {
-        let certify = self.limits.certify;
-        let pol = || policy.map(Into::into);
-        let failed = |e| certify.then(|| Self::failed(&g.name, Claim::Transpose, pol(), e));
-        let (g_env, gt_env) = match (
-            self.lower_env_at(u, ut, g, inputs),
-            self.lower_env_at(t, tt, gt, inputs),
-        ) {
-            (Ok((_, a)), Ok((_, b))) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return failed(e),
-        };
+        let (_, g_env) = self.lower_env_at(u, ut, g, inputs).ok()?;
+        let (_, gt_env) = self.lower_env_at(t, tt, gt, inputs).ok()?;
         let locals =
-            match adjoint::obligations(&mut self.dag, u, ut, g, &g_env, gt, &gt_env, t_rows) {
-                Ok(l) => l,
-                Err(e) => return failed(e),
-            };
+            adjoint::obligations(&mut self.dag, u, ut, g, &g_env, gt, &gt_env, t_rows).ok()?;
         let mut verdicts = Vec::with_capacity(locals.len());
         for o in locals {
             let v = prove_local(
@@ -247,7 +236,7 @@ impl<'a> Session<'a> {
                 lemmas,
                 &self.limits,
             );
-            if v.outcome != Outcome::Proved && !certify {
+            if v.outcome != Outcome::Proved {
                 return None;
             }
             verdicts.push(v);

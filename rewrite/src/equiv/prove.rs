@@ -28,11 +28,9 @@ pub struct Limits {
     pub samples: usize,
     /// Record each obligation's rewrite steps.
     pub explain: bool,
-    /// Prove transposes by the adjoint pairing first (`adjoint.rs`).
+    /// Prove transposes by the adjoint pairing first (`adjoint.rs`), the entrywise
+    /// obligations where it fails; the kernel re-derives either.
     pub pairing: bool,
-    /// For a certificate: report the pairing's own verdicts (the kernel re-derives its
-    /// obligations) even where one is not proved, never falling back to the entrywise ones.
-    pub certify: bool,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -48,7 +46,6 @@ impl Default for Limits {
             samples: 6,
             explain: false,
             pairing: true,
-            certify: false,
         }
     }
 }
