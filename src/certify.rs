@@ -56,10 +56,11 @@ pub fn verify(path: &str, format: Format) -> Status {
         }
         (Ok(r), Format::Text) => {
             outln!(
-                "verified {}: {} claims proved, {} unknown, {} steps replayed over {} terms",
+                "verified {}: {} claims proved, {} unknown, {} refuted, {} steps replayed over {} terms",
                 r.transformation,
                 r.proved,
                 r.unknown,
+                r.refuted,
                 r.steps,
                 r.terms
             );

@@ -8,11 +8,11 @@
 //! steps; one the prover proved without listing steps (terms too large to explain as trees)
 //! is recorded `unknown`.
 
-use crate::equiv::claims::{ClaimReport, Session};
+use crate::equiv::claims::{Claim, ClaimReport, Session};
 use crate::equiv::dag::Dag;
 use crate::equiv::lower::Lowered;
 use crate::equiv::prove::{Limits, Outcome, Proof};
-use crate::{JvpRules, Policy, RewriteError, work_bounds};
+use crate::{Policy, RewriteError};
 use checker::kernel::schema::*;
 use egg::Language;
 use semantics::{PrimTable, Program};
@@ -70,11 +70,19 @@ impl Terms {
         self.seen[&root]
     }
 
-    fn proof(&mut self, p: &Proof) -> ProofCert {
+    /// A proof's terms in the certificate's DAG; an opaque leaf `%id` of a local obligation
+    /// (`prove_local` cuts the terms it reads as atoms) is the prover's term `id` again.
+    fn proof(&mut self, dag: &Dag, p: &Proof) -> ProofCert {
         let mut local: Vec<u32> = Vec::with_capacity(p.terms.len());
         for n in &p.terms {
-            let kids = n.children.iter().map(|&c| local[c as usize]).collect();
-            local.push(self.add(n.op.clone(), kids));
+            let cut = n.op.strip_prefix('%').and_then(|i| i.parse::<usize>().ok());
+            match cut.filter(|_| n.children.is_empty()) {
+                Some(id) => local.push(self.of_dag(dag, egg::Id::from(id))),
+                None => {
+                    let kids = n.children.iter().map(|&c| local[c as usize]).collect();
+                    local.push(self.add(n.op.clone(), kids));
+                }
+            }
         }
         let at = |t: u32| local.get(t as usize).copied().unwrap_or(0);
         ProofCert {
@@ -93,7 +101,7 @@ impl Terms {
     }
 }
 
-fn claim_cert(r: &ClaimReport, terms: &mut Terms) -> ClaimCert {
+fn claim_cert(r: &ClaimReport, dag: &Dag, terms: &mut Terms) -> ClaimCert {
     let obligations: Vec<ObligationCert> = r
         .verdicts
         .iter()
@@ -103,10 +111,12 @@ fn claim_cert(r: &ClaimReport, terms: &mut Terms) -> ClaimCert {
                 (Outcome::Proved, None) => "unknown",
                 (o, _) => o.as_str(),
             };
+            let point = v.counterexample.as_ref().map(|c| c.point.clone());
             ObligationCert {
                 what: v.what.clone(),
                 outcome: outcome.into(),
-                proof: proof.map(|p| terms.proof(p)),
+                proof: proof.map(|p| terms.proof(dag, p)),
+                point: point.filter(|_| v.outcome == Outcome::Refuted),
             }
         })
         .collect();
@@ -133,17 +143,37 @@ fn claim_cert(r: &ClaimReport, terms: &mut Terms) -> ClaimCert {
 }
 
 /// Runs `pass` on `prog` and certifies it: the output program and its certificate.
-#[allow(clippy::type_complexity)]
 pub fn certify(
     prog: &Program,
     prims: &PrimTable,
     pass: Pass,
 ) -> Result<(Program, Certificate), RewriteError> {
-    // Entrywise transpose obligations: the kernel recomputes and replays those; the adjoint
-    // pairing (a meta-argument over local obligations) is not in its trust base yet.
+    certify_given(prog, prims, pass, None)
+}
+
+/// Certifies `given` as the output of `pass` (`jvp`, `unzip` or `transpose`) on `prog`,
+/// whoever wrote it: translation validation, where a wrong output gets `refuted` claims with
+/// their points (which the kernel re-evaluates).
+pub fn certify_output(
+    prog: &Program,
+    prims: &PrimTable,
+    pass: Pass,
+    given: Program,
+) -> Result<Certificate, RewriteError> {
+    certify_given(prog, prims, pass, Some(given)).map(|(_, c)| c)
+}
+
+fn certify_given(
+    prog: &Program,
+    prims: &PrimTable,
+    pass: Pass,
+    given: Option<Program>,
+) -> Result<(Program, Certificate), RewriteError> {
+    // Transposes by the adjoint pairing (entrywise where it fails): the kernel re-derives
+    // the obligations of either.
     let limits = Limits {
         explain: true,
-        pairing: false,
+        pairing: true,
         ..Limits::default()
     };
     let mut s = Session::new(prims, limits).map_err(|e| RewriteError::BadRule {
@@ -151,79 +181,58 @@ pub fn certify(
         reason: e,
     })?;
     let p = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    let w_in = semantics::static_work(&p, prims)
-        .map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))?;
-    let c_jvp = || -> Result<f64, RewriteError> {
-        Ok(work_bounds::c_jvp(
-            JvpRules::standard()?,
-            prims,
-            work_bounds::largest_type(&p, prims),
-        ))
-    };
-    let ct = work_bounds::C_T;
-    let (name, policy, out, tag, reports, bounds): (
-        &str,
-        Option<String>,
-        Program,
-        &str,
-        Vec<ClaimReport>,
-        Vec<(f64, f64)>,
-    ) = match pass {
+    let mut terms = Terms::default();
+    let (name, policy, out, tag, mut claims, stages) = match pass {
         Pass::Jvp => {
-            let j = crate::jvp(&p, prims)?;
-            let c = c_jvp()?;
+            let j = given.map_or_else(|| crate::jvp(&p, prims), Ok)?;
             let r = s.jvp(&p, &j);
-            ("jvp", None, j, "J", r, vec![(c, 0.0); p.funcs.len()])
+            ("jvp", None, j, "J", r, Vec::new())
         }
         Pass::Unzip(pol) => {
             let u = crate::unzip(&p, prims, pol)?;
-            let over = work_bounds::unzip_overhead(&p, &u, prims);
-            let b = u
-                .reports
-                .iter()
-                .zip(&over)
-                .map(|(r, o)| (1.0, (r.recomputed_work + o) as f64))
-                .collect();
             let r = s.unzip(&p, &u.program, "U", &pol.to_string());
-            ("unzip", Some(pol.to_string()), u.program, "U", r, b)
+            (
+                "unzip",
+                Some(pol.to_string()),
+                u.program,
+                "U",
+                r,
+                Vec::new(),
+            )
         }
         Pass::Transpose => {
-            let t = crate::transpose(&p, prims)?;
-            let b = p
-                .funcs
-                .iter()
-                .map(|f| (ct, 2.0 + f.lparams.len() as f64))
-                .collect();
+            let t = given.map_or_else(|| crate::transpose(&p, prims), Ok)?;
             let r = s.transpose(&p, "U", &t, "T", None);
-            ("transpose", None, t, "T", r, b)
+            ("transpose", None, t, "T", r, Vec::new())
         }
         Pass::Vjp(pol) => {
+            // The stages' claims, then the VJP's as the composition of their lemmas.
             let v = crate::vjp(&p, prims, pol)?;
-            let (c, over) = (
-                c_jvp()?,
-                work_bounds::unzip_overhead(&v.jvp, &v.unzipped, prims),
-            );
-            let b = p
-                .funcs
-                .iter()
-                .zip(&over)
-                .map(|(f, o)| (ct * c, ct * *o as f64 + 2.0 + f.params.len() as f64))
-                .collect();
-            let r = s.vjp(&p, &v.program, "T", &pol.to_string());
-            ("vjp", Some(pol.to_string()), v.program, "T", r, b)
+            let (j, u, pol) = (v.jvp, v.unzipped.program, pol.to_string());
+            let mut r = s.jvp(&p, &j);
+            r.extend(s.unzip(&j, &u, "U", &pol));
+            r.extend(s.transpose(&u, "U", &v.program, "T", Some(&pol)));
+            let stages = vec![semantics::print(&j), semantics::print(&u)];
+            ("vjp", Some(pol), v.program, "T", r, stages)
         }
     };
-    let w_out = semantics::static_work(&out, prims)
-        .map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))?;
-    let mut terms = Terms::default();
-    let claims = reports.iter().map(|r| claim_cert(r, &mut terms)).collect();
+    let mut certs: Vec<ClaimCert> = claims
+        .iter()
+        .map(|r| claim_cert(r, &s.dag, &mut terms))
+        .collect();
+    if name == "vjp" {
+        for f in &p.funcs {
+            certs.push(vjp_chain(&mut s, &p, &out, f, &claims, &mut terms));
+        }
+    }
+    claims.clear();
+    let (w_in, w_out) = (work(&p, prims)?, work(&out, prims)?);
     let has = |n: &String| out.func_named(n).is_some();
     let work = p
         .funcs
         .iter()
         .zip(&w_in)
-        .zip(&bounds)
-        .map(|((f, &w), &(factor, offset))| {
+        .map(|(f, &w)| {
             let n = &f.name;
             let pair = |a: String, b: String| {
                 if has(&a) && has(&b) {
@@ -249,17 +258,12 @@ pub fn certify(
                 .filter_map(|o| out.func_named(o))
                 .map(|id| w_out[id.0 as usize])
                 .sum();
-            let comment = Some(format!(
-                "constants of SPEC §5 for {name} (rewrite::work_bounds)"
-            ));
             Work {
                 function: n.clone(),
                 work_in: w,
                 outputs,
                 work_out,
-                factor,
-                offset,
-                comment,
+                comment: None,
             }
         })
         .collect();
@@ -289,13 +293,138 @@ pub fn certify(
         policy,
         input: semantics::print(&p),
         output: semantics::print(&out),
+        stages,
         terms: terms.nodes,
         work,
         linear_forms,
-        claims,
+        claims: certs,
         derivations,
         comment: None,
         producer: Some(format!("lina {}", env!("CARGO_PKG_VERSION"))),
     };
     Ok((out, cert))
+}
+
+fn work(p: &Program, prims: &PrimTable) -> Result<Vec<u128>, RewriteError> {
+    semantics::static_work(p, prims).map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))
+}
+
+/// The VJP claim of `f` as the kernel states it (`checker::kernel::claims`): each obligation
+/// proved by a chain of three lemma instances of the stages' claims, `proved` only when every
+/// claim it uses was proved.
+fn vjp_chain(
+    s: &mut Session,
+    p: &Program,
+    t: &Program,
+    f: &semantics::FnDef,
+    reports: &[ClaimReport],
+    terms: &mut Terms,
+) -> ClaimCert {
+    let n = &f.name;
+    let (jvp, nl, lin) = (
+        format!("{n}.jvp"),
+        format!("{n}.jvp.nonlin"),
+        format!("{n}.jvp.lin"),
+    );
+    let proved = |func: &str, claim: Claim| {
+        reports
+            .iter()
+            .any(|r| r.func == func && r.claim == claim && r.outcome == Outcome::Proved)
+    };
+    let claim = |outcome: &str, obligations, reason: Option<String>| ClaimCert {
+        function: n.clone(),
+        claim: "vjp".into(),
+        outcome: outcome.into(),
+        obligations,
+        reason,
+        time_ms: None,
+    };
+    let n_res = crate::equiv::lower::size(&f.results);
+    let g = t.func_named(&nl).and_then(|id| t.func(id));
+    let (Some(g), true) = (g, proved(&nl, Claim::Transpose)) else {
+        return if n_res == 0 {
+            claim("proved", Vec::new(), None)
+        } else {
+            claim(
+                "unknown",
+                Vec::new(),
+                Some(format!("the kept claim of `{nl}` is not proved")),
+            )
+        };
+    };
+    let all = proved(n, Claim::JvpPrimal)
+        && proved(n, Claim::JvpTangent)
+        && proved(&jvp, Claim::Unzip)
+        && proved(&lin, Claim::Transpose);
+    let Ok((x, _)) = s.lowered(p, "P", f) else {
+        return claim("unknown", Vec::new(), Some(format!("`{n}` does not lower")));
+    };
+    let n_all = crate::equiv::lower::size(&g.results);
+    let dag = &mut s.dag;
+    let res: Vec<egg::Id> = (n_res..n_all)
+        .map(|r| dag.fun(&format!("U:{nl}#{r}"), x.clone()))
+        .collect();
+    let mut obligations = Vec::new();
+    let mut chain = |dag: &Dag, what: String, start: egg::Id, steps: [(String, egg::Id); 3]| {
+        let proof = all.then(|| ProofCert {
+            start: Some(terms.of_dag(dag, start)),
+            steps: steps
+                .into_iter()
+                .map(|(rule, t)| StepCert {
+                    rule,
+                    backward: false,
+                    position: Vec::new(),
+                    term: terms.of_dag(dag, t),
+                })
+                .collect(),
+        });
+        let outcome = if all { "proved" } else { "unknown" };
+        obligations.push(ObligationCert {
+            what,
+            outcome: outcome.into(),
+            proof,
+            point: None,
+        });
+    };
+    for k in 0..n_res {
+        let start = dag.fun(&format!("T:{nl}#{k}"), x.clone());
+        let steps = [
+            (
+                format!("lemma:{nl}:kept#{k}"),
+                dag.fun(&format!("U:{nl}#{k}"), x.clone()),
+            ),
+            (
+                format!("lemma:{jvp}:unzip#{k}"),
+                dag.fun(&format!("J:{jvp}#{k}"), x.clone()),
+            ),
+            (
+                format!("lemma:{n}:jvp-primal#{k}"),
+                dag.fun(&format!("P:{n}#{k}"), x.clone()),
+            ),
+        ];
+        chain(dag, format!("result {k}"), start, steps);
+    }
+    for k in 0..n_res {
+        for i in 0..x.len() {
+            let start = dag.fun(&format!("T:{lin}.T#{i}@{k}"), res.clone());
+            let steps = [
+                (
+                    format!("lemma:{lin}:transpose#{k}@{i}"),
+                    dag.fun(&format!("U:{lin}#{k}@{i}"), res.clone()),
+                ),
+                (
+                    format!("lemma:{jvp}:unzip#{k}@{i}"),
+                    dag.fun(&format!("J:{jvp}#{k}@{i}"), x.clone()),
+                ),
+                (
+                    format!("lemma:{n}:jvp-tangent#{k}@{i}"),
+                    dag.fun(&format!("P:{n}#d{k}@{i}"), x.clone()),
+                ),
+            ];
+            chain(dag, format!("gradient {k}@{i}"), start, steps);
+        }
+    }
+    let outcome = if all { "proved" } else { "unknown" };
+    let reason = (!all).then(|| "a claim of a stage it composes is not proved".to_string());
+    claim(outcome, obligations, reason)
 }

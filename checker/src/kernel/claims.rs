@@ -8,6 +8,7 @@
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
+use super::adjoint;
 use super::forms::{Lower, Lowered, Row, coefficient, inputs, size};
 use super::term::{Id, Pat};
 use super::{KernelError, Verifier};
@@ -24,7 +25,8 @@ pub struct Lemma {
     pub forward: bool,
 }
 
-pub type Pairs = Vec<(String, Id, Id)>;
+/// Obligations `what: lhs = rhs`, with the terms the ring normal form reads as atoms.
+pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
 type Res<T> = Result<T, String>;
 
 /// Which obligations of a claim the kernel verified, by name.
@@ -154,8 +156,7 @@ impl Verifier<'_> {
         let (it, ot) = match pass {
             "jvp" => ("P", "J"),
             "unzip" => ("J", "U"),
-            "transpose" => ("U", "T"),
-            _ => ("P", "T"),
+            _ => ("U", "T"),
         };
         let by = |n: String| out.func_named(&n).and_then(|id| out.func(id));
         for f in &inp.funcs {
@@ -183,11 +184,7 @@ impl Verifier<'_> {
                     (None, Some(g)) => Ok(Some(spec(g, None, false, false, ["kept", "transpose"]))),
                     _ => Err(format!("no `{n}.T` or `{n}`")),
                 },
-                _ => match (by(format!("{n}.jvp.nonlin")), by(format!("{n}.jvp.lin.T"))) {
-                    (Some(a), Some(b)) => Ok(Some(spec(a, Some(b), true, true, ["vjp"; 2]))),
-                    _ if size(&f.results) == 0 => Ok(None),
-                    _ => Err(format!("no `{n}.jvp.nonlin` and `{n}.jvp.lin.T`")),
-                },
+                _ => Err(format!("no claims of `{pass}`")),
             };
             let claim = if pass == "jvp" { "jvp-primal" } else { pass };
             match spec.and_then(|s| {
@@ -223,12 +220,9 @@ impl Verifier<'_> {
                         );
                         self.add_lemma(&owners, format!("lemma:{n}:{}#{k}", s.names[0]), l, r);
                     }
-                    let what = if s.reference && s.transposed {
-                        "gradient"
-                    } else {
-                        "coefficient"
-                    };
-                    for k in (0..n_out).filter(|_| r2.prefix(what) && s.names[0] != "kept") {
+                    // A pairing's obligations are not per coefficient: all of them, then.
+                    let all = if s.transposed { "" } else { "coefficient" };
+                    for k in (0..n_out).filter(|_| r2.prefix(all) && s.names[0] != "kept") {
                         for i in 0..n_in {
                             let (a, b) = if s.transposed { (i, k) } else { (k, i) };
                             let l = app(format!("{ot}:{lin}#{a}@{b}"), &res_args);
@@ -245,16 +239,74 @@ impl Verifier<'_> {
                 }
             }
         }
-        if let Some(c) = self.claims.next() {
-            return Err(super::fail(
-                "E0803",
-                format!(
-                    "a claim the kernel does not make: `{}: {}`",
-                    c.function, c.claim
-                ),
-            ));
+        Ok(())
+    }
+
+    /// The VJP claims, as the composition of the verified lemmas of the stages (`jvp`, then
+    /// `unzip` of `f.jvp`, then `transpose` of `f.jvp.lin`, with `f.jvp.nonlin` kept):
+    /// `T:f.jvp.nonlin#k(x) = P:f#k(x)` and `T:f.jvp.lin.T#i@k(r) = P:f#dk@i(x)`, where the
+    /// residuals `r` are `U:f.jvp.nonlin#j(x)`: the output's own `T:f.jvp.nonlin#j(x)` once
+    /// the kept claim of `f.jvp.nonlin` is verified (then the two are equal, by congruence).
+    pub fn vjp(&mut self, inp: &Program, out: &Program) -> Result<(), KernelError> {
+        for f in &inp.funcs {
+            let (n, nl) = (&f.name, format!("{}.jvp.nonlin", f.name));
+            let owners = [
+                format!("T:{nl}"),
+                format!("T:{n}.jvp.lin.T"),
+                format!("U:{nl}"),
+            ];
+            let owners = owners.into_iter().chain([format!("J:{n}.jvp")]);
+            let lemmas: Vec<Rc<Lemma>> = owners
+                .flat_map(|o| self.lemmas.get(&o).cloned().unwrap_or_default())
+                .collect();
+            let pairs = self.chain(inp, out, f, &nl, &lemmas);
+            self.settle(n, "vjp", pairs, &lemmas)?;
         }
         Ok(())
+    }
+
+    fn chain(
+        &mut self,
+        inp: &Program,
+        out: &Program,
+        f: &FnDef,
+        nl: &str,
+        ls: &[Rc<Lemma>],
+    ) -> Res<Pairs> {
+        let n_res = size(&f.results);
+        if n_res == 0 {
+            return Ok(Vec::new());
+        }
+        let g = out
+            .func_named(nl)
+            .and_then(|id| out.func(id))
+            .ok_or(format!("no `{nl}`"))?;
+        let n_all = size(&g.results);
+        let kept = |r: usize| ls.iter().any(|l| l.name == format!("lemma:{nl}:kept#{r}"));
+        if !(0..n_all).all(kept) {
+            return Err(format!("the kept claim of `{nl}` is not verified"));
+        }
+        let (xs, _) = self.lowered(inp, "P", f, true)?;
+        let mut sym = |s: String, args: &[Id]| self.dag.add(&s, args.to_vec());
+        let res: Vec<Id> = (n_res..n_all)
+            .map(|r| sym(format!("U:{nl}#{r}"), &xs))
+            .collect();
+        let mut out = Vec::new();
+        for k in 0..n_res {
+            let (l, r) = (
+                sym(format!("T:{nl}#{k}"), &xs),
+                sym(format!("P:{}#{k}", f.name), &xs),
+            );
+            out.push((format!("result {k}"), l, r, Vec::new()));
+        }
+        for k in 0..n_res {
+            for i in 0..xs.len() {
+                let l = sym(format!("T:{}.jvp.lin.T#{i}@{k}", f.name), &res);
+                let r = sym(format!("P:{}#d{k}@{i}", f.name), &xs);
+                out.push((format!("gradient {k}@{i}"), l, r, Vec::new()));
+            }
+        }
+        Ok(out)
     }
 
     /// The obligations of one claim: (results, coefficients, lemmas usable, the residual
@@ -280,6 +332,7 @@ impl Verifier<'_> {
         let (xs, orig) = self.lowered(inp, it, f, s.reference)?;
         let n_res = orig.nl.len();
         let a = self.lower_at(out, ot, s.first, &xs)?;
+        let a_env = a.env.clone();
         let vars: Vec<String> = (0..xs.len()).map(|i| format!("?x{i}")).collect();
         let (got_nl, got_lin, res_args) = match s.second {
             None => (a.nl, a.lin, vars),
@@ -308,7 +361,7 @@ impl Verifier<'_> {
         } else {
             size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>())
         };
-        if got_nl.len() != orig.nl.len() || (s.transposed && !s.reference && !orig.nl.is_empty()) {
+        if got_nl.len() != orig.nl.len() || (s.transposed && !orig.nl.is_empty()) {
             return Err(format!(
                 "{} result leaves against {}",
                 got_nl.len(),
@@ -319,30 +372,41 @@ impl Verifier<'_> {
             .iter()
             .zip(&orig.nl)
             .enumerate()
-            .map(|(k, (&l, &r))| (format!("result {k}"), l, r))
+            .map(|(k, (&l, &r))| (format!("result {k}"), l, r, Vec::new()))
             .collect();
         let zero = self.dag.num(0.0);
         let mut coefs = Vec::new();
         if s.transposed {
-            if got_lin.len() != n_in {
-                return Err(format!("{} cotangents for {n_in} inputs", got_lin.len()));
+            if got_lin.len() != n_in
+                || got_lin
+                    .iter()
+                    .flat_map(|r| r.iter())
+                    .any(|&(k, _)| k as usize >= want.len())
+            {
+                return Err(format!(
+                    "{} cotangents for {n_in} inputs, or one the original does not produce",
+                    got_lin.len()
+                ));
             }
-            let what = if s.reference {
-                "gradient"
+            // Either statement proves the claim: the adjoint pairing (local obligations) or,
+            // where the prover's pairing failed, the entrywise `T[i][k] = F[k][i]`.
+            let first = self
+                .claims
+                .as_slice()
+                .first()
+                .and_then(|c| c.obligations.first());
+            if first.is_some_and(|o| o.what.starts_with("coefficient")) {
+                for (i, row) in got_lin.iter().enumerate() {
+                    for (k, w) in want.iter().enumerate() {
+                        let l = coefficient(row, k as u32).unwrap_or(zero);
+                        let r = coefficient(w, i as u32).unwrap_or(zero);
+                        coefs.push((format!("coefficient {k}@{i}"), l, r, Vec::new()));
+                    }
+                }
             } else {
-                "coefficient"
-            };
-            for (i, row) in got_lin.iter().enumerate() {
-                if !s.reference && row.iter().any(|&(k, _)| k as usize >= want.len()) {
-                    return Err("a cotangent the original does not produce".into());
-                }
-                for (k, w) in want.iter().enumerate() {
-                    let (l, r) = (
-                        coefficient(row, k as u32).unwrap_or(zero),
-                        coefficient(w, i as u32).unwrap_or(zero),
-                    );
-                    coefs.push((format!("{what} {k}@{i}"), l, r));
-                }
+                let dag = &mut self.dag;
+                coefs =
+                    adjoint::obligations(dag, inp, it, f, &orig.env, s.first, &a_env, &got_lin)?;
             }
         } else {
             if got_lin.len() != want.len() {
@@ -364,7 +428,7 @@ impl Verifier<'_> {
                         coefficient(g, i).unwrap_or(zero),
                         coefficient(w, i).unwrap_or(zero),
                     );
-                    coefs.push((format!("coefficient {k}@{i}"), l, r));
+                    coefs.push((format!("coefficient {k}@{i}"), l, r, Vec::new()));
                 }
             }
         }

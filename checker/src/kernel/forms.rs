@@ -27,6 +27,8 @@ pub struct Lowered {
     pub nl: Vec<Id>,
     pub grads: Vec<Row>,
     pub lin: Vec<Row>,
+    /// The value of every binder, by slot (the adjoint pairing reads them).
+    pub env: Rc<Env>,
 }
 
 type Res<T> = Result<T, String>;
@@ -82,6 +84,23 @@ pub fn coefficient(row: &Row, i: u32) -> Option<Id> {
         .map(|k| row[k].1)
 }
 
+/// A column's text `kw name(params) = body` as its name, parameter list and body.
+pub fn split_row<'t>(text: &'t str, kw: &str) -> Option<(&'t str, &'t str, &'t str)> {
+    let rest = text.trim().strip_prefix(kw)?;
+    let (open, close) = (rest.find('(')?, rest.find(')')?);
+    let body = rest[close + 1..].trim_start().strip_prefix('=')?;
+    Some((rest[..open].trim(), &rest[open + 1..close], body))
+}
+
+/// `a, b` as `a: R, b: R`.
+pub fn reals(params: &str) -> String {
+    let ps: Vec<String> = params
+        .split(',')
+        .map(|p| format!("{}: R", p.trim()))
+        .collect();
+    ps.join(", ")
+}
+
 /// Each primitive's column `d p(a, b) = (e1, e2)` as the program `def p.d(a: R, b: R) -> (R, R)`.
 pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Program>>> {
     let mut out = Vec::new();
@@ -91,28 +110,12 @@ pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Program>>> {
             continue;
         };
         let bad = || format!("the derivative column of `{}` does not parse", row.name);
-        let rest = text.trim().strip_prefix('d').ok_or_else(bad)?.trim_start();
-        let (open, close) = (
-            rest.find('(').ok_or_else(bad)?,
-            rest.find(')').ok_or_else(bad)?,
-        );
-        let body = rest[close + 1..]
-            .trim_start()
-            .strip_prefix('=')
-            .ok_or_else(bad)?;
-        let params: Vec<String> = rest[open + 1..close]
-            .split(',')
-            .map(|p| format!("{}: R", p.trim()))
-            .collect();
-        if rest[..open].trim() != row.name || params.len() != row.arity {
+        let (name, params, body) = split_row(text, "d").ok_or_else(bad)?;
+        if name != row.name || params.split(',').count() != row.arity {
             return Err(bad());
         }
         let results = vec!["R"; row.arity].join(", ");
-        let src = format!(
-            "def {}.d({}) -> ({results}) = {body}",
-            row.name,
-            params.join(", ")
-        );
+        let src = format!("def {name}.d({}) -> ({results}) = {body}", reals(params));
         out.push(Some(semantics::parse_with(&src, prims).map_err(|_| bad())?));
     }
     Ok(out)
@@ -127,7 +130,7 @@ pub struct Lower<'a> {
     pub grad: bool,
 }
 
-type Env = Vec<Option<Val>>;
+pub type Env = Vec<Option<Val>>;
 
 fn set(env: &mut Env, x: LocalId, v: Val) -> Res<()> {
     *env.get_mut(x.0 as usize).ok_or("a binder with no slot")? = Some(v);
@@ -182,6 +185,7 @@ impl Lower<'_> {
             .into_iter()
             .filter_map(|v| if let Val::L(r) = v { Some(r) } else { None })
             .collect();
+        out.env = Rc::new(env);
         Ok(out)
     }
 

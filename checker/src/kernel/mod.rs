@@ -6,16 +6,22 @@
 //! arities, costs and derivative column, the static work) and on `serde`/`serde_json`, and on
 //! nothing else; `checker/tests/kernel_imports.rs` reads these files' `use` lines to keep it so.
 //!
-//! It parses both programs itself, recomputes every claim's obligations (`claims`, over its
-//! own lowering and reference Jacobians, `forms`), replays each proof step against
-//! its own rule table (`rules`, the one statement of each rule), pattern matcher (`term`) and
-//! polynomial normaliser (`ring`), re-checks the output's typing derivations (`derivation`,
-//! over the data of `evidence`; `docs/derivations.md`), and recomputes the static work, the bounds' inequalities
-//! and the linear forms. Any difference is a [`KernelError`] naming the claim, obligation and
-//! step. Every loop over input is a linear sweep; no recursion follows the input's size.
+//! It parses the programs itself (a vjp's stages too), recomputes every claim's obligations
+//! (`claims`, over its own lowering and reference Jacobians, `forms`; transposes as the adjoint
+//! pairing, `adjoint`; a VJP as the composition of its stages' lemmas), replays each proof
+//! step against its own rule table (`rules`, the one statement of each rule), pattern matcher
+//! (`term`) and polynomial normaliser (`ring`), re-evaluates each refutation at its point
+//! (`eval`), re-checks the output's typing derivations (`derivation`, over the data of
+//! `evidence`; `docs/derivations.md`), and recomputes the static work against its own bounds
+//! (`bounds`) and the linear forms. Any difference is a [`KernelError`] naming the claim,
+//! obligation and step. Every loop over input is a linear sweep; no recursion follows the
+//! input's size.
 
+pub mod adjoint;
+pub mod bounds;
 pub mod claims;
 pub mod derivation;
+pub mod eval;
 pub mod evidence;
 pub mod forms;
 pub mod replay;
@@ -85,6 +91,8 @@ pub struct Report {
     pub claims: Vec<ClaimOutcome>,
     pub proved: usize,
     pub unknown: usize,
+    /// Re-evaluated by the kernel at their points.
+    pub refuted: usize,
     pub steps: usize,
     pub terms: usize,
 }
@@ -165,7 +173,30 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         "transpose" | "vjp" => "T",
         t => return Err(fail("E0801", format!("unknown transformation `{t}`"))),
     };
-    v.claims(&cert.transformation, &input, &output)?;
+    if cert.transformation == "vjp" {
+        let [j, u] = &cert.stages[..] else {
+            return Err(fail(
+                "E0801",
+                "a vjp certificate carries its jvp and unzip stages",
+            ));
+        };
+        let (j, u) = (parse("jvp stage", j)?, parse("unzip stage", u)?);
+        v.claims("jvp", &input, &j)?;
+        v.claims("unzip", &j, &u)?;
+        v.claims("transpose", &u, &output)?;
+        v.vjp(&input, &output)?;
+    } else if cert.stages.is_empty() {
+        v.claims(&cert.transformation, &input, &output)?;
+    } else {
+        return Err(fail("E0801", "stages in a certificate that is not a vjp's"));
+    }
+    if let Some(c) = v.claims.next() {
+        let (f, c) = (c.function, c.claim);
+        return Err(fail(
+            "E0803",
+            format!("a claim the kernel does not make: `{f}: {c}`"),
+        ));
+    }
     check_work(&cert, &input, &output, prims)?;
     derivation::check(&output, prims, &cert.derivations).map_err(|e| KernelError {
         code: "E0807",
@@ -210,11 +241,13 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
             "linear forms of functions the output does not have",
         ));
     }
-    let proved = v.report.iter().filter(|c| c.outcome == "proved").count();
+    let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
+    let (proved, refuted) = (count("proved"), count("refuted"));
     Ok(Report {
         transformation: cert.transformation,
         proved,
-        unknown: v.report.len() - proved,
+        unknown: v.report.len() - proved - refuted,
+        refuted,
         claims: v.report,
         steps: v.steps,
         terms: cert.terms.len(),
@@ -237,7 +270,13 @@ fn check_work(
             "work figures for another number of functions than the input has",
         ));
     }
-    for ((f, w), e) in input.funcs.iter().zip(&w_in).zip(&cert.work) {
+    let c_jvp = bounds::c_jvp(prims, input)?;
+    let halves = |n: &str| match cert.transformation.as_str() {
+        "unzip" => (format!("{n}.nonlin"), format!("{n}.lin")),
+        _ => (format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")),
+    };
+    let extra = bounds::extra(input, output, prims, &halves);
+    for (i, ((f, w), e)) in input.funcs.iter().zip(&w_in).zip(&cert.work).enumerate() {
         let both = |a: String, b: String| {
             if has(&a) && has(&b) {
                 Some(vec![a, b])
@@ -264,12 +303,12 @@ fn check_work(
         if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
             return bad("the figures do not recompute");
         }
-        let ok_const = |c: f64| c.is_finite() && c >= 0.0;
-        if !ok_const(e.factor)
-            || !ok_const(e.offset)
-            || e.work_out as f64 > e.factor * *w as f64 + e.offset
-        {
-            return bad("the bound does not hold");
+        let (factor, offset) = bounds::row(&cert.transformation, c_jvp, &extra, f, i);
+        if e.work_out as f64 > factor * *w as f64 + offset {
+            return bad(&format!(
+                "{} > {factor} · {w} + {offset}, the bound of SPEC §5",
+                e.work_out
+            ));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 //! `ring-normal-form` (re-decided here); anything else is rejected.
 
 use super::claims::{Lemma, Pairs, Settled};
-use super::ring::normal_form;
+use super::ring::{Atoms, normal_form};
 use super::schema::{ObligationCert, StepCert};
 use super::term::{Id, Pat};
 use super::{ClaimOutcome, KernelError, Verifier};
@@ -107,7 +107,9 @@ impl Verifier<'_> {
         }
         let table = lemma_index(lemmas);
         let mut settled = Vec::new();
-        for ((what, l, r), o) in pairs.iter().zip(&c.obligations) {
+        // The lemmas rewrite the same terms in every obligation of a claim: one memo for all.
+        let mut memo = Memo::default();
+        for ((what, l, r, atoms), o) in pairs.iter().zip(&c.obligations) {
             if o.what != *what {
                 return Err(err(
                     Some(&o.what),
@@ -117,7 +119,8 @@ impl Verifier<'_> {
             }
             let proved = o.outcome == "proved";
             if proved {
-                self.obligation(o, *l, *r, &table)
+                let atoms: HashSet<Id> = atoms.iter().copied().collect();
+                self.obligation(o, (*l, *r), (&table, &atoms, &mut memo))
                     .map_err(|(s, m)| err(Some(what), s, m))?;
                 self.steps += o.proof.as_ref().map_or(0, |p| p.steps.len());
             } else if o.proof.is_some() {
@@ -126,6 +129,19 @@ impl Verifier<'_> {
                     None,
                     "a proof of an obligation not claimed proved".into(),
                 ));
+            }
+            // A refutation is re-checked: both sides, evaluated at its point, differ.
+            match (o.outcome.as_str(), &o.point) {
+                ("refuted", Some(p)) if self.differ(*l, *r, p) => {}
+                ("refuted", _) => {
+                    let m = "the two sides do not differ at the refutation's point";
+                    return Err(err(Some(what), None, m.into()));
+                }
+                (_, Some(_)) => {
+                    let m = "a counterexample point on an obligation not refuted";
+                    return Err(err(Some(what), None, m.into()));
+                }
+                _ => {}
             }
             settled.push((what.clone(), proved));
         }
@@ -149,9 +165,8 @@ impl Verifier<'_> {
     fn obligation(
         &mut self,
         o: &ObligationCert,
-        l: Id,
-        r: Id,
-        lemmas: &LemmaIndex,
+        (l, r): (Id, Id),
+        ctx: Ctx,
     ) -> Result<(), (Option<usize>, String)> {
         let proof = o.proof.as_ref().ok_or((None, "no proof".to_string()))?;
         let start = match proof.start {
@@ -173,7 +188,8 @@ impl Verifier<'_> {
         let mut cur = start;
         for (i, s) in proof.steps.iter().enumerate() {
             let next = self.term(s.term).map_err(|m| (Some(i), m))?;
-            self.step(s, cur, next, lemmas).map_err(|m| (Some(i), m))?;
+            self.step(s, cur, next, (ctx.0, ctx.1, &mut *ctx.2))
+                .map_err(|m| (Some(i), m))?;
             cur = next;
         }
         if cur != r {
@@ -186,7 +202,8 @@ impl Verifier<'_> {
     }
 
     /// One step: the two terms agree outside `position`, and there the rule relates them.
-    fn step(&mut self, s: &StepCert, cur: Id, next: Id, lemmas: &LemmaIndex) -> Result<(), String> {
+    fn step(&mut self, s: &StepCert, cur: Id, next: Id, ctx: Ctx) -> Result<(), String> {
+        let lemmas = ctx.0;
         let (mut a, mut b) = (cur, next);
         for &p in &s.position {
             let (na, nb) = (self.dag.node(a), self.dag.node(b));
@@ -212,7 +229,7 @@ impl Verifier<'_> {
             return if s.backward {
                 Err("a backward ring step".into())
             } else {
-                self.ring_equal(a, b, lemmas)
+                self.ring_equal(a, b, ctx)
             };
         }
         let (lhs, rhs) = match (self.rules.get(&s.rule), lemmas.by_name.get(s.rule.as_str())) {
@@ -237,36 +254,39 @@ impl Verifier<'_> {
         }
     }
 
-    /// Both sides, with the lemmas applied, have one polynomial normal form (scale factors
-    /// read as atoms first, as the prover does, then everything expanded).
-    fn ring_equal(&mut self, a: Id, b: Id, lemmas: &LemmaIndex) -> Result<(), String> {
-        let mut memo = HashMap::new();
-        let mut factors = HashSet::new();
+    /// Both sides, with the lemmas applied, have one polynomial normal form: the atoms (the
+    /// adjoint rows of a pairing obligation) opaque throughout; the scale factors read as
+    /// atoms first, as the prover does, then expanded.
+    fn ring_equal(&mut self, a: Id, b: Id, (lemmas, atoms, memo): Ctx) -> Result<(), String> {
         let (a, b) = (
-            self.normalise(a, lemmas, &mut memo, &mut factors),
-            self.normalise(b, lemmas, &mut memo, &mut factors),
+            self.normalise(a, lemmas, atoms, memo),
+            self.normalise(b, lemmas, atoms, memo),
         );
-        for atoms in [&factors, &HashSet::new()] {
+        let factors = |id| atoms.contains(&id) || memo.factors.contains(&id);
+        let only = |id| atoms.contains(&id);
+        for opaque in [&factors as Atoms, &only] {
             let mut m = HashMap::new();
-            let pa = normal_form(&self.dag, a, atoms, &mut m);
-            if pa.is_some() && pa == normal_form(&self.dag, b, atoms, &mut m) {
+            let pa = normal_form(&self.dag, a, opaque, &mut m);
+            if pa.is_some() && pa == normal_form(&self.dag, b, opaque, &mut m) {
                 return Ok(());
             }
         }
         Err("the two sides have different ring normal forms (or the normaliser gave up)".into())
     }
 
-    /// Rewrites `root` bottom-up with the lemmas (in their normalising direction).
+    /// Rewrites `root` bottom-up with the lemmas (in their normalising direction), leaving
+    /// `opaque` terms as they are.
     fn normalise(
         &mut self,
         root: Id,
         lemmas: &LemmaIndex,
-        memo: &mut HashMap<Id, Id>,
-        factors: &mut HashSet<Id>,
+        opaque: &HashSet<Id>,
+        memo: &mut Memo,
     ) -> Id {
         let mut stack = vec![(root, false)];
+        let done = |memo: &Memo, k: &Id| opaque.contains(k) || memo.map.contains_key(k);
         while let Some((id, ready)) = stack.pop() {
-            if memo.contains_key(&id) {
+            if done(memo, &id) {
                 continue;
             }
             let node = self.dag.node(id).clone();
@@ -275,12 +295,16 @@ impl Verifier<'_> {
                 stack.extend(
                     node.kids
                         .iter()
-                        .filter(|k| !memo.contains_key(k))
+                        .filter(|k| !done(memo, k))
                         .map(|&k| (k, false)),
                 );
                 continue;
             }
-            let kids = node.kids.iter().map(|k| memo[k]).collect();
+            let kids = node
+                .kids
+                .iter()
+                .map(|k| *memo.map.get(k).unwrap_or(k))
+                .collect();
             let mut new = self.dag.add(&node.op, kids);
             for _ in 0..16 {
                 let op = self.dag.node(new).op.clone();
@@ -300,12 +324,22 @@ impl Verifier<'_> {
                 }
             }
             if self.dag.factors.contains(&id) {
-                factors.insert(new);
+                memo.factors.insert(new);
             }
-            memo.insert(id, new);
+            memo.map.insert(id, new);
         }
-        memo[&root]
+        *memo.map.get(&root).unwrap_or(&root)
     }
+}
+
+/// What a claim's steps are checked in: its lemmas, an obligation's atoms, the lemma memo.
+type Ctx<'c, 'l> = (&'c LemmaIndex<'l>, &'c HashSet<Id>, &'c mut Memo);
+
+/// Each term rewritten by the lemmas, and the images of the scale factors.
+#[derive(Default)]
+pub struct Memo {
+    map: HashMap<Id, Id>,
+    factors: HashSet<Id>,
 }
 
 /// The lemmas usable in one claim: by name (for rewrite steps) and, oriented, by the head

@@ -8,9 +8,12 @@
 //! is then rejected, never accepted.
 
 use super::term::{Dag, Id};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 pub const MAX_TERMS: usize = 1024;
+
+/// Which nodes are read as atoms.
+pub type Atoms<'a> = &'a dyn Fn(Id) -> bool;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Atom {
@@ -109,20 +112,20 @@ fn dyadic(dag: &Dag, id: Id) -> Option<f64> {
         .filter(|c| c.abs() < 1048576.0 && (c * 1024.0).fract() == 0.0)
 }
 
-fn ring_op<'a>(dag: &'a Dag, id: Id, atoms: &HashSet<Id>) -> Option<(&'a str, &'a [Id])> {
+fn ring_op<'a>(dag: &'a Dag, id: Id, atoms: Atoms) -> Option<(&'a str, &'a [Id])> {
     let n = dag.node(id);
     let arity = match n.op.as_str() {
         "add" | "sub" | "mul" | "div" => 2,
         "neg" => 1,
         _ => return None,
     };
-    (n.kids.len() == arity && !atoms.contains(&id)).then_some((n.op.as_str(), &n.kids))
+    (n.kids.len() == arity && !atoms(id)).then_some((n.op.as_str(), &n.kids))
 }
 
 /// `1/y`: split over products and negation (atoms too, as the prover does), a literal's exact
 /// reciprocal, else an atom.
 fn recip(dag: &Dag, y: Id) -> Option<Poly> {
-    let atoms = &HashSet::new();
+    let atoms: Atoms = &|_| false;
     let mut factors = vec![y];
     let mut out = constant(1.0);
     let mut steps = 0;
@@ -147,7 +150,7 @@ fn recip(dag: &Dag, y: Id) -> Option<Poly> {
 pub fn normal_form(
     dag: &Dag,
     root: Id,
-    atoms: &HashSet<Id>,
+    atoms: Atoms,
     memo: &mut HashMap<Id, Option<Poly>>,
 ) -> Option<Poly> {
     let mut stack = vec![(root, false)];
@@ -179,7 +182,7 @@ pub fn normal_form(
             Some((_, k)) => get(&k[0]).and_then(|a| mul(&a, &recip(dag, k[1])?)),
             None => Some(
                 dyadic(dag, id)
-                    .filter(|_| !atoms.contains(&id))
+                    .filter(|_| !atoms(id))
                     .map_or_else(|| atom(Atom::Node(id)), constant),
             ),
         };

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The one schema version this kernel knows.
-pub const SCHEMA: &str = "lina-certificate/1";
+pub const SCHEMA: &str = "lina-certificate/2";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +19,10 @@ pub struct Certificate {
     /// The transformation's input and output, printed in core form.
     pub input: String,
     pub output: String,
+    /// A vjp's intermediate programs, printed: the jvp of `input`, then its unzip (whose
+    /// transpose is `output`); empty for the other transformations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<String>,
     /// The term DAG that every term index refers to; a node's children are older nodes.
     pub terms: Vec<TermNode>,
     /// One entry per input function.
@@ -43,8 +47,8 @@ pub struct TermNode {
     pub children: Vec<u32>,
 }
 
-/// `work_out ≤ factor · work_in + offset`, with `work_in` the static work of `function` in
-/// the input and `work_out` the summed static work of `outputs` in the output.
+/// `work_in`, the static work of `function` in the input, and `work_out`, the summed static
+/// work of `outputs` in the output; the kernel checks its own bound of SPEC §5 between them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Work {
@@ -52,8 +56,6 @@ pub struct Work {
     pub work_in: u128,
     pub outputs: Vec<String>,
     pub work_out: u128,
-    pub factor: f64,
-    pub offset: f64,
     /// Where the constants come from (free text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -90,6 +92,9 @@ pub struct ObligationCert {
     /// For a proved obligation: the steps from the left side (`start`) to the right side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<ProofCert>,
+    /// For a refuted one: the input symbols' values at which the two sides differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<Vec<(String, f64)>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -28,8 +28,8 @@ pub struct Limits {
     pub samples: usize,
     /// Record each obligation's rewrite steps.
     pub explain: bool,
-    /// Prove transposes by the adjoint pairing first (`adjoint.rs`). Certificates turn it off:
-    /// the kernel replays the entrywise obligations and does not re-derive the pairing.
+    /// Prove transposes by the adjoint pairing first (`adjoint.rs`), the entrywise
+    /// obligations where it fails; the kernel re-derives either.
     pub pairing: bool,
     /// Lower residuals (values of unzip's named residual types) as one tuple-valued term each,
     /// with projections, instead of their scalar leaves, so that a call DAG whose residuals

@@ -1,0 +1,103 @@
+//! The work bounds of SPEC §5, known to the kernel itself (never read from a certificate):
+//! one row per transformation, `W(out) ≤ factor · W(in) + offset` per input function, after
+//! the kernel recomputed both static works. The constants are derived construct by construct
+//! (as `rewrite::work_bounds` states them), here from the primitive table and the programs:
+//!
+//! | transformation | factor | offset |
+//! | --- | --- | --- |
+//! | jvp | `c_jvp` | 0 |
+//! | unzip | `C_U` | `X(f)` |
+//! | transpose | `C_T` | `2 + k` (k linear parameters) |
+//! | vjp | `C_T · C_U · c_jvp` | `C_T · X(f) + 2 + n` (n parameters) |
+//!
+//! `c_jvp` is the largest ratio of any construct's JVP image to the construct: `7 + s` for a
+//! tuple, `(W(rule_p) + 1 + 3n) / (1 + cost(p) + n)` for a primitive binding (`s`: the largest
+//! type of the input). Unzip's output is the JVP's work plus at most 4 per construct (a call's
+//! second half, a split return, an unused binder's drop): `C_U = 5`; besides, the bindings
+//! it recomputes (the nonlinear bindings of `.lin`, at their own static work) and the residual
+//! tuple each split function builds, returns and destructures (`|R_f| + 8`), and the same for
+//! every split callee at each call: `X(f) = W_rec(f) + |R_f| + 8 + Σ_calls X(g)`, `R_f` the
+//! residual type `.nonlin` returns last. (A recomputed call runs a callee's `.nonlin` again,
+//! so no constant factor bounds recomputation: it is measured, as SPEC §5 states the bound.)
+
+use super::fail;
+use super::forms::{reals, split_row};
+use semantics::{Bind, Expr, PrimTable, Program, each_expr};
+
+pub const C_T: f64 = 4.0;
+pub const C_U: f64 = 5.0;
+
+/// `c_jvp` for `input`, from the table's JVP rules (each parsed and its static work taken).
+pub fn c_jvp(prims: &PrimTable, input: &Program) -> Result<f64, super::KernelError> {
+    let s = semantics::local_types(input, prims).map_or(1, |ts| {
+        let sizes = ts.iter().flatten().flatten().map(|t| t.size());
+        sizes.max().unwrap_or(1)
+    });
+    let s = s.max(1) as f64;
+    let mut c = (7.0 + s).max(3.0 + s / 2.0);
+    for (_, row) in prims.rows() {
+        let bad = || {
+            fail(
+                "E0599",
+                format!("the JVP rule of `{}` does not parse", row.name),
+            )
+        };
+        let (name, params, body) = split_row(row.jvp, "jvp").ok_or_else(bad)?;
+        let (nl, lin) = params.split_once(';').ok_or_else(bad)?;
+        let (nl, lin) = (reals(nl), reals(lin));
+        let src = format!("def {name}.jvp({nl} ; {lin}) -> (R ; R) = {body}");
+        let p = semantics::parse_with(&src, prims).map_err(|_| bad())?;
+        let w = semantics::static_work(&p, prims).map_err(|_| bad())?[0] as f64;
+        let (n, cost) = (row.arity as f64, row.cost as f64);
+        c = c
+            .max((w + 1.0 + 3.0 * n) / (1.0 + cost + n))
+            .max((w + 3.0 * n) / (cost + n).max(1.0));
+    }
+    Ok(c)
+}
+
+/// `X(f)` for every input function; `halves` names the split functions (`f.nonlin` and
+/// `f.lin`, or `f.jvp.nonlin` and `f.jvp.lin.T`).
+pub fn extra(
+    input: &Program,
+    output: &Program,
+    prims: &PrimTable,
+    halves: &dyn Fn(&str) -> (String, String),
+) -> Vec<f64> {
+    let works = semantics::binding_works(output, prims).unwrap_or_default();
+    let by = |n: &str| output.func_named(n).map(|id| id.0 as usize);
+    let mut out: Vec<f64> = Vec::with_capacity(input.funcs.len());
+    for f in &input.funcs {
+        let (nl, lin) = halves(&f.name);
+        let own = by(&nl).and_then(|i| output.funcs[i].results.last());
+        let mut x = own.map_or(0.0, |t| t.size() as f64 + 8.0);
+        if let Some(i) = by(&lin) {
+            let g = &output.funcs[i];
+            for (b, w) in g.body.binds.iter().zip(works.get(i).into_iter().flatten()) {
+                let nonlinear = match b {
+                    Bind::Let { lin, .. } => lin.is_empty(),
+                    Bind::Unpack { src, .. } => !g.is_linear(src.id),
+                };
+                x += if nonlinear { *w as f64 } else { 0.0 };
+            }
+        }
+        each_expr(&f.body, &mut |e| {
+            if let Expr::Call { func, .. } = e {
+                x += out.get(func.0 as usize).copied().unwrap_or(0.0);
+            }
+        });
+        out.push(x);
+    }
+    out
+}
+
+/// `(factor, offset)` of input function `i` (`f`) under `pass`.
+pub fn row(pass: &str, c_jvp: f64, extra: &[f64], f: &semantics::FnDef, i: usize) -> (f64, f64) {
+    let r = extra.get(i).copied().unwrap_or(0.0);
+    match pass {
+        "jvp" => (c_jvp, 0.0),
+        "unzip" => (C_U, r),
+        "transpose" => (C_T, 2.0 + f.lparams.len() as f64),
+        _ => (C_T * C_U * c_jvp, C_T * r + 2.0 + f.params.len() as f64),
+    }
+}
