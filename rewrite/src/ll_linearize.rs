@@ -91,6 +91,10 @@ struct Lin<'a> {
     /// a zero tangent even where its value overflows (`inf * 0` would be NaN), as Linear A's
     /// folded JVP has.
     zeros: std::collections::HashSet<Slot>,
+    /// Tuple tangents with some zero components (`(1.0, x)`'s is `(z, x')`), per component,
+    /// so that destructuring one marks its zero components: the folding above sees through
+    /// tuples, as Linear A's JVP does.
+    zero_parts: HashMap<Slot, Vec<bool>>,
 }
 
 fn linearize_def(d: &Def, rules: &JvpRules, results: &[usize]) -> Result<Def, RewriteError> {
@@ -121,6 +125,7 @@ fn linearize_def(d: &Def, rules: &JvpRules, results: &[usize]) -> Result<Def, Re
         tan: HashMap::new(),
         left: HashMap::new(),
         zeros: Default::default(),
+        zero_parts: HashMap::new(),
     };
     // Uses of every Γ slot, nested `!{ … }` blocks included (an explicit stack).
     let mut stack = vec![&top.body];
@@ -248,6 +253,10 @@ impl Lin<'_> {
                     if self.zeros.contains(&tx) {
                         self.zeros.extend([c, rest]);
                     }
+                    if let Some(parts) = self.zero_parts.get(&tx).cloned() {
+                        self.zero_parts.insert(c, parts.clone());
+                        self.zero_parts.insert(rest, parts);
+                    }
                     self.tan.insert(*x, rest);
                     self.left.insert(*x, n - 1);
                     Ok(var(c))
@@ -272,22 +281,45 @@ impl Lin<'_> {
             }
             (pat, _) => pat,
         };
+        // Which components of the tangent are known zeros (a tuple of tangents, or a slot
+        // holding one).
+        let is_zero = |a: &Atom, z: &std::collections::HashSet<Slot>| {
+            a.slot().is_some_and(|x| z.contains(&x))
+        };
+        let parts: Option<Vec<bool>> = match &e {
+            Expr::Tuple(cs, _) => Some(cs.iter().map(|c| is_zero(c, &self.zeros)).collect()),
+            Expr::Atom(Atom::Var(a, _)) => self.zero_parts.get(a).cloned(),
+            _ => None,
+        };
         let tpat = match tpat {
             Pat::Lin(x) | Pat::Bang(x) => {
                 let tx = self.fresh_tan(*x);
                 self.tan.insert(*x, tx);
+                if let Some(parts) = parts.filter(|ps| ps.contains(&true)) {
+                    if parts.iter().all(|&z| z) {
+                        self.zeros.insert(tx);
+                    }
+                    self.zero_parts.insert(tx, parts);
+                }
                 Pat::Lin(tx)
             }
-            Pat::Tensor(items) => Pat::Tensor(
-                items
-                    .iter()
-                    .map(|(x, _)| {
-                        let tx = self.fresh_tan(*x);
-                        self.tan.insert(*x, tx);
-                        (tx, false)
-                    })
-                    .collect(),
-            ),
+            Pat::Tensor(items) => {
+                let parts = parts.filter(|ps| ps.len() == items.len());
+                Pat::Tensor(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (x, _))| {
+                            let tx = self.fresh_tan(*x);
+                            self.tan.insert(*x, tx);
+                            if parts.as_ref().is_some_and(|ps| ps[i]) {
+                                self.zeros.insert(tx);
+                            }
+                            (tx, false)
+                        })
+                        .collect(),
+                )
+            }
         };
         self.tangent.push(bind(tpat, e));
         self.drop_unused(pat);

@@ -834,3 +834,29 @@ fn native_linearization_refuses_linear_parts_and_linearizes_the_worked_example()
     let got = ll::to_value(&lu.value).unwrap().as_real().unwrap();
     assert!(close(got, want, 1e-15), "{got} vs {want}");
 }
+
+/// A literal inside a tuple has a zero tangent after the tuple is taken apart, as in Linear A's
+/// JVP: `exp(1000.0)` overflows, and its tangent is still the static zero (scaling a zero
+/// gives it back), not `inf * 0 = NaN`. So the native linearization's tangent is `x'`, as
+/// `ll_jvp`'s and the derivative are.
+#[test]
+fn native_linearization_keeps_a_literal_s_zero_tangent_through_a_tuple() {
+    let p = parse(
+        "def f(x: R) -> (R) =
+           let t = <1.0, 1000.0> in
+           let <a, b> = t in
+           let e = exp(b) in
+           let y = e * a in
+           let z = y - y in
+           z + x",
+    )
+    .unwrap();
+    let native = rewrite::ll_linearize(&linear_a_to_ll(&p, prims()).unwrap(), prims()).unwrap();
+    assert!(checker::ll::check(&native, Default::default()).is_ok());
+    let j = ll_jvp(&p, prims()).unwrap();
+    for prog in [&j, &native] {
+        let (_, map) = linearize(prog, 0, &[Value::Real(0.5)]).unwrap();
+        let t = results_of(prog, &map, &[Value::Real(1.0)], 1);
+        assert_eq!(leaves(&t), [1.0], "{}", ll::print(prog));
+    }
+}
