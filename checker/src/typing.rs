@@ -13,11 +13,11 @@
 use crate::context::Context;
 use crate::derivation::{Derivation, Judgment, Subject, Subjects};
 use crate::errors::{Counted, Site, TypeError};
-use crate::names::{NameMap, name_map};
 use crate::rules::Rule;
 use crate::types::{Ty, Types};
 use semantics::{
-    Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, PrimId, PrimTable, Program, Span, Type, Var,
+    Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, NameTable, PrimId, PrimTable, Program, Span,
+    Type, Var,
 };
 use std::collections::HashMap;
 
@@ -908,13 +908,16 @@ impl<'a> Judge<'a> {
 
     /// Binders inside one function are distinct.
     fn distinct_binders(&mut self) {
-        let mut seen: NameMap<&str, usize> = name_map(self.f.locals.len());
-        for (i, local) in self.f.locals.iter().enumerate() {
-            if let Some(first) = seen.insert(&local.name, i) {
+        let locals = &self.f.locals;
+        let name_of = |i: u32| locals.get(i as usize).map_or("", |l| l.name.as_str());
+        let mut seen = NameTable::with_capacity(locals.len());
+        for (i, local) in locals.iter().enumerate() {
+            if let Some(first) = seen.insert(&local.name, i as u32, name_of) {
+                let first = first as usize;
                 self.errors.push(TypeError::Shadowed {
                     name: local.name.clone(),
                     second: local.span,
-                    first: self.f.locals[first].span,
+                    first: locals[first].span,
                 });
                 // The shadowed binder is likely unused: that is this fault, not another.
                 self.ctx.quiet(LocalId(first as u32));
