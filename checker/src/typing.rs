@@ -16,8 +16,8 @@ use crate::errors::{Counted, Site, TypeError};
 use crate::rules::Rule;
 use crate::types::{Ty, Types};
 use semantics::{
-    Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, NameTable, PrimId, PrimTable, Program, Span,
-    Type, Var,
+    Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, PrimId, PrimTable, Program, Span, Type, Var,
+    repeated_names,
 };
 use std::collections::HashMap;
 
@@ -910,19 +910,20 @@ impl<'a> Judge<'a> {
     /// Binders inside one function are distinct.
     fn distinct_binders(&mut self) {
         let locals = &self.f.locals;
-        let name_of = |i: u32| locals.get(i as usize).map_or("", |l| l.name.as_str());
-        let mut seen = NameTable::with_capacity(locals.len());
-        for (i, local) in locals.iter().enumerate() {
-            if let Some(first) = seen.insert(&local.name, i as u32, name_of) {
-                let first = first as usize;
-                self.errors.push(TypeError::Shadowed {
-                    name: local.name.clone(),
-                    second: local.span,
-                    first: locals[first].span,
-                });
-                // The shadowed binder is likely unused: that is this fault, not another.
-                self.ctx.quiet(LocalId(first as u32));
-            }
+        let name_of = |i: usize| locals.get(i).map_or("", |l| l.name.as_str());
+        for (second, first) in repeated_names(locals.len(), name_of) {
+            let (Some(local), Some(earlier)) =
+                (locals.get(second as usize), locals.get(first as usize))
+            else {
+                continue;
+            };
+            self.errors.push(TypeError::Shadowed {
+                name: local.name.clone(),
+                second: local.span,
+                first: earlier.span,
+            });
+            // The shadowed binder is likely unused: that is this fault, not another.
+            self.ctx.quiet(LocalId(first));
         }
     }
 
