@@ -13,13 +13,13 @@
 use crate::context::Context;
 use crate::derivation::{Derivation, Judgment, Subject, Subjects};
 use crate::errors::{Counted, Site, TypeError};
+use crate::names::{NameMap, name_map};
 use crate::rules::Rule;
 use crate::types::{Ty, Types};
 use semantics::{
     Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, PrimId, PrimTable, Program, Span, Type, Var,
     repeated_names,
 };
-use std::collections::HashMap;
 
 /// Which multiplicities the side conditions demand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub(crate) fn check_program(
 
 /// Function names are distinct.
 fn distinct_functions(prog: &Program, errors: &mut Vec<TypeError>) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: NameMap<&str, Span> = name_map(prog.funcs.len());
     for f in &prog.funcs {
         if let Some(&first) = seen.get(f.name.as_str()) {
             errors.push(TypeError::DuplicateFunction {

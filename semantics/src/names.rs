@@ -96,7 +96,14 @@ impl NameTable {
 /// faster than inserting each name in a table, whose every insertion missed the caches.
 pub fn repeated_names<'n>(len: usize, name_of: impl Fn(usize) -> &'n str) -> Vec<(u32, u32)> {
     let mut keyed: Vec<(u32, u32)> = (0..len).map(|i| (hash32(name_of(i)), i as u32)).collect();
-    radix_sort(&mut keyed);
+    // (Positions are distinct, so sorting the pairs is sorting by hash stably.) A radix pass
+    // costs its 2048 counters, which on many small functions would be most of the check: a
+    // short list is sorted by comparison, at most ten levels deep.
+    if len < 1024 {
+        keyed.sort_unstable();
+    } else {
+        radix_sort(&mut keyed);
+    }
     let mut repeats = Vec::new();
     for run in keyed.chunk_by(|a, b| a.0 == b.0) {
         if run.len() < 2 {
