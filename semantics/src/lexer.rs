@@ -279,3 +279,23 @@ fn scan_ident(bytes: &[u8], mut i: usize) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_twelve_bytes_and_a_number_is_read_from_its_text() {
+        // docs/PERFORMANCE.md counts on it: a million-`let` file is ten million tokens.
+        assert_eq!(std::mem::size_of::<Token>(), 12);
+        let src = "let x = 2.5e3 in 1e999";
+        let (toks, errors, faults) = lex(src);
+        let nums: Vec<f64> = toks
+            .iter()
+            .filter(|t| t.tok == Tok::Num)
+            .map(|t| number(src, t.span))
+            .collect();
+        assert_eq!(nums, [2500.0, 0.0]);
+        assert_eq!((errors[0].code, faults), ("E0102", 1));
+    }
+}
