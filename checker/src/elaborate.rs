@@ -130,7 +130,7 @@ fn count_expr(e: &Expr, count: &mut impl FnMut(&Atom)) {
 /// function already has. Two fresh names never clash with each other: the part after the last
 /// `_` is the counter, so the name determines its base and its number. The table of taken
 /// names borrows the function's and is built on the first request, so a strict function costs
-/// nothing here.
+/// nothing here; only the names of a fresh name's form (`…_7'`) enter it.
 struct Fresh<'a> {
     f: &'a FnDef,
     taken: Option<NameSet<&'a str>>,
@@ -149,18 +149,54 @@ impl<'a> Fresh<'a> {
     /// A fresh linear name for a copy of `of`.
     fn linear(&mut self, of: &'a str) -> String {
         let f = self.f;
-        let taken = self
-            .taken
-            .get_or_insert_with(|| f.locals.iter().map(|l| l.name.as_str()).collect());
+        let taken = self.taken.get_or_insert_with(|| {
+            f.locals
+                .iter()
+                .map(|l| l.name.as_str())
+                .filter(|name| fresh_form(name))
+                .collect()
+        });
         let base = of.trim_end_matches('\'');
         let n = self.next.entry(base).or_insert(0);
+        let mut name = String::with_capacity(base.len() + 8);
         loop {
             *n += 1;
-            let name = format!("{base}_{n}'");
+            name.clear();
+            name.push_str(base);
+            name.push('_');
+            push_decimal(&mut name, *n);
+            name.push('\'');
             if !taken.contains(name.as_str()) {
                 return name;
             }
         }
+    }
+}
+
+/// Whether `name` is spelled as a fresh name is: `…_<digits>'`, one prime.
+fn fresh_form(name: &str) -> bool {
+    name.strip_suffix('\'').is_some_and(|stem| {
+        let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        digits > 0 && stem[..stem.len() - digits].ends_with('_')
+    })
+}
+
+/// Appends `n` in decimal (without the formatting machinery: a copy's name is made once per
+/// `dup`, on a million-binding output).
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut k = digits.len();
+    let mut n = n;
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[k..] {
+        out.push(char::from(d));
     }
 }
 
@@ -314,9 +350,35 @@ impl<'a> Elaborator<'a> {
         xs.iter().map(|a| self.atom(a)).collect()
     }
 
+    /// How many bindings [`Elaborator::after_binding`] adds after binder `old`.
+    fn added_after(&self, old: LocalId) -> usize {
+        let uses = self.uses.get(old.0 as usize).copied().unwrap_or(0);
+        match uses {
+            0 => 1,
+            1 => 0,
+            k if self.f.is_linear(old) => k as usize - 1,
+            _ => 0,
+        }
+    }
+
     fn block(&mut self, b: &Block, prologue: Vec<Bind>) -> Block {
         let mut binds = prologue;
-        binds.reserve(b.binds.len());
+        // The exact size: growing a million-binding vector by doubling copied it twenty times.
+        let added: usize = b
+            .binds
+            .iter()
+            .map(|bind| match bind {
+                Bind::Let { nl, lin, .. } => nl
+                    .iter()
+                    .chain(lin)
+                    .map(|&x| self.added_after(x))
+                    .sum::<usize>(),
+                Bind::Unpack { binders, .. } => {
+                    binders.iter().map(|&x| self.added_after(x)).sum::<usize>()
+                }
+            })
+            .sum::<usize>();
+        binds.reserve_exact(b.binds.len() + added);
         for bind in &b.binds {
             match bind {
                 Bind::Let { nl, lin, rhs, span } => {
@@ -403,5 +465,51 @@ impl<'a> Elaborator<'a> {
             },
             Expr::Block(b) => Expr::Block(Box::new(self.block(b, Vec::new()))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_form_is_the_spelling_of_a_copy() {
+        for name in ["x_1'", "dy_20'", "a_b_7'", "_3'"] {
+            assert!(fresh_form(name), "{name}");
+        }
+        for name in ["x_1", "x_1''", "x1'", "x_'", "x_a'", "x'"] {
+            assert!(!fresh_form(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn push_decimal_writes_what_display_writes() {
+        for n in [0, 7, 10, 99, 1000, 123_456_789, u32::MAX] {
+            let mut s = String::from("v");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("v{n}"));
+        }
+    }
+
+    #[test]
+    fn copies_avoid_the_names_of_their_form_only() {
+        let prims = PrimTable::standard();
+        let prog = semantics::parse("def f(; x': R, x_1': R) -> (; R) = x' + x' + x_1'").unwrap();
+        let out = elaborate(&prog, prims).unwrap();
+        let names: Vec<&str> = out.funcs[0]
+            .locals
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        assert!(
+            names.contains(&"x_2'") && names.contains(&"x_3'"),
+            "{names:?}"
+        );
+        assert_eq!(
+            names.iter().filter(|n| **n == "x_1'").count(),
+            1,
+            "{names:?}"
+        );
+        crate::check(&out, prims, crate::Options::default()).unwrap();
     }
 }

@@ -18,8 +18,8 @@ use crate::rules::Rule;
 use crate::types::{Ty, Types};
 use semantics::{
     Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, PrimId, PrimTable, Program, Span, Type, Var,
+    repeated_names,
 };
-use std::collections::HashMap;
 
 /// Which multiplicities the side conditions demand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,17 +51,22 @@ struct Sig {
     lresults: Vec<Ty>,
 }
 
+/// A rule's derivation while checking: boxed, and `None` when none is built (checking without
+/// derivations, or after a fault), so that a premise passed up through the rules is one
+/// word, not a 200-byte placeholder copied at every step.
+type Node = Option<Box<Derivation>>;
+
 /// A checked expression: its derivation, its type (`None`: unknown after a fault) and the
 /// linear variables it consumes.
 struct Typed {
-    deriv: Derivation,
+    deriv: Node,
     ty: Option<Multi>,
     consumed: Vec<LocalId>,
 }
 
 /// A checked atom.
 struct Premise {
-    deriv: Derivation,
+    deriv: Node,
     ty: Ty,
     consumed: Option<LocalId>,
 }
@@ -98,7 +103,7 @@ pub(crate) fn check_program(
             blocks: 0,
             subjects: Subjects { prog, prims, f },
         };
-        derivations.push(judge.t_def());
+        derivations.push(judge.t_def().map_or_else(Derivation::placeholder, |d| *d));
     }
     Outcome {
         derivations,
@@ -108,7 +113,7 @@ pub(crate) fn check_program(
 
 /// Function names are distinct.
 fn distinct_functions(prog: &Program, errors: &mut Vec<TypeError>) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: NameMap<&str, Span> = name_map(prog.funcs.len());
     for f in &prog.funcs {
         if let Some(&first) = seen.get(f.name.as_str()) {
             errors.push(TypeError::DuplicateFunction {
@@ -169,7 +174,7 @@ impl<'a> Judge<'a> {
     ///  ──────────────────────────────────────────────────────────────────────── T-Def
     ///  ⊢ def f(xs: τs ; ys': σs) -> (ρs ; πs) = body
     /// ```
-    fn t_def(mut self) -> Derivation {
+    fn t_def(mut self) -> Node {
         let (f, sigs) = (self.f, self.sigs);
         let sig = &sigs[self.me];
         // Premise: binders are distinct (no shadowing).
@@ -201,7 +206,7 @@ impl<'a> Judge<'a> {
             |s: &Subjects| s.signature(),
             &lparams,
             Some(&declared),
-            vec![body.deriv],
+            [body.deriv],
         )
     }
 
@@ -234,7 +239,9 @@ impl<'a> Judge<'a> {
         // Premise: the tail.
         let tail = self.expr(&b.tail);
         consumed.extend(tail.consumed);
-        children.push(tail.deriv);
+        if derive {
+            children.push(tail.deriv);
+        }
         // Conclusion: Δ is what the premises consume, less what the block binds itself.
         consumed.retain(|&id| self.ctx.block_of(id) != Some(block));
         let subject = |s: &Subjects| s.block(b.binds.len());
@@ -301,13 +308,7 @@ impl<'a> Judge<'a> {
             lin: vec![None; lin.len()],
         });
         let subject = |s: &Subjects| s.binding(bind);
-        let deriv = self.conclude(
-            Rule::Let,
-            subject,
-            &e1.consumed,
-            Some(&shown),
-            vec![e1.deriv],
-        );
+        let deriv = self.conclude(Rule::Let, subject, &e1.consumed, Some(&shown), [e1.deriv]);
         Typed {
             deriv,
             ty: Some(shown),
@@ -396,7 +397,7 @@ impl<'a> Judge<'a> {
         };
         let consumed: Vec<LocalId> = p.consumed.into_iter().collect();
         let subject = |s: &Subjects| s.binding(bind);
-        let deriv = self.conclude(rule, subject, &consumed, Some(&shown), vec![p.deriv]);
+        let deriv = self.conclude(rule, subject, &consumed, Some(&shown), [p.deriv]);
         Typed {
             deriv,
             ty: Some(shown),
@@ -747,7 +748,7 @@ impl<'a> Judge<'a> {
             |s: &Subjects| s.expr(e),
             &b.consumed,
             Some(&Multi::default()),
-            vec![b.deriv],
+            [b.deriv],
         );
         Typed {
             deriv,
@@ -908,17 +909,21 @@ impl<'a> Judge<'a> {
 
     /// Binders inside one function are distinct.
     fn distinct_binders(&mut self) {
-        let mut seen: NameMap<&str, usize> = name_map(self.f.locals.len());
-        for (i, local) in self.f.locals.iter().enumerate() {
-            if let Some(first) = seen.insert(&local.name, i) {
-                self.errors.push(TypeError::Shadowed {
-                    name: local.name.clone(),
-                    second: local.span,
-                    first: self.f.locals[first].span,
-                });
-                // The shadowed binder is likely unused: that is this fault, not another.
-                self.ctx.quiet(LocalId(first as u32));
-            }
+        let locals = &self.f.locals;
+        let name_of = |i: usize| locals.get(i).map_or("", |l| l.name.as_str());
+        for (second, first) in repeated_names(locals.len(), name_of) {
+            let (Some(local), Some(earlier)) =
+                (locals.get(second as usize), locals.get(first as usize))
+            else {
+                continue;
+            };
+            self.errors.push(TypeError::Shadowed {
+                name: local.name.clone(),
+                second: local.span,
+                first: earlier.span,
+            });
+            // The shadowed binder is likely unused: that is this fault, not another.
+            self.ctx.quiet(LocalId(first));
         }
     }
 
@@ -1101,12 +1106,14 @@ impl<'a> Judge<'a> {
         subject: impl FnOnce(&Subjects<'a>) -> Subject,
         consumed: &[LocalId],
         ty: Option<&Multi>,
-        children: Vec<Derivation>,
-    ) -> Derivation {
+        children: impl IntoIterator<Item = Node>,
+    ) -> Node {
         // Derivations of an ill-typed program are never returned: stop building them.
         if !self.derive || !self.errors.is_empty() {
-            return Derivation::placeholder();
+            return None;
         }
+        // A child is missing only after a fault, and then this node is not built either.
+        let children = children.into_iter().flatten().map(|d| *d).collect();
         // The unknown type only occurs in derivations of ill-typed programs, which `check`
         // never returns; it shows as `<>`.
         let spell = |t: &Ty| {
@@ -1118,7 +1125,7 @@ impl<'a> Judge<'a> {
                 m.lin.iter().map(spell).collect(),
             )
         });
-        Derivation::new(
+        Some(Box::new(Derivation::new(
             rule,
             Judgment {
                 subject: subject(&self.subjects),
@@ -1127,7 +1134,7 @@ impl<'a> Judge<'a> {
                 linear,
             },
             children,
-        )
+        )))
     }
 
     /// Concludes an expression rule from its atom premises.
@@ -1141,7 +1148,9 @@ impl<'a> Judge<'a> {
         let mut children = Vec::new();
         let mut consumed = Vec::new();
         for p in premises {
-            children.push(p.deriv);
+            if p.deriv.is_some() {
+                children.push(p.deriv);
+            }
             consumed.extend(p.consumed);
         }
         let deriv = self.conclude(

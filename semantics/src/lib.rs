@@ -22,6 +22,7 @@ mod eval;
 mod lexer;
 mod liveness;
 pub mod ll;
+mod names;
 pub mod numeric;
 mod parser;
 mod prims;
@@ -39,6 +40,7 @@ pub use diagnostics::{
 };
 pub use eval::{EvalError, Outcome, eval_fn};
 pub use liveness::{SIZE_CAP, bind_reads, each_expr, expr_bound, expr_reads, peak_live};
+pub use names::{NameTable, repeated_names};
 pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with};
 pub use prims::{DERIVATIVES, Prim, PrimTable};
 pub use printer::{expr_line, print, print_fn, print_with, program_types};

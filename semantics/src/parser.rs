@@ -14,19 +14,21 @@
 //! on at the next `def`.
 
 use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
-use crate::lexer::{Tok, Token, lex};
+use crate::lexer::{self, Tok, Token, lex};
+use crate::names::NameTable;
 use crate::prims::PrimTable;
 use crate::span::Span;
 use crate::syntax::*;
 use crate::types::Type;
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::hash::BuildHasherDefault;
 
 /// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
 pub const MAX_NESTING: usize = 200;
 
 /// The largest source accepted (256 MiB; spans are `u32` byte offsets, and the lexer's tokens
-/// take up to 24 bytes per input byte). A million-`let` program is about 40 MB.
+/// take up to 12 bytes per input byte). A million-`let` program is about 40 MB.
 pub const MAX_SOURCE_BYTES: usize = 256 << 20;
 
 /// Parses a whole program with the standard primitive table.
@@ -94,14 +96,41 @@ struct Parser<'s> {
     current: usize,
     /// The type aliases declared so far.
     aliases: NameMap<&'s str, Type>,
-    /// Every identifier in the file: fresh names avoid them.
-    used_names: HashSet<&'s str, BuildHasherDefault<Fnv>>,
+    /// The names of the form of a fresh name (`_t7`, `_t7'`) written in the file, as
+    /// (number, linear): fresh names avoid them. (A set of every identifier was one hash
+    /// insertion per token and the parser's largest cost on a million `let`s.)
+    taken_fresh: HashSet<(u32, bool), BuildHasherDefault<Fnv>>,
     // Per-function state.
     locals: Vec<Local>,
-    scope: NameMap<&'s str, Vec<LocalId>>,
-    scope_log: Vec<&'s str>,
+    /// The innermost binder of each name in scope.
+    scope: NameTable,
+    /// Per slot, the binder of the same name that its declaration hid (restored when its
+    /// block ends): a scope is one table, not a stack per name.
+    hidden: Vec<Option<LocalId>>,
+    /// The slots declared, in order: a block's end pops its own.
+    scope_log: Vec<LocalId>,
+    /// Binder tokens of the `let`s being parsed (a stack: a right-hand side's own `let`s push
+    /// above), declared once the right-hand side is parsed.
+    pending: Vec<Token>,
     fresh: u32,
     depth: usize,
+}
+
+fn slot_name(locals: &[Local], slot: u32) -> &str {
+    locals.get(slot as usize).map_or("", |l| l.name.as_str())
+}
+
+/// `(k, linear)` if `name` is spelled as the fresh name `_t{k}` (or `_t{k}'`) would be.
+fn fresh_form(name: &str) -> Option<(u32, bool)> {
+    let rest = name.strip_prefix("_t")?;
+    let (digits, linear) = match rest.strip_suffix('\'') {
+        Some(d) => (d, true),
+        None => (rest, false),
+    };
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().map(|k| (k, linear))
 }
 
 impl<'s> Parser<'s> {
@@ -109,8 +138,7 @@ impl<'s> Parser<'s> {
         let mut defs_by_name: NameMap<&str, Vec<usize>> = NameMap::default();
         let mut n_defs = 0;
         let mut def_tokens = Vec::new();
-        let mut used_names: HashSet<&str, BuildHasherDefault<Fnv>> =
-            HashSet::with_capacity_and_hasher(toks.len() / 4, BuildHasherDefault::default());
+        let mut taken_fresh: HashSet<(u32, bool), BuildHasherDefault<Fnv>> = HashSet::default();
         for (i, t) in toks.iter().enumerate() {
             match t.tok {
                 Tok::Def => {
@@ -124,7 +152,12 @@ impl<'s> Parser<'s> {
                     n_defs += 1;
                 }
                 Tok::Ident | Tok::LinIdent => {
-                    used_names.insert(&src[t.span.range()]);
+                    let text = &src[t.span.range()];
+                    if text.starts_with("_t")
+                        && let Some(k) = fresh_form(text)
+                    {
+                        taken_fresh.insert(k);
+                    }
                 }
                 _ => {}
             }
@@ -141,11 +174,13 @@ impl<'s> Parser<'s> {
             sigs,
             def_tokens,
             current: 0,
-            used_names,
+            taken_fresh,
             aliases: NameMap::default(),
             locals: Vec::new(),
-            scope: NameMap::default(),
+            scope: NameTable::default(),
+            hidden: Vec::new(),
             scope_log: Vec::new(),
+            pending: Vec::new(),
             fresh: 0,
             depth: 0,
         }
@@ -298,8 +333,16 @@ impl<'s> Parser<'s> {
 
     fn def(&mut self) -> PResult<FnDef> {
         self.locals.clear();
-        self.scope.clear();
+        // Clearing a table costs its capacity: a large one is dropped instead, so that many
+        // small functions after a large one stay linear.
+        if self.scope.capacity() > 4096 {
+            self.scope = NameTable::default();
+        } else {
+            self.scope.clear();
+        }
+        self.hidden.clear();
         self.scope_log.clear();
+        self.pending.clear();
         self.fresh = 0;
         self.depth = 0;
         let mut checkpoint = false;
@@ -457,26 +500,31 @@ impl<'s> Parser<'s> {
             );
         }
         let id = self.new_local(name.to_string(), tok.tok == Tok::LinIdent, tok.span);
-        self.scope.entry(name).or_default().push(id);
-        self.scope_log.push(name);
+        let locals = &self.locals;
+        let hid = self.scope.insert(name, id.0, |i| slot_name(locals, i));
+        if let Some(h) = self.hidden.get_mut(id.0 as usize) {
+            *h = hid.map(LocalId);
+        }
+        self.scope_log.push(id);
         Ok(id)
     }
 
     fn new_local(&mut self, name: String, linear: bool, span: Span) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
         self.locals.push(Local { name, linear, span });
+        self.hidden.push(None);
         id
     }
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
         loop {
             self.fresh += 1;
-            let name = if linear {
-                format!("_t{}'", self.fresh)
-            } else {
-                format!("_t{}", self.fresh)
-            };
-            if !self.used_names.contains(name.as_str()) {
+            if !self.taken_fresh.contains(&(self.fresh, linear)) {
+                let mut name = String::with_capacity(16);
+                let _ = write!(name, "_t{}", self.fresh);
+                if linear {
+                    name.push('\'');
+                }
                 return self.new_local(name, linear, span);
             }
         }
@@ -486,12 +534,19 @@ impl<'s> Parser<'s> {
         self.scope_log.len()
     }
 
+    /// Ends the scope opened at `mark`: each name declared since is bound again to what it hid.
     fn scope_pop(&mut self, mark: usize) {
         while self.scope_log.len() > mark {
-            if let Some(name) = self.scope_log.pop()
-                && let Some(stack) = self.scope.get_mut(name)
-            {
-                stack.pop();
+            let Some(id) = self.scope_log.pop() else {
+                break;
+            };
+            let locals = &self.locals;
+            let name = slot_name(locals, id.0);
+            match self.hidden.get(id.0 as usize).copied().flatten() {
+                Some(h) => {
+                    self.scope.insert(name, h.0, |i| slot_name(locals, i));
+                }
+                None => self.scope.remove(name, |i| slot_name(locals, i)),
             }
         }
     }
@@ -504,8 +559,12 @@ impl<'s> Parser<'s> {
                     .with_primary(tok.span, "dots are only allowed in function names"),
             );
         }
-        if let Some(&id) = self.scope.get(name).and_then(|s| s.last()) {
-            return Ok(Var { id, span: tok.span });
+        let locals = &self.locals;
+        if let Some(id) = self.scope.get(name, |i| slot_name(locals, i)) {
+            return Ok(Var {
+                id: LocalId(id),
+                span: tok.span,
+            });
         }
         self.record(
             Diagnostic::error("E0111", format!("unbound variable `{name}`"))
@@ -522,10 +581,47 @@ impl<'s> Parser<'s> {
 
     // ---- blocks and bindings ----
 
+    /// At most how many bindings the body of the definition being parsed has: one per token
+    /// that can make one (`let`, an operator, a call's or group's `(`, a tuple's `<`, ...).
+    /// The body's vector is reserved at this size, so a million bindings are not copied
+    /// through twenty doublings; capacity that is never written costs no memory (the
+    /// allocator's pages are only backed when touched).
+    fn body_binds_bound(&self) -> usize {
+        let end = self
+            .def_tokens
+            .get(self.current + 1)
+            .copied()
+            .unwrap_or(self.toks.len());
+        self.toks
+            .get(self.pos..end)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.tok,
+                    Tok::Let
+                        | Tok::Plus
+                        | Tok::Minus
+                        | Tok::Star
+                        | Tok::Slash
+                        | Tok::LParen
+                        | Tok::Lt
+                        | Tok::Dup
+                        | Tok::Drop
+                        | Tok::Zero
+                )
+            })
+            .count()
+    }
+
     /// `let b1 in ... let bn in tail`, with its own scope.
     fn block(&mut self) -> PResult<Block> {
         let mark = self.scope_mark();
-        let mut binds = Vec::new();
+        let mut binds = if self.depth == 0 {
+            Vec::with_capacity(self.body_binds_bound())
+        } else {
+            Vec::new()
+        };
         let tail = loop {
             if self.peek() != Tok::Let {
                 break self.tail(&mut binds)?;
@@ -537,7 +633,10 @@ impl<'s> Parser<'s> {
                 self.let_bind(let_span, &mut binds)?;
             }
         };
-        self.scope_pop(mark);
+        // A function body's scope ends with the function, which clears it whole.
+        if self.depth > 0 {
+            self.scope_pop(mark);
+        }
         Ok(Block { binds, tail })
     }
 
@@ -572,28 +671,21 @@ impl<'s> Parser<'s> {
 
     /// `let x = e in`, `let y' = e in`, `let (xs ; ys') = e in`.
     fn let_bind(&mut self, let_span: Span, binds: &mut Vec<Bind>) -> PResult<()> {
-        let (nl, lin) = if self.peek() == Tok::LParen {
+        let base = self.pending.len();
+        let n_nl = if self.peek() == Tok::LParen {
             self.bump();
             self.binder_list(Tok::RParen)?
         } else {
             let t = self.take(&[Tok::Ident, Tok::LinIdent], "a binder")?;
-            if t.tok == Tok::Ident {
-                (vec![t], vec![])
-            } else {
-                (vec![], vec![t])
-            }
+            self.pending.push(t);
+            usize::from(t.tok == Tok::Ident)
         };
         self.expect(Tok::Eq)?;
         let rhs = self.rhs(binds)?;
         let in_span = self.expect(Tok::In)?.span;
-        let nl = nl
-            .into_iter()
-            .map(|t| self.declare(t))
-            .collect::<PResult<Vec<_>>>()?;
-        let lin = lin
-            .into_iter()
-            .map(|t| self.declare(t))
-            .collect::<PResult<Vec<_>>>()?;
+        let nl = self.declare_pending(base, base + n_nl)?;
+        let lin = self.declare_pending(base + n_nl, self.pending.len())?;
+        self.pending.truncate(base);
         binds.push(Bind::Let {
             nl,
             lin,
@@ -606,10 +698,10 @@ impl<'s> Parser<'s> {
     /// `let <b1, ..., bn> = e in`.
     fn unpack(&mut self, let_span: Span, binds: &mut Vec<Bind>) -> PResult<()> {
         self.expect(Tok::Lt)?;
-        let mut names = Vec::new();
+        let base = self.pending.len();
         while !self.eat(Tok::Gt) {
             let t = self.take(&[Tok::Ident, Tok::LinIdent], "a binder")?;
-            names.push(t);
+            self.pending.push(t);
             if self.peek() != Tok::Gt {
                 self.expect(Tok::Comma)?;
             }
@@ -627,10 +719,8 @@ impl<'s> Parser<'s> {
             }
         };
         let in_span = self.expect(Tok::In)?.span;
-        let binders = names
-            .into_iter()
-            .map(|t| self.declare(t))
-            .collect::<PResult<Vec<_>>>()?;
+        let binders = self.declare_pending(base, self.pending.len())?;
+        self.pending.truncate(base);
         binds.push(Bind::Unpack {
             binders,
             src,
@@ -639,10 +729,23 @@ impl<'s> Parser<'s> {
         Ok(())
     }
 
-    /// Binder names up to `close`, split at an optional `;`. Without `;`, a single primed
-    /// name is linear (as `(y')` is `(; y')`); otherwise every name is on the nonlinear side.
-    fn binder_list(&mut self, close: Tok) -> PResult<(Vec<Token>, Vec<Token>)> {
-        let (mut nl, mut lin) = (Vec::new(), Vec::new());
+    /// Declares the pending binders `from..to`, in order.
+    fn declare_pending(&mut self, from: usize, to: usize) -> PResult<Vec<LocalId>> {
+        let mut ids = Vec::with_capacity(to - from);
+        for i in from..to {
+            let t = self.pending[i];
+            ids.push(self.declare(t)?);
+        }
+        Ok(ids)
+    }
+
+    /// Binder names up to `close`, split at an optional `;`, pushed on [`Parser::pending`]
+    /// (nonlinear side first); returns how many are on the nonlinear side. Without `;`, a
+    /// single primed name is linear (as `(y')` is `(; y')`); otherwise every name is on the
+    /// nonlinear side.
+    fn binder_list(&mut self, close: Tok) -> PResult<usize> {
+        let base = self.pending.len();
+        let mut n_nl = 0;
         let mut semi = false;
         loop {
             match self.peek() {
@@ -658,19 +761,18 @@ impl<'s> Parser<'s> {
                 _ => {}
             }
             let t = self.take(&[Tok::Ident, Tok::LinIdent], "a binder")?;
-            if semi {
-                lin.push(t)
-            } else {
-                nl.push(t)
+            self.pending.push(t);
+            if !semi {
+                n_nl += 1;
             }
             if self.peek() != close && self.peek() != Tok::Semi {
                 self.expect(Tok::Comma)?;
             }
         }
-        if !semi && nl.len() == 1 && nl[0].tok == Tok::LinIdent {
-            lin = std::mem::take(&mut nl);
+        if !semi && n_nl == 1 && self.pending[base].tok == Tok::LinIdent {
+            n_nl = 0;
         }
-        Ok((nl, lin))
+        Ok(n_nl)
     }
 
     // ---- operands and desugaring ----
@@ -848,9 +950,8 @@ impl<'s> Parser<'s> {
         }
         let minus = self.bump().span;
         // A `-` directly before a number is part of a negative literal.
-        if let Tok::Num(v) = self.peek()
-            && self.span().start == minus.end
-        {
+        if self.peek() == Tok::Num && self.span().start == minus.end {
+            let v = lexer::number(self.src, self.span());
             let span = minus.to(self.bump().span);
             return Ok(Operand::Atom(Atom::Lit(-v, span)));
         }
@@ -877,7 +978,8 @@ impl<'s> Parser<'s> {
     fn primary(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
         let t = self.toks[self.pos];
         match t.tok {
-            Tok::Num(v) => {
+            Tok::Num => {
+                let v = lexer::number(self.src, t.span);
                 self.bump();
                 Ok(Operand::Atom(Atom::Lit(v, t.span)))
             }
@@ -1098,5 +1200,39 @@ impl<'s> Parser<'s> {
             lin,
             span,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_names_avoid_the_names_of_their_form_in_the_file() {
+        let p = parse("def f(_t1: R, x: R ; _t2': R) -> (R ; R) = (sin(x) * x ; 2.0 * (x * _t2'))")
+            .unwrap();
+        let names: Vec<&str> = p.funcs[0].locals.iter().map(|l| l.name.as_str()).collect();
+        // `_t1` is taken (nonlinear) and `_t2'` (linear), so `sin(x)` gets `_t2`.
+        assert_eq!(names, ["_t1", "x", "_t2'", "_t2", "_t3", "_t4'", "_t5'"]);
+        assert_eq!(fresh_form("_t12'"), Some((12, true)));
+        assert_eq!(fresh_form("_t012"), None);
+        assert_eq!(fresh_form("_t1''"), None);
+        assert_eq!(fresh_form("_tx"), None);
+    }
+
+    #[test]
+    fn an_inner_scope_ends_and_the_outer_binder_is_seen_again() {
+        let p = parse(
+            "def f(x: R) -> (R) = let y = (let x = 2.0 in let z = (let x = 3.0 in x) in x + z) in x * y",
+        )
+        .unwrap();
+        let f = &p.funcs[0];
+        let Expr::Prim { args, .. } = &f.body.tail else {
+            panic!("a product")
+        };
+        // The tail's `x` is the parameter (slot 0), not either inner `x`.
+        assert_eq!(args[0].var().map(|v| v.id), Some(LocalId(0)));
+        assert_eq!(f.name_of(LocalId(1)), "x");
+        assert_eq!(f.locals.len(), 5);
     }
 }

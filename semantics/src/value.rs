@@ -218,7 +218,7 @@ fn value(
         return Err("expected a number after the sign".into());
     };
     match t.tok {
-        Tok::Num(x) => Ok(Value::Real(sign * x)),
+        Tok::Num => Ok(Value::Real(sign * crate::lexer::number(text, t.span))),
         Tok::Ident => match &text[t.span.range()] {
             "nan" | "NaN" => Ok(Value::Real(f64::NAN)),
             "inf" | "infinity" | "Infinity" => Ok(Value::Real(sign * f64::INFINITY)),

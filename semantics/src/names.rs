@@ -1,0 +1,233 @@
+//! [`NameTable`]: slots keyed by their spelling, for the parser's scope; [`repeated_names`]:
+//! the repeated names of a list, for the checker's distinct-binders premise. Both hold every
+//! binder of a function, a million on the longest programs.
+//!
+//! A `HashMap<&str, LocalId>` entry is 24 bytes; on a million binders the table outgrows the
+//! caches and every insertion is a cache miss, which made those two tables a third of
+//! `lina check`. Here an entry is 8 bytes (the slot and a 32-bit hash of its name, so growing
+//! the table never reads a name again): the spelling itself is looked up through the caller's
+//! slot table, so it is stored once. Built on `hashbrown`'s `HashTable`, the raw table under
+//! std's `HashMap`, which lets the caller own the keys.
+
+use hashbrown::HashTable;
+
+/// Slots (`u32`) keyed by a name the caller looks up from the slot (`name_of`).
+#[derive(Default)]
+pub struct NameTable {
+    table: HashTable<(u32, u32)>,
+}
+
+/// FNV-1a over the name's bytes, folded to 32 bits.
+fn hash32(name: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in name.as_bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The table's 64-bit hash from the stored 32 bits: the multiplication spreads them into the
+/// top bits, which `hashbrown` uses as each entry's tag.
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(h)
+}
+
+impl NameTable {
+    pub fn with_capacity(n: usize) -> NameTable {
+        NameTable {
+            table: HashTable::with_capacity(n),
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
+    pub fn clear(&mut self) {
+        self.table.clear();
+    }
+
+    /// The slot named `name`.
+    pub fn get<'n>(&self, name: &str, name_of: impl Fn(u32) -> &'n str) -> Option<u32> {
+        let h = hash32(name);
+        self.table
+            .find(spread(h), |&(eh, slot)| eh == h && name_of(slot) == name)
+            .map(|&(_, slot)| slot)
+    }
+
+    /// Maps `name` to `slot`; returns the slot it mapped to before.
+    pub fn insert<'n>(
+        &mut self,
+        name: &str,
+        slot: u32,
+        name_of: impl Fn(u32) -> &'n str,
+    ) -> Option<u32> {
+        let h = hash32(name);
+        let eq = |&(eh, s): &(u32, u32)| eh == h && name_of(s) == name;
+        if let Some(entry) = self.table.find_mut(spread(h), eq) {
+            return Some(std::mem::replace(&mut entry.1, slot));
+        }
+        self.table
+            .insert_unique(spread(h), (h, slot), |&(eh, _)| spread(eh));
+        None
+    }
+
+    /// Forgets `name`.
+    pub fn remove<'n>(&mut self, name: &str, name_of: impl Fn(u32) -> &'n str) {
+        let h = hash32(name);
+        if let Ok(entry) = self
+            .table
+            .find_entry(spread(h), |&(eh, s)| eh == h && name_of(s) == name)
+        {
+            entry.remove();
+        }
+    }
+}
+
+/// Every repeated name of a list of `len` names (`name_of(i)` is the `i`th): `(second, first)`
+/// for each position `second` whose name occurs earlier, `first` being its latest earlier
+/// occurrence, in order of `second`.
+///
+/// A linear sweep without a hash table: the positions are sorted by the hash of their name
+/// (a stable radix sort, three passes over 8-byte keys), so a name's occurrences end up
+/// adjacent and in order; only positions whose hash repeats are compared by name. On the
+/// checker's distinct-binders premise (every binder of a function) this is several times
+/// faster than inserting each name in a table, whose every insertion missed the caches.
+pub fn repeated_names<'n>(len: usize, name_of: impl Fn(usize) -> &'n str) -> Vec<(u32, u32)> {
+    let mut keyed: Vec<(u32, u32)> = (0..len).map(|i| (hash32(name_of(i)), i as u32)).collect();
+    // (Positions are distinct, so sorting the pairs is sorting by hash stably.) A radix pass
+    // costs its 2048 counters, which on many small functions would be most of the check: a
+    // short list is sorted by comparison, at most ten levels deep.
+    if len < 1024 {
+        keyed.sort_unstable();
+    } else {
+        radix_sort(&mut keyed);
+    }
+    let mut repeats = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        if run.len() <= 8 {
+            for (k, &(_, second)) in run.iter().enumerate().skip(1) {
+                let name = name_of(second as usize);
+                if let Some(&(_, first)) = run[..k]
+                    .iter()
+                    .rev()
+                    .find(|&&(_, i)| name_of(i as usize) == name)
+                {
+                    repeats.push((second, first));
+                }
+            }
+        } else {
+            // Many positions with one hash (one name repeated, or colliding names): a table
+            // of the run's names keeps this linear.
+            let mut latest: crate::NameMap<&str, u32> = crate::NameMap::default();
+            for &(_, second) in run {
+                if let Some(first) = latest.insert(name_of(second as usize), second) {
+                    repeats.push((second, first));
+                }
+            }
+        }
+    }
+    repeats.sort_unstable();
+    repeats
+}
+
+/// Sorts by the first component, stably (least significant digit first, 11 bits a pass).
+fn radix_sort(keys: &mut Vec<(u32, u32)>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let mut other = vec![(0, 0); keys.len()];
+    for pass in 0..32u32.div_ceil(BITS) {
+        let shift = pass * BITS;
+        let digit = |k: u32| ((k >> shift) as usize) & (BUCKETS - 1);
+        let mut start = vec![0usize; BUCKETS + 1];
+        for &(k, _) in keys.iter() {
+            start[digit(k) + 1] += 1;
+        }
+        for d in 0..BUCKETS {
+            start[d + 1] += start[d];
+        }
+        for &e in keys.iter() {
+            let d = digit(e.0);
+            other[start[d]] = e;
+            start[d] += 1;
+        }
+        std::mem::swap(keys, &mut other);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: for each position, the latest earlier position with the same name.
+    fn repeats_by_scan(names: &[&str]) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for (j, n) in names.iter().enumerate() {
+            if let Some(i) = names[..j].iter().rposition(|m| m == n) {
+                out.push((j as u32, i as u32));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn repeated_names_are_the_latest_earlier_occurrences() {
+        let owned: Vec<String> = (0..3000)
+            .map(|i| format!("v{}", (i * 7919) % 1000))
+            .collect();
+        let mut names: Vec<&str> = owned.iter().map(String::as_str).collect();
+        names.extend(["a", "b", "a", "a", "c", "b"]);
+        names.extend(std::iter::repeat_n("same", 20));
+        let got = repeated_names(names.len(), |i| names[i]);
+        assert_eq!(got, repeats_by_scan(&names));
+        assert!(got.len() > 2000);
+        let xyz = ["x", "y", "z"];
+        assert_eq!(repeated_names(3, |i| xyz[i]), vec![]);
+        assert_eq!(repeated_names(0, |i| xyz[i]), vec![]);
+    }
+
+    #[test]
+    fn radix_sort_is_stable_and_sorts() {
+        let mut keys: Vec<(u32, u32)> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) % 977 + (i % 3) * (1 << 30), i))
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort_by_key(|&(k, _)| k);
+        radix_sort(&mut keys);
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn insert_replaces_get_finds_remove_forgets() {
+        let names = ["x", "y", "x", "z"];
+        let of = |s: u32| names[s as usize];
+        let mut t = NameTable::default();
+        assert_eq!(t.insert("x", 0, of), None);
+        assert_eq!(t.insert("y", 1, of), None);
+        assert_eq!(t.insert("x", 2, of), Some(0));
+        assert_eq!(t.get("x", of), Some(2));
+        assert_eq!(t.get("y", of), Some(1));
+        assert_eq!(t.get("z", of), None);
+        t.remove("x", of);
+        assert_eq!(t.get("x", of), None);
+        assert_eq!(t.get("y", of), Some(1));
+    }
+
+    #[test]
+    fn many_names_survive_growth() {
+        let names: Vec<String> = (0..50_000).map(|i| format!("v{i}")).collect();
+        let of = |s: u32| names[s as usize].as_str();
+        let mut t = NameTable::default();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.insert(n, i as u32, of), None);
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.get(n, of), Some(i as u32));
+        }
+        assert_eq!(t.get("v50000", of), None);
+    }
+}
