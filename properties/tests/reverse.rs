@@ -311,12 +311,17 @@ fn transposing_twice_is_the_identity() {
                 let got = eval_fn(&tt, prims(), FuncId(i as u32), &a, &u)
                     .map_err(|e| fail(format!("{}.T.T fails: {e}", f.name), &tt))?;
                 let (w, gv) = (leaves(&want.lin), leaves(&got.lin));
+                // The identity is one of maps over the reals. Where `g` itself is not finite,
+                // an infinite coefficient met a zero (`inf * 0`), and transposing folds a call
+                // whose linear arguments are all zero to zero, as JAX's symbolic zeros do
+                // (docs/ARCHITECTURE.md): no IEEE claim there.
+                if w.iter().any(|x| !x.is_finite()) {
+                    continue;
+                }
                 let ok = w.len() == gv.len()
-                    && w.iter().zip(&gv).all(|(x, y)| {
-                        x == y
-                            || (x - y).abs() <= 1e-12 * x.abs().max(1.0)
-                            || (x.is_nan() && y.is_nan())
-                    });
+                    && w.iter()
+                        .zip(&gv)
+                        .all(|(x, y)| x == y || (x - y).abs() <= 1e-12 * x.abs().max(1.0));
                 if !ok {
                     return Err(fail(format!("{}: {w:?} vs {gv:?}", f.name), &tt));
                 }

@@ -388,14 +388,12 @@ impl Verifier<'_> {
                     got_lin.len()
                 ));
             }
-            // Either statement proves the claim: the adjoint pairing (local obligations) or,
-            // where the prover's pairing failed, the entrywise `T[i][k] = F[k][i]`.
-            let first = self
-                .claims
-                .as_slice()
-                .first()
-                .and_then(|c| c.obligations.first());
-            if first.is_some_and(|o| o.what.starts_with("coefficient")) {
+            // Either statement proves the claim: the adjoint pairing or, where the prover's
+            // failed or the map is empty (no inputs or results), the entrywise one.
+            let cs = self.claims.as_slice();
+            let first = cs.first().and_then(|c| c.obligations.first());
+            let empty = n_in == 0 || want.is_empty();
+            if first.map_or(empty, |o| o.what.starts_with("coefficient")) {
                 for (i, row) in got_lin.iter().enumerate() {
                     for (k, w) in want.iter().enumerate() {
                         let l = coefficient(row, k as u32).unwrap_or(zero);
