@@ -466,3 +466,59 @@ fn a_linear_function_calling_a_split_function_is_passed_through_with_its_halves(
         }
     }
 }
+
+/// `@checkpoint` asks unzip to recompute a function's residuals rather than save them; the
+/// halves it makes of a marked function are split already and carry no mark (as `.T` does
+/// not), so a later pass over the output cannot read the mark again.
+#[test]
+fn unzipping_a_marked_function_leaves_its_halves_unmarked() {
+    let p = parse(
+        "@checkpoint
+         def f(x: R ; y': R) -> (R ; R) = let s = sin(x) in (s ; s * y')",
+    )
+    .unwrap();
+    assert!(p.funcs[0].checkpoint);
+    for pol in [rewrite::Policy::SaveAll, rewrite::Policy::RecomputeAll] {
+        let u = rewrite::unzip(&p, prims(), pol).unwrap();
+        assert_eq!(u.program.funcs.len(), 2);
+        for g in &u.program.funcs {
+            assert!(!g.checkpoint, "{pol}: {}", g.name);
+        }
+        assert!(!print(&u.program).contains("@checkpoint"), "{pol}");
+    }
+}
+
+/// `budget=K` follows a chain of profitable recomputations: recomputing `k(b1, b2)` (3 residual
+/// scalars for 2) makes `b1, b2` residuals, and only then does recomputing `h(a1)` (2 for 1)
+/// become a candidate. With K = 1 the choice recomputes those two calls and saves `a1`; a
+/// greedy that forgot the new candidate would fall back to recompute-all and run `sin(x)` in
+/// `.lin` as well. Both meet K; the budget's recomputed work must be strictly less.
+#[test]
+fn budget_follows_a_chain_of_profitable_recomputations() {
+    let p = parse(
+        "def h(a: R) -> (R, R) = (sin(a), cos(a))
+         def k(b1: R, b2: R) -> (R, R, R) = (b1 * b2, b1 + b2, b1 - b2)
+         def f(x: R ; dx': R) -> (R ; R) =
+           let a1 = sin(x) in
+           let (b1, b2) = h(a1) in
+           let (c1, c2, c3) = k(b1, b2) in
+           let t' = c1 * dx' in
+           let u' = c2 * t' in
+           let v' = c3 * u' in
+           (x ; v')",
+    )
+    .unwrap();
+    let report = |pol| {
+        let u = rewrite::unzip(&p, prims(), pol).unwrap();
+        strict(&u.program);
+        let r = &u.reports[2];
+        (r.residual_scalars, r.recomputed_work)
+    };
+    let (res_all, work_all) = report(rewrite::Policy::RecomputeAll);
+    let (res_k, work_k) = report(rewrite::Policy::Budget(1));
+    assert!(res_all <= 1 && res_k <= 1, "{res_all}, {res_k}");
+    assert!(
+        work_k < work_all,
+        "budget=1 recomputes {work_k}, recompute-all {work_all}"
+    );
+}
