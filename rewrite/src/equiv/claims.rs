@@ -131,6 +131,18 @@ fn vars(n: usize) -> Vec<String> {
 }
 
 impl<'a> Session<'a> {
+    /// A lowerer into this session's DAG, with the session's tuple mode.
+    fn lowerer<'b>(&'b mut self, prog: &'b Program, tag: &'b str) -> Lowerer<'b> {
+        Lowerer {
+            dag: &mut self.dag,
+            prims: self.prims,
+            prog,
+            tag,
+            opaque: self.limits.tuples,
+            cuts: None,
+        }
+    }
+
     pub fn new(prims: &'a PrimTable, limits: Limits) -> Result<Session<'a>, String> {
         Ok(Session {
             dag: Dag::default(),
@@ -154,14 +166,7 @@ impl<'a> Session<'a> {
         if let Some(l) = self.lowered.get(&key) {
             return Ok(l.clone());
         }
-        let mut low = Lowerer {
-            dag: &mut self.dag,
-            prims: self.prims,
-            prog,
-            tag,
-            opaque: self.limits.tuples,
-            cuts: None,
-        };
+        let mut low = self.lowerer(prog, tag);
         let out = low
             .lower_and_define(f)
             .map_err(|e| format!("{}: {}", e.func, e.message))?;
@@ -181,14 +186,7 @@ impl<'a> Session<'a> {
         if own == inputs {
             return Ok(low);
         }
-        let mut low = Lowerer {
-            dag: &mut self.dag,
-            prims: self.prims,
-            prog,
-            tag,
-            opaque: self.limits.tuples,
-            cuts: None,
-        };
+        let mut low = self.lowerer(prog, tag);
         low.lower(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))
     }
@@ -202,14 +200,7 @@ impl<'a> Session<'a> {
         inputs: &[egg::Id],
     ) -> Result<(Lowered, Env), String> {
         self.lowered(prog, tag, f)?;
-        let mut low = Lowerer {
-            dag: &mut self.dag,
-            prims: self.prims,
-            prog,
-            tag,
-            opaque: self.limits.tuples,
-            cuts: None,
-        };
+        let mut low = self.lowerer(prog, tag);
         low.lower_env(f, inputs)
             .map_err(|e| format!("{}: {}", e.func, e.message))
     }
