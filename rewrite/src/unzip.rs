@@ -107,16 +107,12 @@ pub(crate) fn unzip_strict(
     let (types, bind_works) = with_typing(&mut normals, |typing| {
         Ok::<_, RewriteError>((local_types(typing, prims)?, binding_works(typing, prims)?))
     })?;
-    for (n, ws) in normals.iter().zip(&bind_works) {
-        // Items map to the typing view's bindings one to one, but for a split call's second half.
-        let mut ws = ws.iter();
-        let mut iw = n.item_work.borrow_mut();
-        for (i, it) in n.items.iter().enumerate() {
-            if !matches!(it, Item::SplitLin { .. }) {
-                iw[i] = ws.next().copied().unwrap_or(0);
-            }
-        }
-    }
+    let item_works: Vec<Vec<u128>> = normals
+        .iter()
+        .zip(&bind_works)
+        .map(|(n, ws)| item_work(n, ws))
+        .collect();
+    drop(bind_works);
 
     let mut u = Unzip {
         outputs: &outputs,
@@ -124,21 +120,25 @@ pub(crate) fn unzip_strict(
         funcs: Vec::new(),
     };
     let mut reports = Vec::new();
+    // Per function: the items `.lin` recomputes (none for a function passed through).
+    let mut recomputed: Vec<Vec<bool>> = Vec::with_capacity(normals.len());
     let strategy = Marks(policy.strategy());
     for (i, n) in normals.iter().enumerate() {
         let f = &prog.funcs[i];
         if classes[i] == Class::Mixed {
-            let (scalars, overhead_bound) = u.split(n, &types[i], &strategy, i)?;
+            let s = u.split(n, &types[i], &item_works[i], &strategy, i)?;
+            recomputed.push(s.recompute);
             reports.push(FnReport {
                 name: f.name.clone(),
                 split: true,
-                residual_scalars: scalars,
+                residual_scalars: s.residual_scalars,
                 recomputed_work: 0,
                 peak_live: (0, 0),
-                overhead_bound,
+                overhead_bound: s.overhead_bound,
                 outputs: outputs[i],
             });
         } else {
+            recomputed.push(Vec::new());
             let overhead_bound = u.pass_through(f, n)?;
             reports.push(FnReport {
                 name: f.name.clone(),
@@ -171,14 +171,67 @@ pub(crate) fn unzip_strict(
             .get(id.0 as usize)
             .map_or(0, |f| peak_live(f, &out_types[id.0 as usize]))
     };
-    for (r, n) in reports.iter_mut().zip(&normals) {
+    for (i, r) in reports.iter_mut().enumerate() {
         if r.split {
-            r.recomputed_work = n.recomputed_static(&works, &outputs);
+            r.recomputed_work = recomputed_work(
+                &normals[i],
+                &recomputed[i],
+                &item_works[i],
+                &works,
+                &outputs,
+            );
         }
         let (a, b) = r.outputs;
         r.peak_live = (peak(a), b.map_or(peak(a), peak));
     }
     Ok(Unzipped { program, reports })
+}
+
+/// What splitting one function found.
+struct SplitReport {
+    residual_scalars: u128,
+    /// The work bound the split may add (beyond recomputation and the callees).
+    overhead_bound: u128,
+    /// Per item: recomputed in `.lin`.
+    recompute: Vec<bool>,
+}
+
+/// Per item of `n`: its static work in `f`, from `binding_works` of the typing view (its
+/// bindings are the items one to one, but for a split call's second half, which has none).
+fn item_work(n: &Normal, binding_works: &[u128]) -> Vec<u128> {
+    let mut ws = binding_works.iter();
+    n.items
+        .iter()
+        .map(|it| match it {
+            Item::SplitLin { .. } => 0,
+            _ => ws.next().copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// Work of the items of `n` that `.lin` recomputes, as they run there: a recomputed split
+/// call runs the callee's `.nonlin` (its work in the output `works`).
+fn recomputed_work(
+    n: &Normal,
+    recompute: &[bool],
+    item_work: &[u128],
+    works: &[u128],
+    outputs: &[(FuncId, Option<FuncId>)],
+) -> u128 {
+    n.items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| recompute[*i])
+        .map(|(i, item)| match item {
+            Item::SplitNl { g, args, .. } => {
+                let nonlin = outputs[g.0 as usize].0;
+                let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
+                w.saturating_add(2 + args.len() as u128)
+            }
+            _ => item_work[i],
+        })
+        // Work figures saturate at u128::MAX ("2^128 or more"), as static work does.
+        .fold(0, u128::saturating_add)
 }
 
 struct Unzip<'a> {
@@ -298,30 +351,32 @@ impl Unzip<'_> {
     }
 
     /// Steps 2 and 3 for a function that is not in Linear B: the policy decides (see
-    /// [`checkpoint::decide`]), then both halves are emitted. Returns the residual scalars and
-    /// the work bound the split may add (beyond recomputation and the callees).
+    /// [`checkpoint::decide`]), then both halves are emitted.
     fn split(
         &mut self,
         n: &Normal,
         types: &[Option<Type>],
+        item_work: &[u128],
         policy: &dyn Checkpoint,
         index: usize,
-    ) -> Result<(u128, u128), RewriteError> {
+    ) -> Result<SplitReport, RewriteError> {
         let slot_type = slot_types(n, types, &self.residual_types);
-        let works = n.item_work.borrow();
-        let d = checkpoint::decide(policy, n, &works, n.typing.checkpoint, &slot_type)?;
+        let d = checkpoint::decide(policy, n, item_work, n.typing.checkpoint, &slot_type)?;
         let r_type = residual_type(&n.typing.name, &d.residuals, &slot_type)?;
         let (keep, live) = nonlin_items(n, &d.residuals);
         let nonlin = self.nonlin_half(n, &keep, &d.residuals, &r_type)?;
         let lin = self.lin_half(n, &d.recompute, &d.residuals, &r_type)?;
         let bound = overhead_bound(n, &d, &keep, &live, &slot_type)?;
-        drop((works, slot_type));
+        drop(slot_type);
         self.funcs.push(nonlin);
         self.funcs.push(lin);
-        let scalars = r_type.size();
+        let residual_scalars = r_type.size();
         self.residual_types[index] = Some(r_type);
-        *n.recompute.borrow_mut() = d.recompute;
-        Ok((scalars, bound))
+        Ok(SplitReport {
+            residual_scalars,
+            overhead_bound: bound,
+            recompute: d.recompute,
+        })
     }
 
     /// Step 3a: `.nonlin`, the items in `keep`, then the residual tuple.
