@@ -82,48 +82,17 @@ fn elaborate_fn(f: &FnDef) -> FnDef {
 
 /// The number of occurrences of every slot.
 fn count_uses(f: &FnDef) -> Vec<u32> {
-    let mut uses = vec![0u32; f.locals.len()];
-    let mut count = |a: &Atom| {
-        if let Atom::Var(v) = a
-            && let Some(n) = uses.get_mut(v.id.0 as usize)
-        {
-            *n = n.saturating_add(1);
-        }
-    };
-    count_block(&f.body, &mut count);
-    uses
-}
-
-fn count_block(b: &Block, count: &mut impl FnMut(&Atom)) {
-    for bind in &b.binds {
-        match bind {
-            Bind::Let { rhs, .. } => count_expr(rhs, count),
-            Bind::Unpack { src, .. } => count(&Atom::Var(*src)),
+    struct Uses(Vec<u32>);
+    impl semantics::Visitor<'_> for Uses {
+        fn read(&mut self, x: LocalId) {
+            if let Some(n) = self.0.get_mut(x.0 as usize) {
+                *n = n.saturating_add(1);
+            }
         }
     }
-    count_expr(&b.tail, count);
-}
-
-fn count_expr(e: &Expr, count: &mut impl FnMut(&Atom)) {
-    match e {
-        Expr::Ret { nl, lin, .. } | Expr::Call { nl, lin, .. } => {
-            nl.iter().chain(lin).for_each(count);
-        }
-        Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => items.iter().for_each(count),
-        Expr::Prim { args, .. } => args.iter().for_each(count),
-        Expr::LAdd { lhs, rhs, .. } => {
-            count(lhs);
-            count(rhs);
-        }
-        Expr::Scale { scalar, lin, .. } => {
-            count(scalar);
-            count(lin);
-        }
-        Expr::Dup { arg, .. } => count(arg),
-        Expr::Zero { .. } => {}
-        Expr::Drop { body, .. } => count_block(body, count),
-        Expr::Block(b) => count_block(b, count),
-    }
+    let mut uses = Uses(vec![0u32; f.locals.len()]);
+    semantics::visit_block(&f.body, &mut uses);
+    uses.0
 }
 
 /// Fresh linear names `x_1'`, `x_2'`, ...: one counter per base name, skipping the names the

@@ -51,10 +51,6 @@ impl<'a> Copier<'a> {
             .ok_or_else(|| internal("a literal substituted where a variable is needed"))
     }
 
-    fn atoms(&self, xs: &[Atom]) -> Result<Vec<Atom>, RewriteError> {
-        xs.iter().map(|a| self.atom(a)).collect()
-    }
-
     /// Gives source binder `x` a target slot: its pre-assigned one, or a fresh one.
     pub fn bind(&mut self, out: &mut FnBuilder, x: LocalId) -> LocalId {
         if let Some(Atom::Var(v)) = self.get(x) {
@@ -83,100 +79,41 @@ impl<'a> Copier<'a> {
 
     /// Copies one binding.
     pub fn bind_stmt(&mut self, out: &mut FnBuilder, b: &Bind) -> Result<Bind, RewriteError> {
-        Ok(match b {
-            Bind::Let { nl, lin, rhs, span } => {
-                let rhs = self.expr(out, rhs)?;
-                let nl = nl.iter().map(|&x| self.bind(out, x)).collect();
-                let lin = lin.iter().map(|&x| self.bind(out, x)).collect();
-                Bind::Let {
-                    nl,
-                    lin,
-                    rhs,
-                    span: *span,
-                }
-            }
-            Bind::Unpack { binders, src, span } => {
-                let src = self.var(src)?;
-                let binders = binders.iter().map(|&x| self.bind(out, x)).collect();
-                Bind::Unpack {
-                    binders,
-                    src,
-                    span: *span,
-                }
-            }
-        })
+        fold_bind(&mut Into { c: self, out }, b)
     }
 
     pub fn block(&mut self, out: &mut FnBuilder, b: &Block) -> Result<Block, RewriteError> {
-        let binds = b
-            .binds
-            .iter()
-            .map(|s| self.bind_stmt(out, s))
-            .collect::<Result<_, _>>()?;
-        Ok(Block {
-            binds,
-            tail: self.expr(out, &b.tail)?,
-        })
+        fold_block(&mut Into { c: self, out }, b)
     }
 
     pub fn expr(&mut self, out: &mut FnBuilder, e: &Expr) -> Result<Expr, RewriteError> {
-        Ok(match e {
-            Expr::Ret { nl, lin, span } => Expr::Ret {
-                nl: self.atoms(nl)?,
-                lin: self.atoms(lin)?,
-                span: *span,
-            },
-            Expr::Tuple { items, span } => Expr::Tuple {
-                items: self.atoms(items)?,
-                span: *span,
-            },
-            Expr::LTuple { items, span } => Expr::LTuple {
-                items: self.atoms(items)?,
-                span: *span,
-            },
-            Expr::Call {
-                func,
-                nl,
-                lin,
-                span,
-            } => {
-                let func =
-                    (self.call_map)(*func).ok_or_else(|| internal("a call with no target"))?;
-                Expr::Call {
-                    func,
-                    nl: self.atoms(nl)?,
-                    lin: self.atoms(lin)?,
-                    span: *span,
-                }
-            }
-            Expr::Prim { prim, args, span } => Expr::Prim {
-                prim: *prim,
-                args: self.atoms(args)?,
-                span: *span,
-            },
-            Expr::LAdd { lhs, rhs, span } => Expr::LAdd {
-                lhs: self.atom(lhs)?,
-                rhs: self.atom(rhs)?,
-                span: *span,
-            },
-            Expr::Scale { scalar, lin, span } => Expr::Scale {
-                scalar: self.atom(scalar)?,
-                lin: self.atom(lin)?,
-                span: *span,
-            },
-            Expr::Zero { ty, span } => Expr::Zero {
-                ty: ty.clone(),
-                span: *span,
-            },
-            Expr::Dup { arg, span } => Expr::Dup {
-                arg: self.atom(arg)?,
-                span: *span,
-            },
-            Expr::Drop { body, span } => Expr::Drop {
-                body: Box::new(self.block(out, body)?),
-                span: *span,
-            },
-            Expr::Block(b) => Expr::Block(Box::new(self.block(out, b)?)),
-        })
+        fold_expr(&mut Into { c: self, out }, e)
+    }
+}
+
+/// A copy under the substitution into the function `out` builds: the [`Fold`] that
+/// rebuilds the syntax around it.
+struct Into<'c, 'a> {
+    c: &'c mut Copier<'a>,
+    out: &'c mut FnBuilder,
+}
+
+impl Fold for Into<'_, '_> {
+    type Error = RewriteError;
+
+    fn atom(&mut self, a: &Atom) -> Result<Atom, RewriteError> {
+        self.c.atom(a)
+    }
+
+    fn var(&mut self, v: &Var) -> Result<Var, RewriteError> {
+        self.c.var(v)
+    }
+
+    fn binder(&mut self, x: LocalId) -> LocalId {
+        self.c.bind(self.out, x)
+    }
+
+    fn func(&mut self, g: FuncId) -> Result<FuncId, RewriteError> {
+        (self.c.call_map)(g).ok_or_else(|| internal("a call with no target"))
     }
 }

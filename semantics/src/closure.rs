@@ -2,8 +2,8 @@
 //! not. `lina grad --fn g` differentiates this, so an unrelated function elsewhere in the file
 //! (a linear one that JVP refuses, say) does not stand in the way.
 
-use crate::liveness::each_expr;
 use crate::syntax::*;
+use crate::visit::each_expr;
 
 /// The functions `root` reaches, in program order, with calls renumbered; and `root`'s new id.
 /// Linear in program size, with no recursion on nesting.

@@ -32,6 +32,7 @@ mod span;
 mod syntax;
 mod types;
 mod value;
+mod visit;
 mod work;
 
 pub use closure::call_closure;
@@ -39,7 +40,7 @@ pub use diagnostics::{
     Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
 };
 pub use eval::{EvalError, Outcome, eval_fn};
-pub use liveness::{SIZE_CAP, bind_reads, each_expr, expr_bound, expr_reads, peak_live};
+pub use liveness::{SIZE_CAP, peak_live};
 pub use names::{NameTable, repeated_names};
 pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with};
 pub use prims::{DERIVATIVES, Prim, PrimTable};
@@ -49,4 +50,8 @@ pub use span::{LineIndex, Span};
 pub use syntax::*;
 pub use types::{Type, TypeAlias, aliases_in};
 pub use value::{Value, deep, fmt_real, parse_values};
+pub use visit::{
+    Fold, Visitor, bind_reads, each_expr, expr_bound, expr_reads, fold_bind, fold_block, fold_expr,
+    visit_bind, visit_block, visit_expr,
+};
 pub use work::{WorkError, binding_works, local_types, static_work, static_work_saturating};

@@ -8,6 +8,7 @@
 
 use crate::syntax::*;
 use crate::types::Type;
+use crate::visit::{Visitor, visit_expr};
 
 /// A slot's size as the scalar counts of reports add it up: capped at 2^100, so that sums over
 /// any program (under 2^27 slots) fit in `u128` even where a type has `2^200` leaves (the
@@ -24,7 +25,6 @@ pub fn peak_live(f: &FnDef, types: &[Option<Type>]) -> u128 {
     };
     let mut live = vec![false; f.locals.len()];
     let mut now: u128 = 0;
-    let mut reads = Vec::new();
     let add = |x: LocalId, live: &mut Vec<bool>, now: &mut u128| {
         if let Some(l) = live.get_mut(x.0 as usize)
             && !*l
@@ -33,31 +33,36 @@ pub fn peak_live(f: &FnDef, types: &[Option<Type>]) -> u128 {
             *now += size(x);
         }
     };
-    expr_reads(&f.body.tail, &mut reads);
-    for &x in &reads {
+    let mut parts = Parts::default();
+    visit_expr(&f.body.tail, &mut parts);
+    for &x in &parts.reads {
         add(x, &mut live, &mut now);
     }
     let mut peak = now;
     for b in f.body.binds.iter().rev() {
+        // What `b` reads, and the binders of its nested blocks.
+        parts.reads.clear();
+        parts.inner.clear();
         // Just after `b`: its binders are live if used later (already counted) or not at all.
-        let (binders, inner): (Vec<LocalId>, u128) = match b {
+        let (nl, lin): (&[LocalId], &[LocalId]) = match b {
             Bind::Let { nl, lin, rhs, .. } => {
-                let mut bound = Vec::new();
-                expr_bound(rhs, &mut bound);
-                (
-                    nl.iter().chain(lin).copied().collect(),
-                    bound.iter().map(|&x| size(x)).sum(),
-                )
+                visit_expr(rhs, &mut parts);
+                (nl, lin)
             }
-            Bind::Unpack { binders, .. } => (binders.clone(), 0),
+            Bind::Unpack { binders, src, .. } => {
+                parts.reads.push(src.id);
+                (binders, &[])
+            }
         };
-        let defined: u128 = binders
+        let inner: u128 = parts.inner.iter().map(|&x| size(x)).sum();
+        let defined: u128 = nl
             .iter()
+            .chain(lin)
             .filter(|x| !live[x.0 as usize])
             .map(|&x| size(x))
             .sum();
         peak = peak.max(now + defined);
-        for x in &binders {
+        for x in nl.iter().chain(lin) {
             if let Some(l) = live.get_mut(x.0 as usize)
                 && *l
             {
@@ -65,9 +70,7 @@ pub fn peak_live(f: &FnDef, types: &[Option<Type>]) -> u128 {
                 now -= size(*x);
             }
         }
-        reads.clear();
-        bind_reads(b, &mut reads);
-        for &x in &reads {
+        for &x in &parts.reads {
             add(x, &mut live, &mut now);
         }
         peak = peak.max(now + inner);
@@ -75,65 +78,18 @@ pub fn peak_live(f: &FnDef, types: &[Option<Type>]) -> u128 {
     peak
 }
 
-/// The variables a binding reads (nested blocks included).
-pub fn bind_reads(b: &Bind, out: &mut Vec<LocalId>) {
-    match b {
-        Bind::Let { rhs, .. } => expr_reads(rhs, out),
-        Bind::Unpack { src, .. } => out.push(src.id),
-    }
+/// The reads of a binding and the binders of its nested blocks, gathered in one walk.
+#[derive(Default)]
+struct Parts {
+    reads: Vec<LocalId>,
+    inner: Vec<LocalId>,
 }
 
-/// The variables an expression reads (nested blocks included, so also their own binders).
-pub fn expr_reads(e: &Expr, out: &mut Vec<LocalId>) {
-    let mut push = |xs: &[Atom]| out.extend(xs.iter().filter_map(Atom::var).map(|v| v.id));
-    match e {
-        Expr::Ret { nl, lin, .. } | Expr::Call { nl, lin, .. } => {
-            push(nl);
-            push(lin);
-        }
-        Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => push(items),
-        Expr::Prim { args, .. } => push(args),
-        Expr::LAdd { lhs, rhs, .. } => push(&[*lhs, *rhs]),
-        Expr::Scale { scalar, lin, .. } => push(&[*scalar, *lin]),
-        Expr::Dup { arg, .. } => push(&[*arg]),
-        Expr::Zero { .. } => {}
-        Expr::Drop { body, .. } | Expr::Block(body) => {
-            body.binds.iter().for_each(|b| bind_reads(b, out));
-            expr_reads(&body.tail, out);
-        }
+impl Visitor<'_> for Parts {
+    fn read(&mut self, x: LocalId) {
+        self.reads.push(x);
     }
-}
-
-/// Calls `f` on every expression of a block: right-hand sides and tails, nested blocks
-/// included (a loop over bindings, a stack over nesting).
-pub fn each_expr<'a>(b: &'a Block, f: &mut dyn FnMut(&'a Expr)) {
-    let mut stack = vec![b];
-    while let Some(b) = stack.pop() {
-        let rhss = b.binds.iter().filter_map(|s| match s {
-            Bind::Let { rhs, .. } => Some(rhs),
-            Bind::Unpack { .. } => None,
-        });
-        for e in rhss.chain([&b.tail]) {
-            f(e);
-            if let Expr::Drop { body, .. } | Expr::Block(body) = e {
-                stack.push(body);
-            }
-        }
-    }
-}
-
-/// The slots bound inside an expression's nested blocks.
-pub fn expr_bound(e: &Expr, out: &mut Vec<LocalId>) {
-    if let Expr::Drop { body, .. } | Expr::Block(body) = e {
-        for b in &body.binds {
-            match b {
-                Bind::Let { nl, lin, rhs, .. } => {
-                    out.extend(nl.iter().chain(lin));
-                    expr_bound(rhs, out);
-                }
-                Bind::Unpack { binders, .. } => out.extend(binders),
-            }
-        }
-        expr_bound(&body.tail, out);
+    fn binder(&mut self, x: LocalId) {
+        self.inner.push(x);
     }
 }

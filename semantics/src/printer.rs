@@ -48,7 +48,7 @@ pub fn print_fn(out: &mut String, index: usize, funcs: &[FnDef], prims: &PrimTab
 pub fn program_types(prog: &Program) -> impl Iterator<Item = &crate::types::Type> {
     prog.funcs.iter().flat_map(|f| {
         let mut zeros = Vec::new();
-        crate::liveness::each_expr(&f.body, &mut |e| {
+        crate::visit::each_expr(&f.body, &mut |e| {
             if let Expr::Zero { ty, .. } = e {
                 zeros.push(ty);
             }
