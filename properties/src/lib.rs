@@ -53,6 +53,7 @@ pub mod mutants;
 pub mod nonlinear;
 pub mod render;
 pub mod size;
+pub mod testing;
 pub mod tolerance;
 
 /// A generated program in core form (`semantics::print` of its parse), or, should it not

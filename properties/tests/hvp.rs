@@ -9,6 +9,7 @@
 
 use properties::domains::inputs;
 use properties::harness::{fail, run};
+use properties::testing::vjp_at;
 use properties::{linear, nonlinear, parse_generated};
 use rewrite::{Hvp, Policy, forget, vjp};
 use semantics::numeric::{Rng, check_directional, dot, leaves};
@@ -71,11 +72,7 @@ fn forget_keeps_the_meaning_of_generated_linear_programs() {
 
 /// The gradient by the plain VJP: the reference the HVP is differenced against.
 fn gradient(v: &rewrite::Vjp, i: usize, x: &[Value]) -> Option<Vec<Value>> {
-    let (nonlin, lin_t) = v.halves(i)?;
-    let mut fwd = eval_fn(&v.program, prims(), nonlin, x, &[]).ok()?;
-    let res = fwd.nl.pop()?;
-    let back = eval_fn(&v.program, prims(), lin_t, &[res], &[Value::Real(1.0)]).ok()?;
-    Some(back.lin)
+    vjp_at(v, prims(), i, x, &[Value::Real(1.0)]).map(|(g, _)| g)
 }
 
 #[test]

@@ -12,6 +12,7 @@
 
 use properties::domains::inputs;
 use properties::harness::{fail, run};
+use properties::testing::{basis, dot_sides, run_unzipped};
 use properties::{linear, nonlinear, parse_generated};
 use proptest::prelude::*;
 use rewrite::{JvpRules, Policy, Unzipped, transpose, unzip, vjp, work_bounds};
@@ -35,24 +36,6 @@ fn types(ps: &[semantics::Param]) -> Vec<Type> {
 
 fn bit_eq(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bit_eq(y))
-}
-
-/// Runs input function `i` through an unzipped program: `.nonlin`, then `.lin`.
-fn run_unzipped(
-    u: &Unzipped,
-    i: usize,
-    nl: &[Value],
-    lin: &[Value],
-) -> Option<(Vec<Value>, Vec<Value>)> {
-    let (first, second) = u.reports[i].outputs;
-    let Some(second) = second else {
-        let o = eval_fn(&u.program, prims(), first, nl, lin).ok()?;
-        return Some((o.nl, o.lin));
-    };
-    let mut a = eval_fn(&u.program, prims(), first, nl, &[]).ok()?.nl;
-    let res = a.pop()?;
-    let b = eval_fn(&u.program, prims(), second, &[res], lin).ok()?;
-    Some((a, b.lin))
 }
 
 /// The JVP of a generated nonlinear program: the input unzip is tested on.
@@ -113,7 +96,7 @@ fn nonlin_then_lin_equals_the_jvp_exactly_under_every_policy() {
                     continue;
                 };
                 for (u, pol) in us.iter().zip(POLICIES) {
-                    let Some((a, b)) = run_unzipped(u, i, &nl, &lin) else {
+                    let Ok((a, b)) = run_unzipped(u, prims(), i, &nl, &lin) else {
                         return Err(fail(
                             format!("{pol}: {}: the unzipped halves fail to run", f.name),
                             &u.program,
@@ -249,10 +232,8 @@ fn transpose_passes_the_dot_product_test() {
                 };
                 let ltc = eval_fn(&t, prims(), FuncId(i as u32), &a, &ct)
                     .map_err(|e| fail(format!("{}.T fails: {e}", f.name), &t))?;
-                let (lhs, rhs) = (
-                    dot(&ct, &lu.lin).unwrap_or(f64::NAN),
-                    dot(&ltc.lin, &u).unwrap_or(f64::NAN),
-                );
+                let (lhs, rhs) =
+                    dot_sides(&ct, &lu.lin, &ltc.lin, &u).unwrap_or((f64::NAN, f64::NAN));
                 prop_assume!(
                     lhs.is_finite() && rhs.is_finite(),
                     "a linear map overflowed"
@@ -396,9 +377,9 @@ fn vjp_gradient_equals_jvp_on_every_basis_direction() {
                 let back3 = eval_fn(&v.program, prims(), lin_t, &[res3], &triple(&ct))
                     .map_err(|e| fail(e.to_string(), &v.program))?;
                 let grad3 = leaves(&back3.lin);
-                let zero: Vec<Value> = f.params.iter().map(|q| Value::zero(&q.ty)).collect();
+                let param_types = types(&f.params);
                 for (k, &gk) in grad.iter().enumerate() {
-                    let e = one_hot(&zero, k);
+                    let e = basis(&param_types, k);
                     let t = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, &e)
                         .map_err(|e| fail(e.to_string(), &v.jvp))?;
                     let t3 = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, &triple(&e))
@@ -430,21 +411,6 @@ fn vjp_gradient_equals_jvp_on_every_basis_direction() {
 /// Every value scaled by 3.
 fn triple(vs: &[Value]) -> Vec<Value> {
     vs.iter().map(|v| v.map(&|x| 3.0 * x)).collect()
-}
-
-/// The `k`-th basis direction of a parameter list (one per real leaf).
-fn one_hot(zero: &[Value], k: usize) -> Vec<Value> {
-    fn go(v: &Value, k: usize, seen: &mut usize) -> Value {
-        match v {
-            Value::Real(_) => {
-                *seen += 1;
-                Value::Real(if *seen - 1 == k { 1.0 } else { 0.0 })
-            }
-            Value::Tuple(vs) => Value::tuple(vs.iter().map(|w| go(w, k, seen)).collect()),
-        }
-    }
-    let mut seen = 0;
-    zero.iter().map(|v| go(v, k, &mut seen)).collect()
 }
 
 #[test]

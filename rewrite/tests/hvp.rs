@@ -2,6 +2,7 @@
 //! computes what the linear one does, `H v` matches central differences of the gradient (the
 //! gradient of the plain VJP, which does not go through `forget`), and `<u, H v> = <v, H u>`.
 
+use properties::testing::vjp_at;
 use rewrite::{Hvp, Policy, basis, forget, vjp};
 use semantics::corpus::{self, CorpusFile};
 use semantics::numeric::{Rng, check_directional, dot, leaves};
@@ -25,11 +26,7 @@ fn corpus_programs() -> Vec<(CorpusFile, Program)> {
 
 /// The gradient by the plain VJP (no forget, no second JVP): the independent reference.
 fn gradient(v: &rewrite::Vjp, i: usize, x: &[Value]) -> Option<Vec<Value>> {
-    let (nonlin, lin_t) = v.halves(i)?;
-    let mut fwd = eval_fn(&v.program, prims(), nonlin, x, &[]).ok()?;
-    let res = fwd.nl.pop()?;
-    let back = eval_fn(&v.program, prims(), lin_t, &[res], &[Value::Real(1.0)]).ok()?;
-    Some(back.lin)
+    vjp_at(v, prims(), i, x, &[Value::Real(1.0)]).map(|(g, _)| g)
 }
 
 fn scalar_functions(p: &Program) -> impl Iterator<Item = (usize, &FnDef)> {

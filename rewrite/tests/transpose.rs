@@ -2,6 +2,7 @@
 //! transposing twice is the identity, the work relation, and gradients that agree with JVP
 //! on every basis direction and with finite differences.
 
+use properties::testing::{directions, dot_sides, vjp_at};
 use rewrite::{Policy, jvp, transpose, unzip, vjp, work_bounds};
 use semantics::corpus::{self, CorpusFile};
 use semantics::numeric::{Rng, check_directional, dot, leaves};
@@ -75,7 +76,7 @@ fn dot_product_test_on_every_linear_function() {
                 };
                 let ltc = eval_fn(&t, prims(), FuncId(i as u32), &a, &ct)
                     .unwrap_or_else(|e| panic!("{name}: {}.T: {e}", g.name));
-                let (lhs, rhs) = (dot(&ct, &lu.lin).unwrap(), dot(&ltc.lin, &u).unwrap());
+                let (lhs, rhs) = dot_sides(&ct, &lu.lin, &ltc.lin, &u).expect("shapes agree");
                 if !lhs.is_finite() {
                     continue;
                 }
@@ -162,34 +163,8 @@ fn transpose_work_is_within_c_t() {
     );
 }
 
-/// Gradient of input function `i` at `x` with cotangent `ct`, through the VJP program.
-fn gradient(v: &rewrite::Vjp, i: usize, x: &[Value], ct: &[Value]) -> Option<(Vec<Value>, u128)> {
-    let (nonlin, lin_t) = v.halves(i)?;
-    let fwd = eval_fn(&v.program, prims(), nonlin, x, &[]).ok()?;
-    let mut nl = fwd.nl;
-    let res = nl.pop()?;
-    let back = eval_fn(&v.program, prims(), lin_t, &[res], ct).ok()?;
-    Some((back.lin, fwd.work + back.work))
-}
-
-/// The basis directions of a parameter list: one per real leaf.
-fn basis(params: &[Param]) -> Vec<Vec<Value>> {
-    fn one_hot(v: &Value, k: usize, seen: &mut usize) -> Value {
-        match v {
-            Value::Real(_) => {
-                *seen += 1;
-                Value::Real(if *seen - 1 == k { 1.0 } else { 0.0 })
-            }
-            Value::Tuple(vs) => Value::tuple(vs.iter().map(|w| one_hot(w, k, seen)).collect()),
-        }
-    }
-    let zero: Vec<Value> = params.iter().map(|q| Value::zero(&q.ty)).collect();
-    (0..leaves(&zero).len())
-        .map(|k| {
-            let mut seen = 0;
-            zero.iter().map(|v| one_hot(v, k, &mut seen)).collect()
-        })
-        .collect()
+fn param_types(f: &FnDef) -> Vec<Type> {
+    f.params.iter().map(|q| q.ty.clone()).collect()
 }
 
 fn corpus_programs() -> Vec<(CorpusFile, Program)> {
@@ -227,14 +202,14 @@ fn gradients_agree_with_jvp_on_every_basis_direction_and_with_finite_differences
                     .iter()
                     .map(|ty| rng.value(ty, -1.0, 1.0))
                     .collect();
-                let Some((grad, _)) = gradient(&v, i, &x, &ct) else {
+                let Some((grad, _)) = vjp_at(&v, prims(), i, &x, &ct) else {
                     continue;
                 };
                 let g = leaves(&grad);
                 if !g.iter().all(|x| x.is_finite()) {
                     continue;
                 }
-                for (k, e) in basis(&f.params).iter().enumerate() {
+                for (k, e) in directions(&param_types(f)).iter().enumerate() {
                     // <ct, J e_k> by forward mode equals the k-th gradient component.
                     let tangent = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, e).unwrap();
                     let jvp_k = dot(&ct, &tangent.lin).unwrap();
@@ -273,8 +248,9 @@ fn gradients_agree_with_jvp_on_every_basis_direction_and_with_finite_differences
 fn the_worked_example_gradient_is_exact() {
     let p = parse("def f(x: R, y: R) -> (R) = sin(x * y) + x").unwrap();
     let v = vjp(&p, prims(), Policy::SaveAll).unwrap();
-    let (g, _) = gradient(
+    let (g, _) = vjp_at(
         &v,
+        prims(),
         0,
         &[Value::Real(2.0), Value::Real(3.0)],
         &[Value::Real(1.0)],
@@ -440,7 +416,7 @@ fn gradients_agree_with_jvp_where_intermediates_are_infinite_or_nan() {
             for leaf in 0..n_leaves {
                 for &s in &specials {
                     let x = with_leaf(&base, leaf, s);
-                    let (grad, _) = gradient(&v, i, &x, &ct).unwrap();
+                    let (grad, _) = vjp_at(&v, prims(), i, &x, &ct).unwrap();
                     let g = leaves(&grad);
                     // Whether an intermediate is non-finite: a saved residual is.
                     let (nonlin, _) = v.halves(i).unwrap();
@@ -448,7 +424,7 @@ fn gradients_agree_with_jvp_where_intermediates_are_infinite_or_nan() {
                     if leaves(&fwd.nl).iter().any(|r| !r.is_finite()) {
                         special_points += 1;
                     }
-                    for (k, e) in basis(&f.params).iter().enumerate() {
+                    for (k, e) in directions(&param_types(f)).iter().enumerate() {
                         let tangent = eval_fn(&v.jvp, prims(), FuncId(i as u32), &x, e).unwrap();
                         let t = leaves(&tangent.lin);
                         // With cotangent all ones, <ct, J e_k> is the sum of the tangent's leaves;

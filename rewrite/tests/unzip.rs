@@ -3,6 +3,7 @@
 //! minimal (parameters only under recompute-all, at most K under a budget K that recompute-all
 //! can meet); and the work relation holds.
 
+use properties::testing::run_unzipped;
 use rewrite::{Policy, Unzipped, jvp, unzip, vjp, work_bounds};
 use semantics::corpus::{self, CorpusFile};
 use semantics::numeric::Rng;
@@ -33,27 +34,6 @@ fn inputs() -> Vec<(CorpusFile, Program)> {
         out.push((f, p));
     }
     out
-}
-
-/// Runs input function `i` through the unzipped program: `.nonlin` then `.lin`.
-fn run_unzipped(
-    u: &Unzipped,
-    i: usize,
-    nl: &[Value],
-    lin: &[Value],
-) -> Result<(Vec<Value>, Vec<Value>), String> {
-    let r = &u.reports[i];
-    let (first, second) = r.outputs;
-    let Some(second) = second else {
-        let o = eval_fn(&u.program, prims(), first, nl, lin).map_err(|e| e.to_string())?;
-        return Ok((o.nl, o.lin));
-    };
-    let mut a = eval_fn(&u.program, prims(), first, nl, &[])
-        .map_err(|e| e.to_string())?
-        .nl;
-    let res = a.pop().ok_or("no residual")?;
-    let b = eval_fn(&u.program, prims(), second, &[res], lin).map_err(|e| e.to_string())?;
-    Ok((a, b.lin))
 }
 
 fn same_bits(a: &[Value], b: &[Value]) -> bool {
@@ -110,7 +90,7 @@ fn nonlin_then_lin_equals_the_input_exactly_under_every_policy() {
                     continue;
                 };
                 for (u, pol) in us.iter().zip(POLICIES) {
-                    let (a, b) = run_unzipped(u, i, &nl, &lin)
+                    let (a, b) = run_unzipped(u, prims(), i, &nl, &lin)
                         .unwrap_or_else(|e| panic!("{}: {}: {pol}: {e}", file.name, f.name));
                     assert!(
                         same_bits(&a, &want.nl) && same_bits(&b, &want.lin),
@@ -222,7 +202,7 @@ fn a_million_let_jvp_body_unzips() {
     src += &format!("  x{n}\n");
     let j = jvp(&parse(&src).unwrap(), prims()).unwrap();
     let u = unzip(&j, prims(), Policy::SaveAll).unwrap();
-    let (a, b) = run_unzipped(&u, 0, &[Value::Real(0.5)], &[Value::Real(1.0)]).unwrap();
+    let (a, b) = run_unzipped(&u, prims(), 0, &[Value::Real(0.5)], &[Value::Real(1.0)]).unwrap();
     let want = eval_fn(
         &j,
         prims(),
