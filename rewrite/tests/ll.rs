@@ -9,6 +9,7 @@
 //! - a long body (200,000 `let`s in the suite, a million with `LL_LETS=1000000`) encodes,
 //!   checks, evaluates and transposes.
 
+use properties::testing::vjp_at;
 use rewrite::{C_ENC, ENTRY, Policy, linear_a_to_ll, ll_grad, ll_jvp, ll_transpose, ll_vjp, vjp};
 use semantics::corpus::{self, CorpusFile};
 use semantics::ll::{self, DefId, LlProgram, LlValue};
@@ -343,21 +344,6 @@ fn the_closure_is_linear_a_s_jvp_and_its_transpose_passes_the_dot_product_test()
     assert!(checked > 60, "{checked}");
 }
 
-/// The Linear A route's gradient: `f.jvp.nonlin` then `f.jvp.lin.T`.
-fn la_gradient(
-    v: &rewrite::Vjp,
-    i: usize,
-    x: &[Value],
-    ct: &[Value],
-) -> Option<(Vec<Value>, u128)> {
-    let (nonlin, lin_t) = v.halves(i)?;
-    let fwd = eval_fn(&v.program, prims(), nonlin, x, &[]).ok()?;
-    let mut nl = fwd.nl;
-    let res = nl.pop()?;
-    let back = eval_fn(&v.program, prims(), lin_t, &[res], ct).ok()?;
-    Some((back.lin, fwd.work + back.work))
-}
-
 #[test]
 fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
     let mut rng = Rng::new(5);
@@ -387,7 +373,7 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
                     .iter()
                     .map(|ty| rng.value(ty, -1.0, 1.0))
                     .collect();
-                let Some((want, wla)) = la_gradient(&v, i, &x, &ct) else {
+                let Some((want, wla)) = vjp_at(&v, prims(), i, &x, &ct) else {
                     continue;
                 };
                 let g = ll_grad(&lv, FuncId(i as u32), &x, &ct).unwrap();
