@@ -4,14 +4,15 @@
 //!
 //! **The guarantee.** A fresh name is `stem ++ n ++ prime`, where `n` is a decimal counter
 //! without leading zeros, `prime` is `'` for a linear name and empty otherwise, and the stem
-//! does not end in a digit (`make` appends `_` to one that does). Such a name determines its
+//! has no primes and does not end in a digit (`make` drops its primes and appends `_` to one
+//! that ends in a digit or is empty). Such a name determines its
 //! stem, counter and sort, and each stem's counter only grows, so **two fresh names made since
 //! the last [`Fresh::restart`] never equal each other**. A candidate is skipped when it equals a
 //! name passed to [`Fresh::avoid`], so **a fresh name never equals a name of the program**
 //! provided every name of the program that could be spelled so was avoided (the caller avoids
 //! at least those starting with the stems it uses).
 //!
-//! Avoided names are kept as 64-bit hashes ([`HashedNames`]), not `String`s: a hash shared by
+//! Avoided names are kept as 64-bit hashes, not `String`s: a hash shared by
 //! two names only makes a candidate be skipped, never accepted, so the guarantee does not rest
 //! on the hash.
 
@@ -119,9 +120,10 @@ impl Fresh {
 
     /// A new name `stem ++ n`, primed if `linear`, for the next `n` whose name is not avoided.
     pub fn make(&mut self, stem: &str, linear: bool) -> String {
+        let stem = stem.trim_end_matches('\'');
         let mut name = String::with_capacity(stem.len() + 12);
         name.push_str(stem);
-        if stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit() || c == '\'') {
+        if stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit()) {
             name.push('_');
         }
         let stem_len = name.len();
@@ -206,6 +208,7 @@ mod tests {
         let mut f = Fresh::new();
         assert_eq!(f.make("x1", false), "x1_1");
         assert_eq!(f.make("", true), "_1'");
+        assert_eq!(f.make("y'", true), "y1'", "a stem's primes are dropped");
     }
 
     /// The guarantee, checked on many stems that share prefixes: no two fresh names are equal
