@@ -6,6 +6,14 @@
 //! Jacobian). Calls are modular: `g`'s results are `tag:g#k`, its coefficients `tag:g#k@i`, its
 //! partials `tag:g#dk@i`. This is the prover's construction (`rewrite::equiv::lower` and
 //! `derivative`), written again so that the kernel trusts neither.
+//!
+//! The same sweep is the kernel's **typing check** (strict mode, SPEC §2): a value's shape and
+//! sort are its type, so each construct's rule is re-tested where it is lowered (a primitive's
+//! arity and real arguments, a call's argument and result types against the callee's
+//! signature, the callee defined above, a destructure's size, a linear add of one type, the
+//! declared results); scope ends with a block; every linear binder is used exactly once and
+//! every nonlinear one at least once. The certificate's flat derivation (each binder's type)
+//! is compared with these values by [`spell`].
 
 use super::term::{Dag, Id};
 use semantics::{Atom, Bind, Block, Expr, FnDef, LocalId, PrimTable, Program, Type};
@@ -128,12 +136,58 @@ pub struct Lower<'a> {
     pub prog: &'a Program,
     pub tag: &'a str,
     pub grad: bool,
+    /// Per slot: linear, uses, out of scope; and the function's index (a callee's is lower).
+    pub scope: Vec<(bool, u32, bool)>,
+    pub me: u32,
+}
+
+/// A value's type as the certificate spells it (`R`, `<R, <R>>`), if every leaf has the sort
+/// `linear` says.
+pub fn spell(v: &Val, linear: bool) -> Option<String> {
+    match v {
+        Val::N(..) if !linear => Some("R".into()),
+        Val::L(_) if linear => Some("R".into()),
+        Val::Tup(vs) => Some(format!(
+            "<{}>",
+            vs.iter()
+                .map(|v| spell(v, linear))
+                .collect::<Option<Vec<_>>>()?
+                .join(", ")
+        )),
+        _ => None,
+    }
+}
+
+/// A type, spelled structurally (aliases unfolded).
+pub fn spell_type(t: &Type) -> String {
+    match t.components() {
+        None => "R".into(),
+        Some(ts) => format!(
+            "<{}>",
+            ts.iter().map(spell_type).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// `vs` have the types `ts`, on the side `linear` says.
+fn typed(vs: &[Val], ts: &[Type], linear: bool) -> Res<()> {
+    let ok = vs.len() == ts.len()
+        && vs
+            .iter()
+            .zip(ts)
+            .all(|(v, t)| spell(v, linear) == Some(spell_type(t)));
+    ok.then_some(())
+        .ok_or_else(|| "values of other types than declared".into())
 }
 
 pub type Env = Vec<Option<Val>>;
 
 fn set(env: &mut Env, x: LocalId, v: Val) -> Res<()> {
-    *env.get_mut(x.0 as usize).ok_or("a binder with no slot")? = Some(v);
+    let slot = env.get_mut(x.0 as usize).ok_or("a binder with no slot")?;
+    if slot.is_some() {
+        return Err("a binder bound twice".into());
+    }
+    *slot = Some(v);
     Ok(())
 }
 
@@ -152,6 +206,8 @@ impl Lower<'_> {
             ));
         }
         let mut env: Env = vec![None; f.locals.len()];
+        self.scope = f.locals.iter().map(|l| (l.linear, 0, false)).collect();
+        self.me = self.prog.func_named(&f.name).map_or(0, |id| id.0);
         let one = self.dag.num(1.0);
         let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
         let grad = self.grad;
@@ -171,6 +227,19 @@ impl Lower<'_> {
             set(&mut env, p.var, shape(&p.ty, &mut units).ok_or("no input")?)?;
         }
         let (vn, vl) = self.block(&f.body, &mut env)?;
+        typed(&vn, &f.results, false)?;
+        typed(&vl, &f.lresults, true)?;
+        // Strict multiplicities (a derivative column may ignore a parameter).
+        let unused = self
+            .scope
+            .iter()
+            .position(|&(l, n, _)| n == 0 || (l && n != 1));
+        if let Some(x) = unused.filter(|_| self.tag != "d") {
+            return Err(format!(
+                "`{}` is not used as its sort requires",
+                f.name_of(LocalId(x as u32))
+            ));
+        }
         let (mut ns, mut ls) = (Vec::new(), Vec::new());
         vn.iter().try_for_each(|v| leaves(v, false, &mut ns))?;
         vl.iter().try_for_each(|v| leaves(v, true, &mut ls))?;
@@ -202,31 +271,50 @@ impl Lower<'_> {
                         vn.into_iter().chain(vl).collect(),
                     )
                 }
-                Bind::Unpack { binders, src, .. } => {
-                    match env.get(src.id.0 as usize).cloned().flatten() {
-                        Some(Val::Tup(items)) if items.len() == binders.len() => {
-                            (binders.clone(), items.to_vec())
-                        }
-                        _ => {
-                            return Err(
-                                "a destructure of a value that is not a tuple of its size".into()
-                            );
-                        }
+                Bind::Unpack { binders, src, .. } => match self.atom(&Atom::Var(*src), env).ok() {
+                    Some(Val::Tup(items)) if items.len() == binders.len() => {
+                        (binders.clone(), items.to_vec())
                     }
-                }
+                    _ => {
+                        return Err(
+                            "a destructure of a value that is not a tuple of its size".into()
+                        );
+                    }
+                },
             };
-            xs.iter().zip(vs).try_for_each(|(x, v)| set(env, *x, v))?;
+            for (x, v) in xs.iter().zip(vs) {
+                let linear = self.scope.get(x.0 as usize).is_some_and(|s| s.0);
+                spell(&v, linear).ok_or("a binder of the wrong sort")?;
+                set(env, *x, v)?;
+            }
         }
-        self.expr(&b.tail, env)
+        let out = self.expr(&b.tail, env)?;
+        for bind in &b.binds {
+            let xs = match bind {
+                Bind::Let { nl, lin, .. } => [&nl[..], &lin[..]].concat(),
+                Bind::Unpack { binders, .. } => binders.clone(),
+            };
+            for x in xs {
+                if let Some(s) = self.scope.get_mut(x.0 as usize) {
+                    s.2 = true;
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn atom(&mut self, a: &Atom, env: &Env) -> Res<Val> {
         match a {
-            Atom::Var(v) => env
-                .get(v.id.0 as usize)
-                .cloned()
-                .flatten()
-                .ok_or_else(|| "an unbound variable".into()),
+            Atom::Var(v) => {
+                let s = self.scope.get_mut(v.id.0 as usize).filter(|s| !s.2);
+                let s = s.ok_or("a variable out of scope")?;
+                s.1 = s.1.saturating_add(1);
+                if s.0 && s.1 > 1 {
+                    return Err("a linear variable used twice".into());
+                }
+                let v = env.get(v.id.0 as usize).cloned().flatten();
+                v.ok_or_else(|| "an unbound variable".into())
+            }
             Atom::Lit(x, _) => Ok(Val::N(self.dag.num(*x), empty())),
         }
     }
@@ -261,6 +349,9 @@ impl Lower<'_> {
                 (vec![], vec![Val::Tup(Rc::new(self.atoms(items, env)?))])
             }
             Expr::Prim { prim, args, .. } => {
+                if self.prims.get(*prim).is_none_or(|p| p.arity != args.len()) {
+                    return Err("a primitive applied to another number of arguments".into());
+                }
                 let (xs, gs): (Vec<Id>, Vec<Row>) = args
                     .iter()
                     .map(|a| self.scalar(a, env))
@@ -285,6 +376,8 @@ impl Lower<'_> {
                     prog: col,
                     tag: "d",
                     grad: false,
+                    scope: Vec::new(),
+                    me: 0,
                 };
                 let partials = low.lower(f, &xs)?.nl;
                 (vec![Val::N(y, self.chain(&partials, &gs))], vec![])
@@ -309,7 +402,10 @@ impl Lower<'_> {
                 Val::N(..) => return Err("dup of a nonlinear value".into()),
                 v => (vec![], vec![v.clone(), v]),
             },
-            Expr::Drop { .. } => (vec![], vec![]),
+            Expr::Drop { body, .. } => {
+                self.block(body, env)?;
+                (vec![], vec![])
+            }
             Expr::Block(b) => self.block(b, env)?,
             Expr::Call { func, nl, lin, .. } => self.call(*func, nl, lin, env)?,
         })
@@ -322,17 +418,15 @@ impl Lower<'_> {
         lin: &[Atom],
         env: &Env,
     ) -> Res<(Vec<Val>, Vec<Val>)> {
-        let g = self
-            .prog
-            .func(func)
-            .ok_or("a call of a function that does not exist")?;
+        let g = self.prog.func(func).filter(|_| func.0 < self.me);
+        let g = g.ok_or("a call of a function not defined above")?;
         let (mut args, mut rows) = (Vec::new(), Vec::new());
-        self.atoms(nl, env)?
-            .iter()
-            .try_for_each(|v| leaves(v, false, &mut args))?;
-        self.atoms(lin, env)?
-            .iter()
-            .try_for_each(|v| leaves(v, true, &mut rows))?;
+        let (vn, vl) = (self.atoms(nl, env)?, self.atoms(lin, env)?);
+        let tys = |ps: &[semantics::Param]| ps.iter().map(|p| p.ty.clone()).collect::<Vec<_>>();
+        typed(&vn, &tys(&g.params), false)?;
+        typed(&vl, &tys(&g.lparams), true)?;
+        vn.iter().try_for_each(|v| leaves(v, false, &mut args))?;
+        vl.iter().try_for_each(|v| leaves(v, true, &mut rows))?;
         let (xs, gs): (Vec<Id>, Vec<Row>) = args
             .into_iter()
             .filter_map(|v| {

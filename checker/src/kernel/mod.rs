@@ -6,47 +6,41 @@
 //! arities, costs and derivative column, the static work) and on `serde`/`serde_json`, and on
 //! nothing else; `checker/tests/kernel_imports.rs` reads these files' `use` lines to keep it so.
 //!
-//! It parses the programs itself (a vjp's stages too), recomputes every claim's obligations
-//! (`claims`, over its own lowering and reference Jacobians, `forms`; transposes as the adjoint
-//! pairing, `adjoint`; a VJP as the composition of its stages' lemmas), replays each proof
-//! step against its own rule table (`rules`, the one statement of each rule), pattern matcher
-//! (`term`) and polynomial normaliser (`ring`), re-evaluates each refutation at its point
-//! (`eval`), re-checks the output's typing derivations (`derivation`, over the data of
-//! `evidence`; `docs/derivations.md`), and recomputes the static work against its own bounds
-//! (`bounds`) and the linear forms. Any difference is a [`KernelError`] naming the claim,
-//! obligation and step. Every loop over input is a linear sweep; no recursion follows the
-//! input's size.
+//! It parses the programs itself (a vjp's stages too), lowers every function in one sweep
+//! that is also its typing check (`forms`), recomputes every claim's obligations (`claims`;
+//! transposes as the adjoint pairing, `adjoint`; a VJP as the composition of its stages'
+//! lemmas), decides each obligation called proved with its own lemma rewriting and ring
+//! normaliser (`settle`, `ring`), re-evaluates each refutation at its point (`eval`), and
+//! recomputes the static work against its own bounds (`bounds`) and the linear forms. Any
+//! difference is a [`KernelError`] naming the claim and obligation. Every loop over input is
+//! a linear sweep; no recursion follows the input's size.
 
 pub mod adjoint;
 pub mod bounds;
 pub mod claims;
-pub mod derivation;
 pub mod eval;
-pub mod evidence;
 pub mod forms;
-pub mod replay;
 pub mod ring;
-pub mod rules;
 pub mod schema;
+pub mod settle;
 pub mod term;
 
 use self::claims::Lemma;
 use self::forms::{Lowered, Row};
 use self::schema::{Certificate, SCHEMA};
-use self::term::{Dag, Id, Pat};
+use self::term::{Dag, Id};
 use semantics::{PrimTable, Program};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// What did not check: the claim (`function: claim`), obligation and step index, and why.
+/// What did not check: the claim (`function: claim`) and obligation, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KernelError {
     /// A stable code (`docs/errors.md`, E0801-E0807).
     pub code: &'static str,
     pub claim: Option<String>,
     pub obligation: Option<String>,
-    pub step: Option<usize>,
     pub message: String,
 }
 
@@ -57,9 +51,6 @@ impl std::fmt::Display for KernelError {
                 write!(f, "{label} `{p}`, ")?;
             }
         }
-        if let Some(s) = self.step {
-            write!(f, "step {s}, ")?;
-        }
         write!(f, "{} [{}]", self.message, self.code)
     }
 }
@@ -69,7 +60,6 @@ pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> KernelErro
         code,
         claim: None,
         obligation: None,
-        step: None,
         message: message.into(),
     }
 }
@@ -84,7 +74,7 @@ pub struct ClaimOutcome {
     pub why: Option<String>,
 }
 
-/// An accepted certificate: each claim's outcome, and how much was replayed.
+/// An accepted certificate: each claim's outcome, and how many obligations were decided.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub transformation: String,
@@ -93,7 +83,7 @@ pub struct Report {
     pub unknown: usize,
     /// Re-evaluated by the kernel at their points.
     pub refuted: usize,
-    pub steps: usize,
+    pub decided: usize,
     pub terms: usize,
 }
 
@@ -101,13 +91,12 @@ pub struct Verifier<'a> {
     pub dag: Dag,
     prims: &'a PrimTable,
     columns: Vec<Option<Program>>,
-    rules: HashMap<String, (Pat, Pat)>,
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     lowered: HashMap<String, (Vec<Id>, Lowered)>,
     cmap: Vec<Id>,
     claims: std::vec::IntoIter<schema::ClaimCert>,
     report: Vec<ClaimOutcome>,
-    steps: usize,
+    decided: usize,
 }
 
 /// Verifies a certificate (its JSON text) against the standard primitive table.
@@ -136,35 +125,25 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         })
     };
     let (input, output) = (parse("input", &cert.input)?, parse("output", &cert.output)?);
-    let mut rules = HashMap::new();
-    for r in rules::parse_rules(rules::RULES).map_err(|e| fail("E0599", e))? {
-        let (l, rr) = (
-            Pat::parse(&r.lhs).map_err(|e| fail("E0599", e))?,
-            Pat::parse(&r.rhs).map_err(|e| fail("E0599", e))?,
-        );
-        rules.insert(r.name, (l, rr));
-    }
     let mut v = Verifier {
         dag: Dag::default(),
         prims,
         columns: forms::columns(prims).map_err(|e| fail("E0599", e))?,
-        rules,
         lemmas: HashMap::new(),
         lowered: HashMap::new(),
         cmap: Vec::with_capacity(cert.terms.len()),
         claims: cert.claims.clone().into_iter(),
         report: Vec::new(),
-        steps: 0,
+        decided: 0,
     };
-    for (i, n) in cert.terms.iter().enumerate() {
-        let kids = n
-            .children
+    for (i, (op, children)) in cert.terms.iter().enumerate() {
+        let kids = children
             .iter()
             .map(|&c| v.cmap.get(c as usize).copied().filter(|_| (c as usize) < i));
         let kids = kids
             .collect::<Option<Vec<Id>>>()
             .ok_or_else(|| fail("E0801", format!("term {i} has a child that is not older")))?;
-        let id = v.dag.add(&n.op, kids);
+        let id = v.dag.add(op, kids);
         v.cmap.push(id);
     }
     let tag = match cert.transformation.as_str() {
@@ -198,48 +177,40 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         ));
     }
     check_work(&cert, &input, &output, prims)?;
-    derivation::check(&output, prims, &cert.derivations).map_err(|e| KernelError {
-        code: "E0807",
-        claim: None,
-        obligation: Some(format!(
-            "typing derivation of `{}`, node {:?}",
-            e.function, e.path
-        )),
-        step: None,
-        message: e.message,
-    })?;
-    for (i, f) in output.funcs.iter().enumerate() {
-        let form = cert
-            .linear_forms
-            .get(i)
-            .ok_or_else(|| fail("E0806", format!("no linear forms of `{}`", f.name)))?;
-        let mine = v
-            .lowered(&output, tag, f, false)
-            .ok()
-            .map(|(_, low)| low.lin);
-        let theirs: Option<Result<Vec<Row>, _>> = form.rows.as_ref().map(|rows| {
-            rows.iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|&(i, t)| v.cmap.get(t as usize).map(|&t| (i, t)))
-                        .collect::<Option<Vec<_>>>()
-                        .map(Rc::new)
-                })
-                .collect::<Option<Vec<_>>>()
-                .ok_or(())
-        });
-        if form.function != f.name || mine != theirs.transpose().ok().flatten() {
-            return Err(fail(
-                "E0806",
-                format!("the linear forms of `{}` do not recompute", f.name),
-            ));
-        }
-    }
-    if cert.linear_forms.len() != output.funcs.len() {
+    // The flat typing derivation: every binder's type, against the values of its lowering
+    // (which re-tested each rule); and the linear forms.
+    let (forms, types) = (&cert.linear_forms, &cert.types);
+    if forms.len() != output.funcs.len() || types.len() != output.funcs.len() {
         return Err(fail(
             "E0806",
-            "linear forms of functions the output does not have",
+            "linear forms or types of functions the output does not have",
         ));
+    }
+    for (i, f) in output.funcs.iter().enumerate() {
+        let bad = |code, what| fail(code, format!("the {what} of `{}` do not recompute", f.name));
+        let (_, low) = v
+            .lowered(&output, tag, f, false)
+            .map_err(|e| fail("E0807", format!("the output does not type: {e}")))?;
+        let spelt = f
+            .locals
+            .iter()
+            .zip(low.env.iter())
+            .map(|(l, x)| x.as_ref().and_then(|x| forms::spell(x, l.linear)));
+        if !spelt
+            .map(Some)
+            .eq(types[i].iter().map(|t| Some(Some(t.clone()))))
+        {
+            return Err(bad("E0807", "binder types"));
+        }
+        let row = |row: &Vec<(u32, u32)>| {
+            let each = row
+                .iter()
+                .map(|&(i, t)| Some((i, *v.cmap.get(t as usize)?)));
+            each.collect::<Option<Vec<_>>>().map(Rc::new)
+        };
+        if forms[i].iter().map(row).collect::<Option<Vec<Row>>>() != Some(low.lin) {
+            return Err(bad("E0806", "linear forms"));
+        }
     }
     let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
     let (proved, refuted) = (count("proved"), count("refuted"));
@@ -249,7 +220,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         unknown: v.report.len() - proved - refuted,
         refuted,
         claims: v.report,
-        steps: v.steps,
+        decided: v.decided,
         terms: cert.terms.len(),
     })
 }
