@@ -15,8 +15,8 @@ const ALLOWED: [&str; 7] = [
 ];
 
 /// The kernel's own modules (a `use` of one of them, or of a local enum, is local).
-const LOCAL: [&str; 10] = [
-    "adjoint", "bounds", "claims", "eval", "forms", "ring", "schema", "settle", "term", "self",
+const LOCAL: [&str; 9] = [
+    "bounds", "claims", "eval", "ring", "schema", "settle", "term", "walk", "self",
 ];
 
 /// The forbidden paths a source text uses: in `use` lines and anywhere in code (comments

@@ -21,7 +21,7 @@
 //! so no constant factor bounds recomputation: it is measured, as SPEC §5 states the bound.)
 
 use super::fail;
-use super::forms::{reals, split_row};
+use super::walk::row_program;
 use semantics::{Bind, Expr, PrimTable, Program, each_expr};
 
 pub const C_T: f64 = 4.0;
@@ -42,11 +42,7 @@ pub fn c_jvp(prims: &PrimTable, input: &Program) -> Result<f64, super::KernelErr
                 format!("the JVP rule of `{}` does not parse", row.name),
             )
         };
-        let (name, params, body) = split_row(row.jvp, "jvp").ok_or_else(bad)?;
-        let (nl, lin) = params.split_once(';').ok_or_else(bad)?;
-        let (nl, lin) = (reals(nl), reals(lin));
-        let src = format!("def {name}.jvp({nl} ; {lin}) -> (R ; R) = {body}");
-        let p = semantics::parse_with(&src, prims).map_err(|_| bad())?;
+        let p = row_program(row.jvp, "jvp", "R ; R", prims).ok_or_else(bad)?;
         let w = semantics::static_work(&p, prims).map_err(|_| bad())?[0] as f64;
         let (n, cost) = (row.arity as f64, row.cost as f64);
         c = c

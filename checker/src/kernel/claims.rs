@@ -8,9 +8,8 @@
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
-use super::adjoint;
-use super::forms::{Lower, Lowered, Row, coefficient, inputs, size};
 use super::term::{Id, Pat};
+use super::walk::{Lower, Lowered, Row, coefficient, inputs, pairing, size};
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, Program, each_expr};
 use std::collections::HashSet;
@@ -99,8 +98,6 @@ impl Verifier<'_> {
             prog,
             tag,
             grad,
-            scope: Vec::new(),
-            me: 0,
         };
         let out = low.lower(f, at).map_err(|e| format!("{}: {e}", f.name));
         self.columns = columns;
@@ -321,7 +318,7 @@ impl Verifier<'_> {
         let (xs, orig) = self.lowered(inp, it, f, s.reference)?;
         let n_res = orig.nl.len();
         let a = self.lower_at(out, ot, s.first, &xs)?;
-        let a_env = a.env.clone();
+        let a_full = a.clone();
         let vars: Vec<Pat> = (0..xs.len()).map(Pat::Var).collect();
         let (got_nl, got_lin, res_args) = match s.second {
             None => (a.nl, a.lin, vars),
@@ -391,9 +388,7 @@ impl Verifier<'_> {
                     }
                 }
             } else {
-                let dag = &mut self.dag;
-                coefs =
-                    adjoint::obligations(dag, inp, it, f, &orig.env, s.first, &a_env, &got_lin)?;
+                coefs = pairing(&mut self.dag, f, &orig, s.first, &a_full)?;
             }
         } else {
             if got_lin.len() != want.len() {

@@ -7,28 +7,27 @@
 //! nothing else; `checker/tests/kernel_imports.rs` reads these files' `use` lines to keep it so.
 //!
 //! It parses the programs itself (a vjp's stages too), lowers every function in one sweep
-//! that is also its typing check (`forms`), recomputes every claim's obligations (`claims`;
-//! transposes as the adjoint pairing, `adjoint`; a VJP as the composition of its stages'
+//! that is also its typing check and states the adjoint equations (`walk`), recomputes every
+//! claim's obligations (`claims`; transposes as the adjoint pairing; a VJP as the composition of its stages'
 //! lemmas), decides each obligation called proved with its own lemma rewriting and ring
 //! normaliser (`settle`, `ring`), re-evaluates each refutation at its point (`eval`), and
 //! recomputes the static work against its own bounds (`bounds`) and the linear forms. Any
 //! difference is a [`KernelError`] naming the claim and obligation. Every loop over input is
 //! a linear sweep; no recursion follows the input's size.
 
-pub mod adjoint;
 pub mod bounds;
 pub mod claims;
 pub mod eval;
-pub mod forms;
 pub mod ring;
 pub mod schema;
 pub mod settle;
 pub mod term;
+pub mod walk;
 
 use self::claims::Lemma;
-use self::forms::{Lowered, Row};
 use self::schema::{Certificate, SCHEMA};
 use self::term::{Dag, Id};
+use self::walk::{Lowered, Row};
 use semantics::{PrimTable, Program};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -128,7 +127,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
     let mut v = Verifier {
         dag: Dag::default(),
         prims,
-        columns: forms::columns(prims).map_err(|e| fail("E0599", e))?,
+        columns: walk::columns(prims).map_err(|e| fail("E0599", e))?,
         lemmas: HashMap::new(),
         lowered: HashMap::new(),
         cmap: Vec::with_capacity(cert.terms.len()),
@@ -195,7 +194,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
             .locals
             .iter()
             .zip(low.env.iter())
-            .map(|(l, x)| x.as_ref().and_then(|x| forms::spell(x, l.linear)));
+            .map(|(l, x)| x.as_ref().and_then(|x| walk::spell(x, l.linear)));
         if !spelt
             .map(Some)
             .eq(types[i].iter().map(|t| Some(Some(t.clone()))))
