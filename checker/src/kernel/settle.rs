@@ -129,8 +129,8 @@ impl Verifier<'_> {
     }
 
     /// Both sides, with the lemmas applied, have one polynomial normal form: `atoms` (a
-    /// pairing's adjoint rows) opaque throughout; the scale factors read as atoms first, as
-    /// the prover does, then expanded.
+    /// pairing's adjoint rows) opaque throughout; the scale factors read as atoms first (but
+    /// one that is a single monomial expanded), as the prover does, then everything expanded.
     fn decide(
         &mut self,
         a: Id,
@@ -143,15 +143,15 @@ impl Verifier<'_> {
             self.normalise(a, ix, atoms, memo),
             self.normalise(b, ix, atoms, memo),
         );
-        let factors = |id| atoms.contains(&id) || memo.factors.contains(&id);
-        let only = |id| atoms.contains(&id);
+        let factors = |id| memo.factors.contains(&id);
+        let (only, none) = (|id| atoms.contains(&id), |_| false);
         a == b
-            || [&factors as &dyn Fn(Id) -> bool, &only]
+            || [&factors as &dyn Fn(Id) -> bool, &none]
                 .into_iter()
-                .any(|opaque| {
+                .any(|factors| {
                     let mut m = HashMap::new();
-                    let pa = normal_form(&self.dag, a, opaque, &mut m);
-                    pa.is_some() && pa == normal_form(&self.dag, b, opaque, &mut m)
+                    let pa = normal_form(&self.dag, a, &only, factors, &mut m);
+                    pa.is_some() && pa == normal_form(&self.dag, b, &only, factors, &mut m)
                 })
     }
 
