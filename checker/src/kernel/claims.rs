@@ -24,8 +24,7 @@ pub struct Lemma {
     pub forward: bool,
 }
 
-/// Obligations `what: lhs = rhs`, with the terms the ring normal form reads as atoms.
-pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
+pub use super::walk::Pairs;
 type Res<T> = Result<T, String>;
 
 /// Which obligations of a claim the kernel verified, by name.

@@ -23,104 +23,85 @@ impl Verifier<'_> {
         inputs: Option<&[Id]>,
     ) -> Result<Settled, KernelError> {
         let here = Some(format!("{func}: {claim}"));
-        let err = |code, obligation: Option<&str>, message: String| KernelError {
-            code,
-            claim: here.clone(),
-            obligation: obligation.map(str::to_string),
-            message,
+        let no = |code, obligation: Option<&String>, message: String| {
+            let (claim, obligation) = (here.clone(), obligation.cloned());
+            Err(KernelError {
+                code,
+                claim,
+                obligation,
+                message,
+            })
         };
-        let c = self.claims.next().ok_or_else(|| {
-            err(
+        let Some(c) = self.claims.next() else {
+            return no(
                 "E0803",
                 None,
                 "the certificate has no record of this claim".into(),
-            )
-        })?;
+            );
+        };
         if (c.function.as_str(), c.claim.as_str()) != (func, claim) {
             let m = format!(
                 "the certificate's next claim is `{}: {}`",
                 c.function, c.claim
             );
-            return Err(err("E0803", None, m));
+            return no("E0803", None, m);
         }
-        let worst = OUTCOMES
-            .iter()
-            .find(|w| c.obligations.iter().any(|o| o.outcome == **w));
-        if c.outcome != *worst.unwrap_or(&"proved")
-            || c.obligations
-                .iter()
-                .any(|o| !OUTCOMES.contains(&o.outcome.as_str()))
+        let outcomes: Vec<&str> = c.obligations.iter().map(|o| o.outcome.as_str()).collect();
+        let worst = OUTCOMES.into_iter().find(|w| outcomes.contains(w));
+        if c.outcome != worst.unwrap_or("proved") || outcomes.iter().any(|o| !OUTCOMES.contains(o))
         {
             let m = format!(
                 "outcome `{}` is not the worst of its obligations'",
                 c.outcome
             );
-            return Err(err("E0803", None, m));
+            return no("E0803", None, m);
         }
-        let mut report = |outcome: &str, why| {
-            let (function, claim) = (func.into(), claim.into());
-            self.report.push(ClaimOutcome {
-                function,
-                claim,
-                outcome: outcome.into(),
-                why,
-            });
+        let why = match &pairs {
+            Err(why) => Some(why.clone()),
+            Ok(_) => c.reason.clone().filter(|_| c.outcome != "proved"),
         };
+        let (function, claim, outcome) = (func.into(), claim.into(), c.outcome.clone());
+        self.report.push(ClaimOutcome {
+            function,
+            claim,
+            outcome,
+            why,
+        });
         let pairs = match pairs {
-            Err(why) if c.outcome != "proved" && c.obligations.is_empty() => {
-                report(&c.outcome, Some(why));
-                return Ok(Settled(Vec::new()));
-            }
-            Err(why) => return Err(err("E0803", None, format!("no obligations here ({why})"))),
+            Err(_) if c.outcome != "proved" && c.obligations.is_empty() => Vec::new(),
+            Err(why) => return no("E0803", None, format!("no obligations here ({why})")),
             Ok(p) if p.len() != c.obligations.len() => {
                 let (n, m) = (c.obligations.len(), p.len());
-                return Err(err(
+                return no(
                     "E0803",
                     None,
                     format!("{n} obligations, the kernel has {m}"),
-                ));
+                );
             }
             Ok(p) => p,
         };
-        report(
-            &c.outcome,
-            c.reason.clone().filter(|_| c.outcome != "proved"),
-        );
         let index = lemma_index(lemmas, inputs);
         // The lemmas rewrite the same terms in every obligation of a claim: one memo for all.
         let mut memo = Memo::default();
         let mut settled = Vec::new();
         for ((what, l, r, atoms), o) in pairs.iter().zip(&c.obligations) {
-            let fail = |code, m: &str| Err(err(code, Some(what), m.into()));
-            if o.what != *what {
-                return fail(
-                    "E0803",
-                    &format!("the kernel's obligation here is `{what}`"),
-                );
-            }
             let atoms: HashSet<Id> = atoms.iter().copied().collect();
-            match (o.outcome.as_str(), &o.point) {
-                ("proved", None) if self.decide(*l, *r, &index, &atoms, &mut memo) => {}
-                ("proved", None) => {
-                    return fail(
-                        "E0804",
-                        "the two sides have different ring normal forms (or the normaliser gave up)",
-                    );
-                }
-                ("refuted", Some(p)) if self.differ(*l, *r, p) => {}
-                ("refuted", _) => {
-                    return fail(
-                        "E0803",
-                        "the two sides do not differ at the refutation's point",
-                    );
-                }
-                ("unknown", None) => {}
-                _ => {
-                    return fail(
-                        "E0803",
-                        "a counterexample point on an obligation not refuted",
-                    );
-                }
+            let why = match (o.outcome.as_str(), &o.point) {
+                _ if o.what != *what => format!("the kernel's obligation here is `{what}`"),
+                ("proved", None) if self.decide(*l, *r, &index, &atoms, &mut memo) => String::new(),
+                ("proved", None) => "the two sides have other ring normal forms".into(),
+                ("refuted", Some(p)) if self.differ(*l, *r, p) => String::new(),
+                ("refuted", _) => "the two sides do not differ at the refutation's point".into(),
+                ("unknown", None) => String::new(),
+                _ => "a counterexample point on an obligation not refuted".into(),
+            };
+            if !why.is_empty() {
+                let code = if why.contains("normal forms") {
+                    "E0804"
+                } else {
+                    "E0803"
+                };
+                return no(code, Some(what), why);
             }
             self.decided += usize::from(o.outcome == "proved");
             settled.push((what.clone(), o.outcome == "proved"));

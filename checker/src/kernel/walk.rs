@@ -22,6 +22,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 pub type Row = Rc<Vec<(u32, Id)>>;
+/// Obligations `what: lhs = rhs`, with the terms the ring normal form reads as atoms.
+pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
 type Res<T> = Result<T, String>;
 pub type Env = Vec<Option<Val>>;
 /// `A_u = Σ coef · A_v` (`None`: the coefficient 1).
@@ -314,7 +316,10 @@ impl Lower<'_> {
         let linear = s.scope.get(x.0 as usize).is_some_and(|s| s.0);
         spell(&v, linear).ok_or("a binder of the wrong sort")?;
         match s.env.get_mut(x.0 as usize) {
-            Some(slot @ None) => Ok(*slot = Some(v)),
+            Some(slot @ None) => {
+                *slot = Some(v);
+                Ok(())
+            }
             _ => Err("a binder bound twice, or without a slot".into()),
         }
     }
@@ -648,7 +653,7 @@ pub fn pairing(
     low: &Lowered,
     gt: &FnDef,
     gt_low: &Lowered,
-) -> Res<Vec<(String, Id, Id, Vec<Id>)>> {
+) -> Res<Pairs> {
     let n_in = size(&types(&g.lparams).cloned().collect::<Vec<_>>());
     if gt_low.lin.len() != n_in {
         return Err("the transpose returns another number of cotangents".into());
