@@ -120,10 +120,10 @@ impl Verifier<'_> {
         atoms: &HashSet<Id>,
         memo: &mut Memo,
     ) -> bool {
-        let (a, b) = (
-            self.normalise(a, ix, atoms, memo),
-            self.normalise(b, ix, atoms, memo),
-        );
+        // The lemmas rewrite the atoms too (an atom's term may also be a coefficient elsewhere
+        // in the obligation); the ring normal form then keeps their images opaque.
+        let (a, b) = (self.normalise(a, ix, memo), self.normalise(b, ix, memo));
+        let atoms: HashSet<Id> = atoms.iter().map(|&x| self.normalise(x, ix, memo)).collect();
         let factors = |id| memo.factors.contains(&id);
         let (only, none) = (|id| atoms.contains(&id), |_| false);
         a == b
@@ -136,17 +136,11 @@ impl Verifier<'_> {
                 })
     }
 
-    /// Rewrites `root` bottom-up with the lemmas (in their normalising direction), leaving
-    /// `opaque` terms as they are (an explicit post-order stack).
-    fn normalise(
-        &mut self,
-        root: Id,
-        ix: &LemmaIndex,
-        opaque: &HashSet<Id>,
-        memo: &mut Memo,
-    ) -> Id {
+    /// Rewrites `root` bottom-up with the lemmas, in their normalising direction (an explicit
+    /// post-order stack, memoised per claim).
+    fn normalise(&mut self, root: Id, ix: &LemmaIndex, memo: &mut Memo) -> Id {
         let mut stack = vec![(root, false)];
-        let done = |memo: &Memo, k: &Id| opaque.contains(k) || memo.map.contains_key(k);
+        let done = |memo: &Memo, k: &Id| memo.map.contains_key(k);
         while let Some((id, ready)) = stack.pop() {
             if done(memo, &id) {
                 continue;
