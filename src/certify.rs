@@ -1,8 +1,8 @@
 //! `lina jvp|unzip|transpose|vjp FILE --certify CERT.json` and `lina verify CERT.json`: glue
 //! over `rewrite::certificate` (the producer) and `checker::kernel` (the checker).
 //!
-//! `verify` exits 0 when the kernel accepts the certificate (every claim it calls proved
-//! replays; `unknown` claims are listed, never counted as proved), 1 with the first failing
+//! `verify` exits 0 when the kernel accepts the certificate (every obligation it calls
+//! proved is decided by the kernel; `unknown` claims are listed, never counted as proved), 1 with the first failing
 //! step otherwise, 2 when the file cannot be read.
 
 use crate::Format;
@@ -56,12 +56,12 @@ pub fn verify(path: &str, format: Format) -> Status {
         }
         (Ok(r), Format::Text) => {
             outln!(
-                "verified {}: {} claims proved, {} unknown, {} refuted, {} steps replayed over {} terms",
+                "verified {}: {} claims proved, {} unknown, {} refuted, {} obligations decided, {} terms",
                 r.transformation,
                 r.proved,
                 r.unknown,
                 r.refuted,
-                r.steps,
+                r.decided,
                 r.terms
             );
             for c in r.claims.iter().filter(|c| c.outcome != "proved") {

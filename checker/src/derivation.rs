@@ -1,4 +1,4 @@
-//! Typing derivations: building the evidence of [`crate::kernel::evidence`] while checking,
+//! Typing derivations: building the evidence of [`crate::evidence`] while checking,
 //! and spelling it for people (SPEC §6).
 //!
 //! **Architecture invariant: a derivation is linear in the size of the program.** A block is
@@ -7,7 +7,7 @@
 //! million deep. A [`Judgment`] records only local facts: the subject (the construct, as
 //! structured data: [`Subject`]), the linear variables it consumes (Δ) and its type
 //! `(τs ; σs)`; never the context Γ, which a re-checker rebuilds from the binders it has
-//! walked past ([`crate::kernel::derivation::check`] does).
+//! walked past ([`crate::recheck::check`] does).
 //!
 //! The children of each rule's node, in order (what a re-checker walks):
 //!
@@ -30,7 +30,7 @@
 //! The data types are the kernel's (the re-check reads them and must not depend on this
 //! builder); they are re-exported here and from the crate root.
 
-pub use crate::kernel::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
+pub use crate::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
 use semantics::{Atom, Bind, Expr, FnDef, LocalId, PrimId, PrimTable, Program, Type};
 use std::fmt::{self, Write};

@@ -32,7 +32,7 @@
 //! - `typing`: the judgment, one method per rule, premises before conclusion;
 //!   `context`: Γ and Δ as slot tables with use counters; `types`: hash-consed types.
 //! - `derivation`: builds proof trees ([`derive()`]); the data itself ([`Derivation`], [`Judgment`],
-//!   [`Subject`]) lives in [`kernel::evidence`], and [`kernel::derivation::check`] re-checks it
+//!   [`Subject`]) lives in [`evidence`], and [`recheck::check`] re-checks it
 //!   against the program without this checker;
 //!   `present`: the same as a plain-text tree and a LaTeX `bussproofs` proof tree.
 //! - `errors`: every fault as data, rendered to a [`Diagnostic`] in one place ([`CODES`]).
@@ -54,11 +54,13 @@ mod context;
 mod derivation;
 mod elaborate;
 mod errors;
+pub mod evidence;
 pub mod kernel;
 mod linear_b;
 pub mod ll;
 mod names;
 pub mod present;
+pub mod recheck;
 mod rules;
 mod types;
 mod typing;
@@ -112,7 +114,7 @@ pub fn check(prog: &Program, prims: &PrimTable, opts: Options) -> Result<Checked
 }
 
 /// The strict check with derivations: one `T-Def` derivation per function, in program order
-/// (what certificates carry and [`kernel::derivation::check`] re-checks).
+/// (what `lina derive` prints and [`recheck::check`] re-checks).
 pub fn derive(prog: &Program, prims: &PrimTable) -> Result<Vec<Derivation>, Vec<Diagnostic>> {
     check(prog, prims, Options::default()).map(|c| c.derivations)
 }

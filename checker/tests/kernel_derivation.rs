@@ -1,11 +1,12 @@
-//! The kernel's typing re-check (`checker::kernel::derivation::check`): it accepts the
+//! The typing derivations' re-check (`checker::recheck::check`, outside the certificate
+//! kernel, which types programs in its own walk): it accepts the
 //! derivations the checker builds for every corpus program and every transformation's output,
 //! rejects every meaning-changing mutation of them, never panics on hostile JSON, walks a
 //! 200,000-let body without recursion, and imports nothing outside its trust boundary.
 
 mod common;
 
-use checker::kernel::derivation::check;
+use checker::recheck::check;
 use checker::{Derivation, Rule, Subject, TypeExpr, derive};
 use common::*;
 use rewrite::Policy;
@@ -405,8 +406,8 @@ fn a_200k_let_body_re_checks_without_recursion() {
 // ---- the trust boundary ----
 
 #[test]
-fn the_kernel_imports_only_the_syntax_the_rule_names_and_itself() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kernel");
+fn the_kernel_and_the_re_check_import_only_the_syntax_the_rule_names_and_themselves() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let allowed = [
         "std::",
         "core::",
@@ -417,10 +418,12 @@ fn the_kernel_imports_only_the_syntax_the_rule_names_and_itself() {
         "self::",
         "crate::kernel::",
         "crate::rules::Rule",
+        "crate::evidence::",
     ];
     let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    let kernel = std::fs::read_dir(root.join("kernel")).unwrap();
+    let paths = kernel.map(|e| e.unwrap().path());
+    for path in paths.chain([root.join("recheck.rs"), root.join("evidence.rs")]) {
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
@@ -451,7 +454,9 @@ fn the_kernel_imports_only_the_syntax_the_rule_names_and_itself() {
         for (i, _) in code.match_indices("crate::") {
             let rest = &code[i..];
             assert!(
-                rest.starts_with("crate::kernel") || rest.starts_with("crate::rules::Rule"),
+                rest.starts_with("crate::kernel")
+                    || rest.starts_with("crate::rules::Rule")
+                    || rest.starts_with("crate::evidence"),
                 "{}: forbidden path `{}`",
                 path.display(),
                 &rest[..rest.len().min(40)]

@@ -15,20 +15,8 @@ const ALLOWED: [&str; 7] = [
 ];
 
 /// The kernel's own modules (a `use` of one of them, or of a local enum, is local).
-const LOCAL: [&str; 13] = [
-    "adjoint",
-    "bounds",
-    "eval",
-    "claims",
-    "derivation",
-    "evidence",
-    "forms",
-    "replay",
-    "ring",
-    "rules",
-    "schema",
-    "term",
-    "self",
+const LOCAL: [&str; 9] = [
+    "bounds", "claims", "eval", "ring", "schema", "settle", "term", "walk", "self",
 ];
 
 /// The forbidden paths a source text uses: in `use` lines and anywhere in code (comments
@@ -111,7 +99,7 @@ fn the_check_catches_forbidden_imports() {
     }
     for text in [
         "use super::term::Dag;",
-        "use forms::Row;",
+        "use walk::Row;",
         "use Sort::{Linear, Nonlinear};",
         "use semantics::{Atom, Expr};",
         "// uses egg::Id in a comment",
@@ -123,9 +111,10 @@ fn the_check_catches_forbidden_imports() {
 
 /// The kernel's size, `wc -l` of every file of `checker/src/kernel/` (comments included). The
 /// issue's budget is 1,000 lines, readable in one sitting; it is **not met**
-/// (`docs/certificates.md`, "Size of the kernel"). This ceiling is today's count, so the kernel
-/// can only shrink toward the budget; lower it with every reduction.
-const KERNEL_LINES_CEILING: usize = 3_430;
+/// (`docs/certificates.md`, "Size of the kernel"): schema 3 took it from 3,430 to 2,257. This
+/// ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
+/// every reduction.
+const KERNEL_LINES_CEILING: usize = 2_257;
 const KERNEL_LINES_BUDGET: usize = 1_000;
 
 #[test]

@@ -3,11 +3,11 @@
 //! - every corpus program's `jvp`, `vjp` and `unzip` under every policy and `transpose`
 //!   certifies, and the kernel verifies each certificate (the corpus with certification
 //!   forced on); the linear corpus is unzipped and, where in Linear B, transposed too;
-//! - tampering with one random leaf of a real certificate (a number, a rule name, a direction,
-//!   a position, an operator, a claim's outcome, a character of the program text, ...) is
+//! - tampering with one random leaf of a real certificate (a number, an operator, a binder's
+//!   type, a claim's or obligation's outcome or name, a character of the program text, ...) is
 //!   rejected unless the leaf is free (`docs/certificates.md`) or the tampered certificate is
-//!   independently still true: a flipped direction of a symmetric rule, or program text that
-//!   evaluates to the same numbers. Any other accepted tampering fails the test. The suite runs
+//!   independently still true: program text that evaluates to the same numbers. Any other
+//!   accepted tampering fails the test. The suite runs
 //!   `CERT_TAMPERINGS` tamperings (default 400);
 //!   `CERT_TAMPERINGS=10000 cargo test -p properties --test certificates tampering -- --nocapture`
 //!   is the figure in `docs/RESULTS.md`;
@@ -26,6 +26,12 @@ fn round_trip(name: &str, p: &Program, pass: Pass) -> (String, Program) {
     let (out, cert) =
         certify(p, PrimTable::standard(), pass).unwrap_or_else(|e| panic!("{name} {pass:?}: {e}"));
     let json = serde_json::to_string(&cert).unwrap();
+    // A transpose claim stated entrywise (`coefficient k@i`) is the pairing's fallback.
+    let entrywise = cert.claims.iter().filter(|c| {
+        let first = c.obligations.first().map(|o| o.what.as_str());
+        c.claim == "transpose" && first.is_some_and(|w| w.starts_with("coefficient"))
+    });
+    ENTRYWISE.with(|n| n.borrow_mut().extend(entrywise.map(|c| c.function.clone())));
     match checker::kernel::verify(&json) {
         Err(e) => panic!("{name} {pass:?}: rejected: {e}"),
         Ok(r) => {
@@ -44,6 +50,8 @@ fn round_trip(name: &str, p: &Program, pass: Pass) -> (String, Program) {
 thread_local! {
     /// Claims that verified but are not `proved`, counted by [`round_trip`].
     static NOT_PROVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The functions whose transpose claims are stated entrywise, not by the adjoint pairing.
+    static ENTRYWISE: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[test]
@@ -83,9 +91,26 @@ fn every_corpus_program_certifies_and_verifies() {
             round_trip(&file.name, &p, Pass::Transpose);
         }
     }
-    // Every claim of every corpus certificate replays (transposes by the adjoint pairing or
-    // entrywise, VJPs as the composition of their stages): none is `unknown`.
+    // Every claim of every corpus certificate is decided by the kernel (transposes by the
+    // adjoint pairing, VJPs as the composition of their stages): none is `unknown`.
     assert_eq!(NOT_PROVED.with(|n| n.get()), 0, "corpus claims not proved");
+    // `spring`'s `total_energy3.jvp.lin` and `butterfly_twice` are transposed by the pairing
+    // (they fell back to entrywise until a callee's symbol could be both an atom and a
+    // coefficient of one obligation). The entrywise ones left are printed.
+    let entrywise = ENTRYWISE.with(|n| n.take());
+    for fallback in ["total_energy3.jvp.lin", "butterfly_twice"] {
+        assert!(
+            !entrywise.iter().any(|f| f == fallback),
+            "{fallback} entrywise"
+        );
+    }
+    let mut names = entrywise.clone();
+    names.sort();
+    names.dedup();
+    eprintln!(
+        "{} transpose claims entrywise, of {names:?}",
+        entrywise.len()
+    );
     eprintln!("certificate sizes (bytes of JSON; vjp: the largest over the three policies):");
     eprintln!("| program | size of P (nodes) | jvp (bytes) | vjp (bytes) | vjp bytes per node |");
     eprintln!("| --- | ---: | ---: | ---: | ---: |");
@@ -151,15 +176,6 @@ fn at<'a>(v: &'a mut Json, path: &[Json]) -> &'a mut Json {
 }
 
 const FREE: [&str; 5] = ["comment", "producer", "time_ms", "reason", "policy"];
-const RULES: [&str; 6] = [
-    "add-comm",
-    "mul-assoc",
-    "distribute",
-    "ring-normal-form",
-    "lemma:f:jvp-primal#0",
-    "trusted",
-];
-
 /// A different value for a leaf, of its kind.
 fn tamper(v: &Json, key: &str, rng: &mut Rng) -> Json {
     let pick = |rng: &mut Rng, n: usize| (rng.next_u64() % n as u64) as usize;
@@ -200,13 +216,6 @@ fn tamper(v: &Json, key: &str, rng: &mut Rng) -> Json {
             };
             Json::from(c.into_iter().collect::<String>())
         }
-        Json::String(s) if key == "rule" => Json::from(
-            RULES
-                .iter()
-                .find(|r| **r != s)
-                .map(|r| r.to_string())
-                .unwrap(),
-        ),
         Json::String(s) if key == "outcome" => {
             Json::from(if s == "proved" { "unknown" } else { "proved" })
         }
@@ -244,10 +253,6 @@ fn same_numbers(orig: &Json, new: &Json, path: &[Json]) -> bool {
                 })
             })
     })
-}
-
-fn symmetric(rule: &str) -> bool {
-    rule.ends_with("-comm")
 }
 
 #[test]
@@ -320,16 +325,10 @@ fn tampering_with_a_certificate_is_rejected_unless_it_keeps_the_claims_true() {
             continue;
         }
         // Accepted: it must be independently still true.
-        let step_rule = path.len() > 1 && key == "backward" && {
-            let mut s = path.clone();
-            s.pop();
-            s.push(Json::from("rule"));
-            symmetric(at(&mut certs[c].clone(), &s).as_str().unwrap_or(""))
-        };
         let text_same = ["input", "output", "stages"].contains(&key.as_str())
             && same_numbers(&certs[c], &t, path);
         assert!(
-            step_rule || text_same,
+            text_same,
             "accepted a tampering of `{key}` at {path:?}: {old} -> {}",
             at(&mut t, path)
         );
@@ -425,18 +424,18 @@ fn a_long_function_certifies_and_verifies() {
     let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("rejected: {e}"));
     let t2 = std::time::Instant::now();
     eprintln!(
-        "{n} bindings in {width} chains (|P| = {}): certify {:.2} s, verify {:.3} s; {} bytes, {} terms, {} steps, {} proved, {} unknown",
+        "{n} bindings in {width} chains (|P| = {}): certify {:.2} s, verify {:.3} s; {} bytes, {} terms, {} obligations decided, {} proved, {} unknown",
         p.funcs.iter().map(semantics::fn_size).sum::<u128>(),
         (t1 - t0).as_secs_f64(),
         (t2 - t1).as_secs_f64(),
         json.len(),
         r.terms,
-        r.steps,
+        r.decided,
         r.proved,
         r.unknown
     );
     // The stages' claims (jvp-primal, jvp-tangent, unzip, transpose of both halves) and the
-    // VJP's: every one replayed, none unknown.
+    // VJP's: every one decided, none unknown.
     assert_eq!((r.proved, r.unknown), (6, 0), "{:?}", r.claims);
 }
 
@@ -477,7 +476,6 @@ fn a_refutation_is_re_evaluated_by_the_kernel() {
     let c = &mut good["claims"][0];
     c["outcome"] = "refuted".into();
     c["obligations"][0]["outcome"] = "refuted".into();
-    c["obligations"][0]["proof"] = serde_json::Value::Null;
     c["obligations"][0]["point"] = serde_json::json!([["x", 0.3], ["y", 1.1]]);
     let e = checker::kernel::verify(&good.to_string()).unwrap_err();
     assert!(e.message.contains("do not differ"), "{e}");

@@ -1,19 +1,20 @@
-//! Certificates (SPEC §6): a transformation's input and output, the static work and the
-//! bounds of SPEC §5 with their constants, the output's linear forms, and each claim's
-//! obligations with their proofs as flat rewrite steps over one certificate-wide term DAG
-//! with sharing. The kernel (`checker::kernel::verify`) re-checks all of it; the schema is
-//! `checker::kernel::schema` and `docs/certificates.md`.
+//! Certificates (SPEC §6): a transformation's input and output, the output's flat typing
+//! derivation (each binder's type), the static work, the output's linear forms over one
+//! certificate-wide term DAG with sharing, and each claim's obligations with their outcomes.
+//! The kernel (`checker::kernel::verify`) re-checks all of it and decides every obligation
+//! called `proved` itself; the schema is `checker::kernel::schema` and `docs/certificates.md`.
 //!
-//! A certificate never claims what was not proved: an obligation is `proved` only with its
-//! steps; one the prover proved without listing steps (terms too large to explain as trees)
-//! is recorded `unknown`.
+//! A certificate never claims what was not proved: an obligation is `proved` only when the
+//! prover explained it (as a ring normalisation or lemma chain, which the kernel re-decides);
+//! one the prover proved without an explanation (terms too large as trees) is `unknown`.
 
 use crate::equiv::claims::{Claim, ClaimReport, Session};
 use crate::equiv::dag::Dag;
 use crate::equiv::lower::Lowered;
-use crate::equiv::prove::{Limits, Outcome, Proof};
+use crate::equiv::prove::{Limits, Outcome};
 use crate::{Policy, RewriteError};
 use checker::kernel::schema::*;
+use checker::kernel::walk::spell_type;
 use egg::Language;
 use semantics::{PrimTable, Program};
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ pub enum Pass {
 /// The certificate-wide term DAG, hash-consed by operator and children.
 #[derive(Default)]
 struct Terms {
-    nodes: Vec<TermNode>,
+    nodes: Vec<(String, Vec<u32>)>,
     index: HashMap<(String, Vec<u32>), u32>,
     seen: HashMap<egg::Id, u32>,
 }
@@ -42,10 +43,7 @@ impl Terms {
             return i;
         }
         let i = self.nodes.len() as u32;
-        self.nodes.push(TermNode {
-            op: key.0.clone(),
-            children: key.1.clone(),
-        });
+        self.nodes.push(key.clone());
         self.index.insert(key, i);
         i
     }
@@ -69,45 +67,14 @@ impl Terms {
         }
         self.seen[&root]
     }
-
-    /// A proof's terms in the certificate's DAG; an opaque leaf `%id` of a local obligation
-    /// (`prove_local` cuts the terms it reads as atoms) is the prover's term `id` again.
-    fn proof(&mut self, dag: &Dag, p: &Proof) -> ProofCert {
-        let mut local: Vec<u32> = Vec::with_capacity(p.terms.len());
-        for n in &p.terms {
-            let cut = n.op.strip_prefix('%').and_then(|i| i.parse::<usize>().ok());
-            match cut.filter(|_| n.children.is_empty()) {
-                Some(id) => local.push(self.of_dag(dag, egg::Id::from(id))),
-                None => {
-                    let kids = n.children.iter().map(|&c| local[c as usize]).collect();
-                    local.push(self.add(n.op.clone(), kids));
-                }
-            }
-        }
-        let at = |t: u32| local.get(t as usize).copied().unwrap_or(0);
-        ProofCert {
-            start: (!p.steps.is_empty()).then(|| at(p.start)),
-            steps: p
-                .steps
-                .iter()
-                .map(|s| StepCert {
-                    rule: s.rule.clone(),
-                    backward: s.backward,
-                    position: s.position.clone(),
-                    term: at(s.term),
-                })
-                .collect(),
-        }
-    }
 }
 
-fn claim_cert(r: &ClaimReport, dag: &Dag, terms: &mut Terms) -> ClaimCert {
+fn claim_cert(r: &ClaimReport) -> ClaimCert {
     let obligations: Vec<ObligationCert> = r
         .verdicts
         .iter()
         .map(|v| {
-            let proof = v.proof.as_ref().filter(|_| v.outcome == Outcome::Proved);
-            let outcome = match (v.outcome, proof) {
+            let outcome = match (v.outcome, &v.proof) {
                 (Outcome::Proved, None) => "unknown",
                 (o, _) => o.as_str(),
             };
@@ -115,7 +82,6 @@ fn claim_cert(r: &ClaimReport, dag: &Dag, terms: &mut Terms) -> ClaimCert {
             ObligationCert {
                 what: v.what.clone(),
                 outcome: outcome.into(),
-                proof: proof.map(|p| terms.proof(dag, p)),
                 point: point.filter(|_| v.outcome == Outcome::Refuted),
             }
         })
@@ -216,13 +182,10 @@ fn certify_given(
             ("vjp", Some(pol), v.program, "T", r, stages)
         }
     };
-    let mut certs: Vec<ClaimCert> = claims
-        .iter()
-        .map(|r| claim_cert(r, &s.dag, &mut terms))
-        .collect();
+    let mut certs: Vec<ClaimCert> = claims.iter().map(claim_cert).collect();
     if name == "vjp" {
         for f in &p.funcs {
-            certs.push(vjp_chain(&mut s, &p, &out, f, &claims, &mut terms));
+            certs.push(vjp_chain(&mut s, &p, &out, f, &claims));
         }
     }
     claims.clear();
@@ -263,30 +226,32 @@ fn certify_given(
                 work_in: w,
                 outputs,
                 work_out,
-                comment: None,
             }
         })
         .collect();
     let mut linear_forms = Vec::new();
     for f in &out.funcs {
-        let rows = s
-            .lowered(&out, tag, f)
-            .ok()
-            .map(|(_, Lowered { lin, .. })| {
-                lin.iter()
-                    .map(|row| {
-                        row.iter()
-                            .map(|&(i, t)| (i, terms.of_dag(&s.dag, t)))
-                            .collect()
-                    })
-                    .collect()
-            });
-        linear_forms.push(LinearForm {
-            function: f.name.clone(),
-            rows,
+        let rows = s.lowered(&out, tag, f).map(|(_, Lowered { lin, .. })| {
+            lin.iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|&(i, t)| (i, terms.of_dag(&s.dag, t)))
+                        .collect()
+                })
+                .collect()
         });
+        linear_forms.push(rows.unwrap_or_default());
     }
-    let derivations = checker::derive(&out, prims).map_err(RewriteError::IllTyped)?;
+    // The flat typing derivation: every binder's type, spelled as the kernel spells values.
+    let slots = semantics::local_types(&out, prims)
+        .map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))?;
+    let types = (slots.iter())
+        .map(|ts| {
+            (ts.iter())
+                .map(|t| t.as_ref().map_or("?".into(), spell_type))
+                .collect()
+        })
+        .collect();
     let cert = Certificate {
         schema: SCHEMA.into(),
         transformation: name.into(),
@@ -294,11 +259,11 @@ fn certify_given(
         input: semantics::print(&p),
         output: semantics::print(&out),
         stages,
+        types,
         terms: terms.nodes,
         work,
         linear_forms,
         claims: certs,
-        derivations,
         comment: None,
         producer: Some(format!("lina {}", env!("CARGO_PKG_VERSION"))),
     };
@@ -318,7 +283,6 @@ fn vjp_chain(
     t: &Program,
     f: &semantics::FnDef,
     reports: &[ClaimReport],
-    terms: &mut Terms,
 ) -> ClaimCert {
     let n = &f.name;
     let (jvp, nl, lin) = (
@@ -341,7 +305,7 @@ fn vjp_chain(
     };
     let n_res = crate::equiv::lower::size(&f.results);
     let g = t.func_named(&nl).and_then(|id| t.func(id));
-    let (Some(g), true) = (g, proved(&nl, Claim::Transpose)) else {
+    let (Some(_), true) = (g, proved(&nl, Claim::Transpose)) else {
         return if n_res == 0 {
             claim("proved", Vec::new(), None)
         } else {
@@ -359,72 +323,22 @@ fn vjp_chain(
     let Ok((x, _)) = s.lowered(p, "P", f) else {
         return claim("unknown", Vec::new(), Some(format!("`{n}` does not lower")));
     };
-    let n_all = crate::equiv::lower::size(&g.results);
-    let dag = &mut s.dag;
-    let res: Vec<egg::Id> = (n_res..n_all)
-        .map(|r| dag.fun(&format!("U:{nl}#{r}"), x.clone()))
-        .collect();
     let mut obligations = Vec::new();
-    let mut chain = |dag: &Dag, what: String, start: egg::Id, steps: [(String, egg::Id); 3]| {
-        let proof = all.then(|| ProofCert {
-            start: Some(terms.of_dag(dag, start)),
-            steps: steps
-                .into_iter()
-                .map(|(rule, t)| StepCert {
-                    rule,
-                    backward: false,
-                    position: Vec::new(),
-                    term: terms.of_dag(dag, t),
-                })
-                .collect(),
-        });
-        let outcome = if all { "proved" } else { "unknown" };
+    // Each obligation is decided by the kernel through three lemmas (transpose or kept,
+    // unzip, jvp), whatever the length of `f`.
+    let outcome = if all { "proved" } else { "unknown" };
+    let mut chain = |what: String| {
+        let (outcome, point) = (outcome.into(), None);
         obligations.push(ObligationCert {
             what,
-            outcome: outcome.into(),
-            proof,
-            point: None,
+            outcome,
+            point,
         });
     };
+    (0..n_res).for_each(|k| chain(format!("result {k}")));
     for k in 0..n_res {
-        let start = dag.fun(&format!("T:{nl}#{k}"), x.clone());
-        let steps = [
-            (
-                format!("lemma:{nl}:kept#{k}"),
-                dag.fun(&format!("U:{nl}#{k}"), x.clone()),
-            ),
-            (
-                format!("lemma:{jvp}:unzip#{k}"),
-                dag.fun(&format!("J:{jvp}#{k}"), x.clone()),
-            ),
-            (
-                format!("lemma:{n}:jvp-primal#{k}"),
-                dag.fun(&format!("P:{n}#{k}"), x.clone()),
-            ),
-        ];
-        chain(dag, format!("result {k}"), start, steps);
+        (0..x.len()).for_each(|i| chain(format!("gradient {k}@{i}")));
     }
-    for k in 0..n_res {
-        for i in 0..x.len() {
-            let start = dag.fun(&format!("T:{lin}.T#{i}@{k}"), res.clone());
-            let steps = [
-                (
-                    format!("lemma:{lin}:transpose#{k}@{i}"),
-                    dag.fun(&format!("U:{lin}#{k}@{i}"), res.clone()),
-                ),
-                (
-                    format!("lemma:{jvp}:unzip#{k}@{i}"),
-                    dag.fun(&format!("J:{jvp}#{k}@{i}"), x.clone()),
-                ),
-                (
-                    format!("lemma:{n}:jvp-tangent#{k}@{i}"),
-                    dag.fun(&format!("P:{n}#d{k}@{i}"), x.clone()),
-                ),
-            ];
-            chain(dag, format!("gradient {k}@{i}"), start, steps);
-        }
-    }
-    let outcome = if all { "proved" } else { "unknown" };
     let reason = (!all).then(|| "a claim of a stage it composes is not proved".to_string());
     claim(outcome, obligations, reason)
 }

@@ -20,8 +20,9 @@
 //! residual type `.nonlin` returns last. (A recomputed call runs a callee's `.nonlin` again,
 //! so no constant factor bounds recomputation: it is measured, as SPEC §5 states the bound.)
 
-use super::fail;
-use super::forms::{reals, split_row};
+use super::schema::Certificate;
+use super::walk::row_program;
+use super::{KernelError, bail, fail};
 use semantics::{Bind, Expr, PrimTable, Program, each_expr};
 
 pub const C_T: f64 = 4.0;
@@ -42,11 +43,7 @@ pub fn c_jvp(prims: &PrimTable, input: &Program) -> Result<f64, super::KernelErr
                 format!("the JVP rule of `{}` does not parse", row.name),
             )
         };
-        let (name, params, body) = split_row(row.jvp, "jvp").ok_or_else(bad)?;
-        let (nl, lin) = params.split_once(';').ok_or_else(bad)?;
-        let (nl, lin) = (reals(nl), reals(lin));
-        let src = format!("def {name}.jvp({nl} ; {lin}) -> (R ; R) = {body}");
-        let p = semantics::parse_with(&src, prims).map_err(|_| bad())?;
+        let p = row_program(row.jvp, "jvp", "R ; R", prims).ok_or_else(bad)?;
         let w = semantics::static_work(&p, prims).map_err(|_| bad())?[0] as f64;
         let (n, cost) = (row.arity as f64, row.cost as f64);
         c = c
@@ -62,13 +59,13 @@ pub fn extra(
     input: &Program,
     output: &Program,
     prims: &PrimTable,
-    halves: &dyn Fn(&str) -> (String, String),
+    halves: &dyn Fn(&str) -> [String; 2],
 ) -> Vec<f64> {
     let works = semantics::binding_works(output, prims).unwrap_or_default();
     let by = |n: &str| output.func_named(n).map(|id| id.0 as usize);
     let mut out: Vec<f64> = Vec::with_capacity(input.funcs.len());
     for f in &input.funcs {
-        let (nl, lin) = halves(&f.name);
+        let [nl, lin] = halves(&f.name);
         let own = by(&nl).and_then(|i| output.funcs[i].results.last());
         let mut x = own.map_or(0.0, |t| t.size() as f64 + 8.0);
         if let Some(i) = by(&lin) {
@@ -100,4 +97,54 @@ pub fn row(pass: &str, c_jvp: f64, extra: &[f64], f: &semantics::FnDef, i: usize
         "transpose" => (C_T, 2.0 + f.lparams.len() as f64),
         _ => (C_T * C_U * c_jvp, C_T * r + 2.0 + f.params.len() as f64),
     }
+}
+
+/// The static work of both programs, the outputs each input function became, and the bound.
+pub fn check(
+    cert: &Certificate,
+    inp: &Program,
+    out: &Program,
+    prims: &PrimTable,
+) -> Result<(), KernelError> {
+    let work = |p| semantics::static_work(p, prims).map_err(|e| fail("E0805", e.message));
+    let (w_in, w_out) = (work(inp)?, work(out)?);
+    if cert.work.len() != inp.funcs.len() {
+        bail!(
+            "E0805",
+            "work figures for another number of functions than the input has"
+        );
+    }
+    let pass = cert.transformation.as_str();
+    let halves = |n: &str| match pass {
+        "unzip" => [format!("{n}.nonlin"), format!("{n}.lin")],
+        _ => [format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")],
+    };
+    let (c_jvp, extra) = (c_jvp(prims, inp)?, extra(inp, out, prims, &halves));
+    for (i, ((f, w), e)) in inp.funcs.iter().zip(&w_in).zip(&cert.work).enumerate() {
+        let n = &f.name;
+        let split = halves(n).iter().all(|h| out.func_named(h).is_some());
+        let outputs = match pass {
+            "jvp" => vec![format!("{n}.jvp")],
+            "transpose" if out.func_named(&format!("{n}.T")).is_some() => vec![format!("{n}.T")],
+            "unzip" | "vjp" if split => halves(n).to_vec(),
+            "vjp" => Vec::new(),
+            _ => vec![n.clone()],
+        };
+        let sum: Option<u128> = outputs
+            .iter()
+            .map(|o| Some(w_out[out.func_named(o)?.0 as usize]))
+            .sum();
+        if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
+            bail!("E0805", "work of `{n}`: the figures do not recompute");
+        }
+        let (factor, offset) = row(pass, c_jvp, &extra, f, i);
+        if e.work_out as f64 > factor * *w as f64 + offset {
+            bail!(
+                "E0805",
+                "work of `{n}`: {} > {factor} · {w} + {offset} (SPEC §5)",
+                e.work_out
+            );
+        }
+    }
+    Ok(())
 }

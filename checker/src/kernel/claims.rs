@@ -8,9 +8,8 @@
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
-use super::adjoint;
-use super::forms::{Lower, Lowered, Row, coefficient, inputs, size};
 use super::term::{Id, Pat};
+use super::walk::{Lower, Lowered, Row, coefficient, inputs, pairing, size};
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, Program, each_expr};
 use std::collections::HashSet;
@@ -25,8 +24,7 @@ pub struct Lemma {
     pub forward: bool,
 }
 
-/// Obligations `what: lhs = rhs`, with the terms the ring normal form reads as atoms.
-pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
+pub use super::walk::Pairs;
 type Res<T> = Result<T, String>;
 
 /// Which obligations of a claim the kernel verified, by name.
@@ -41,12 +39,8 @@ impl Settled {
     }
 }
 
-fn app(sym: String, args: &[String]) -> String {
-    if args.is_empty() {
-        sym
-    } else {
-        format!("({sym} {})", args.join(" "))
-    }
+fn app(sym: String, args: &[Pat]) -> Pat {
+    Pat::App(sym, args.to_vec())
 }
 
 /// One claim about `f`: its name, the targets, and how coefficients compare.
@@ -109,10 +103,7 @@ impl Verifier<'_> {
         out
     }
 
-    fn add_lemma(&mut self, owners: &[String], name: String, lhs: String, rhs: String) {
-        let (Ok(l), Ok(r)) = (Pat::parse(&lhs), Pat::parse(&rhs)) else {
-            return;
-        };
+    fn add_lemma(&mut self, owners: &[String], name: String, l: Pat, r: Pat) {
         let (mut lv, mut rv) = (HashSet::new(), HashSet::new());
         l.vars(&mut lv);
         r.vars(&mut rv);
@@ -191,14 +182,14 @@ impl Verifier<'_> {
                 s.map(|s| self.sides(inp, it, out, ot, f, &s).map(|x| (s, x)))
                     .transpose()
             }) {
-                Err(e) => drop(self.settle(n, claim, Err(e), &[])?),
-                Ok(None) => drop(self.settle(n, claim, Ok(Vec::new()), &[])?),
+                Err(e) => drop(self.settle(n, claim, Err(e), &[], None)?),
+                Ok(None) => drop(self.settle(n, claim, Ok(Vec::new()), &[], None)?),
                 Ok(Some((s, (results, coefs, lemmas, res_args, n_in, n_out, xs)))) => {
                     let n_res = results.len();
                     let (r1, r2) = if s.names[0] == "jvp-primal" {
                         (
-                            self.settle(n, s.names[0], Ok(results), &lemmas)?,
-                            self.settle(n, s.names[1], Ok(coefs), &lemmas)?,
+                            self.settle(n, s.names[0], Ok(results), &lemmas, None)?,
+                            self.settle(n, s.names[1], Ok(coefs), &lemmas, None)?,
                         )
                     } else {
                         let r = self.settle(
@@ -206,12 +197,13 @@ impl Verifier<'_> {
                             claim,
                             Ok(results.into_iter().chain(coefs).collect()),
                             &lemmas,
+                            None,
                         )?;
                         (Settled(r.0.clone()), r)
                     };
                     let mut owners = vec![format!("{ot}:{}", s.first.name)];
                     owners.extend(s.second.map(|g| format!("{ot}:{}", g.name)));
-                    let vars: Vec<String> = (0..xs).map(|i| format!("?x{i}")).collect();
+                    let vars: Vec<Pat> = (0..xs).map(Pat::Var).collect();
                     let lin = s.second.unwrap_or(s.first).name.clone();
                     for k in (0..n_res).filter(|_| r1.prefix("result")) {
                         let (l, r) = (
@@ -260,7 +252,8 @@ impl Verifier<'_> {
                 .flat_map(|o| self.lemmas.get(&o).cloned().unwrap_or_default())
                 .collect();
             let pairs = self.chain(inp, out, f, &nl, &lemmas);
-            self.settle(n, "vjp", pairs, &lemmas)?;
+            let xs = self.lowered(inp, "P", f, true).map(|l| l.0).ok();
+            self.settle(n, "vjp", pairs, &lemmas, xs.as_deref())?;
         }
         Ok(())
     }
@@ -320,20 +313,12 @@ impl Verifier<'_> {
         ot: &str,
         f: &FnDef,
         s: &Spec,
-    ) -> Res<(
-        Pairs,
-        Pairs,
-        Vec<Rc<Lemma>>,
-        Vec<String>,
-        usize,
-        usize,
-        usize,
-    )> {
+    ) -> Res<(Pairs, Pairs, Vec<Rc<Lemma>>, Vec<Pat>, usize, usize, usize)> {
         let (xs, orig) = self.lowered(inp, it, f, s.reference)?;
         let n_res = orig.nl.len();
         let a = self.lower_at(out, ot, s.first, &xs)?;
-        let a_env = a.env.clone();
-        let vars: Vec<String> = (0..xs.len()).map(|i| format!("?x{i}")).collect();
+        let a_full = a.clone();
+        let vars: Vec<Pat> = (0..xs.len()).map(Pat::Var).collect();
         let (got_nl, got_lin, res_args) = match s.second {
             None => (a.nl, a.lin, vars),
             Some(g) => {
@@ -402,9 +387,7 @@ impl Verifier<'_> {
                     }
                 }
             } else {
-                let dag = &mut self.dag;
-                coefs =
-                    adjoint::obligations(dag, inp, it, f, &orig.env, s.first, &a_env, &got_lin)?;
+                coefs = pairing(&mut self.dag, f, &orig, s.first, &a_full)?;
             }
         } else {
             if got_lin.len() != want.len() {

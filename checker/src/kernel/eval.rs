@@ -5,8 +5,8 @@
 //! the calls do, at most [`MAX_DEPTH`] (beyond that nothing is confirmed).
 
 use super::Verifier;
-use super::forms::coefficient;
 use super::term::Id;
+use super::walk::coefficient;
 use std::collections::HashMap;
 
 pub const MAX_DEPTH: usize = 256;

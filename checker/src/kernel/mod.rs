@@ -6,47 +6,40 @@
 //! arities, costs and derivative column, the static work) and on `serde`/`serde_json`, and on
 //! nothing else; `checker/tests/kernel_imports.rs` reads these files' `use` lines to keep it so.
 //!
-//! It parses the programs itself (a vjp's stages too), recomputes every claim's obligations
-//! (`claims`, over its own lowering and reference Jacobians, `forms`; transposes as the adjoint
-//! pairing, `adjoint`; a VJP as the composition of its stages' lemmas), replays each proof
-//! step against its own rule table (`rules`, the one statement of each rule), pattern matcher
-//! (`term`) and polynomial normaliser (`ring`), re-evaluates each refutation at its point
-//! (`eval`), re-checks the output's typing derivations (`derivation`, over the data of
-//! `evidence`; `docs/derivations.md`), and recomputes the static work against its own bounds
-//! (`bounds`) and the linear forms. Any difference is a [`KernelError`] naming the claim,
-//! obligation and step. Every loop over input is a linear sweep; no recursion follows the
-//! input's size.
+//! It parses the programs itself (a vjp's stages too), lowers every function in one sweep
+//! that is also its typing check and states the adjoint equations (`walk`), recomputes every
+//! claim's obligations (`claims`; transposes as the adjoint pairing; a VJP as the composition of its stages'
+//! lemmas), decides each obligation called proved with its own lemma rewriting and ring
+//! normaliser (`settle`, `ring`), re-evaluates each refutation at its point (`eval`), and
+//! recomputes the static work against its own bounds (`bounds`) and the linear forms. Any
+//! difference is a [`KernelError`] naming the claim and obligation. Every loop over input is
+//! a linear sweep; no recursion follows the input's size.
 
-pub mod adjoint;
 pub mod bounds;
 pub mod claims;
-pub mod derivation;
 pub mod eval;
-pub mod evidence;
-pub mod forms;
-pub mod replay;
 pub mod ring;
-pub mod rules;
 pub mod schema;
+pub mod settle;
 pub mod term;
+pub mod walk;
 
 use self::claims::Lemma;
-use self::forms::{Lowered, Row};
 use self::schema::{Certificate, SCHEMA};
-use self::term::{Dag, Id, Pat};
+use self::term::{Dag, Id};
+use self::walk::{Lowered, Row};
 use semantics::{PrimTable, Program};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// What did not check: the claim (`function: claim`), obligation and step index, and why.
+/// What did not check: the claim (`function: claim`) and obligation, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KernelError {
     /// A stable code (`docs/errors.md`, E0801-E0807).
     pub code: &'static str,
     pub claim: Option<String>,
     pub obligation: Option<String>,
-    pub step: Option<usize>,
     pub message: String,
 }
 
@@ -57,34 +50,37 @@ impl std::fmt::Display for KernelError {
                 write!(f, "{label} `{p}`, ")?;
             }
         }
-        if let Some(s) = self.step {
-            write!(f, "step {s}, ")?;
-        }
         write!(f, "{} [{}]", self.message, self.code)
     }
 }
 
 pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> KernelError {
+    let (claim, obligation, message) = (None, None, message.into());
     KernelError {
         code,
-        claim: None,
-        obligation: None,
-        step: None,
-        message: message.into(),
+        claim,
+        obligation,
+        message,
     }
 }
+
+/// `return Err(fail(code, format!(...)))`.
+macro_rules! bail {
+    ($code:literal, $($fmt:tt)+) => { return Err(fail($code, format!($($fmt)+))) };
+}
+pub(crate) use bail;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ClaimOutcome {
     pub function: String,
     pub claim: String,
-    /// `proved` only when every obligation replayed; otherwise the certificate's own word.
+    /// `proved` only when the kernel decided every obligation; else the certificate's word.
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
 }
 
-/// An accepted certificate: each claim's outcome, and how much was replayed.
+/// An accepted certificate: each claim's outcome, and how many obligations were decided.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub transformation: String,
@@ -93,7 +89,7 @@ pub struct Report {
     pub unknown: usize,
     /// Re-evaluated by the kernel at their points.
     pub refuted: usize,
-    pub steps: usize,
+    pub decided: usize,
     pub terms: usize,
 }
 
@@ -101,13 +97,11 @@ pub struct Verifier<'a> {
     pub dag: Dag,
     prims: &'a PrimTable,
     columns: Vec<Option<Program>>,
-    rules: HashMap<String, (Pat, Pat)>,
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     lowered: HashMap<String, (Vec<Id>, Lowered)>,
-    cmap: Vec<Id>,
     claims: std::vec::IntoIter<schema::ClaimCert>,
     report: Vec<ClaimOutcome>,
-    steps: usize,
+    decided: usize,
 }
 
 /// Verifies a certificate (its JSON text) against the standard primitive table.
@@ -115,131 +109,107 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
     let cert: Certificate =
         serde_json::from_str(json).map_err(|e| fail("E0801", format!("not a certificate: {e}")))?;
     if cert.schema != SCHEMA {
-        return Err(fail(
+        bail!(
             "E0801",
-            format!(
-                "unknown schema `{}` (this kernel knows `{SCHEMA}`)",
-                cert.schema
-            ),
-        ));
+            "unknown schema `{}` (this kernel knows `{SCHEMA}`)",
+            cert.schema
+        );
     }
     let prims = PrimTable::standard();
     let parse = |what: &str, text: &str| {
-        semantics::parse_with(text, prims).map_err(|d| {
-            fail(
-                "E0802",
-                format!(
-                    "the {what} program does not parse: {}",
-                    d.first().map_or("", |d| d.message.as_str())
-                ),
+        let first = |d: Vec<semantics::Diagnostic>| d.first().map(|d| d.message.clone());
+        let why = |d| {
+            format!(
+                "the {what} program does not parse: {}",
+                first(d).unwrap_or_default()
             )
-        })
+        };
+        semantics::parse_with(text, prims).map_err(|d| fail("E0802", why(d)))
     };
     let (input, output) = (parse("input", &cert.input)?, parse("output", &cert.output)?);
-    let mut rules = HashMap::new();
-    for r in rules::parse_rules(rules::RULES).map_err(|e| fail("E0599", e))? {
-        let (l, rr) = (
-            Pat::parse(&r.lhs).map_err(|e| fail("E0599", e))?,
-            Pat::parse(&r.rhs).map_err(|e| fail("E0599", e))?,
-        );
-        rules.insert(r.name, (l, rr));
-    }
     let mut v = Verifier {
         dag: Dag::default(),
         prims,
-        columns: forms::columns(prims).map_err(|e| fail("E0599", e))?,
-        rules,
+        columns: walk::columns(prims).map_err(|e| fail("E0599", e))?,
         lemmas: HashMap::new(),
         lowered: HashMap::new(),
-        cmap: Vec::with_capacity(cert.terms.len()),
         claims: cert.claims.clone().into_iter(),
         report: Vec::new(),
-        steps: 0,
+        decided: 0,
     };
-    for (i, n) in cert.terms.iter().enumerate() {
-        let kids = n
-            .children
+    let mut terms: Vec<Id> = Vec::with_capacity(cert.terms.len());
+    for (i, (op, kids)) in cert.terms.iter().enumerate() {
+        let kids: Option<Vec<Id>> = kids
             .iter()
-            .map(|&c| v.cmap.get(c as usize).copied().filter(|_| (c as usize) < i));
-        let kids = kids
-            .collect::<Option<Vec<Id>>>()
-            .ok_or_else(|| fail("E0801", format!("term {i} has a child that is not older")))?;
-        let id = v.dag.add(&n.op, kids);
-        v.cmap.push(id);
+            .map(|&c| terms.get(c as usize).copied())
+            .collect();
+        let Some(kids) = kids else {
+            bail!("E0801", "term {i} has a child that is not older")
+        };
+        terms.push(v.dag.add(op, kids));
     }
     let tag = match cert.transformation.as_str() {
         "jvp" => "J",
         "unzip" => "U",
         "transpose" | "vjp" => "T",
-        t => return Err(fail("E0801", format!("unknown transformation `{t}`"))),
+        t => bail!("E0801", "unknown transformation `{t}`"),
     };
-    if cert.transformation == "vjp" {
-        let [j, u] = &cert.stages[..] else {
-            return Err(fail(
-                "E0801",
-                "a vjp certificate carries its jvp and unzip stages",
-            ));
-        };
-        let (j, u) = (parse("jvp stage", j)?, parse("unzip stage", u)?);
-        v.claims("jvp", &input, &j)?;
-        v.claims("unzip", &j, &u)?;
-        v.claims("transpose", &u, &output)?;
-        v.vjp(&input, &output)?;
-    } else if cert.stages.is_empty() {
-        v.claims(&cert.transformation, &input, &output)?;
-    } else {
-        return Err(fail("E0801", "stages in a certificate that is not a vjp's"));
+    match (cert.transformation.as_str(), &cert.stages[..]) {
+        ("vjp", [j, u]) => {
+            let (j, u) = (parse("jvp stage", j)?, parse("unzip stage", u)?);
+            v.claims("jvp", &input, &j)?;
+            v.claims("unzip", &j, &u)?;
+            v.claims("transpose", &u, &output)?;
+            v.vjp(&input, &output)?;
+        }
+        (t, []) if t != "vjp" => v.claims(t, &input, &output)?,
+        _ => bail!(
+            "E0801",
+            "a vjp certificate carries its two stages, no other any"
+        ),
     }
     if let Some(c) = v.claims.next() {
-        let (f, c) = (c.function, c.claim);
-        return Err(fail(
+        bail!(
             "E0803",
-            format!("a claim the kernel does not make: `{f}: {c}`"),
-        ));
+            "a claim the kernel does not make: `{}: {}`",
+            c.function,
+            c.claim
+        );
     }
-    check_work(&cert, &input, &output, prims)?;
-    derivation::check(&output, prims, &cert.derivations).map_err(|e| KernelError {
-        code: "E0807",
-        claim: None,
-        obligation: Some(format!(
-            "typing derivation of `{}`, node {:?}",
-            e.function, e.path
-        )),
-        step: None,
-        message: e.message,
-    })?;
-    for (i, f) in output.funcs.iter().enumerate() {
-        let form = cert
-            .linear_forms
-            .get(i)
-            .ok_or_else(|| fail("E0806", format!("no linear forms of `{}`", f.name)))?;
-        let mine = v
-            .lowered(&output, tag, f, false)
-            .ok()
-            .map(|(_, low)| low.lin);
-        let theirs: Option<Result<Vec<Row>, _>> = form.rows.as_ref().map(|rows| {
-            rows.iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|&(i, t)| v.cmap.get(t as usize).map(|&t| (i, t)))
-                        .collect::<Option<Vec<_>>>()
-                        .map(Rc::new)
-                })
-                .collect::<Option<Vec<_>>>()
-                .ok_or(())
-        });
-        if form.function != f.name || mine != theirs.transpose().ok().flatten() {
-            return Err(fail(
-                "E0806",
-                format!("the linear forms of `{}` do not recompute", f.name),
-            ));
-        }
-    }
-    if cert.linear_forms.len() != output.funcs.len() {
-        return Err(fail(
+    bounds::check(&cert, &input, &output, prims)?;
+    // The flat typing derivation: every binder's type, against its value in the sweep (which
+    // re-tested each rule); and the linear forms.
+    let n = output.funcs.len();
+    if cert.linear_forms.len() != n || cert.types.len() != n {
+        bail!(
             "E0806",
-            "linear forms of functions the output does not have",
-        ));
+            "linear forms or types of functions the output does not have"
+        );
+    }
+    for (i, f) in output.funcs.iter().enumerate() {
+        let typing = |e| fail("E0807", format!("the output does not type: {e}"));
+        let (_, low) = v.lowered(&output, tag, f, false).map_err(typing)?;
+        let spelt = f.locals.iter().zip(low.env.iter());
+        let spelt = spelt.map(|(l, x)| x.as_ref().and_then(|x| walk::spell(x, l.linear)));
+        if !spelt.eq(cert.types[i].iter().map(|t| Some(t.clone()))) {
+            bail!(
+                "E0807",
+                "the binder types of `{}` are not their values' types",
+                f.name
+            );
+        }
+        let row = |row: &Vec<(u32, u32)>| {
+            let each = row.iter().map(|&(i, t)| Some((i, *terms.get(t as usize)?)));
+            each.collect::<Option<Vec<_>>>().map(Rc::new)
+        };
+        if cert.linear_forms[i]
+            .iter()
+            .map(row)
+            .collect::<Option<Vec<Row>>>()
+            != Some(low.lin)
+        {
+            bail!("E0806", "the linear forms of `{}` do not recompute", f.name);
+        }
     }
     let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
     let (proved, refuted) = (count("proved"), count("refuted"));
@@ -249,67 +219,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         unknown: v.report.len() - proved - refuted,
         refuted,
         claims: v.report,
-        steps: v.steps,
+        decided: v.decided,
         terms: cert.terms.len(),
     })
-}
-
-/// The static work of both programs, the outputs each input function became, and the bound.
-fn check_work(
-    cert: &Certificate,
-    input: &Program,
-    output: &Program,
-    prims: &PrimTable,
-) -> Result<(), KernelError> {
-    let w_in = semantics::static_work(input, prims).map_err(|e| fail("E0805", e.message))?;
-    let w_out = semantics::static_work(output, prims).map_err(|e| fail("E0805", e.message))?;
-    let has = |n: &String| output.func_named(n).is_some();
-    if cert.work.len() != input.funcs.len() {
-        return Err(fail(
-            "E0805",
-            "work figures for another number of functions than the input has",
-        ));
-    }
-    let c_jvp = bounds::c_jvp(prims, input)?;
-    let halves = |n: &str| match cert.transformation.as_str() {
-        "unzip" => (format!("{n}.nonlin"), format!("{n}.lin")),
-        _ => (format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")),
-    };
-    let extra = bounds::extra(input, output, prims, &halves);
-    for (i, ((f, w), e)) in input.funcs.iter().zip(&w_in).zip(&cert.work).enumerate() {
-        let both = |a: String, b: String| {
-            if has(&a) && has(&b) {
-                Some(vec![a, b])
-            } else {
-                None
-            }
-        };
-        let n = &f.name;
-        let outputs = match cert.transformation.as_str() {
-            "jvp" => vec![format!("{n}.jvp")],
-            "unzip" => {
-                both(format!("{n}.nonlin"), format!("{n}.lin")).unwrap_or_else(|| vec![n.clone()])
-            }
-            "transpose" => Some(format!("{n}.T"))
-                .filter(has)
-                .map_or_else(|| vec![n.clone()], |t| vec![t]),
-            _ => both(format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")).unwrap_or_default(),
-        };
-        let sum = outputs
-            .iter()
-            .map(|o| output.func_named(o).map(|id| w_out[id.0 as usize]))
-            .sum::<Option<u128>>();
-        let bad = |why: &str| Err(fail("E0805", format!("work of `{n}`: {why}")));
-        if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
-            return bad("the figures do not recompute");
-        }
-        let (factor, offset) = bounds::row(&cert.transformation, c_jvp, &extra, f, i);
-        if e.work_out as f64 > factor * *w as f64 + offset {
-            return bad(&format!(
-                "{} > {factor} · {w} + {offset}, the bound of SPEC §5",
-                e.work_out
-            ));
-        }
-    }
-    Ok(())
 }

@@ -1,11 +1,11 @@
-//! The kernel's commutative-ring normaliser: the decision procedure behind a
-//! `ring-normal-form` step, re-run here rather than trusted (as Coq's `ring` re-runs by
-//! reflection). A term becomes a polynomial with exact f64 coefficients over **atoms**: every
-//! node that is not `add sub mul neg div` or a small dyadic literal, each `div` becoming the
-//! atom `1/b` split over products and negation (`1/(u·v) = (1/u)·(1/v)`), never cancelled
-//! against `b`. Equal polynomials are equal reals wherever both sides are defined. Inexact
-//! coefficient arithmetic or more than [`MAX_TERMS`] monomials gives up (`None`): the step
-//! is then rejected, never accepted.
+//! The kernel's commutative-ring normaliser: the decision procedure by which `settle.rs`
+//! decides every obligation called proved, run here rather than trusted (as Coq's `ring`
+//! decides by reflection). A term becomes a polynomial with exact f64 coefficients over
+//! **atoms**: every node that is not `add sub mul neg div` or a small dyadic literal, each
+//! `div` becoming the atom `1/b` split over products and negation (`1/(u·v) = (1/u)·(1/v)`),
+//! never cancelled against `b`. Equal polynomials are equal reals wherever both sides are defined. Inexact
+//! coefficient arithmetic or more than [`MAX_TERMS`] monomials gives up (`None`): the
+//! obligation is then rejected, never accepted.
 
 use super::term::{Dag, Id};
 use std::collections::{BTreeMap, HashMap};

@@ -26,6 +26,7 @@ pub mod prove;
 pub mod rebuild;
 pub mod ring;
 pub mod rule_check;
+pub mod rule_text;
 pub mod rules;
 pub mod simplify;
 pub mod validate;

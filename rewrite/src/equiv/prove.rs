@@ -238,8 +238,12 @@ pub fn prove_local(
             || (dag.factors.contains(&id) && !matches!(dag.get(id), Term::Fun(..)))
     };
     let wide = |id: Id, _: Option<&Term>| atoms.contains(&id);
+    // An atom that is a callee's symbol may also be a coefficient of the same obligation
+    // (`butterfly.T#0@0` in `butterfly(butterfly(p'))`): left whole, lemmas rewrite both.
+    let calls =
+        |id: Id, _: Option<&Term>| atoms.contains(&id) && !matches!(dag.get(id), Term::Fun(..));
     let mut last = v.clone();
-    for cut in [&narrow as &dyn Fn(Id, Option<&Term>) -> bool, &wide] {
+    for cut in [&narrow as &dyn Fn(Id, Option<&Term>) -> bool, &wide, &calls] {
         let (el, dl, _) = dag.extract_cut(&[lhs], cut);
         let (er, dr, _) = dag.extract_cut(&[rhs], cut);
         last = decide(

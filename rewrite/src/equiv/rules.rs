@@ -1,6 +1,6 @@
 //! The rewrite rules of the prover: **one table**, stated once as text ([`RULES`], which
-//! lives in the certificate kernel, `checker::kernel::rules`), from which [`rules()`] builds
-//! egg rewrites; the kernel parses the same statements to replay proofs.
+//! [`super::rule_text`]), from which [`rules()`] builds
+//! egg rewrites.
 //!
 //! Proofs are about **real numbers**, not floating point. A rule is admitted only if it holds
 //! over the reals at every point, and both sides are defined at exactly the same points (so
@@ -14,9 +14,8 @@ use std::str::FromStr;
 
 pub type Rule = Rewrite<Term, ()>;
 
-// The table and its parser live in the certificate kernel, so that each rule is stated once
-// and the kernel trusts exactly the rules the prover uses.
-pub use checker::kernel::rules::{RULES, RuleText, parse_rules};
+// The table and its parser: each rule stated once.
+pub use super::rule_text::{RULES, RuleText, parse_rules};
 
 /// egg rewrites for statements (the reverse of a two-way rule is `name-rev`).
 pub fn rewrites(texts: &[RuleText]) -> Result<Vec<Rule>, String> {

@@ -1,5 +1,6 @@
-//! The rewrite rules, stated **once**, as text: the kernel parses this table to replay proof
-//! steps, and the prover (`rewrite::equiv::rules`) builds egg's `rules()` from the same text.
+//! The rewrite rules, stated **once**, as text: the prover (`rewrite::equiv::rules`) builds
+//! egg's `rules()` from it. (The certificate kernel does not replay these steps: it decides
+//! each obligation with its own ring normaliser, `checker::kernel::ring`, `docs/certificates.md`.)
 //!
 //! A rule is admitted only if it holds over the reals and both sides are defined at exactly
 //! the same points (so `a / a => 1` and `x * 0 => 0` are absent). `rewrite/tests/equiv_rules.rs`

@@ -1,5 +1,6 @@
-//! The kernel's typing re-check: a derivation is walked together with the program it claims
-//! to type, and every node is **checked, never inferred**: its rule must be the one for its
+//! The re-check of a typing derivation (`lina derive`'s evidence, `docs/derivations.md`; the
+//! certificate kernel checks typing in its own walk instead, `kernel::forms`): a derivation is
+//! walked together with the program it claims to type, and every node is **checked, never inferred**: its rule must be the one for its
 //! construct, its subject that construct, its Δ its premises' (less a block's own binders),
 //! its types must follow from its premises', the binders' declared types, the callee's
 //! signature or the primitive's arity. Γ is rebuilt from the binders walked past; at the end
@@ -10,7 +11,7 @@
 //! nesting only. Linear time (types are compared as spelled, each pair of alias names once);
 //! no panic on any input.
 
-use super::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
+use crate::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
 use semantics::{Atom, Bind, Block, Expr, FnDef, LocalId, PrimTable, Program, Type};
 use std::collections::{HashMap, HashSet};
