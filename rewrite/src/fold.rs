@@ -40,6 +40,7 @@ pub fn fold(f: FnDef, lresults_of: LinearResults) -> FnDef {
         zero: vec![None; f.locals.len()],
         alias: vec![None; f.locals.len()],
         shared: std::collections::HashMap::new(),
+        calls: std::collections::HashMap::new(),
         depth: 0,
         lresults_of,
     };
@@ -66,8 +67,15 @@ struct Zeros<'a> {
     /// bits): a later equal one reuses the slot. Nested blocks read it but add nothing (what
     /// they bind is out of scope after them).
     shared: std::collections::HashMap<(PrimId, Vec<(bool, u64)>), LocalId>,
+    /// The calls of the top level, by callee and argument atoms (a zero linear argument as
+    /// zero): a later equal call reuses the binders of the first (see [`Zeros::share_call`]).
+    calls: std::collections::HashMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
     depth: u32,
 }
+
+/// A call by callee, nonlinear and linear argument atoms: `(0, slot)` a variable, `(1, bits)`
+/// a literal, `(2, 0)` a statically zero linear value.
+type CallKey = (FuncId, Vec<(u8, u64)>, Vec<(u8, u64)>);
 
 fn let_(nl: Vec<LocalId>, lin: Vec<LocalId>, rhs: Expr) -> Bind {
     Bind::Let {
@@ -207,6 +215,9 @@ impl Zeros<'_> {
         span: Span,
         out: &mut Vec<Bind>,
     ) {
+        if self.share_call(nl, lin, rhs) {
+            return;
+        }
         if let (Expr::Prim { prim, args, .. }, [x], []) = (rhs, nl, lin) {
             let args: Vec<Atom> = args.iter().map(|a| self.resolve(a)).collect();
             let key = (
@@ -368,6 +379,55 @@ impl Zeros<'_> {
                     rhs,
                     span,
                 });
+            }
+        }
+    }
+
+    /// **Shared calls**: a call equal to an earlier one of the top level (same callee, the
+    /// same atoms after renaming, zeros for zeros) computes the same results, since the
+    /// language is pure and has no effects: its binders become the earlier call's binders (a
+    /// linear one used twice is a `dup` after dup/drop insertion). In a JVP, two calls
+    /// `g(x)` of the source become two `g.jvp(x ; x')` with the one tangent slot `x'` (before
+    /// dup/drop insertion), so the forward and the backward halves each run `g` once, where
+    /// JAX's trace runs it twice. Returns whether the binding was shared away.
+    fn share_call(&mut self, nl: &[LocalId], lin: &[LocalId], rhs: &Expr) -> bool {
+        let Expr::Call {
+            func,
+            nl: args,
+            lin: largs,
+            ..
+        } = rhs
+        else {
+            return false;
+        };
+        let key_of = |z: &Self, a: &Atom| match (z.zero_of(a), z.resolve(a)) {
+            (Some(_), _) => (2u8, 0u64),
+            (None, Atom::Var(v)) => (0, u64::from(v.id.0)),
+            (None, Atom::Lit(c, _)) => (1, c.to_bits()),
+        };
+        let key: CallKey = (
+            *func,
+            args.iter().map(|a| key_of(self, a)).collect(),
+            largs.iter().map(|a| key_of(self, a)).collect(),
+        );
+        match self.calls.get(&key) {
+            Some((nl0, lin0)) if nl0.len() == nl.len() && lin0.len() == lin.len() => {
+                let (nl0, lin0) = (nl0.clone(), lin0.clone());
+                for (&x, &x0) in nl.iter().zip(&nl0) {
+                    if let Some(slot) = self.alias.get_mut(x.0 as usize) {
+                        *slot = Some(x0);
+                    }
+                }
+                for (&y, &y0) in lin.iter().zip(&lin0) {
+                    self.set_alias(y, &atom(y0));
+                }
+                true
+            }
+            _ => {
+                if self.depth == 1 {
+                    self.calls.insert(key, (nl.to_vec(), lin.to_vec()));
+                }
+                false
             }
         }
     }

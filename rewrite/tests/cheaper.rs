@@ -198,3 +198,48 @@ fn vjp_work_ratio_over_the_corpus() {
         "median {median}, worst {worst}"
     );
 }
+
+/// Calls in a function body of the program (`each_expr` over its body).
+fn calls_in(prog: &Program, name: &str) -> usize {
+    let f = prog.func_named(name).unwrap();
+    let mut calls = 0;
+    each_expr(&prog.funcs[f.0 as usize].body, &mut |e| {
+        calls += matches!(e, Expr::Call { .. }) as usize
+    });
+    calls
+}
+
+/// A call repeated with the same arguments (`g(x)` three times) is run once by the gradient
+/// program, forward and backward: its operations are those of the same function written with
+/// one call (the independent reference, counted by the same counter), and its gradient is the
+/// closed form `(2 g + 1) g'` with `g = x sin x`, `g' = sin x + x cos x`. JAX's trace runs the
+/// call three times.
+#[test]
+fn a_repeated_call_runs_once_in_the_gradient() {
+    let g = "def g(x: R) -> (R) = sin(x) * x\n";
+    let x = 0.8f64;
+    let (grad, fwd, back, prog) = gradient(
+        &format!("{g}def h(x: R) -> (R) = g(x) * g(x) + g(x)"),
+        "h",
+        &[x],
+    );
+    let (gx, dg) = (x.sin() * x, x.sin() + x * x.cos());
+    assert!((grad[0] - (2.0 * gx + 1.0) * dg).abs() < 1e-12, "{grad:?}");
+    assert_eq!(calls_in(&prog, "h.jvp.nonlin"), 1);
+    assert_eq!(calls_in(&prog, "h.jvp.lin.T"), 1);
+    let (grad1, fwd1, back1, _) = gradient(
+        &format!("{g}def h(x: R) -> (R) = let y = g(x) in y * y + y"),
+        "h",
+        &[x],
+    );
+    assert_eq!(grad, grad1);
+    assert_eq!((fwd.total(), back.total()), (fwd1.total(), back1.total()));
+    // Calls with other arguments are not shared: `g(x)` and `g(2 x)` are two calls each way.
+    let (_, _, _, prog) = gradient(
+        &format!("{g}def k(x: R) -> (R) = g(x) + g(2.0 * x)"),
+        "k",
+        &[x],
+    );
+    assert_eq!(calls_in(&prog, "k.jvp.nonlin"), 2);
+    assert_eq!(calls_in(&prog, "k.jvp.lin.T"), 2);
+}
