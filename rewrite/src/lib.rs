@@ -26,6 +26,7 @@
 
 mod build;
 pub mod certificate;
+mod checkpoint;
 pub mod dataflow;
 pub mod equiv;
 mod error;

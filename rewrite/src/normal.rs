@@ -60,33 +60,9 @@ pub(crate) struct Normal {
     pub items: Vec<Item>,
     pub results: Vec<Atom>,
     pub lresults: Vec<Atom>,
-    /// Per item: recomputed in `.lin` (filled in by `split`), and its static work in `f`.
-    pub recompute: std::cell::RefCell<Vec<bool>>,
     /// Work normalisation adds, by the cost table: binding a body's or a dropped expression's
     /// `k` results (`let` 1, return `1 + k`), and splitting a mixed return or drop in two (3).
     pub extra: u128,
-    pub item_work: std::cell::RefCell<Vec<u128>>,
-}
-
-impl Normal {
-    pub fn recomputed_static(&self, works: &[u128], outputs: &[(FuncId, Option<FuncId>)]) -> u128 {
-        let rec = self.recompute.borrow();
-        let iw = self.item_work.borrow();
-        self.items
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| rec[*i])
-            .map(|(i, item)| match item {
-                Item::SplitNl { g, args, .. } => {
-                    let nonlin = outputs[g.0 as usize].0;
-                    let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
-                    w.saturating_add(2 + args.len() as u128)
-                }
-                _ => iw[i],
-            })
-            // Work figures saturate at u128::MAX ("2^128 or more"), as static work does.
-            .fold(0, u128::saturating_add)
-    }
 }
 
 /// Runs `f` on the typing views of `normals` as one program: moved out and back, not copied.
@@ -166,14 +142,11 @@ pub(crate) fn normalise(
         },
         ..shell(f)
     };
-    let len = n.items.len();
     Ok(Normal {
         typing,
         items: n.items,
         results,
         lresults,
-        recompute: std::cell::RefCell::new(vec![false; len]),
-        item_work: std::cell::RefCell::new(vec![0; len]),
         extra: n.extra,
     })
 }

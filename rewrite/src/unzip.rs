@@ -19,52 +19,13 @@
 //! the call's two halves in place).
 
 use crate::build::{FnBuilder, atom, shell, var};
+pub use crate::checkpoint::Policy;
+use crate::checkpoint::{self, Checkpoint, Marks};
 use crate::error::{RewriteError, internal};
 use crate::normal::{Item, Normal, let_, normalise, ret, with_typing};
 use crate::subst::Copier;
 use checker::Class;
 use semantics::*;
-use std::fmt;
-
-/// Which nonlinear values the linear half recomputes rather than receives as residuals.
-/// Functions marked `@checkpoint` are recomputed under every policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Policy {
-    /// Save every value the linear half needs (the default).
-    #[default]
-    SaveAll,
-    /// Recompute every nonlinear value the linear half needs; residuals are parameters only.
-    RecomputeAll,
-    /// At most `K` residual scalars per function where recompute-all can meet it, saving the
-    /// values whose recomputation costs the most work per scalar (a greedy heuristic).
-    Budget(u128),
-}
-
-impl Policy {
-    pub fn parse(s: &str) -> Result<Policy, RewriteError> {
-        match s {
-            "save-all" | "marks" => Ok(Policy::SaveAll),
-            "recompute-all" => Ok(Policy::RecomputeAll),
-            _ => s
-                .strip_prefix("budget=")
-                .and_then(|k| k.parse().ok())
-                .map(Policy::Budget)
-                .ok_or(RewriteError::BadPolicy {
-                    policy: s.to_string(),
-                }),
-        }
-    }
-}
-
-impl fmt::Display for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Policy::SaveAll => f.write_str("save-all"),
-            Policy::RecomputeAll => f.write_str("recompute-all"),
-            Policy::Budget(k) => write!(f, "budget={k}"),
-        }
-    }
-}
 
 /// What unzip did to one function of the input.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -146,16 +107,12 @@ pub(crate) fn unzip_strict(
     let (types, bind_works) = with_typing(&mut normals, |typing| {
         Ok::<_, RewriteError>((local_types(typing, prims)?, binding_works(typing, prims)?))
     })?;
-    for (n, ws) in normals.iter().zip(&bind_works) {
-        // Items map to the typing view's bindings one to one, but for a split call's second half.
-        let mut ws = ws.iter();
-        let mut iw = n.item_work.borrow_mut();
-        for (i, it) in n.items.iter().enumerate() {
-            if !matches!(it, Item::SplitLin { .. }) {
-                iw[i] = ws.next().copied().unwrap_or(0);
-            }
-        }
-    }
+    let item_works: Vec<Vec<u128>> = normals
+        .iter()
+        .zip(&bind_works)
+        .map(|(n, ws)| item_work(n, ws))
+        .collect();
+    drop(bind_works);
 
     let mut u = Unzip {
         outputs: &outputs,
@@ -163,25 +120,25 @@ pub(crate) fn unzip_strict(
         funcs: Vec::new(),
     };
     let mut reports = Vec::new();
+    // Per function: the items `.lin` recomputes (none for a function passed through).
+    let mut recomputed: Vec<Vec<bool>> = Vec::with_capacity(normals.len());
+    let strategy = Marks(policy.strategy());
     for (i, n) in normals.iter().enumerate() {
         let f = &prog.funcs[i];
         if classes[i] == Class::Mixed {
-            let policy = if f.checkpoint {
-                Policy::RecomputeAll
-            } else {
-                policy
-            };
-            let (scalars, overhead_bound) = u.split(n, &types[i], policy, i)?;
+            let s = u.split(n, &types[i], &item_works[i], &strategy, i)?;
+            recomputed.push(s.recompute);
             reports.push(FnReport {
                 name: f.name.clone(),
                 split: true,
-                residual_scalars: scalars,
+                residual_scalars: s.residual_scalars,
                 recomputed_work: 0,
                 peak_live: (0, 0),
-                overhead_bound,
+                overhead_bound: s.overhead_bound,
                 outputs: outputs[i],
             });
         } else {
+            recomputed.push(Vec::new());
             let overhead_bound = u.pass_through(f, n)?;
             reports.push(FnReport {
                 name: f.name.clone(),
@@ -214,14 +171,67 @@ pub(crate) fn unzip_strict(
             .get(id.0 as usize)
             .map_or(0, |f| peak_live(f, &out_types[id.0 as usize]))
     };
-    for (r, n) in reports.iter_mut().zip(&normals) {
+    for (i, r) in reports.iter_mut().enumerate() {
         if r.split {
-            r.recomputed_work = n.recomputed_static(&works, &outputs);
+            r.recomputed_work = recomputed_work(
+                &normals[i],
+                &recomputed[i],
+                &item_works[i],
+                &works,
+                &outputs,
+            );
         }
         let (a, b) = r.outputs;
         r.peak_live = (peak(a), b.map_or(peak(a), peak));
     }
     Ok(Unzipped { program, reports })
+}
+
+/// What splitting one function found.
+struct SplitReport {
+    residual_scalars: u128,
+    /// The work bound the split may add (beyond recomputation and the callees).
+    overhead_bound: u128,
+    /// Per item: recomputed in `.lin`.
+    recompute: Vec<bool>,
+}
+
+/// Per item of `n`: its static work in `f`, from `binding_works` of the typing view (its
+/// bindings are the items one to one, but for a split call's second half, which has none).
+fn item_work(n: &Normal, binding_works: &[u128]) -> Vec<u128> {
+    let mut ws = binding_works.iter();
+    n.items
+        .iter()
+        .map(|it| match it {
+            Item::SplitLin { .. } => 0,
+            _ => ws.next().copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// Work of the items of `n` that `.lin` recomputes, as they run there: a recomputed split
+/// call runs the callee's `.nonlin` (its work in the output `works`).
+fn recomputed_work(
+    n: &Normal,
+    recompute: &[bool],
+    item_work: &[u128],
+    works: &[u128],
+    outputs: &[(FuncId, Option<FuncId>)],
+) -> u128 {
+    n.items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| recompute[*i])
+        .map(|(i, item)| match item {
+            Item::SplitNl { g, args, .. } => {
+                let nonlin = outputs[g.0 as usize].0;
+                let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
+                w.saturating_add(2 + args.len() as u128)
+            }
+            _ => item_work[i],
+        })
+        // Work figures saturate at u128::MAX ("2^128 or more"), as static work does.
+        .fold(0, u128::saturating_add)
 }
 
 struct Unzip<'a> {
@@ -340,127 +350,45 @@ impl Unzip<'_> {
         Ok(n.extra + 3 * sites)
     }
 
-    /// Steps 2 and 3 for a function that is not in Linear B. Returns the residual scalars and
-    /// the work bound the split may add (beyond recomputation and the callees).
+    /// Steps 2 and 3 for a function that is not in Linear B: the policy decides (see
+    /// [`checkpoint::decide`]), then both halves are emitted.
     fn split(
         &mut self,
         n: &Normal,
         types: &[Option<Type>],
-        policy: Policy,
+        item_work: &[u128],
+        policy: &dyn Checkpoint,
         index: usize,
-    ) -> Result<(u128, u128), RewriteError> {
+    ) -> Result<SplitReport, RewriteError> {
+        let slot_type = slot_types(n, types, &self.residual_types);
+        let d = checkpoint::decide(policy, n, item_work, n.typing.checkpoint, &slot_type)?;
+        let r_type = residual_type(&n.typing.name, &d.residuals, &slot_type)?;
+        let (keep, live) = nonlin_items(n, &d.residuals);
+        let nonlin = self.nonlin_half(n, &keep, &d.residuals, &r_type)?;
+        let lin = self.lin_half(n, &d.recompute, &d.residuals, &r_type)?;
+        let bound = overhead_bound(n, &d, &keep, &live, &slot_type)?;
+        drop(slot_type);
+        self.funcs.push(nonlin);
+        self.funcs.push(lin);
+        let residual_scalars = r_type.size();
+        self.residual_types[index] = Some(r_type);
+        Ok(SplitReport {
+            residual_scalars,
+            overhead_bound: bound,
+            recompute: d.recompute,
+        })
+    }
+
+    /// Step 3a: `.nonlin`, the items in `keep`, then the residual tuple.
+    fn nonlin_half(
+        &self,
+        n: &Normal,
+        keep: &[bool],
+        residuals: &[LocalId],
+        r_type: &Type,
+    ) -> Result<FnDef, RewriteError> {
         let f = &n.typing;
-        let slots = f.locals.len();
-        let ty = |x: LocalId| -> Result<Type, RewriteError> {
-            types
-                .get(x.0 as usize)
-                .cloned()
-                .flatten()
-                .ok_or_else(|| internal(format!("no type for `{}`", f.name_of(x))))
-        };
-        // The residual slot of each split call has the callee's residual type.
-        let mut split_callee: Vec<Option<FuncId>> = vec![None; slots];
-        for it in &n.items {
-            if let Item::SplitNl { r, g, .. } = it
-                && let Some(slot) = split_callee.get_mut(r.0 as usize)
-            {
-                *slot = Some(*g);
-            }
-        }
-        let slot_type = |x: LocalId, u: &Unzip| -> Result<Type, RewriteError> {
-            match split_callee.get(x.0 as usize).copied().flatten() {
-                Some(g) => u.residual_types[g.0 as usize]
-                    .clone()
-                    .ok_or_else(|| internal("no residual type")),
-                None => ty(x),
-            }
-        };
-        let nonlinear = |x: LocalId| !f.is_linear(x);
-
-        // Step 2: what `.lin` recomputes. `need` holds the nonlinear slots `.lin` reads.
-        let mut need = vec![false; slots];
-        let mut buf = Vec::new();
-        for it in n.items.iter().filter(|it| !it.nonlinear()) {
-            buf.clear();
-            it.reads(&mut buf);
-            for &x in buf.iter().filter(|&&x| nonlinear(x)) {
-                need[x.0 as usize] = true;
-            }
-        }
-        let mut recompute = vec![false; n.items.len()];
-        let candidates: Vec<bool> = match policy {
-            Policy::SaveAll => vec![false; n.items.len()],
-            Policy::RecomputeAll => vec![true; n.items.len()],
-            Policy::Budget(k) => self.budget_choice(n, &need, k, &slot_type)?,
-        };
-        // One backward sweep: a needed nonlinear item chosen for recomputation makes its own
-        // reads needed.
-        for (i, it) in n.items.iter().enumerate().rev() {
-            if it.nonlinear() && candidates[i] && it.binds().iter().any(|x| need[x.0 as usize]) {
-                recompute[i] = true;
-                buf.clear();
-                it.reads(&mut buf);
-                for &x in buf.iter().filter(|&&x| nonlinear(x)) {
-                    need[x.0 as usize] = true;
-                }
-            }
-        }
-        // Residuals: needed slots not recomputed, in slot order.
-        let mut defined_in_lin = vec![false; slots];
-        for (i, it) in n.items.iter().enumerate() {
-            if recompute[i] {
-                for x in it.binds() {
-                    defined_in_lin[x.0 as usize] = true;
-                }
-            }
-        }
-        let residuals: Vec<LocalId> = (0..slots)
-            .map(|i| LocalId(i as u32))
-            .filter(|x| need[x.0 as usize] && !defined_in_lin[x.0 as usize] && nonlinear(*x))
-            .collect();
-        let rtypes = residuals
-            .iter()
-            .map(|&x| slot_type(x, self))
-            .collect::<Result<Vec<_>, _>>()?;
-        // A residual tuple holding a tuple (a callee's residuals, say) gets a name, declared
-        // once: spelled out, residual types would double per level of a call DAG and nest as
-        // deep as the call chain is long. A flat one (`<R, R, R>`) stays as it is.
-        let flat = rtypes.iter().all(|t| *t == Type::Real);
-        let r_type = if flat {
-            Type::Tuple(rtypes)
-        } else {
-            Type::named(residual_type_name(&f.name), Type::Tuple(rtypes))
-        };
-        let scalars = r_type.size();
-
-        // `.nonlin` keeps the nonlinear items its results or the residuals need.
-        let mut live = vec![false; slots];
-        for x in n
-            .results
-            .iter()
-            .filter_map(Atom::var)
-            .map(|v| v.id)
-            .chain(residuals.iter().copied())
-        {
-            live[x.0 as usize] = true;
-        }
-        let mut keep = vec![false; n.items.len()];
-        for (i, it) in n.items.iter().enumerate().rev() {
-            // An item that binds nothing (a drop, a destructure of `<>`) stays: it is what uses
-            // its variables.
-            let binds = it.binds();
-            if it.nonlinear() && (binds.is_empty() || binds.iter().any(|x| live[x.0 as usize])) {
-                keep[i] = true;
-                buf.clear();
-                it.reads(&mut buf);
-                for &x in &buf {
-                    live[x.0 as usize] = true;
-                }
-            }
-        }
-
         let map = |g: FuncId| self.pass_id(g);
-        // Step 3a: `.nonlin`.
         let mut c = Copier::new(f, &map);
         let mut out = FnBuilder::new();
         let params = c.params(&mut out, &f.params);
@@ -491,7 +419,7 @@ impl Unzip<'_> {
         results.push(atom(res));
         let mut result_types = f.results.clone();
         result_types.push(r_type.clone());
-        let nonlin = FnDef {
+        Ok(FnDef {
             name: format!("{}.nonlin", f.name),
             checkpoint: false,
             params,
@@ -504,9 +432,20 @@ impl Unzip<'_> {
                 tail: ret(results, vec![]),
             },
             ..shell(f)
-        };
+        })
+    }
 
-        // Step 3b: `.lin`.
+    /// Step 3b: `.lin`, the residuals destructured, then the linear and recomputed items in
+    /// their original order.
+    fn lin_half(
+        &self,
+        n: &Normal,
+        recompute: &[bool],
+        residuals: &[LocalId],
+        r_type: &Type,
+    ) -> Result<FnDef, RewriteError> {
+        let f = &n.typing;
+        let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
         let mut out = FnBuilder::new();
         let r = out.named("res", false);
@@ -527,7 +466,7 @@ impl Unzip<'_> {
             .iter()
             .map(|a| c.atom(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let lin = FnDef {
+        Ok(FnDef {
             name: format!("{}.lin", f.name),
             checkpoint: false,
             params: vec![Param {
@@ -543,259 +482,139 @@ impl Unzip<'_> {
                 tail: ret(vec![], lresults),
             },
             ..shell(f)
-        };
-        self.funcs.push(nonlin);
-        self.funcs.push(lin);
-        self.residual_types[index] = Some(r_type);
-        // The bound: the residual tuple built, returned and destructured, and the return split
-        // (|R| atoms + 6); normalisation; a second binding, call and residual atom per split
-        // call (3); and a drop (3 + size) of each binder one half binds but does not read.
-        let sites = n
-            .items
-            .iter()
-            .filter(|it| matches!(it, Item::SplitNl { .. }))
-            .count() as u128;
-        let mut unused = 0u128;
-        for (i, it) in n.items.iter().enumerate() {
-            if keep[i] {
-                for x in it.binds().into_iter().filter(|x| !live[x.0 as usize]) {
-                    unused =
-                        unused.saturating_add(3 + slot_type(x, self)?.size().clamp(1, SIZE_CAP));
-                }
-            }
-        }
-        let mut read_in_lin = vec![false; slots];
-        for x in n.lresults.iter().filter_map(Atom::var) {
-            read_in_lin[x.id.0 as usize] = true;
-        }
-        for (i, it) in n.items.iter().enumerate().rev() {
-            if !it.nonlinear() || recompute[i] {
-                for x in it
-                    .binds()
-                    .into_iter()
-                    .filter(|x| !read_in_lin[x.0 as usize])
-                {
-                    unused =
-                        unused.saturating_add(3 + slot_type(x, self)?.size().clamp(1, SIZE_CAP));
-                }
-                buf.clear();
-                it.reads(&mut buf);
-                for &x in &buf {
-                    read_in_lin[x.0 as usize] = true;
-                }
-            }
-        }
-        let bound = (residuals.len() as u128 + 6 + n.extra + 3 * sites).saturating_add(unused);
-        *n.recompute.borrow_mut() = recompute;
-        Ok((scalars, bound))
+        })
     }
+}
 
-    /// `budget=K`: which needed nonlinear items to recompute. Starting from save-all, while the
-    /// residuals exceed `K` scalars, recompute the item that frees residual scalars at the least
-    /// work per scalar freed (recomputing an item frees its binders and makes residuals of the
-    /// inputs it reads that are not residuals yet). Exact on a chain of dependent lets (it keeps
-    /// the first link, which would otherwise cost the parameter, and recomputes the cheapest
-    /// others); a heuristic elsewhere. If no choice frees scalars any more, recompute-all.
-    /// One pass over the items plus a lazy priority queue: `O(n log n)`.
-    fn budget_choice(
-        &self,
-        n: &Normal,
-        need: &[bool],
-        k: u128,
-        slot_type: &dyn Fn(LocalId, &Unzip) -> Result<Type, RewriteError>,
-    ) -> Result<Vec<bool>, RewriteError> {
-        use std::cmp::Reverse;
-        use std::collections::BinaryHeap;
-        let f = &n.typing;
-        let slots = f.locals.len();
-        let nonlinear = |x: LocalId| !f.is_linear(x);
-        let mut size = vec![0u128; slots];
-        let mut def_item: Vec<Option<usize>> = vec![None; slots];
-        for (i, it) in n.items.iter().enumerate() {
-            for x in it.binds() {
-                size[x.0 as usize] = slot_type(x, self)?.size().min(SIZE_CAP);
-                def_item[x.0 as usize] = Some(i);
-            }
+/// The type of each slot of `n`, where the residual slot of a split call has the callee's
+/// residual type.
+fn slot_types<'a>(
+    n: &'a Normal,
+    types: &'a [Option<Type>],
+    residual_types: &'a [Option<Type>],
+) -> impl Fn(LocalId) -> Result<Type, RewriteError> + 'a {
+    let f = &n.typing;
+    let mut split_callee: Vec<Option<FuncId>> = vec![None; f.locals.len()];
+    for it in &n.items {
+        if let Item::SplitNl { r, g, .. } = it
+            && let Some(slot) = split_callee.get_mut(r.0 as usize)
+        {
+            *slot = Some(*g);
         }
-        for p in &f.params {
-            size[p.var.0 as usize] = p.ty.size().min(SIZE_CAP);
-        }
-        // The nonlinear items reading each slot.
-        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); slots];
-        let mut tmp = Vec::new();
-        for (i, it) in n.items.iter().enumerate().filter(|(_, it)| it.nonlinear()) {
-            tmp.clear();
-            it.reads(&mut tmp);
-            for x in &tmp {
-                readers[x.0 as usize].push(i);
-            }
-        }
-        let mut residual: Vec<bool> = need
-            .iter()
-            .enumerate()
-            .map(|(x, &nd)| nd && nonlinear(LocalId(x as u32)))
-            .collect();
-        let mut total: u128 = (0..slots).filter(|&x| residual[x]).map(|x| size[x]).sum();
-        let mut recompute = vec![false; n.items.len()];
-        let works = n.item_work.borrow();
-        let mut buf = Vec::new();
-        // Scalars freed by recomputing item i now (may be negative).
-        let freed =
-            |i: usize, residual: &[bool], recompute: &[bool], buf: &mut Vec<LocalId>| -> i128 {
-                let it = &n.items[i];
-                let gain: u128 = it
-                    .binds()
-                    .iter()
-                    .filter(|x| residual[x.0 as usize])
-                    .map(|x| size[x.0 as usize])
-                    .sum();
-                buf.clear();
-                it.reads(buf);
-                buf.sort();
-                buf.dedup();
-                let cost: u128 = buf
-                    .iter()
-                    .filter(|&&x| {
-                        nonlinear(x)
-                            && !residual[x.0 as usize]
-                            && !def_item[x.0 as usize].is_some_and(|d| recompute[d])
-                    })
-                    .map(|x| size[x.0 as usize])
-                    .sum();
-                gain as i128 - cost as i128
-            };
-        // Key: work per scalar freed, a fraction compared exactly (work can be near 2^128, so
-        // cross-multiplying would overflow).
-        #[derive(PartialEq, Eq)]
-        struct Key(u128, u128, usize);
-        impl Ord for Key {
-            fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-                cmp_fractions(self.0, self.1, o.0, o.1).then(o.2.cmp(&self.2))
-            }
-        }
-        impl PartialOrd for Key {
-            fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        let mut heap = BinaryHeap::new();
-        let candidate = |i: usize, residual: &[bool]| {
-            n.items[i].nonlinear() && n.items[i].binds().iter().any(|x| residual[x.0 as usize])
-        };
-        for i in 0..n.items.len() {
-            if candidate(i, &residual) {
-                let fr = freed(i, &residual, &recompute, &mut buf);
-                if fr > 0 {
-                    heap.push(Reverse(Key(works[i].max(1), fr as u128, i)));
-                }
-            }
-        }
-        while total > k {
-            let Some(Reverse(Key(_, fr_then, i))) = heap.pop() else {
-                // Nothing frees scalars: fall back to recomputing everything.
-                return Ok(vec![true; n.items.len()]);
-            };
-            if recompute[i] || !candidate(i, &residual) {
-                continue;
-            }
-            let fr = freed(i, &residual, &recompute, &mut buf);
-            if fr <= 0 {
-                continue;
-            }
-            if fr as u128 != fr_then {
-                heap.push(Reverse(Key(works[i].max(1), fr as u128, i)));
-                continue;
-            }
-            recompute[i] = true;
-            for x in n.items[i].binds() {
-                if residual[x.0 as usize] {
-                    residual[x.0 as usize] = false;
-                    total -= size[x.0 as usize];
-                }
-            }
-            // `buf` holds i's reads: the ones not residual yet become residuals, and the items
-            // defining them become candidates.
-            let reads = buf.clone();
-            for x in reads {
-                let xi = x.0 as usize;
-                if nonlinear(x) && !residual[xi] && !def_item[xi].is_some_and(|d| recompute[d]) {
-                    residual[xi] = true;
-                    total += size[xi];
-                    // Its definition now frees it, and its readers need it no more.
-                    for d in def_item[xi].into_iter().chain(readers[xi].iter().copied()) {
-                        if !recompute[d] && candidate(d, &residual) {
-                            let fr = freed(d, &residual, &recompute, &mut buf);
-                            if fr > 0 {
-                                heap.push(Reverse(Key(works[d].max(1), fr as u128, d)));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok(recompute)
     }
+    move |x: LocalId| match split_callee.get(x.0 as usize).copied().flatten() {
+        Some(g) => residual_types[g.0 as usize]
+            .clone()
+            .ok_or_else(|| internal("no residual type")),
+        None => types
+            .get(x.0 as usize)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| internal(format!("no type for `{}`", f.name_of(x)))),
+    }
+}
+
+/// `R_f`: the residuals' tuple type. A residual tuple holding a tuple (a callee's residuals,
+/// say) gets a name, declared once: spelled out, residual types would double per level of a
+/// call DAG and nest as deep as the call chain is long. A flat one (`<R, R, R>`) stays as it is.
+fn residual_type(
+    name: &str,
+    residuals: &[LocalId],
+    slot_type: &dyn Fn(LocalId) -> Result<Type, RewriteError>,
+) -> Result<Type, RewriteError> {
+    let rtypes = residuals
+        .iter()
+        .map(|&x| slot_type(x))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if rtypes.iter().all(|t| *t == Type::Real) {
+        Type::Tuple(rtypes)
+    } else {
+        Type::named(residual_type_name(name), Type::Tuple(rtypes))
+    })
+}
+
+/// The nonlinear items `.nonlin` keeps (those its results or the residuals need), and the
+/// slots live in it.
+fn nonlin_items(n: &Normal, residuals: &[LocalId]) -> (Vec<bool>, Vec<bool>) {
+    let mut live = vec![false; n.typing.locals.len()];
+    for x in n
+        .results
+        .iter()
+        .filter_map(Atom::var)
+        .map(|v| v.id)
+        .chain(residuals.iter().copied())
+    {
+        live[x.0 as usize] = true;
+    }
+    let mut keep = vec![false; n.items.len()];
+    let mut buf = Vec::new();
+    for (i, it) in n.items.iter().enumerate().rev() {
+        // An item that binds nothing (a drop, a destructure of `<>`) stays: it is what uses
+        // its variables.
+        let binds = it.binds();
+        if it.nonlinear() && (binds.is_empty() || binds.iter().any(|x| live[x.0 as usize])) {
+            keep[i] = true;
+            buf.clear();
+            it.reads(&mut buf);
+            for &x in &buf {
+                live[x.0 as usize] = true;
+            }
+        }
+    }
+    (keep, live)
+}
+
+/// The work bound of a split: the residual tuple built, returned and destructured, and the
+/// return split (|R| atoms + 6); normalisation; a second binding, call and residual atom per
+/// split call (3); and a drop (3 + size) of each binder one half binds but does not read.
+fn overhead_bound(
+    n: &Normal,
+    d: &checkpoint::Decision,
+    keep: &[bool],
+    live: &[bool],
+    slot_type: &dyn Fn(LocalId) -> Result<Type, RewriteError>,
+) -> Result<u128, RewriteError> {
+    let sites = n
+        .items
+        .iter()
+        .filter(|it| matches!(it, Item::SplitNl { .. }))
+        .count() as u128;
+    let drop_cost = |x: LocalId| -> Result<u128, RewriteError> {
+        Ok(3 + slot_type(x)?.size().clamp(1, SIZE_CAP))
+    };
+    let mut unused = 0u128;
+    for (i, it) in n.items.iter().enumerate() {
+        if keep[i] {
+            for x in it.binds().into_iter().filter(|x| !live[x.0 as usize]) {
+                unused = unused.saturating_add(drop_cost(x)?);
+            }
+        }
+    }
+    let mut read_in_lin = vec![false; n.typing.locals.len()];
+    for x in n.lresults.iter().filter_map(Atom::var) {
+        read_in_lin[x.id.0 as usize] = true;
+    }
+    let mut buf = Vec::new();
+    for (i, it) in n.items.iter().enumerate().rev() {
+        if !it.nonlinear() || d.recompute[i] {
+            for x in it
+                .binds()
+                .into_iter()
+                .filter(|x| !read_in_lin[x.0 as usize])
+            {
+                unused = unused.saturating_add(drop_cost(x)?);
+            }
+            buf.clear();
+            it.reads(&mut buf);
+            for &x in &buf {
+                read_in_lin[x.0 as usize] = true;
+            }
+        }
+    }
+    Ok((d.residuals.len() as u128 + 6 + n.extra + 3 * sites).saturating_add(unused))
 }
 
 /// The name of split function `f`'s residual type, when it has one: `f.res`.
 pub fn residual_type_name(f: &str) -> String {
     format!("{f}.res")
-}
-
-/// Compares `a/b` with `c/d` exactly, for `b, d > 0`, with no overflow however large the
-/// numbers: compare the integer parts, then the reciprocals of the remainders (the continued
-/// fractions of both), as Euclid's algorithm does: at most ~190 rounds for `u128`.
-pub(crate) fn cmp_fractions(a: u128, b: u128, c: u128, d: u128) -> std::cmp::Ordering {
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    let (mut a, mut b, mut c, mut d) = (a, b.max(1), c, d.max(1));
-    let mut flipped = false;
-    let orient = |o: std::cmp::Ordering, flipped: bool| if flipped { o.reverse() } else { o };
-    loop {
-        let (q1, q2) = (a / b, c / d);
-        if q1 != q2 {
-            return orient(q1.cmp(&q2), flipped);
-        }
-        let (r1, r2) = (a % b, c % d);
-        match (r1, r2) {
-            (0, 0) => return Equal,
-            (0, _) => return orient(Less, flipped),
-            (_, 0) => return orient(Greater, flipped),
-            // r1/b < r2/d exactly when b/r1 > d/r2.
-            _ => (a, b, c, d, flipped) = (b, r1, d, r2, !flipped),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cmp_fractions;
-
-    /// Against exact cross-multiplication where it fits, and on values where it would overflow.
-    #[test]
-    fn fractions_compare_exactly_without_overflow() {
-        for a in 0..40u128 {
-            for b in 1..12u128 {
-                for c in 0..40u128 {
-                    for d in 1..12u128 {
-                        assert_eq!(
-                            cmp_fractions(a, b, c, d),
-                            (a * d).cmp(&(c * b)),
-                            "{a}/{b} {c}/{d}"
-                        );
-                    }
-                }
-            }
-        }
-        let big = 1u128 << 120;
-        use std::cmp::Ordering::*;
-        assert_eq!(cmp_fractions(big, 3, big, 2), Less);
-        assert_eq!(cmp_fractions(big + 1, 1 << 9, big, 1 << 9), Greater);
-        assert_eq!(
-            cmp_fractions(u128::MAX, u128::MAX - 1, u128::MAX - 1, u128::MAX - 2),
-            Less
-        );
-        assert_eq!(cmp_fractions(u128::MAX, 7, u128::MAX, 7), Equal);
-        // (2^120 * 300) overflows u128: cross-multiplying panicked in debug builds.
-        assert_eq!(cmp_fractions(big, 300, big - 1, 299), Less);
-    }
 }
