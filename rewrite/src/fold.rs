@@ -13,13 +13,15 @@
 //! **Sharing**: a rule may compute what the primal already has (`div`'s rule computes `1 / b`,
 //! which is the primal itself when `a` is `1`; `sin` and `cos` rules each compute both): a
 //! primitive application equal to an earlier one of the body (same row, same atoms) reuses its
-//! result, as hash-consing would.
+//! result, as hash-consing would. So does a call equal to an earlier one (same callee, same
+//! atoms): the language is pure, so it computes the same results (`Zeros::share_call`).
 //!
 //! **Calls** (used on transposed programs, where the caller passes the callees' linear result
 //! types): by linearity a call whose linear arguments are all zero has zero linear results, and
 //! without nonlinear results it is not emitted at all. **Merged scalings** (`Zeros::combine`):
 //! `k1 * t' + k2 * t'` is `(k1 + k2) * t'`. **Pruning** (`prune`): a backward sweep removes
-//! linear bindings all of whose results are only dropped. Every sweep is linear in the body
+//! linear bindings all of whose results are only dropped. A body returning the one linear
+//! slot its last binding defines ends in that binding's right-hand side. Every sweep is linear in the body
 //! (nested blocks recurse, bounded by nesting); the program is pure, so removing dead code and
 //! zero arithmetic preserves meaning exactly (`0 * x` is `0` over the reals; over floats the
 //! folded program is the one that treats a literal's tangent as an exact zero, as JAX does).
@@ -49,6 +51,7 @@ pub fn fold(f: FnDef, lresults_of: LinearResults) -> FnDef {
     let linear: Vec<bool> = z.out.locals.iter().map(|l| l.linear).collect();
     prune(&mut body, &linear);
     remove_dead(&mut body, &linear);
+    last_binding_as_tail(&mut body);
     FnDef {
         locals: z.out.locals,
         body,
@@ -68,7 +71,7 @@ struct Zeros<'a> {
     /// they bind is out of scope after them).
     shared: std::collections::HashMap<(PrimId, Vec<(bool, u64)>), LocalId>,
     /// The calls of the top level, by callee and argument atoms (a zero linear argument as
-    /// zero): a later equal call reuses the binders of the first (see [`Zeros::share_call`]).
+    /// zero): a later equal call reuses the binders of the first (see `Zeros::share_call`).
     calls: std::collections::HashMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
     depth: u32,
 }
@@ -559,6 +562,35 @@ fn remove_dead(b: &mut Block, linear: &[bool]) {
     }
     let mut k = keep.into_iter();
     b.binds.retain(|_| k.next().unwrap_or(true));
+}
+
+/// `let (; y') = e in (; y')` is `e`: a body returning one linear slot that its last binding
+/// defines and nothing else reads ends in that binding's right-hand side instead (the binding
+/// and the return atom, 2 of work, go; most transposes of a one-parameter function end so).
+fn last_binding_as_tail(b: &mut Block) {
+    let y = match &b.tail {
+        Expr::Ret { nl, lin, .. } if nl.is_empty() && lin.len() == 1 => match lin[0].var() {
+            Some(v) => v.id,
+            None => return,
+        },
+        _ => return,
+    };
+    let Some(Bind::Let { nl, lin, .. }) = b.binds.last() else {
+        return;
+    };
+    if !nl.is_empty() || lin.as_slice() != [y] {
+        return;
+    }
+    let mut reads = Vec::new();
+    for s in &b.binds {
+        bind_reads(s, &mut reads);
+    }
+    if reads.contains(&y) {
+        return;
+    }
+    if let Some(Bind::Let { rhs, .. }) = b.binds.pop() {
+        b.tail = rhs;
+    }
 }
 
 /// `x + y` when its f64 result is the exact real sum (TwoSum's error term is zero), so a

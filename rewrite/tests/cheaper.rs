@@ -188,6 +188,17 @@ fn vjp_work_ratio_over_the_corpus() {
     }
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let n = all.len();
+    let above: Vec<String> = all
+        .iter()
+        .rev()
+        .take_while(|(r, _)| *r > 4.0)
+        .map(|(r, name)| format!("{name} {r:.2}"))
+        .collect();
+    println!(
+        "functions above 4.0: {} of {n}: {}",
+        above.len(),
+        above.join(", ")
+    );
     let (median, worst) = (all[n / 2].0, all[n - 1].0);
     println!(
         "| all | {n} | {median:.2} | {worst:.2} |\nW(vjp)/W(f) over the {n} functions with W(f) >= 20: median {median:.2}, worst {worst:.2} ({})",
