@@ -66,7 +66,7 @@ mod typing;
 pub use derivation::{
     Derivation, Judgment, Operand, Param, Subject, TypeExpr, subject_text, type_expr,
 };
-pub use elaborate::{elaborate, elaborate_built};
+pub use elaborate::{elaborate, elaborate_built, elaborate_owned};
 pub use errors::CODES;
 pub use errors::{LinearConstruct, NotLinearB, Reason};
 pub use linear_b::{Class, check_linear_b, classify, classify_all, linear_b_diagnostics};

@@ -3,46 +3,16 @@
 //! Every pass writes its output through a [`FnBuilder`], so no two passes invent names
 //! differently and no generated name can clash with another binder of the same function.
 
-use semantics::{Atom, Block, Expr, FnDef, Local, LocalId, Span, Var};
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use semantics::{Atom, Block, Expr, FnDef, Fresh, Local, LocalId, Span, Var};
 
-/// A key that is already a hash ([`name_hash`]) is its own hash.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// The FNV-1a hash of `base` followed by `suffix`: a name is hashed without being built.
-fn name_hash(base: &str, suffix: &str) -> u64 {
-    let mut h = checker::Fnv::default();
-    h.write(base.as_bytes());
-    h.write(suffix.as_bytes());
-    h.finish()
-}
-
+/// A function's slots under construction. Names come from one [`Fresh`] (see its guarantee)
+/// that has avoided every name of the function, so a generated name never clashes with
+/// another binder of the same function.
 #[derive(Default)]
 pub struct FnBuilder {
     pub locals: Vec<Local>,
-    /// The hash of every name taken (no `String` copy per slot). Two names with one hash only
-    /// make the builder pick another variant, so generated names stay distinct.
-    taken: HashSet<u64, BuildHasherDefault<Identity>>,
-    /// For each name hint, the last suffix used.
-    next: HashMap<String, u32>,
+    /// Every name taken is avoided here (one table: [`FnBuilder::named`] asks it too).
+    fresh: Fresh,
 }
 
 impl FnBuilder {
@@ -53,10 +23,10 @@ impl FnBuilder {
     /// Starts from an existing function's slots, keeping their ids and names.
     pub fn from_locals(locals: &[Local]) -> FnBuilder {
         let mut b = FnBuilder::new();
-        b.taken.reserve(locals.len());
         b.locals.reserve(locals.len());
+        b.fresh.reserve(locals.len());
         for l in locals {
-            b.taken.insert(name_hash(&l.name, ""));
+            b.fresh.avoid(&l.name);
             b.locals.push(l.clone());
         }
         b
@@ -64,7 +34,7 @@ impl FnBuilder {
 
     fn push(&mut self, name: String, linear: bool) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
-        self.taken.insert(name_hash(&name, ""));
+        self.fresh.avoid(&name);
         self.locals.push(Local {
             name,
             linear,
@@ -77,7 +47,7 @@ impl FnBuilder {
     pub fn named(&mut self, name: &str, linear: bool) -> LocalId {
         let name = name.trim_end_matches('\'');
         let prime = if linear { "'" } else { "" };
-        if self.taken.contains(&name_hash(name, prime)) {
+        if self.fresh.is_avoided(&[name, prime]) {
             self.fresh(name, linear)
         } else {
             self.push(format!("{name}{prime}"), linear)
@@ -88,21 +58,10 @@ impl FnBuilder {
     pub fn fresh(&mut self, hint: &str, linear: bool) -> LocalId {
         let base = hint.trim_end_matches('\'').trim_start_matches('_');
         let base = if base.is_empty() { "v" } else { base };
-        let mut n = self.next.get(base).copied().unwrap_or(0);
-        let prime = if linear { "'" } else { "" };
-        let name = loop {
-            n += 1;
-            let name = format!("{base}_{n}{prime}");
-            if !self.taken.contains(&name_hash(&name, "")) {
-                break name;
-            }
-        };
-        match self.next.get_mut(base) {
-            Some(last) => *last = n,
-            None => {
-                self.next.insert(base.to_string(), n);
-            }
-        }
+        let mut stem = String::with_capacity(base.len() + 1);
+        stem.push_str(base);
+        stem.push('_');
+        let name = self.fresh.make(&stem, linear);
         self.push(name, linear)
     }
 }

@@ -55,7 +55,7 @@ pub fn jvp_with(
         .iter()
         .map(|f| jvp_fn(f, rules).map(|f| crate::fold::fold(f, &lresults)))
         .collect::<Result<Vec<_>, _>>()?;
-    checker::elaborate_built(&Program { funcs }, prims).map_err(|d| {
+    checker::elaborate_built(Program { funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the JVP: {}",
             d.first().map_or("", |d| d.message.as_str())

@@ -66,7 +66,7 @@ pub(crate) fn transpose_strict(prog: &Program, prims: &PrimTable) -> Result<Prog
     }
     // Free the normal forms before the output is elaborated (a copy of every function).
     drop((normals, types));
-    checker::elaborate_built(&Program { funcs }, prims).map_err(|d| {
+    checker::elaborate_built(Program { funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the transposed program: {}",
             d.first().map_or("", |d| d.message.as_str())

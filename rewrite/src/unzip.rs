@@ -156,7 +156,7 @@ pub(crate) fn unzip_strict(
         n.typing = crate::build::shell(&n.typing);
     }
     drop(types);
-    let program = checker::elaborate_built(&Program { funcs: u.funcs }, prims).map_err(|d| {
+    let program = checker::elaborate_built(Program { funcs: u.funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the unzipped program: {}",
             d.first().map_or("", |d| d.message.as_str())

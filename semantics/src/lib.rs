@@ -19,6 +19,7 @@ mod closure;
 pub mod corpus;
 mod diagnostics;
 mod eval;
+mod fresh;
 mod lexer;
 mod liveness;
 pub mod ll;
@@ -39,6 +40,7 @@ pub use diagnostics::{
     Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
 };
 pub use eval::{EvalError, Outcome, eval_fn};
+pub use fresh::Fresh;
 pub use liveness::{SIZE_CAP, bind_reads, each_expr, expr_bound, expr_reads, peak_live};
 pub use names::{NameTable, repeated_names};
 pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with};

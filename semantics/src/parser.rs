@@ -14,15 +14,13 @@
 //! on at the next `def`.
 
 use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
+use crate::fresh::Fresh;
 use crate::lexer::{self, Tok, Token, lex};
 use crate::names::NameTable;
 use crate::prims::PrimTable;
 use crate::span::Span;
 use crate::syntax::*;
 use crate::types::Type;
-use std::collections::HashSet;
-use std::fmt::Write as _;
-use std::hash::BuildHasherDefault;
 
 /// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
 pub const MAX_NESTING: usize = 200;
@@ -96,10 +94,10 @@ struct Parser<'s> {
     current: usize,
     /// The type aliases declared so far.
     aliases: NameMap<&'s str, Type>,
-    /// The names of the form of a fresh name (`_t7`, `_t7'`) written in the file, as
-    /// (number, linear): fresh names avoid them. (A set of every identifier was one hash
-    /// insertion per token and the parser's largest cost on a million `let`s.)
-    taken_fresh: HashSet<(u32, bool), BuildHasherDefault<Fnv>>,
+    /// The desugaring's temporaries (`_t1`, `_t2'`), avoiding the file's names that start
+    /// with [`TEMP_STEM`] (only those can be spelled as one; avoiding every identifier was one
+    /// hash insertion per token and the parser's largest cost on a million `let`s).
+    fresh: Fresh,
     // Per-function state.
     locals: Vec<Local>,
     /// The innermost binder of each name in scope.
@@ -112,7 +110,6 @@ struct Parser<'s> {
     /// Binder tokens of the `let`s being parsed (a stack: a right-hand side's own `let`s push
     /// above), declared once the right-hand side is parsed.
     pending: Vec<Token>,
-    fresh: u32,
     depth: usize,
 }
 
@@ -120,25 +117,15 @@ fn slot_name(locals: &[Local], slot: u32) -> &str {
     locals.get(slot as usize).map_or("", |l| l.name.as_str())
 }
 
-/// `(k, linear)` if `name` is spelled as the fresh name `_t{k}` (or `_t{k}'`) would be.
-fn fresh_form(name: &str) -> Option<(u32, bool)> {
-    let rest = name.strip_prefix("_t")?;
-    let (digits, linear) = match rest.strip_suffix('\'') {
-        Some(d) => (d, true),
-        None => (rest, false),
-    };
-    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok().map(|k| (k, linear))
-}
+/// The stem of the desugaring's temporaries: `_t1`, `_t2'`, ... (numbered per function).
+const TEMP_STEM: &str = "_t";
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
         let mut defs_by_name: NameMap<&str, Vec<usize>> = NameMap::default();
         let mut n_defs = 0;
         let mut def_tokens = Vec::new();
-        let mut taken_fresh: HashSet<(u32, bool), BuildHasherDefault<Fnv>> = HashSet::default();
+        let mut fresh = Fresh::new();
         for (i, t) in toks.iter().enumerate() {
             match t.tok {
                 Tok::Def => {
@@ -153,10 +140,8 @@ impl<'s> Parser<'s> {
                 }
                 Tok::Ident | Tok::LinIdent => {
                     let text = &src[t.span.range()];
-                    if text.starts_with("_t")
-                        && let Some(k) = fresh_form(text)
-                    {
-                        taken_fresh.insert(k);
+                    if text.starts_with(TEMP_STEM) && Fresh::could_be_fresh(text) {
+                        fresh.avoid(text);
                     }
                 }
                 _ => {}
@@ -174,14 +159,13 @@ impl<'s> Parser<'s> {
             sigs,
             def_tokens,
             current: 0,
-            taken_fresh,
+            fresh,
             aliases: NameMap::default(),
             locals: Vec::new(),
             scope: NameTable::default(),
             hidden: Vec::new(),
             scope_log: Vec::new(),
             pending: Vec::new(),
-            fresh: 0,
             depth: 0,
         }
     }
@@ -343,7 +327,7 @@ impl<'s> Parser<'s> {
         self.hidden.clear();
         self.scope_log.clear();
         self.pending.clear();
-        self.fresh = 0;
+        self.fresh.restart();
         self.depth = 0;
         let mut checkpoint = false;
         while self.peek() == Tok::At {
@@ -517,17 +501,8 @@ impl<'s> Parser<'s> {
     }
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
-        loop {
-            self.fresh += 1;
-            if !self.taken_fresh.contains(&(self.fresh, linear)) {
-                let mut name = String::with_capacity(16);
-                let _ = write!(name, "_t{}", self.fresh);
-                if linear {
-                    name.push('\'');
-                }
-                return self.new_local(name, linear, span);
-            }
-        }
+        let name = self.fresh.make(TEMP_STEM, linear);
+        self.new_local(name, linear, span)
     }
 
     fn scope_mark(&self) -> usize {
@@ -1214,10 +1189,11 @@ mod tests {
         let names: Vec<&str> = p.funcs[0].locals.iter().map(|l| l.name.as_str()).collect();
         // `_t1` is taken (nonlinear) and `_t2'` (linear), so `sin(x)` gets `_t2`.
         assert_eq!(names, ["_t1", "x", "_t2'", "_t2", "_t3", "_t4'", "_t5'"]);
-        assert_eq!(fresh_form("_t12'"), Some((12, true)));
-        assert_eq!(fresh_form("_t012"), None);
-        assert_eq!(fresh_form("_t1''"), None);
-        assert_eq!(fresh_form("_tx"), None);
+        // Names merely near that form (`_t012`, `_t1''`) are not avoided and do not matter.
+        let p =
+            parse("def f(_t012: R ; _t1'': R) -> (R ; R) = (sin(_t012) ; 2.0 * _t1'')").unwrap();
+        let names: Vec<&str> = p.funcs[0].locals.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["_t012", "_t1''", "_t1", "_t2'"]);
     }
 
     #[test]

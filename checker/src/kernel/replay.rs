@@ -262,12 +262,13 @@ impl Verifier<'_> {
             self.normalise(a, lemmas, atoms, memo),
             self.normalise(b, lemmas, atoms, memo),
         );
-        let factors = |id| atoms.contains(&id) || memo.factors.contains(&id);
+        let factors = |id| memo.factors.contains(&id);
         let only = |id| atoms.contains(&id);
-        for opaque in [&factors as Atoms, &only] {
+        let none = |_| false;
+        for factors in [&factors as Atoms, &none] {
             let mut m = HashMap::new();
-            let pa = normal_form(&self.dag, a, opaque, &mut m);
-            if pa.is_some() && pa == normal_form(&self.dag, b, opaque, &mut m) {
+            let pa = normal_form(&self.dag, a, &only, factors, &mut m);
+            if pa.is_some() && pa == normal_form(&self.dag, b, &only, factors, &mut m) {
                 return Ok(());
             }
         }

@@ -147,10 +147,14 @@ fn recip(dag: &Dag, y: Id) -> Option<Poly> {
 }
 
 /// The polynomial of `root` (an explicit post-order: no recursion on term depth).
+///
+/// `factors` (the scale factors, as the prover reads them) are atoms unless their own
+/// polynomial is a single monomial, which is expanded (it never grows the count).
 pub fn normal_form(
     dag: &Dag,
     root: Id,
     atoms: Atoms,
+    factors: Atoms,
     memo: &mut HashMap<Id, Option<Poly>>,
 ) -> Option<Poly> {
     let mut stack = vec![(root, false)];
@@ -185,6 +189,11 @@ pub fn normal_form(
                     .filter(|_| !atoms(id))
                     .map_or_else(|| atom(Atom::Node(id)), constant),
             ),
+        };
+        let p = match p {
+            Some(m) if factors(id) && m.len() > 1 => Some(atom(Atom::Node(id))),
+            None if factors(id) => Some(atom(Atom::Node(id))),
+            p => p,
         };
         memo.insert(id, p);
     }

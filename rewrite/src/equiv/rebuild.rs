@@ -359,22 +359,7 @@ pub fn rebuild(t: &Target, roots: &Roots, choice: &Choice, order: &[Id]) -> Resu
             }
             continue;
         }
-        let callee = t
-            .prog
-            .func_named(&kc.func)
-            .and_then(|id| t.prog.func(id))
-            .ok_or("a call of an unknown function")?;
-        let leaves = kc
-            .nl
-            .iter()
-            .map(|k| {
-                atom.get(k)
-                    .cloned()
-                    .ok_or("an argument before its definition")
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let tys: Vec<Type> = callee.params.iter().map(|p| p.ty.clone()).collect();
-        let nl = pack_all(&mut w, &tys, &leaves, false)?;
+        let (callee, nl) = nonlinear_args(&mut w, t, &kc.func, &kc.nl, &atom)?;
         let mut args = Vec::with_capacity(kc.lin.len());
         for row in &kc.lin {
             args.push(linear_row(&mut w, row, &lin_leaves, choice, &atom)?);
@@ -453,14 +438,14 @@ fn linear_row(
     }
 }
 
-/// One call of `g` at the argument leaves `args`; the names of its nonlinear result leaves.
-fn call(
+/// Callee `g` of a call and its nonlinear arguments packed from the leaves `args`.
+fn nonlinear_args<'p>(
     w: &mut Writer,
-    t: &Target,
+    t: &Target<'p>,
     g: &str,
     args: &[Id],
     atom: &HashMap<Id, String>,
-) -> Result<Vec<String>, String> {
+) -> Result<(&'p FnDef, Vec<String>), String> {
     let callee = t
         .prog
         .func_named(g)
@@ -475,7 +460,18 @@ fn call(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let tys: Vec<Type> = callee.params.iter().map(|p| p.ty.clone()).collect();
-    let nl = pack_all(w, &tys, &leaves, false)?;
+    Ok((callee, pack_all(w, &tys, &leaves, false)?))
+}
+
+/// One call of `g` at the argument leaves `args`; the names of its nonlinear result leaves.
+fn call(
+    w: &mut Writer,
+    t: &Target,
+    g: &str,
+    args: &[Id],
+    atom: &HashMap<Id, String>,
+) -> Result<Vec<String>, String> {
+    let (callee, nl) = nonlinear_args(w, t, g, args, atom)?;
     // A mixed callee's nonlinear results do not depend on its linear inputs: pass zeros.
     let mut lin = Vec::new();
     for p in &callee.lparams {

@@ -13,7 +13,8 @@
 //!
 //! `atoms` are classes read as atoms even when they are ring operations: the scale factors
 //! of linear code, which both sides share (`1 - y·y` for `tanh`), so that a product of a
-//! thousand such factors is one monomial, not 2^1000.
+//! thousand such factors is one monomial, not 2^1000. A factor whose own normal form is a
+//! single monomial (`x + x`, `2·y`) is expanded instead, which never grows the count.
 //!
 //! The procedure reads an e-graph after the lemmas about callees have been applied, so atoms
 //! are e-classes: a callee's symbol and its lemma's right-hand side are one atom.
@@ -115,11 +116,7 @@ pub fn normal_form(
         if memo.contains_key(&c) {
             continue;
         }
-        let node = if atoms.contains(&c) {
-            None
-        } else {
-            pick(egraph, c)
-        };
+        let node = pick(egraph, c);
         let kids: Vec<Id> = match &node {
             Some(Term::Prim(_, args)) => args.iter().map(|a| egraph.find(*a)).collect(),
             _ => Vec::new(),
@@ -155,6 +152,17 @@ pub fn normal_form(
                 }
             }
             _ => Some(atom(Atom::Class(c))),
+        };
+        // A scale factor is an atom unless it is one monomial (`x + x` is `2·x`): expanding a
+        // monomial never multiplies the count of monomials, and both sides of an obligation
+        // spell `2·x` alike when one merged `x·t' + x·t'` into `(x + x)·t'`.
+        let p = if atoms.contains(&c) {
+            match p {
+                Some(m) if m.len() <= 1 => Some(m),
+                _ => Some(atom(Atom::Class(c))),
+            }
+        } else {
+            p
         };
         memo.insert(c, p);
     }
