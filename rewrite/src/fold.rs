@@ -13,13 +13,15 @@
 //! **Sharing**: a rule may compute what the primal already has (`div`'s rule computes `1 / b`,
 //! which is the primal itself when `a` is `1`; `sin` and `cos` rules each compute both): a
 //! primitive application equal to an earlier one of the body (same row, same atoms) reuses its
-//! result, as hash-consing would.
+//! result, as hash-consing would. So does a call equal to an earlier one (same callee, same
+//! atoms): the language is pure, so it computes the same results (`Zeros::share_call`).
 //!
 //! **Calls** (used on transposed programs, where the caller passes the callees' linear result
 //! types): by linearity a call whose linear arguments are all zero has zero linear results, and
 //! without nonlinear results it is not emitted at all. **Merged scalings** (`Zeros::combine`):
 //! `k1 * t' + k2 * t'` is `(k1 + k2) * t'`. **Pruning** (`prune`): a backward sweep removes
-//! linear bindings all of whose results are only dropped. Every sweep is linear in the body
+//! linear bindings all of whose results are only dropped. A body returning the one linear
+//! slot its last binding defines ends in that binding's right-hand side. Every sweep is linear in the body
 //! (nested blocks recurse, bounded by nesting); the program is pure, so removing dead code and
 //! zero arithmetic preserves meaning exactly (`0 * x` is `0` over the reals; over floats the
 //! folded program is the one that treats a literal's tangent as an exact zero, as JAX does).
@@ -40,6 +42,7 @@ pub fn fold(f: FnDef, lresults_of: LinearResults) -> FnDef {
         zero: vec![None; f.locals.len()],
         alias: vec![None; f.locals.len()],
         shared: std::collections::HashMap::new(),
+        calls: std::collections::HashMap::new(),
         depth: 0,
         lresults_of,
     };
@@ -48,6 +51,7 @@ pub fn fold(f: FnDef, lresults_of: LinearResults) -> FnDef {
     let linear: Vec<bool> = z.out.locals.iter().map(|l| l.linear).collect();
     prune(&mut body, &linear);
     remove_dead(&mut body, &linear);
+    last_binding_as_tail(&mut body);
     FnDef {
         locals: z.out.locals,
         body,
@@ -66,8 +70,15 @@ struct Zeros<'a> {
     /// bits): a later equal one reuses the slot. Nested blocks read it but add nothing (what
     /// they bind is out of scope after them).
     shared: std::collections::HashMap<(PrimId, Vec<(bool, u64)>), LocalId>,
+    /// The calls of the top level, by callee and argument atoms (a zero linear argument as
+    /// zero): a later equal call reuses the binders of the first (see `Zeros::share_call`).
+    calls: std::collections::HashMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
     depth: u32,
 }
+
+/// A call by callee, nonlinear and linear argument atoms: `(0, slot)` a variable, `(1, bits)`
+/// a literal, `(2, 0)` a statically zero linear value.
+type CallKey = (FuncId, Vec<(u8, u64)>, Vec<(u8, u64)>);
 
 fn let_(nl: Vec<LocalId>, lin: Vec<LocalId>, rhs: Expr) -> Bind {
     Bind::Let {
@@ -207,6 +218,9 @@ impl Zeros<'_> {
         span: Span,
         out: &mut Vec<Bind>,
     ) {
+        if self.share_call(nl, lin, rhs) {
+            return;
+        }
         if let (Expr::Prim { prim, args, .. }, [x], []) = (rhs, nl, lin) {
             let args: Vec<Atom> = args.iter().map(|a| self.resolve(a)).collect();
             let key = (
@@ -372,6 +386,55 @@ impl Zeros<'_> {
         }
     }
 
+    /// **Shared calls**: a call equal to an earlier one of the top level (same callee, the
+    /// same atoms after renaming, zeros for zeros) computes the same results, since the
+    /// language is pure and has no effects: its binders become the earlier call's binders (a
+    /// linear one used twice is a `dup` after dup/drop insertion). In a JVP, two calls
+    /// `g(x)` of the source become two `g.jvp(x ; x')` with the one tangent slot `x'` (before
+    /// dup/drop insertion), so the forward and the backward halves each run `g` once, where
+    /// JAX's trace runs it twice. Returns whether the binding was shared away.
+    fn share_call(&mut self, nl: &[LocalId], lin: &[LocalId], rhs: &Expr) -> bool {
+        let Expr::Call {
+            func,
+            nl: args,
+            lin: largs,
+            ..
+        } = rhs
+        else {
+            return false;
+        };
+        let key_of = |z: &Self, a: &Atom| match (z.zero_of(a), z.resolve(a)) {
+            (Some(_), _) => (2u8, 0u64),
+            (None, Atom::Var(v)) => (0, u64::from(v.id.0)),
+            (None, Atom::Lit(c, _)) => (1, c.to_bits()),
+        };
+        let key: CallKey = (
+            *func,
+            args.iter().map(|a| key_of(self, a)).collect(),
+            largs.iter().map(|a| key_of(self, a)).collect(),
+        );
+        match self.calls.get(&key) {
+            Some((nl0, lin0)) if nl0.len() == nl.len() && lin0.len() == lin.len() => {
+                let (nl0, lin0) = (nl0.clone(), lin0.clone());
+                for (&x, &x0) in nl.iter().zip(&nl0) {
+                    if let Some(slot) = self.alias.get_mut(x.0 as usize) {
+                        *slot = Some(x0);
+                    }
+                }
+                for (&y, &y0) in lin.iter().zip(&lin0) {
+                    self.set_alias(y, &atom(y0));
+                }
+                true
+            }
+            _ => {
+                if self.depth == 1 {
+                    self.calls.insert(key, (nl.to_vec(), lin.to_vec()));
+                }
+                false
+            }
+        }
+    }
+
     /// An expression kept as it is, with its linear atoms renamed and zeros made real.
     fn expr(&mut self, e: &Expr, out: &mut Vec<Bind>) -> Expr {
         match e {
@@ -499,6 +562,35 @@ fn remove_dead(b: &mut Block, linear: &[bool]) {
     }
     let mut k = keep.into_iter();
     b.binds.retain(|_| k.next().unwrap_or(true));
+}
+
+/// `let (; y') = e in (; y')` is `e`: a body returning one linear slot that its last binding
+/// defines and nothing else reads ends in that binding's right-hand side instead (the binding
+/// and the return atom, 2 of work, go; most transposes of a one-parameter function end so).
+fn last_binding_as_tail(b: &mut Block) {
+    let y = match &b.tail {
+        Expr::Ret { nl, lin, .. } if nl.is_empty() && lin.len() == 1 => match lin[0].var() {
+            Some(v) => v.id,
+            None => return,
+        },
+        _ => return,
+    };
+    let Some(Bind::Let { nl, lin, .. }) = b.binds.last() else {
+        return;
+    };
+    if !nl.is_empty() || lin.as_slice() != [y] {
+        return;
+    }
+    let mut reads = Vec::new();
+    for s in &b.binds {
+        bind_reads(s, &mut reads);
+    }
+    if reads.contains(&y) {
+        return;
+    }
+    if let Some(Bind::Let { rhs, .. }) = b.binds.pop() {
+        b.tail = rhs;
+    }
 }
 
 /// `x + y` when its f64 result is the exact real sum (TwoSum's error term is zero), so a

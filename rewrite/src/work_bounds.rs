@@ -29,7 +29,9 @@ use semantics::{Expr, PrimTable, Program, each_expr, local_types};
 ///
 /// One term is not proportional: `g.T` ends in a return of its `k` parameter cotangents
 /// (`1 + k`, plus the binding of `g`'s last expression when `g` does not end in a return), so
-/// the bound is affine: `W(g.T) ≤ c_T·W(g) + 2 + k` ([`transpose_bound`]).
+/// the bound is affine: `W(g.T) ≤ c_T·W(g) + 2 + k` ([`transpose_bound`]). The folds after
+/// transposition (`crate::fold`) only remove work (a last binding returned alone becomes the
+/// tail: 2 less), so the bound, derived for the unfolded output, holds for the folded one.
 pub const C_T: f64 = 4.0;
 
 /// The bound on `W(g.T)` for a linear function of work `w` with `k` linear parameters.

@@ -322,7 +322,9 @@ fn the_simplified_vjp_of_every_corpus_program_is_proved_strict_and_cheaper_or_eq
 
 /// A `.lin.T` whose body calls its callees' `.lin.T` with linear arguments is rebuilt with
 /// those calls kept (its rows are over its linear inputs and the calls' linear results), and
-/// is then cheaper, proved, strict, and gives the gradient finite differences give.
+/// is then cheaper, proved, strict, and gives the gradient finite differences give. (`c7`:
+/// since the folds of issue 14's second round, `c3.jvp.lin.T` comes out of `vjp` as cheap as
+/// the simplifier's rebuild of it, W 95.)
 #[test]
 fn a_transpose_calling_its_callees_transposes_is_simplified_across_the_calls() {
     let prims = PrimTable::standard();
@@ -337,16 +339,16 @@ fn a_transpose_calling_its_callees_transposes_is_simplified_across_the_calls() {
     checker::accepts(&s.program, prims, checker::Options { relaxed: false }).unwrap();
     assert!(checker::check_linear_b(&s.program).is_empty());
     let text = semantics::print(&s.program);
-    let i = p.func_named("c3").unwrap().0 as usize;
+    let i = p.func_named("c7").unwrap().0 as usize;
     let (nonlin, lin_t) = v.halves(i).unwrap();
     let r = &s.functions[lin_t.0 as usize];
-    assert_eq!(r.func, "c3.jvp.lin.T");
+    assert_eq!(r.func, "c7.jvp.lin.T");
     assert!(r.simplified && r.work_after < r.work_before, "{r:?}");
     assert_eq!(r.proof, Outcome::Proved);
-    let body = &text[text.find("def c3.jvp.lin.T").unwrap()..];
+    let body = &text[text.find("def c7.jvp.lin.T").unwrap()..];
     let body = &body[..body[4..].find("\ndef ").map_or(body.len(), |e| e + 4)];
     assert!(
-        body.contains("c2.jvp.lin.T(") && body.contains("c1.jvp.lin.T("),
+        body.contains("c6.jvp.lin.T(") && body.contains("c5.jvp.lin.T("),
         "{body}"
     );
     let mut rng = Rng::new(7);
