@@ -480,3 +480,48 @@ fn a_refutation_is_re_evaluated_by_the_kernel() {
     let e = checker::kernel::verify(&good.to_string()).unwrap_err();
     assert!(e.message.contains("do not differ"), "{e}");
 }
+
+/// A hostile certificate whose program nests values as deep as it is long (chained
+/// `let b = <a>`, or a chain of aliases `type A{i} = <A{i-1}>`, which the checker accepts:
+/// a named type counts one level) is decided in bounded time and stack: the kernel spells and
+/// sort-checks shared tuples once, recurses on a growing stack, and drops values iteratively.
+#[test]
+fn deeply_nested_programs_in_a_certificate_neither_crash_nor_hang_the_kernel() {
+    let small =
+        semantics::parse("def f(x: R) -> (R) =\n  let b = <x> in\n  let <y> = b in\n  (y)\n")
+            .unwrap();
+    let (_, cert) = certify(&small, PrimTable::standard(), Pass::Jvp).unwrap();
+    let base = serde_json::to_value(&cert).unwrap();
+    let n = 20_000;
+    let mut chain = String::from("def f(x: R) -> (R) =\n  let b0 = <x> in\n");
+    for i in 1..n {
+        chain += &format!("  let b{i} = <b{}> in\n", i - 1);
+    }
+    chain += &format!("  let () = drop(b{}) in\n  (x)\n", n - 1);
+    let mut aliases = String::from("type A0 = <R>\n");
+    for i in 1..n {
+        aliases += &format!("type A{i} = <A{}>\n", i - 1);
+    }
+    aliases += &format!(
+        "def f(x: A{}) -> (R) =\n  let () = drop(x) in\n  (1.0)\n",
+        n - 1
+    );
+    for (what, text) in [("chained tuples", &chain), ("an alias chain", &aliases)] {
+        for field in ["input", "output"] {
+            let mut c = base.clone();
+            c[field] = Json::String(text.clone());
+            let t = std::time::Instant::now();
+            let r = std::panic::catch_unwind(|| checker::kernel::verify(&c.to_string()));
+            assert!(r.is_ok(), "{what} as the {field}: the kernel panicked");
+            // Neither program is the jvp of the other side: the certificate must be rejected.
+            assert!(
+                r.is_ok_and(|r| r.is_err()),
+                "{what} as the {field} was accepted"
+            );
+            eprintln!(
+                "{what} ({n}) as the {field}: rejected in {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+}

@@ -77,7 +77,7 @@ impl Pat {
     pub fn vars(&self, out: &mut HashSet<usize>) {
         match self {
             Pat::Var(v) => drop(out.insert(*v)),
-            Pat::App(_, ps) => ps.iter().for_each(|p| p.vars(out)),
+            Pat::App(_, ps) => ps.iter().for_each(|p| semantics::deep(|| p.vars(out))),
         }
     }
 
@@ -89,7 +89,8 @@ impl Pat {
                 let n = dag.node(id);
                 n.op == *op
                     && n.kids.len() == ps.len()
-                    && (ps.iter().zip(n.kids.clone())).all(|(p, k)| p.matches(dag, k, binds))
+                    && (ps.iter().zip(n.kids.clone()))
+                        .all(|(p, k)| semantics::deep(|| p.matches(dag, k, binds)))
             }
         }
     }
@@ -99,7 +100,10 @@ impl Pat {
         match self {
             Pat::Var(v) => binds.get(v).copied(),
             Pat::App(op, ps) => {
-                let kids: Option<Vec<Id>> = ps.iter().map(|p| p.build(dag, binds)).collect();
+                let kids: Option<Vec<Id>> = ps
+                    .iter()
+                    .map(|p| semantics::deep(|| p.build(dag, binds)))
+                    .collect();
                 Some(dag.add(op, kids?))
             }
         }

@@ -17,6 +17,7 @@
 //!   reads from outside get `A_u = 0`).
 
 use super::term::{Dag, Id};
+use semantics::deep;
 use semantics::{Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, Param, PrimTable, Program, Type};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
@@ -35,6 +36,20 @@ pub enum Val {
     N(Id, Row),
     L(u32, Row),
     Tup(Rc<Vec<Val>>),
+}
+
+impl Drop for Val {
+    /// Values nest as deep as alias chains and chained `let b = <a>` are long: the last
+    /// reference to a tuple is dropped on a stack that grows on demand.
+    fn drop(&mut self) {
+        if let Val::Tup(items) = self
+            && let Some(items) = Rc::get_mut(items)
+            && !items.is_empty()
+        {
+            let items = std::mem::take(items);
+            deep(move || drop(items));
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -73,7 +88,7 @@ fn all_leaves(vs: &[Val], linear: bool) -> Res<Vec<Val>> {
 fn shape(ty: &Type, it: &mut dyn FnMut() -> Val) -> Val {
     match ty.components() {
         None => it(),
-        Some(ts) => Val::Tup(Rc::new(ts.iter().map(|t| shape(t, it)).collect())),
+        Some(ts) => Val::Tup(Rc::new(ts.iter().map(|t| deep(|| shape(t, it))).collect())),
     }
 }
 
@@ -82,9 +97,8 @@ pub fn inputs(dag: &mut Dag, f: &FnDef) -> Vec<Id> {
     fn names(name: String, ty: &Type, out: &mut Vec<String>) {
         match ty.components() {
             None => out.push(name),
-            Some(ts) => {
-                (ts.iter().enumerate()).for_each(|(i, t)| names(format!("{name}.{i}"), t, out))
-            }
+            Some(ts) => (ts.iter().enumerate())
+                .for_each(|(i, t)| deep(|| names(format!("{name}.{i}"), t, out))),
         }
     }
     let mut out = Vec::new();
@@ -151,15 +165,65 @@ pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Program>>> {
 /// A value's type as the certificate spells it (`R`, `<R, <R>>`), if every leaf has the sort
 /// `linear` says.
 pub fn spell(v: &Val, linear: bool) -> Option<String> {
-    match v {
-        Val::N(..) if !linear => Some("R".into()),
-        Val::L(..) if linear => Some("R".into()),
-        Val::Tup(vs) => {
-            let items: Option<Vec<String>> = vs.iter().map(|v| spell(v, linear)).collect();
-            Some(format!("<{}>", items?.join(", ")))
-        }
-        _ => None,
+    spell_within(v, linear, usize::MAX)
+}
+
+/// [`spell`], giving up (`None`) past `max` bytes: a shared tuple spelled out can be
+/// exponentially longer than the program (`let t = <s, s>`), and a certificate's type can only
+/// equal a spelling as long as itself. An explicit stack: no recursion on nesting.
+pub fn spell_within(v: &Val, linear: bool, max: usize) -> Option<String> {
+    enum Item<'a> {
+        V(&'a Val),
+        S(&'static str),
     }
+    let (mut out, mut stack) = (String::new(), vec![Item::V(v)]);
+    while let Some(item) = stack.pop() {
+        match item {
+            Item::S(t) => out.push_str(t),
+            Item::V(Val::N(..)) if !linear => out.push('R'),
+            Item::V(Val::L(..)) if linear => out.push('R'),
+            Item::V(Val::Tup(vs)) => {
+                out.push('<');
+                stack.push(Item::S(">"));
+                for (i, v) in vs.iter().enumerate().rev() {
+                    stack.push(Item::V(v));
+                    if i > 0 {
+                        stack.push(Item::S(", "));
+                    }
+                }
+            }
+            Item::V(_) => return None,
+        }
+        if out.len() > max {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Every leaf of `v` has the sort `linear` says. `done` holds the tuples already found
+/// sorted (kept alive, so no address is reused), so that each is visited once per sweep.
+fn sorted(v: &Val, linear: bool, done: &mut HashMap<usize, (Rc<Vec<Val>>, bool)>) -> bool {
+    let (mut seen, mut stack) = (Vec::new(), vec![v]);
+    while let Some(v) = stack.pop() {
+        match v {
+            Val::N(..) if linear => return false,
+            Val::L(..) if !linear => return false,
+            Val::Tup(vs) => match done.get(&(Rc::as_ptr(vs) as usize)) {
+                Some(&(_, l)) if l != linear => return false,
+                Some(_) => {}
+                None => {
+                    seen.push(vs.clone());
+                    stack.extend(vs.iter());
+                }
+            },
+            _ => {}
+        }
+    }
+    for vs in seen {
+        done.insert(Rc::as_ptr(&vs) as usize, (vs, linear));
+    }
+    true
 }
 
 /// A type, spelled structurally (aliases unfolded).
@@ -168,7 +232,10 @@ pub fn spell_type(t: &Type) -> String {
         None => "R".into(),
         Some(ts) => format!(
             "<{}>",
-            ts.iter().map(spell_type).collect::<Vec<_>>().join(", ")
+            ts.iter()
+                .map(|t| deep(|| spell_type(t)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -206,6 +273,7 @@ struct Sweep {
     eqs: Vec<Equation>,
     dropped: u32,
     me: u32,
+    sorted: HashMap<usize, (Rc<Vec<Val>>, bool)>,
 }
 
 impl Sweep {
@@ -262,6 +330,7 @@ impl Lower<'_> {
             eqs,
             dropped: 0,
             me,
+            sorted: HashMap::new(),
         };
         let one = self.dag.num(1.0);
         let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
@@ -314,7 +383,9 @@ impl Lower<'_> {
 
     fn set(&self, s: &mut Sweep, x: LocalId, v: Val) -> Res<()> {
         let linear = s.scope.get(x.0 as usize).is_some_and(|s| s.0);
-        spell(&v, linear).ok_or("a binder of the wrong sort")?;
+        if !sorted(&v, linear, &mut s.sorted) {
+            return Err("a binder of the wrong sort".into());
+        }
         match s.env.get_mut(x.0 as usize) {
             Some(slot @ None) => {
                 *slot = Some(v);
@@ -337,7 +408,7 @@ impl Lower<'_> {
                         vn.into_iter().chain(vl).collect(),
                     )
                 }
-                Bind::Unpack { binders, src, .. } => match self.atom(&Atom::Var(*src), s)? {
+                Bind::Unpack { binders, src, .. } => match &self.atom(&Atom::Var(*src), s)? {
                     Val::Tup(items) if items.len() == binders.len() => {
                         (binders.clone(), items.to_vec())
                     }
@@ -385,8 +456,8 @@ impl Lower<'_> {
     }
 
     fn scalar(&mut self, a: &Atom, s: &mut Sweep) -> Res<(Id, Row)> {
-        match self.atom(a, s)? {
-            Val::N(id, g) => Ok((id, g)),
+        match &self.atom(a, s)? {
+            Val::N(id, g) => Ok((*id, g.clone())),
             _ => Err("a linear value or a tuple where a real is expected".into()),
         }
     }
@@ -402,7 +473,7 @@ impl Lower<'_> {
             Val::Tup(items) => Ok(Val::Tup(Rc::new(
                 items
                     .iter()
-                    .map(|x| self.map(x, s, f))
+                    .map(|x| deep(|| self.map(x, s, f)))
                     .collect::<Res<_>>()?,
             ))),
             Val::L(..) => Ok(s.leaf(f(self, v)?)),
