@@ -156,3 +156,33 @@ fn a_call_dag_doing_exponential_work_has_a_linear_size_proof() {
         }
     }
 }
+
+/// A parameter whose type is a chain of aliases as long as the program (`type A{i} =
+/// <A{i-1}>`, which the checker accepts: a named type counts one level) is lowered, shaped and
+/// dropped without recursion on the main stack: every claim is proved. Before, `lina prove`
+/// overflowed the stack on it.
+#[test]
+fn an_alias_chain_as_long_as_the_program_is_proved_without_overflow() {
+    let n = 20_000;
+    let mut src = String::from("type A0 = <R>\n");
+    for i in 1..n {
+        src += &format!("type A{i} = <A{}>\n", i - 1);
+    }
+    src += &format!(
+        "def f(x: A{}, y: R) -> (R) =\n  let () = drop(x) in\n  (sin(y) * y)\n",
+        n - 1
+    );
+    let p = parse(&src).unwrap();
+    let reports = prove_program(
+        &p,
+        PrimTable::standard(),
+        Which::All,
+        &default_policies(),
+        Limits::default(),
+    )
+    .unwrap();
+    assert!(!reports.is_empty());
+    for r in &reports {
+        assert_eq!(r.outcome, Outcome::Proved, "{} {:?}", r.func, r.reason);
+    }
+}

@@ -48,6 +48,19 @@ enum PVal {
     Tup(Rc<Vec<PVal>>),
 }
 
+impl Drop for PVal {
+    /// As [`super::lower::Val`]'s: dropped on a stack that grows on demand.
+    fn drop(&mut self) {
+        if let PVal::Tup(items) = self
+            && let Some(items) = Rc::get_mut(items)
+            && !items.is_empty()
+        {
+            let items = std::mem::take(items);
+            semantics::deep(move || drop(items));
+        }
+    }
+}
+
 /// `A_u = Σ coef · A_v` (`None`: the coefficient 1).
 struct Equation {
     u: u32,
@@ -247,7 +260,10 @@ fn to_pval(v: &Val) -> Result<PVal, String> {
         Val::N(id) | Val::O(id, _) => Ok(PVal::N(*id)),
         Val::L(_) => Err("a linear value in a nonlinear binder".into()),
         Val::Tup(items) => Ok(PVal::Tup(Rc::new(
-            items.iter().map(to_pval).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .map(|v| semantics::deep(|| to_pval(v)))
+                .collect::<Result<_, _>>()?,
         ))),
     }
 }
@@ -296,7 +312,11 @@ impl Walk<'_> {
     fn fresh(&mut self, ty: &Type) -> PVal {
         match ty.components() {
             None => self.leaf(),
-            Some(ts) => PVal::Tup(Rc::new(ts.iter().map(|t| self.fresh(t)).collect())),
+            Some(ts) => PVal::Tup(Rc::new(
+                ts.iter()
+                    .map(|t| semantics::deep(|| self.fresh(t)))
+                    .collect(),
+            )),
         }
     }
 
@@ -308,7 +328,7 @@ impl Walk<'_> {
             PVal::Tup(items) => Ok(PVal::Tup(Rc::new(
                 items
                     .iter()
-                    .map(|x| self.like(x))
+                    .map(|x| semantics::deep(|| self.like(x)))
                     .collect::<Result<_, _>>()?,
             ))),
         }
@@ -375,8 +395,8 @@ impl Walk<'_> {
                     }
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let items = match self.atom(&Atom::Var(*src))? {
-                        PVal::Tup(items) => items,
+                    let items = match &self.atom(&Atom::Var(*src))? {
+                        PVal::Tup(items) => items.clone(),
                         // A residual term: its components are what the lowering projected.
                         PVal::N(_) if self.opaque => Rc::new(
                             binders

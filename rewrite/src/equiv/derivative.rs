@@ -108,6 +108,19 @@ enum DVal {
     Tup(Rc<Vec<DVal>>),
 }
 
+impl Drop for DVal {
+    /// As [`super::lower::Val`]'s: dropped on a stack that grows on demand.
+    fn drop(&mut self) {
+        if let DVal::Tup(items) = self
+            && let Some(items) = Rc::get_mut(items)
+            && !items.is_empty()
+        {
+            let items = std::mem::take(items);
+            semantics::deep(move || drop(items));
+        }
+    }
+}
+
 fn leaves(v: &DVal, out: &mut Vec<(egg::Id, Row)>) {
     let mut stack = vec![v];
     let mut acc = Vec::new();
@@ -125,7 +138,7 @@ fn shape(ty: &Type, it: &mut impl Iterator<Item = (egg::Id, Row)>) -> Option<DVa
         None => it.next().map(|(t, r)| DVal::Leaf(t, r)),
         Some(ts) => Some(DVal::Tup(Rc::new(
             ts.iter()
-                .map(|t| shape(t, it))
+                .map(|t| semantics::deep(|| shape(t, it)))
                 .collect::<Option<Vec<_>>>()?,
         ))),
     }
@@ -196,9 +209,10 @@ impl Differentiator<'_> {
                     }
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let Some(Some(DVal::Tup(items))) = env.get(src.id.0 as usize).cloned() else {
+                    let Some(Some(DVal::Tup(items))) = env.get(src.id.0 as usize) else {
                         return Err("a destructure of a value that is not a tuple".into());
                     };
+                    let items = items.clone();
                     if items.len() != binders.len() {
                         return Err("a destructure of a tuple of another size".into());
                     }
@@ -239,10 +253,10 @@ impl Differentiator<'_> {
                 let mut terms = Vec::new();
                 let mut rows = Vec::new();
                 for a in args {
-                    match self.atom(a, env)? {
+                    match &self.atom(a, env)? {
                         DVal::Leaf(t, r) => {
-                            terms.push(t);
-                            rows.push(r);
+                            terms.push(*t);
+                            rows.push(r.clone());
                         }
                         DVal::Tup(_) => return Err("a tuple argument of a primitive".into()),
                     }

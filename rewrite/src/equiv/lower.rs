@@ -30,6 +30,20 @@ pub enum Val {
     O(egg::Id, Type),
 }
 
+impl Drop for Val {
+    /// Values nest as deep as types do (an alias chain as long as the program): the last
+    /// reference to a tuple is dropped on a stack that grows on demand.
+    fn drop(&mut self) {
+        if let Val::Tup(items) = self
+            && let Some(items) = Rc::get_mut(items)
+            && !items.is_empty()
+        {
+            let items = std::mem::take(items);
+            semantics::deep(move || drop(items));
+        }
+    }
+}
+
 /// What lowering refuses: programs that are not well-typed (the checker runs first, so
 /// these are faults of a transformation under test, reported as data).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -91,7 +105,7 @@ fn shape<T: Clone>(
         Some(ts) => {
             let items = ts
                 .iter()
-                .map(|t| shape(t, leaves, mk))
+                .map(|t| semantics::deep(|| shape(t, leaves, mk)))
                 .collect::<Option<Vec<_>>>()?;
             Some(Val::Tup(Rc::new(items)))
         }
@@ -131,7 +145,7 @@ fn shape_n(ty: &Type, leaves: &mut impl Iterator<Item = egg::Id>, on: bool) -> O
         Some(ts) => {
             let items = ts
                 .iter()
-                .map(|t| shape_n(t, leaves, on))
+                .map(|t| semantics::deep(|| shape_n(t, leaves, on)))
                 .collect::<Option<Vec<_>>>()?;
             Some(Val::Tup(Rc::new(items)))
         }
@@ -153,7 +167,7 @@ pub fn lift(dag: &mut Dag, id: egg::Id, ty: &Type, on: bool) -> Val {
                     .enumerate()
                     .map(|(k, t)| {
                         let c = dag.proj(k as u32, n, id);
-                        lift(dag, c, t, on)
+                        semantics::deep(|| lift(dag, c, t, on))
                     })
                     .collect(),
             ))
@@ -175,7 +189,7 @@ fn term(dag: &mut Dag, v: &Val, ty: &Type) -> Result<egg::Id, String> {
             let ids = items
                 .iter()
                 .zip(ts)
-                .map(|(v, t)| term(dag, v, t))
+                .map(|(v, t)| semantics::deep(|| term(dag, v, t)))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(dag.tuple(ids))
         }
@@ -202,11 +216,11 @@ pub fn flatten(
         (Val::N(id), None) => out.push(*id),
         (Val::O(id, _), Some(_)) => {
             let v = lift(dag, *id, ty, on);
-            flatten(dag, &v, ty, on, out)?;
+            semantics::deep(|| flatten(dag, &v, ty, on, out))?;
         }
         (Val::Tup(items), Some(ts)) if items.len() == ts.len() => {
             for (v, t) in items.iter().zip(ts) {
-                flatten(dag, v, t, on, out)?;
+                semantics::deep(|| flatten(dag, v, t, on, out))?;
             }
         }
         (Val::L(_), _) => return Err("a linear value in a nonlinear position".into()),
@@ -216,18 +230,23 @@ pub fn flatten(
 }
 
 fn leaf_names(name: &str, ty: &Type, on: bool, out: &mut Vec<String>) {
-    if opaque(ty, on) {
-        out.push(name.to_string());
-        return;
-    }
-    match ty.components() {
-        None => out.push(name.to_string()),
-        Some(ts) => {
-            for (i, t) in ts.iter().enumerate() {
-                leaf_names(&format!("{name}.{i}"), t, on, out);
+    // One buffer for the path (`x.0.1`): a name per level would make an alias chain as long
+    // as the program quadratic; the recursion on nesting runs on a growing stack.
+    fn go(path: &mut String, ty: &Type, on: bool, out: &mut Vec<String>) {
+        match ty.components() {
+            Some(ts) if !opaque(ty, on) => {
+                for (i, t) in ts.iter().enumerate() {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(&i.to_string());
+                    semantics::deep(|| go(path, t, on, out));
+                    path.truncate(len);
+                }
             }
+            _ => out.push(path.clone()),
         }
     }
+    go(&mut name.to_string(), ty, on, out)
 }
 
 /// The scalar leaves of `f`'s nonlinear parameters as input symbols (`x`, `v.0`, `v.1`).
@@ -417,9 +436,10 @@ impl Lowerer<'_> {
                     }
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let items = match get(env, src.id)? {
-                        Some(Val::Tup(items)) => items,
+                    let items = match &get(env, src.id)? {
+                        Some(Val::Tup(items)) => items.clone(),
                         Some(Val::O(id, ty)) => {
+                            let id = *id;
                             let ts = ty.components().ok_or("a destructure of a real")?;
                             let n = ts.len() as u32;
                             let mut items = Vec::with_capacity(ts.len());
