@@ -139,8 +139,30 @@ fn jvp_of_a_relaxed_program_agrees_with_jvp_of_its_strict_form() {
                     .map_err(|e| fail(format!("`{}.jvp` fails: {e}", f.name), &j))?;
                 let b = eval_fn(&jr, prims(), id, &x, &u)
                     .map_err(|e| fail(format!("relaxed `{}.jvp` fails: {e}", f.name), &jr))?;
+                // The primal results are computed alike, bit for bit. The tangents agree up
+                // to rounding only: the JVP merges scalings of one tangent (`a·t' + b·t'` is
+                // `(a + b)·t'`), which a relaxed program offers where its strict form has
+                // `dup`ped the tangent into two, so sums can be associated differently. The
+                // rounding level is measured (`tolerance`: the strict JVP at `3u` against three
+                // times it at `u`).
+                let u3: Option<Vec<Value>> = u
+                    .iter()
+                    .map(|v| axpy(-1.0, v, v).and_then(|z| axpy(3.0, v, &z)))
+                    .collect();
+                let a3 = u3.and_then(|u3| eval_fn(&j, prims(), id, &x, &u3).ok());
+                let zeros = vec![0.0; leaves(&a.lin).len()];
+                let lin_ok = bit_eq(&a.lin, &b.lin)
+                    || a3.is_some_and(|a3| {
+                        linear_combination_agrees(
+                            &leaves(&b.lin),
+                            (&leaves(&a.lin), &zeros),
+                            (&leaves(&a3.lin), &zeros),
+                            (1.0, 0.0),
+                        )
+                        .is_ok()
+                    });
                 prop_assert!(
-                    bit_eq(&a.nl, &b.nl) && bit_eq(&a.lin, &b.lin),
+                    bit_eq(&a.nl, &b.nl) && lin_ok,
                     "`{}.jvp`: ({:?} ; {:?}) from the strict form, ({:?} ; {:?}) from the relaxed one\n{}\n{}",
                     f.name,
                     a.nl,
