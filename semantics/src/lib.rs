@@ -51,7 +51,7 @@ pub use size::fn_size;
 pub use span::{LineIndex, Span};
 pub use syntax::*;
 pub use types::{Type, TypeAlias, aliases_in};
-pub use value::{Value, deep, fmt_real, parse_values};
+pub use value::{Value, deep, drop_nested, fmt_real, parse_values};
 pub use visit::{
     Fold, Visitor, bind_reads, each_expr, expr_bound, expr_reads, fold_bind, fold_block, fold_expr,
     visit_bind, visit_block, visit_expr,

@@ -14,6 +14,18 @@ pub fn deep<T>(f: impl FnOnce() -> T) -> T {
     stacker::maybe_grow(32 * 1024, 1024 * 1024, f)
 }
 
+/// For a `Drop` of a value type whose tuples nest as deep as a program is long: when this is
+/// the last reference to `items`, they are dropped on a stack that grows on demand (a plain
+/// drop would recurse once per level on the fixed stack).
+pub fn drop_nested<T>(items: &mut std::rc::Rc<Vec<T>>) {
+    if let Some(items) = std::rc::Rc::get_mut(items)
+        && !items.is_empty()
+    {
+        let items = std::mem::take(items);
+        deep(move || drop(items));
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Value {
     Real(f64),

@@ -42,12 +42,8 @@ impl Drop for Val {
     /// Values nest as deep as alias chains and chained `let b = <a>` are long: the last
     /// reference to a tuple is dropped on a stack that grows on demand.
     fn drop(&mut self) {
-        if let Val::Tup(items) = self
-            && let Some(items) = Rc::get_mut(items)
-            && !items.is_empty()
-        {
-            let items = std::mem::take(items);
-            deep(move || drop(items));
+        if let Val::Tup(items) = self {
+            semantics::drop_nested(items);
         }
     }
 }

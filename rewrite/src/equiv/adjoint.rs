@@ -51,12 +51,8 @@ enum PVal {
 impl Drop for PVal {
     /// As [`super::lower::Val`]'s: dropped on a stack that grows on demand.
     fn drop(&mut self) {
-        if let PVal::Tup(items) = self
-            && let Some(items) = Rc::get_mut(items)
-            && !items.is_empty()
-        {
-            let items = std::mem::take(items);
-            semantics::deep(move || drop(items));
+        if let PVal::Tup(items) = self {
+            semantics::drop_nested(items);
         }
     }
 }

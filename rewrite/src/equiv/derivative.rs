@@ -111,12 +111,8 @@ enum DVal {
 impl Drop for DVal {
     /// As [`super::lower::Val`]'s: dropped on a stack that grows on demand.
     fn drop(&mut self) {
-        if let DVal::Tup(items) = self
-            && let Some(items) = Rc::get_mut(items)
-            && !items.is_empty()
-        {
-            let items = std::mem::take(items);
-            semantics::deep(move || drop(items));
+        if let DVal::Tup(items) = self {
+            semantics::drop_nested(items);
         }
     }
 }

@@ -34,12 +34,8 @@ impl Drop for Val {
     /// Values nest as deep as types do (an alias chain as long as the program): the last
     /// reference to a tuple is dropped on a stack that grows on demand.
     fn drop(&mut self) {
-        if let Val::Tup(items) = self
-            && let Some(items) = Rc::get_mut(items)
-            && !items.is_empty()
-        {
-            let items = std::mem::take(items);
-            semantics::deep(move || drop(items));
+        if let Val::Tup(items) = self {
+            semantics::drop_nested(items);
         }
     }
 }
