@@ -1,6 +1,6 @@
 //! Certificates (SPEC §6): a transformation's input and output, the output's flat typing
-//! derivation (each binder's type), the static work, the output's linear forms over one
-//! certificate-wide term DAG with sharing, and each claim's obligations with their outcomes.
+//! derivation (each binder's type), the static work, and each claim's obligations with their
+//! outcomes (the kernel recomputes the linear forms from the programs).
 //! The kernel (`checker::kernel::verify`) re-checks all of it and decides every obligation
 //! called `proved` itself; the schema is `checker::kernel::schema` and `docs/certificates.md`.
 //!
@@ -9,15 +9,10 @@
 //! one the prover proved without an explanation (terms too large as trees) is `unknown`.
 
 use crate::equiv::claims::{Claim, ClaimReport, Session};
-use crate::equiv::dag::Dag;
-use crate::equiv::lower::Lowered;
 use crate::equiv::prove::{Limits, Outcome};
 use crate::{Policy, RewriteError};
 use checker::kernel::schema::*;
-use checker::kernel::walk::spell_type;
-use egg::Language;
 use semantics::{PrimTable, Program};
-use std::collections::HashMap;
 
 /// The transformation a certificate is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,47 +21,6 @@ pub enum Pass {
     Unzip(Policy),
     Transpose,
     Vjp(Policy),
-}
-
-/// The certificate-wide term DAG, hash-consed by operator and children.
-#[derive(Default)]
-struct Terms {
-    nodes: Vec<(String, Vec<u32>)>,
-    index: HashMap<(String, Vec<u32>), u32>,
-    seen: HashMap<egg::Id, u32>,
-}
-
-impl Terms {
-    fn add(&mut self, op: String, children: Vec<u32>) -> u32 {
-        let key = (op, children);
-        if let Some(&i) = self.index.get(&key) {
-            return i;
-        }
-        let i = self.nodes.len() as u32;
-        self.nodes.push(key.clone());
-        self.index.insert(key, i);
-        i
-    }
-
-    /// A term of the prover's DAG (children first, by an explicit stack).
-    fn of_dag(&mut self, dag: &Dag, root: egg::Id) -> u32 {
-        let mut stack = vec![(root, false)];
-        while let Some((id, ready)) = stack.pop() {
-            if self.seen.contains_key(&id) {
-                continue;
-            }
-            let node = dag.get(id);
-            if ready {
-                let kids = node.children().iter().map(|c| self.seen[c]).collect();
-                let i = self.add(node.to_string(), kids);
-                self.seen.insert(id, i);
-            } else {
-                stack.push((id, true));
-                stack.extend(node.children().iter().map(|&c| (c, false)));
-            }
-        }
-        self.seen[&root]
-    }
 }
 
 fn claim_cert(r: &ClaimReport) -> ClaimCert {
@@ -147,8 +101,7 @@ fn certify_given(
         reason: e,
     })?;
     let p = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    let mut terms = Terms::default();
-    let (name, policy, out, tag, mut claims, stages) = match pass {
+    let (name, policy, out, _tag, mut claims, stages) = match pass {
         Pass::Jvp => {
             let j = given.map_or_else(|| crate::jvp(&p, prims), Ok)?;
             let r = s.jvp(&p, &j);
@@ -229,26 +182,13 @@ fn certify_given(
             }
         })
         .collect();
-    let mut linear_forms = Vec::new();
-    for f in &out.funcs {
-        let rows = s.lowered(&out, tag, f).map(|(_, Lowered { lin, .. })| {
-            lin.iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|&(i, t)| (i, terms.of_dag(&s.dag, t)))
-                        .collect()
-                })
-                .collect()
-        });
-        linear_forms.push(rows.unwrap_or_default());
-    }
     // The flat typing derivation: every binder's type, spelled as the kernel spells values.
     let slots = semantics::local_types(&out, prims)
         .map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))?;
     let types = (slots.iter())
         .map(|ts| {
             (ts.iter())
-                .map(|t| t.as_ref().map_or("?".into(), spell_type))
+                .map(|t| t.as_ref().map_or("?".into(), |t| t.to_string()))
                 .collect()
         })
         .collect();
@@ -260,9 +200,7 @@ fn certify_given(
         output: semantics::print(&out),
         stages,
         types,
-        terms: terms.nodes,
         work,
-        linear_forms,
         claims: certs,
         comment: None,
         producer: Some(format!("lina {}", env!("CARGO_PKG_VERSION"))),

@@ -24,11 +24,10 @@ pub mod settle;
 pub mod term;
 pub mod walk;
 
-use self::claims::Lemma;
 use self::schema::{Certificate, SCHEMA};
-use self::term::{Dag, Id};
-use self::walk::{Lowered, Row};
-use semantics::{PrimTable, Program};
+use self::term::{Dag, Id, Lemma};
+use self::walk::{Lowered, Prog};
+use semantics::PrimTable;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -55,12 +54,11 @@ impl std::fmt::Display for KernelError {
 }
 
 pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> KernelError {
-    let (claim, obligation, message) = (None, None, message.into());
     KernelError {
         code,
-        claim,
-        obligation,
-        message,
+        claim: None,
+        obligation: None,
+        message: message.into(),
     }
 }
 
@@ -80,7 +78,8 @@ pub struct ClaimOutcome {
     pub why: Option<String>,
 }
 
-/// An accepted certificate: each claim's outcome, and how many obligations were decided.
+/// An accepted certificate: each claim's outcome, how many obligations were decided, and the
+/// size of the kernel's term DAG.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub transformation: String,
@@ -96,7 +95,7 @@ pub struct Report {
 pub struct Verifier<'a> {
     pub dag: Dag,
     prims: &'a PrimTable,
-    columns: Vec<Option<Program>>,
+    columns: Vec<Option<Prog>>,
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     lowered: HashMap<String, (Vec<Id>, Lowered)>,
     claims: std::vec::IntoIter<schema::ClaimCert>,
@@ -116,47 +115,47 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         );
     }
     let prims = PrimTable::standard();
-    let parse = |what: &str, text: &str| {
-        let first = |d: Vec<semantics::Diagnostic>| d.first().map(|d| d.message.clone());
-        let why = |d| {
-            format!(
-                "the {what} program does not parse: {}",
-                first(d).unwrap_or_default()
+    let parse = |what: &str, text: &str, tag| {
+        let first = |d: Vec<semantics::Diagnostic>| {
+            d.first().map(|d| d.message.clone()).unwrap_or_default()
+        };
+        let p = semantics::parse_with(text, prims).map_err(|d| {
+            fail(
+                "E0802",
+                format!("the {what} program does not parse: {}", first(d)),
             )
-        };
-        semantics::parse_with(text, prims).map_err(|d| fail("E0802", why(d)))
+        })?;
+        Prog::new(p, prims, tag)
+            .map_err(|e| fail("E0807", format!("the {what} program does not type: {e}")))
     };
-    let (input, output) = (parse("input", &cert.input)?, parse("output", &cert.output)?);
-    let mut v = Verifier {
-        dag: Dag::default(),
-        prims,
-        columns: walk::columns(prims).map_err(|e| fail("E0599", e))?,
-        lemmas: HashMap::new(),
-        lowered: HashMap::new(),
-        claims: cert.claims.clone().into_iter(),
-        report: Vec::new(),
-        decided: 0,
-    };
-    let mut terms: Vec<Id> = Vec::with_capacity(cert.terms.len());
-    for (i, (op, kids)) in cert.terms.iter().enumerate() {
-        let kids: Option<Vec<Id>> = kids
-            .iter()
-            .map(|&c| terms.get(c as usize).copied())
-            .collect();
-        let Some(kids) = kids else {
-            bail!("E0801", "term {i} has a child that is not older")
-        };
-        terms.push(v.dag.add(op, kids));
-    }
-    let tag = match cert.transformation.as_str() {
-        "jvp" => "J",
-        "unzip" => "U",
-        "transpose" | "vjp" => "T",
+    let pass = cert.transformation.as_str();
+    let (it, ot) = match pass {
+        "jvp" | "vjp" => ("P", if pass == "jvp" { "J" } else { "T" }),
+        "unzip" => ("J", "U"),
+        "transpose" => ("U", "T"),
         t => bail!("E0801", "unknown transformation `{t}`"),
     };
-    match (cert.transformation.as_str(), &cert.stages[..]) {
+    let (input, output) = (
+        parse("input", &cert.input, it)?,
+        parse("output", &cert.output, ot)?,
+    );
+    let columns = walk::columns(prims).map_err(|e| fail("E0599", e))?;
+    let (dag, lemmas, lowered, report) =
+        (Dag::default(), HashMap::new(), HashMap::new(), Vec::new());
+    let claims = cert.claims.clone().into_iter();
+    let mut v = Verifier {
+        dag,
+        prims,
+        columns,
+        lemmas,
+        lowered,
+        claims,
+        report,
+        decided: 0,
+    };
+    match (pass, &cert.stages[..]) {
         ("vjp", [j, u]) => {
-            let (j, u) = (parse("jvp stage", j)?, parse("unzip stage", u)?);
+            let (j, u) = (parse("jvp stage", j, "J")?, parse("unzip stage", u, "U")?);
             v.claims("jvp", &input, &j)?;
             v.claims("unzip", &j, &u)?;
             v.claims("transpose", &u, &output)?;
@@ -176,56 +175,30 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
             c.claim
         );
     }
-    bounds::check(&cert, &input, &output, prims)?;
-    // The flat typing derivation: every binder's type, against its value in the sweep (which
-    // re-tested each rule); and the linear forms.
-    let n = output.funcs.len();
-    if cert.linear_forms.len() != n || cert.types.len() != n {
-        bail!(
-            "E0806",
-            "linear forms or types of functions the output does not have"
-        );
+    bounds::check(&cert, &input.p, &output.p, prims)?;
+    // The flat typing derivation: every binder's type as the output spells it, and every
+    // output function typed by the sweep (which re-tests each construct's rule).
+    let spelt = output.types.iter().map(|ts| {
+        ts.iter()
+            .map(|t| t.as_ref().map_or("?".into(), |t| t.to_string()))
+    });
+    if !spelt.map(Vec::from_iter).eq(cert.types.iter().cloned()) {
+        bail!("E0807", "the binder types are not the output's");
     }
-    for (i, f) in output.funcs.iter().enumerate() {
-        let typing = |e| fail("E0807", format!("the output does not type: {e}"));
-        let (_, low) = v.lowered(&output, tag, f, false).map_err(typing)?;
-        let spelt = f.locals.iter().zip(low.env.iter());
-        let same = spelt.len() == cert.types[i].len()
-            && spelt.zip(&cert.types[i]).all(|((l, x), t)| {
-                let x = x
-                    .as_ref()
-                    .and_then(|x| walk::spell_within(x, l.linear, t.len()));
-                x.as_ref() == Some(t)
-            });
-        if !same {
-            bail!(
-                "E0807",
-                "the binder types of `{}` are not their values' types",
-                f.name
-            );
-        }
-        let row = |row: &Vec<(u32, u32)>| {
-            let each = row.iter().map(|&(i, t)| Some((i, *terms.get(t as usize)?)));
-            each.collect::<Option<Vec<_>>>().map(Rc::new)
-        };
-        if cert.linear_forms[i]
-            .iter()
-            .map(row)
-            .collect::<Option<Vec<Row>>>()
-            != Some(low.lin)
-        {
-            bail!("E0806", "the linear forms of `{}` do not recompute", f.name);
-        }
+    for f in &output.p.funcs {
+        v.lowered(&output, f, false, None)
+            .map_err(|e| fail("E0807", format!("the output does not type: {e}")))?;
     }
     let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
     let (proved, refuted) = (count("proved"), count("refuted"));
+    let (unknown, terms) = (v.report.len() - proved - refuted, v.dag.len());
     Ok(Report {
         transformation: cert.transformation,
         proved,
-        unknown: v.report.len() - proved - refuted,
+        unknown,
         refuted,
         claims: v.report,
         decided: v.decided,
-        terms: cert.terms.len(),
+        terms,
     })
 }

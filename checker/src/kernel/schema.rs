@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The one schema version this kernel knows.
-pub const SCHEMA: &str = "lina-certificate/3";
+pub const SCHEMA: &str = "lina-certificate/4";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,14 +22,10 @@ pub struct Certificate {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<String>,
     /// The typing derivation of `output`, flat: per function, the type of every binder (slot
-    /// order, parameters first), spelled structurally (`R`, `<R, <R>>`).
+    /// order, parameters first), printed as the program spells it (`R`, `<R, f.res>`).
     pub types: Vec<Vec<String>>,
-    /// The term DAG: `(operator, children)`, each child older than its node.
-    pub terms: Vec<(String, Vec<u32>)>,
     /// One entry per input function.
     pub work: Vec<Work>,
-    /// Per output function, per linear result leaf, `[[input leaf, term], ...]`.
-    pub linear_forms: Vec<Vec<Vec<(u32, u32)>>>,
     /// In checking order (callees first).
     pub claims: Vec<ClaimCert>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

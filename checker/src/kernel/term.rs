@@ -1,6 +1,6 @@
 //! The kernel's terms: one hash-consed DAG (a node is an operator and child ids, each child
-//! older than its parent), and the lemmas' patterns with their matcher. Walks over terms are
-//! loops over node ids; only patterns, which the kernel builds itself two levels deep, recurse.
+//! older than its parent; walks over it are loops over ids), and the lemmas that rename a
+//! callee's symbols to the original program's.
 
 use std::collections::{HashMap, HashSet};
 
@@ -36,6 +36,12 @@ impl Dag {
     pub fn node(&self, id: Id) -> &Node {
         &self.nodes[id as usize]
     }
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
     /// A literal prints as Rust's `{:?}` of its f64 (`1.0`, `-0.0`), as the prover's does.
     pub fn num(&mut self, x: f64) -> Id {
         self.add(&format!("{x:?}"), Vec::new())
@@ -44,8 +50,9 @@ impl Dag {
     pub fn lit(&self, id: Id) -> Option<f64> {
         let Node { op, kids } = self.node(id);
         let numeric = op.starts_with(|c: char| c.is_ascii_digit() || c == '-');
-        let x = op.parse::<f64>().ok().filter(|x| x.is_finite());
-        x.filter(|_| kids.is_empty() && numeric)
+        op.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && kids.is_empty() && numeric)
     }
     /// The lowering's product: a factor that is exactly the literal `1` is left out.
     pub fn mul(&mut self, a: Id, b: Id) -> Id {
@@ -61,51 +68,36 @@ impl Dag {
     }
 }
 
-/// A lemma's side: a variable `?i` or an operator applied to patterns.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Pat {
-    Var(usize),
-    App(String, Vec<Pat>),
+/// A verified claim's consequence about one symbol: `from(args) = to(x..)` for all inputs
+/// `x..`, where `args` are the inputs themselves (`res: None`) or the residual symbols
+/// `res_j(x..)` of the first half of a split function. With no residuals (`Some([])`), `from()`
+/// has no variables: it is applied backwards (`to(x..)` ↦ `from()`) unless the obligation
+/// gives the inputs to instantiate `x..` with (a VJP's chain).
+pub struct Lemma {
+    pub name: String,
+    pub from: String,
+    pub res: Option<Vec<String>>,
+    pub to: String,
 }
 
-impl Pat {
-    /// `sym(?0, .., ?n-1)`.
-    pub fn call(sym: String, n: usize) -> Pat {
-        Pat::App(sym, (0..n).map(Pat::Var).collect())
-    }
-
-    pub fn vars(&self, out: &mut HashSet<usize>) {
-        match self {
-            Pat::Var(v) => drop(out.insert(*v)),
-            Pat::App(_, ps) => ps.iter().for_each(|p| semantics::deep(|| p.vars(out))),
-        }
-    }
-
-    /// Does the term `id` match, extending `binds` consistently?
-    pub fn matches(&self, dag: &Dag, id: Id, binds: &mut HashMap<usize, Id>) -> bool {
-        match self {
-            Pat::Var(v) => *binds.entry(*v).or_insert(id) == id,
-            Pat::App(op, ps) => {
-                let n = dag.node(id);
-                n.op == *op
-                    && n.kids.len() == ps.len()
-                    && (ps.iter().zip(n.kids.clone()))
-                        .all(|(p, k)| semantics::deep(|| p.matches(dag, k, binds)))
+impl Lemma {
+    /// The lemma applied at `id` (forwards, or backwards without `inputs`), if it matches.
+    pub fn apply(&self, dag: &mut Dag, id: Id, inputs: Option<&[Id]>) -> Option<Id> {
+        let Node { op, kids } = dag.node(id).clone();
+        let xs = match (&self.res, inputs) {
+            (Some(r), None) if r.is_empty() => {
+                return (op == self.to).then(|| dag.add(&self.from, Vec::new()));
             }
-        }
-    }
-
-    /// The pattern with its variables replaced (`None`: a variable is unbound).
-    pub fn build(&self, dag: &mut Dag, binds: &HashMap<usize, Id>) -> Option<Id> {
-        match self {
-            Pat::Var(v) => binds.get(v).copied(),
-            Pat::App(op, ps) => {
-                let kids: Option<Vec<Id>> = ps
-                    .iter()
-                    .map(|p| semantics::deep(|| p.build(dag, binds)))
-                    .collect();
-                Some(dag.add(op, kids?))
+            _ if op != self.from => return None,
+            (None, _) => kids,
+            (Some(r), Some(xs)) if r.is_empty() => kids.is_empty().then(|| xs.to_vec())?,
+            (Some(r), _) => {
+                let first = kids.first().map(|&k| dag.node(k).kids.clone())?;
+                let fits =
+                    |(k, r): (&Id, &String)| dag.node(*k).op == *r && dag.node(*k).kids == first;
+                (kids.len() == r.len() && kids.iter().zip(r).all(fits)).then_some(first)?
             }
-        }
+        };
+        Some(dag.add(&self.to, xs))
     }
 }

@@ -7,28 +7,43 @@
 //!   the empty row: the sweep is the linearity check); in `grad` mode a nonlinear scalar also
 //!   carries its gradient row from the derivative column alone (the reference Jacobian);
 //!   calls are modular symbols `tag:g#k`, `tag:g#k@i`, `tag:g#dk@i`;
-//! - **types** it (strict mode, SPEC §2; a value's shape and sort are its type): a
-//!   primitive's arity and real arguments, a call's argument and result types against the
-//!   callee's signature (the callee defined above), a destructure's size, a linear add of one
-//!   type, the declared results; scope ends with its block; every linear binder is used once,
-//!   every nonlinear one at least once;
+//! - **types** it (strict mode, SPEC §2) against the slot types `semantics::local_types`
+//!   synthesises (the language's definition): each atom on the side its construct needs (a
+//!   binder's side is its spelling), a primitive's arity, a call's arguments against the
+//!   callee's declared signature (the callee defined above), a linear add of one type, the
+//!   declared results; every linear binder used once, every nonlinear one at least once;
 //! - states its **adjoint equations** (for [`pairing`]): a binding consuming leaves `u` and
 //!   producing `v = Σ L_vu·u` gives `A_u = Σ_v L_vu·A_v` (inside a `drop`, none: the leaves it
 //!   reads from outside get `A_u = 0`).
 
 use super::term::{Dag, Id};
-use semantics::deep;
-use semantics::{Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, Param, PrimTable, Program, Type};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use semantics::{Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, PrimTable, Program, Type, deep};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 pub type Row = Rc<Vec<(u32, Id)>>;
 /// Obligations `what: lhs = rhs`, with the terms the ring normal form reads as atoms.
 pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
-type Res<T> = Result<T, String>;
-pub type Env = Vec<Option<Val>>;
+pub type Res<T> = Result<T, String>;
 /// `A_u = Σ coef · A_v` (`None`: the coefficient 1).
 type Equation = (u32, Vec<(Option<Id>, u32)>);
+
+/// A program with its slot types and the tag of its function symbols (`P`, `J`, `U`, `T`).
+pub struct Prog {
+    pub p: Program,
+    pub types: Vec<Vec<Option<Type>>>,
+    pub tag: &'static str,
+}
+
+impl Prog {
+    pub fn new(p: Program, prims: &PrimTable, tag: &'static str) -> Res<Prog> {
+        let types = semantics::local_types(&p, prims).map_err(|e| e.message)?;
+        Ok(Prog { p, types, tag })
+    }
+    pub fn func(&self, name: &str) -> Option<&FnDef> {
+        self.p.func(self.p.func_named(name)?)
+    }
+}
 
 /// A nonlinear scalar (with its gradient row), a linear leaf with its row, or a tuple.
 #[derive(Clone)]
@@ -39,8 +54,7 @@ pub enum Val {
 }
 
 impl Drop for Val {
-    /// Values nest as deep as alias chains and chained `let b = <a>` are long: the last
-    /// reference to a tuple is dropped on a stack that grows on demand.
+    /// Values nest as deep as alias chains are long: dropped on a stack that grows on demand.
     fn drop(&mut self) {
         if let Val::Tup(items) = self {
             semantics::drop_nested(items);
@@ -54,15 +68,20 @@ pub struct Lowered {
     pub grads: Vec<Row>,
     pub lin: Vec<Row>,
     /// Every binder's value, by slot; the result leaves; the adjoint equations.
-    pub env: Rc<Env>,
+    pub env: Rc<Vec<Option<Val>>>,
     pub outs: Vec<u32>,
     pub eqs: Rc<Vec<Equation>>,
     pub leaves: u32,
 }
 
-/// The scalar leaves of `v`, in order (nonlinear ones, or linear ones when `linear`).
-fn leaves(v: &Val, linear: bool) -> Res<Vec<Val>> {
-    let (mut out, mut stack) = (Vec::new(), vec![v]);
+pub fn ok(cond: bool, why: &str) -> Res<()> {
+    cond.then_some(()).ok_or_else(|| why.to_string())
+}
+
+/// The scalar leaves of `vs`, in order (nonlinear ones, or linear ones when `linear`).
+fn leaves<'v>(vs: impl IntoIterator<Item = &'v Val>, linear: bool) -> Res<Vec<Val>> {
+    let (mut out, mut stack) = (Vec::new(), vs.into_iter().collect::<Vec<_>>());
+    stack.reverse();
     while let Some(v) = stack.pop() {
         match (v, linear) {
             (Val::Tup(items), _) => stack.extend(items.iter().rev()),
@@ -71,14 +90,6 @@ fn leaves(v: &Val, linear: bool) -> Res<Vec<Val>> {
         }
     }
     Ok(out)
-}
-
-fn all_leaves(vs: &[Val], linear: bool) -> Res<Vec<Val>> {
-    Ok(vs
-        .iter()
-        .map(|v| leaves(v, linear))
-        .collect::<Res<Vec<_>>>()?
-        .concat())
 }
 
 fn shape(ty: &Type, it: &mut dyn FnMut() -> Val) -> Val {
@@ -102,8 +113,8 @@ pub fn inputs(dag: &mut Dag, f: &FnDef) -> Vec<Id> {
     out.iter().map(|n| dag.add(n, Vec::new())).collect()
 }
 
-pub fn size(tys: &[Type]) -> usize {
-    tys.iter().map(|t| t.size() as usize).sum()
+pub fn size<'t>(tys: impl IntoIterator<Item = &'t Type>) -> usize {
+    tys.into_iter().map(|t| t.size() as usize).sum()
 }
 
 pub fn coefficient(row: &Row, i: u32) -> Option<Id> {
@@ -125,154 +136,60 @@ pub fn row_program(text: &str, kw: &str, results: &str, prims: &PrimTable) -> Op
         .split(';')
         .map(|ps| real(ps).join(", "))
         .collect();
+    let name = rest[..open].trim();
     let src = format!(
-        "def {}.{kw}({}) -> ({results}) = {body}",
-        rest[..open].trim(),
+        "def {name}.{kw}({}) -> ({results}) = {body}",
         ps.join(" ; ")
     );
     semantics::parse_with(&src, prims).ok()
 }
 
-/// Each primitive's derivative column `d p(a, b) = (e1, e2)` as a program.
-pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Program>>> {
+/// Each primitive's derivative column `d p(a, b) = (e1, e2)` as a one-function program.
+pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Prog>>> {
     let mut out = Vec::new();
     for (id, row) in prims.rows() {
         let results = vec!["R"; row.arity].join(", ");
         let col = prims
             .derivative(id)
             .map(|t| row_program(t, "d", &results, prims));
-        let ok = |p: &Program| p.funcs.len() == 1 && p.funcs[0].params.len() == row.arity;
-        match col {
-            Some(Some(p)) if ok(&p) && p.funcs[0].name == format!("{}.d", row.name) => {
-                out.push(Some(p))
-            }
-            None => out.push(None),
+        let name = format!("{}.d", row.name);
+        let fits = |p: &Program| matches!(&p.funcs[..], [f] if f.params.len() == row.arity && f.name == name);
+        out.push(match col {
+            Some(Some(p)) if fits(&p) => Some(Prog::new(p, prims, "d")?),
+            None => None,
             _ => {
                 return Err(format!(
                     "the derivative column of `{}` does not parse",
                     row.name
                 ));
             }
-        }
+        });
     }
     Ok(out)
-}
-
-/// A value's type as the certificate spells it (`R`, `<R, <R>>`), if every leaf has the sort
-/// `linear` says.
-pub fn spell(v: &Val, linear: bool) -> Option<String> {
-    spell_within(v, linear, usize::MAX)
-}
-
-/// [`spell`], giving up (`None`) past `max` bytes: a shared tuple spelled out can be
-/// exponentially longer than the program (`let t = <s, s>`), and a certificate's type can only
-/// equal a spelling as long as itself. An explicit stack: no recursion on nesting.
-pub fn spell_within(v: &Val, linear: bool, max: usize) -> Option<String> {
-    enum Item<'a> {
-        V(&'a Val),
-        S(&'static str),
-    }
-    let (mut out, mut stack) = (String::new(), vec![Item::V(v)]);
-    while let Some(item) = stack.pop() {
-        match item {
-            Item::S(t) => out.push_str(t),
-            Item::V(Val::N(..)) if !linear => out.push('R'),
-            Item::V(Val::L(..)) if linear => out.push('R'),
-            Item::V(Val::Tup(vs)) => {
-                out.push('<');
-                stack.push(Item::S(">"));
-                for (i, v) in vs.iter().enumerate().rev() {
-                    stack.push(Item::V(v));
-                    if i > 0 {
-                        stack.push(Item::S(", "));
-                    }
-                }
-            }
-            Item::V(_) => return None,
-        }
-        if out.len() > max {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-/// Every leaf of `v` has the sort `linear` says. `done` holds the tuples already found
-/// sorted (kept alive, so no address is reused), so that each is visited once per sweep.
-fn sorted(v: &Val, linear: bool, done: &mut HashMap<usize, (Rc<Vec<Val>>, bool)>) -> bool {
-    let (mut seen, mut stack) = (Vec::new(), vec![v]);
-    while let Some(v) = stack.pop() {
-        match v {
-            Val::N(..) if linear => return false,
-            Val::L(..) if !linear => return false,
-            Val::Tup(vs) => match done.get(&(Rc::as_ptr(vs) as usize)) {
-                Some(&(_, l)) if l != linear => return false,
-                Some(_) => {}
-                None => {
-                    seen.push(vs.clone());
-                    stack.extend(vs.iter());
-                }
-            },
-            _ => {}
-        }
-    }
-    for vs in seen {
-        done.insert(Rc::as_ptr(&vs) as usize, (vs, linear));
-    }
-    true
-}
-
-/// A type, spelled structurally (aliases unfolded).
-pub fn spell_type(t: &Type) -> String {
-    match t.components() {
-        None => "R".into(),
-        Some(ts) => format!(
-            "<{}>",
-            ts.iter()
-                .map(|t| deep(|| spell_type(t)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// `vs` have the types `ts` (of parameters or results), on the side `linear` says.
-fn typed<'t>(vs: &[Val], ts: impl ExactSizeIterator<Item = &'t Type>, linear: bool) -> Res<()> {
-    let ok = vs.len() == ts.len()
-        && vs
-            .iter()
-            .zip(ts)
-            .all(|(v, t)| spell(v, linear) == Some(spell_type(t)));
-    ok.then_some(())
-        .ok_or_else(|| "values of other types than declared".into())
-}
-
-fn types(ps: &[Param]) -> impl ExactSizeIterator<Item = &Type> {
-    ps.iter().map(|p| &p.ty)
 }
 
 pub struct Lower<'a> {
     pub dag: &'a mut Dag,
     pub prims: &'a PrimTable,
-    pub columns: &'a [Option<Program>],
-    pub prog: &'a Program,
-    pub tag: &'a str,
+    pub columns: &'a [Option<Prog>],
+    pub prog: &'a Prog,
     pub grad: bool,
 }
 
-/// One sweep's state: values, per slot (linear, uses, out of scope), leaves, equations, and
-/// how deep inside `drop` it is (no leaves or equations there).
-struct Sweep {
-    env: Env,
-    scope: Vec<(bool, u32, bool)>,
+/// One sweep's state: values and uses per slot, the slot types, leaves, equations, and how
+/// deep inside `drop` it is (no leaves or equations there).
+struct Sweep<'t> {
+    env: Vec<Option<Val>>,
+    uses: Vec<u32>,
+    tys: &'t [Option<Type>],
+    f: &'t FnDef,
     leaves: u32,
     eqs: Vec<Equation>,
     dropped: u32,
     me: u32,
-    sorted: HashMap<usize, (Rc<Vec<Val>>, bool)>,
 }
 
-impl Sweep {
+impl Sweep<'_> {
     fn leaf(&mut self, row: Row) -> Val {
         self.leaves += u32::from(self.dropped == 0);
         Val::L(
@@ -289,6 +206,46 @@ impl Sweep {
             self.eqs.push((*u, terms));
         }
     }
+    /// Every atom is on the side `linear` says (a literal is nonlinear).
+    fn sorts(&self, xs: &[Atom], linear: bool) -> Res<()> {
+        let side = |a: &Atom| matches!(a, Atom::Var(v) if self.f.is_linear(v.id));
+        ok(
+            xs.iter().all(|a| side(a) == linear),
+            "a linear value in a nonlinear position, or the reverse",
+        )
+    }
+    fn ty(&self, a: &Atom) -> Res<Type> {
+        match a {
+            Atom::Lit(..) => Ok(Type::Real),
+            Atom::Var(v) => self
+                .tys
+                .get(v.id.0 as usize)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| "an untyped variable".into()),
+        }
+    }
+}
+
+/// The values have the shapes of the declared types (aliases unfolded; a shared tuple met
+/// again at one alias is checked once, so a shared value costs no more than the text).
+fn fits(vs: &[Val], ts: &[Type]) -> Res<()> {
+    let (mut seen, mut stack) = (HashSet::new(), vs.iter().zip(ts).collect::<Vec<_>>());
+    while let Some((v, t)) = stack.pop() {
+        if let (Val::Tup(items), Type::Named(a)) = (v, t)
+            && !seen.insert((Rc::as_ptr(items), std::sync::Arc::as_ptr(a)))
+        {
+            continue;
+        }
+        match (v, t.components()) {
+            (Val::Tup(items), Some(ts)) if items.len() == ts.len() => {
+                stack.extend(items.iter().zip(ts))
+            }
+            (Val::N(..) | Val::L(..), None) => {}
+            _ => return Err("values of other types than declared".into()),
+        }
+    }
+    ok(vs.len() == ts.len(), "values of other types than declared")
 }
 
 fn empty() -> Row {
@@ -306,31 +263,38 @@ fn row_of(v: &Val) -> Row {
     }
 }
 
+type Vals = (Vec<Val>, Vec<Val>);
+
 impl Lower<'_> {
     /// `f` with its nonlinear parameter leaves bound to `at` (and, in `grad` mode, unit
     /// gradients), its linear parameter leaves to unit rows.
     pub fn lower(&mut self, f: &FnDef, at: &[Id]) -> Res<Lowered> {
-        if self.grad && !(f.lparams.is_empty() && f.lresults.is_empty()) {
-            return Err(format!(
-                "`{}` has linear parts: it has no reference Jacobian",
-                f.name
-            ));
-        }
-        let scope = f.locals.iter().map(|l| (l.linear, 0, false)).collect();
-        let me = self.prog.func_named(&f.name).map_or(0, |id| id.0);
-        let (env, eqs) = (vec![None; f.locals.len()], Vec::new());
+        let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
+        ok(
+            !(self.grad && linear),
+            "a function with linear parts has no reference Jacobian",
+        )?;
+        let (prog, grad) = (self.prog, self.grad);
+        let me = prog.p.func_named(&f.name).map_or(0, |id| id.0);
+        let tys = prog.types.get(me as usize).map_or(&[][..], |t| &t[..]);
+        let (env, uses, eqs) = (
+            vec![None; f.locals.len()],
+            vec![0; f.locals.len()],
+            Vec::new(),
+        );
         let mut s = Sweep {
             env,
-            scope,
+            uses,
+            tys,
+            f,
             leaves: 0,
             eqs,
             dropped: 0,
             me,
-            sorted: HashMap::new(),
         };
         let one = self.dag.num(1.0);
         let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
-        let (grad, mut k) = (self.grad, 0);
+        let mut k = 0;
         for p in &f.params {
             let v = shape(&p.ty, &mut || {
                 k += 1;
@@ -339,30 +303,30 @@ impl Lower<'_> {
                     if grad { unit(k - 1) } else { empty() },
                 )
             });
-            self.set(&mut s, p.var, v)?;
+            ok(!f.is_linear(p.var), "a binder of the wrong sort")?;
+            set(&mut s, p.var, v)?;
         }
-        if k != at.len() {
-            return Err("another number of inputs".into());
-        }
+        ok(k == at.len(), "another number of inputs")?;
         for p in &f.lparams {
             let v = shape(&p.ty, &mut || s.leaf(unit(s.leaves as usize)));
-            self.set(&mut s, p.var, v)?;
+            ok(f.is_linear(p.var), "a binder of the wrong sort")?;
+            set(&mut s, p.var, v)?;
         }
         let (vn, vl) = self.block(&f.body, &mut s)?;
-        typed(&vn, f.results.iter(), false)?;
-        typed(&vl, f.lresults.iter(), true)?;
+        fits(&vn, &f.results).and(fits(&vl, &f.lresults))?;
         // Strict multiplicities (a derivative column may ignore a parameter).
         let unused = s
-            .scope
+            .uses
             .iter()
-            .position(|&(l, n, _)| n == 0 || (l && n != 1));
-        if let Some(x) = unused.filter(|_| self.tag != "d") {
+            .enumerate()
+            .position(|(x, &n)| n == 0 || (f.locals[x].linear && n != 1));
+        if let Some(x) = unused.filter(|_| prog.tag != "d") {
             return Err(format!(
                 "`{}` is not used as its sort requires",
                 f.name_of(LocalId(x as u32))
             ));
         }
-        let (ns, ls) = (all_leaves(&vn, false)?, all_leaves(&vl, true)?);
+        let (ns, ls) = (leaves(&vn, false)?, leaves(&vl, true)?);
         Ok(Lowered {
             nl: ns
                 .iter()
@@ -377,74 +341,56 @@ impl Lower<'_> {
         })
     }
 
-    fn set(&self, s: &mut Sweep, x: LocalId, v: Val) -> Res<()> {
-        let linear = s.scope.get(x.0 as usize).is_some_and(|s| s.0);
-        if !sorted(&v, linear, &mut s.sorted) {
-            return Err("a binder of the wrong sort".into());
-        }
-        match s.env.get_mut(x.0 as usize) {
-            Some(slot @ None) => {
-                *slot = Some(v);
-                Ok(())
-            }
-            _ => Err("a binder bound twice, or without a slot".into()),
-        }
-    }
-
-    fn block(&mut self, b: &Block, s: &mut Sweep) -> Res<(Vec<Val>, Vec<Val>)> {
+    fn block(&mut self, b: &Block, s: &mut Sweep) -> Res<Vals> {
         for bind in &b.binds {
-            let (xs, vs): (Vec<LocalId>, Vec<Val>) = match bind {
+            match bind {
                 Bind::Let { nl, lin, rhs, .. } => {
                     let (vn, vl) = self.expr(rhs, s)?;
-                    if vn.len() != nl.len() || vl.len() != lin.len() {
-                        return Err("a `let` binds a different number of values".into());
+                    ok(
+                        vn.len() == nl.len() && vl.len() == lin.len(),
+                        "a `let` binds another number of values",
+                    )?;
+                    let sorted = nl.iter().all(|x| !s.f.is_linear(*x))
+                        && lin.iter().all(|x| s.f.is_linear(*x));
+                    ok(sorted, "a binder of the wrong sort")?;
+                    for (x, v) in nl.iter().chain(lin).zip(vn.into_iter().chain(vl)) {
+                        set(s, *x, v)?;
                     }
-                    (
-                        nl.iter().chain(lin).copied().collect(),
-                        vn.into_iter().chain(vl).collect(),
-                    )
                 }
-                Bind::Unpack { binders, src, .. } => match &self.atom(&Atom::Var(*src), s)? {
-                    Val::Tup(items) if items.len() == binders.len() => {
-                        (binders.clone(), items.to_vec())
+                Bind::Unpack { binders, src, .. } => {
+                    let Val::Tup(items) = &self.atom(&Atom::Var(*src), s)? else {
+                        return Err("a destructure of a value that is not a tuple".into());
+                    };
+                    let items = items.clone();
+                    let l = s.f.is_linear(src.id);
+                    let sorted = binders.iter().all(|x| s.f.is_linear(*x) == l);
+                    ok(
+                        items.len() == binders.len() && sorted,
+                        "a destructure of another size or sort",
+                    )?;
+                    for (x, v) in binders.iter().zip(items.iter()) {
+                        set(s, *x, v.clone())?;
                     }
-                    _ => {
-                        return Err(
-                            "a destructure of a value that is not a tuple of its size".into()
-                        );
-                    }
-                },
-            };
-            xs.iter()
-                .zip(vs)
-                .try_for_each(|(x, v)| self.set(s, *x, v))?;
+                }
+            }
         }
-        let out = self.expr(&b.tail, s)?;
-        for bind in &b.binds {
-            let xs = match bind {
-                Bind::Let { nl, lin, .. } => [&nl[..], &lin[..]].concat(),
-                Bind::Unpack { binders, .. } => binders.clone(),
-            };
-            xs.iter().for_each(|x| s.scope[x.0 as usize].2 = true);
-        }
-        Ok(out)
+        self.expr(&b.tail, s)
     }
 
     fn atom(&mut self, a: &Atom, s: &mut Sweep) -> Res<Val> {
         let v = match a {
             Atom::Lit(x, _) => return Ok(Val::N(self.dag.num(*x), empty())),
-            Atom::Var(v) => v.id.0 as usize,
+            Atom::Var(v) => v.id,
         };
-        let slot = s
-            .scope
-            .get_mut(v)
-            .filter(|s| !s.2)
-            .ok_or("a variable out of scope")?;
-        slot.1 = slot.1.saturating_add(1);
-        if slot.0 && slot.1 > 1 {
-            return Err("a linear variable used twice".into());
-        }
-        s.env[v].clone().ok_or_else(|| "an unbound variable".into())
+        let n = s.uses.get_mut(v.0 as usize).ok_or("an unbound variable")?;
+        *n = n.saturating_add(1);
+        ok(
+            !(s.f.is_linear(v) && *n > 1),
+            "a linear variable used twice",
+        )?;
+        s.env[v.0 as usize]
+            .clone()
+            .ok_or_else(|| "an unbound variable".into())
     }
 
     fn atoms(&mut self, xs: &[Atom], s: &mut Sweep) -> Res<Vec<Val>> {
@@ -458,7 +404,7 @@ impl Lower<'_> {
         }
     }
 
-    /// A value shaped as the linear `v`, leaf by leaf from `f`, with `eq` per old and new leaf.
+    /// A value shaped as the linear `v`, leaf by leaf from `f`.
     fn map(
         &mut self,
         v: &Val,
@@ -466,18 +412,19 @@ impl Lower<'_> {
         f: &mut dyn FnMut(&mut Self, &Val) -> Res<Row>,
     ) -> Res<Val> {
         match v {
-            Val::Tup(items) => Ok(Val::Tup(Rc::new(
-                items
+            Val::Tup(items) => {
+                let items = items
                     .iter()
                     .map(|x| deep(|| self.map(x, s, f)))
-                    .collect::<Res<_>>()?,
-            ))),
+                    .collect::<Res<_>>()?;
+                Ok(Val::Tup(Rc::new(items)))
+            }
             Val::L(..) => Ok(s.leaf(f(self, v)?)),
             Val::N(..) => Err("a nonlinear value in a linear position".into()),
         }
     }
 
-    fn expr(&mut self, e: &Expr, s: &mut Sweep) -> Res<(Vec<Val>, Vec<Val>)> {
+    fn expr(&mut self, e: &Expr, s: &mut Sweep) -> Res<Vals> {
         let linear = matches!(
             e,
             Expr::LAdd { .. }
@@ -486,26 +433,36 @@ impl Lower<'_> {
                 | Expr::Dup { .. }
                 | Expr::LTuple { .. }
         ) || matches!(e, Expr::Ret { lin, .. } | Expr::Call { lin, .. } if !lin.is_empty());
-        if self.grad && linear {
-            return Err("a linear construct in a nonlinear function".into());
-        }
+        ok(
+            !(self.grad && linear),
+            "a linear construct in a nonlinear function",
+        )?;
         let lone = |v| Ok((vec![], vec![v]));
         match e {
-            Expr::Ret { nl, lin, .. } => Ok((self.atoms(nl, s)?, self.atoms(lin, s)?)),
+            Expr::Ret { nl, lin, .. } => {
+                s.sorts(nl, false).and(s.sorts(lin, true))?;
+                Ok((self.atoms(nl, s)?, self.atoms(lin, s)?))
+            }
             Expr::Tuple { items, .. } => {
+                s.sorts(items, false)?;
                 Ok((vec![Val::Tup(Rc::new(self.atoms(items, s)?))], vec![]))
             }
-            Expr::LTuple { items, .. } => lone(Val::Tup(Rc::new(self.atoms(items, s)?))),
+            Expr::LTuple { items, .. } => {
+                s.sorts(items, true)?;
+                lone(Val::Tup(Rc::new(self.atoms(items, s)?)))
+            }
             Expr::Prim { prim, args, .. } => {
-                if self.prims.get(*prim).is_none_or(|p| p.arity != args.len()) {
-                    return Err("a primitive applied to another number of arguments".into());
-                }
-                let (xs, gs): (Vec<Id>, Vec<Row>) = args
+                let arity = self.prims.get(*prim).map(|p| p.arity);
+                ok(
+                    arity == Some(args.len()),
+                    "a primitive applied to another number of arguments",
+                )?;
+                s.sorts(args, false)?;
+                let xs = args
                     .iter()
                     .map(|a| self.scalar(a, s))
-                    .collect::<Res<Vec<_>>>()?
-                    .into_iter()
-                    .unzip();
+                    .collect::<Res<Vec<_>>>()?;
+                let (xs, gs): (Vec<Id>, Vec<Row>) = xs.into_iter().unzip();
                 let y = self.dag.add(self.prims.name(*prim), xs.clone());
                 if !self.grad {
                     return Ok((vec![Val::N(y, empty())], vec![]));
@@ -516,78 +473,55 @@ impl Lower<'_> {
                     .get(prim.0 as usize)
                     .and_then(Option::as_ref)
                     .ok_or_else(no)?;
-                let (dag, prims, f) = (
-                    &mut *self.dag,
-                    self.prims,
-                    col.funcs.first().ok_or_else(no)?,
-                );
+                let f = col.p.funcs.first().ok_or_else(no)?;
                 let mut low = Lower {
-                    dag,
-                    prims,
+                    dag: &mut *self.dag,
+                    prims: self.prims,
                     columns: &[],
                     prog: col,
-                    tag: "d",
                     grad: false,
                 };
                 let partials = low.lower(f, &xs)?.nl;
                 Ok((vec![Val::N(y, self.chain(&partials, &gs))], vec![]))
             }
             Expr::LAdd { lhs, rhs, .. } => {
+                s.sorts(&[*lhs, *rhs], true)?;
+                ok(
+                    s.ty(lhs)?.same(&s.ty(rhs)?),
+                    "a linear add of values of two types",
+                )?;
                 let (a, b) = (self.atom(lhs, s)?, self.atom(rhs, s)?);
-                let (la, lb) = (leaves(&a, true)?, leaves(&b, true)?);
-                let (mut i, mut pairs) = (0, Vec::new());
+                let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
+                ok(la.len() == lb.len(), "a linear add of values of two shapes")?;
+                let (one, mut i) = (self.dag.num(1.0), 0);
                 let v = self.map(&a, s, &mut |me, _| {
-                    let (x, y) = (
-                        row_of(&la[i]),
-                        row_of(lb.get(i).ok_or("a linear add of values of two shapes")?),
-                    );
-                    pairs.push((la[i].clone(), lb[i].clone()));
                     i += 1;
-                    let mut acc: BTreeMap<u32, Id> = x.iter().copied().collect();
-                    for &(j, d) in y.iter() {
-                        let t = acc.get(&j).map_or(d, |&c| me.dag.sum(c, d));
-                        acc.insert(j, t);
-                    }
-                    Ok(Rc::new(acc.into_iter().collect()))
+                    Ok(me.chain(&[one, one], &[row_of(&la[i - 1]), row_of(&lb[i - 1])]))
                 })?;
-                if spell(&a, true) != spell(&b, true) {
-                    return Err("a linear add of values of two shapes".into());
-                }
-                for ((x, y), z) in pairs.iter().zip(leaves(&v, true)?) {
+                for ((x, y), z) in la.iter().zip(&lb).zip(leaves([&v], true)?) {
                     s.eq(x, vec![(None, leaf_id(&z))]);
                     s.eq(y, vec![(None, leaf_id(&z))]);
                 }
                 lone(v)
             }
             Expr::Scale { scalar, lin, .. } => {
+                s.sorts(&[*scalar], false).and(s.sorts(&[*lin], true))?;
                 let (c, _) = self.scalar(scalar, s)?;
                 let x = self.atom(lin, s)?;
-                self.dag.factors.insert(c);
-                let v = self.map(&x, s, &mut |me, u| {
-                    Ok(Rc::new(
-                        row_of(u)
-                            .iter()
-                            .map(|&(i, t)| (i, me.dag.mul(c, t)))
-                            .collect(),
-                    ))
-                })?;
-                for (u, z) in leaves(&x, true)?.iter().zip(leaves(&v, true)?) {
+                let v = self.map(&x, s, &mut |me, u| Ok(me.chain(&[c], &[row_of(u)])))?;
+                for (u, z) in leaves([&x], true)?.iter().zip(leaves([&v], true)?) {
                     s.eq(u, vec![(Some(c), leaf_id(&z))]);
                 }
                 lone(v)
             }
             Expr::Zero { ty, .. } => lone(shape(ty, &mut || s.leaf(empty()))),
             Expr::Dup { arg, .. } => {
+                s.sorts(&[*arg], true)?;
                 let x = self.atom(arg, s)?;
-                let (a, b) = (
-                    self.map(&x, s, &mut |_, u| Ok(row_of(u)))?,
-                    self.map(&x, s, &mut |_, u| Ok(row_of(u)))?,
-                );
-                for ((u, a), b) in leaves(&x, true)?
-                    .iter()
-                    .zip(leaves(&a, true)?)
-                    .zip(leaves(&b, true)?)
-                {
+                let a = self.map(&x, s, &mut |_, u| Ok(row_of(u)))?;
+                let b = self.map(&x, s, &mut |_, u| Ok(row_of(u)))?;
+                let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
+                for ((u, a), b) in leaves([&x], true)?.iter().zip(la).zip(lb) {
                     s.eq(u, vec![(None, leaf_id(&a)), (None, leaf_id(&b))]);
                 }
                 Ok((vec![], vec![a, b]))
@@ -603,7 +537,7 @@ impl Lower<'_> {
                 {
                     let v = s.env.get(x.0 as usize).cloned().flatten();
                     (v.iter())
-                        .flat_map(|v| leaves(v, true).unwrap_or_default())
+                        .flat_map(|v| leaves([v], true).unwrap_or_default())
                         .for_each(|u| s.eq(&u, Vec::new()));
                 }
                 s.dropped += 1;
@@ -616,41 +550,38 @@ impl Lower<'_> {
         }
     }
 
-    fn call(
-        &mut self,
-        func: FuncId,
-        nl: &[Atom],
-        lin: &[Atom],
-        s: &mut Sweep,
-    ) -> Res<(Vec<Val>, Vec<Val>)> {
-        let g = self
-            .prog
+    fn call(&mut self, func: FuncId, nl: &[Atom], lin: &[Atom], s: &mut Sweep) -> Res<Vals> {
+        let prog = self.prog;
+        let g = prog
+            .p
             .func(func)
             .filter(|_| func.0 < s.me)
             .ok_or("a call of a function not defined above")?;
+        s.sorts(nl, false).and(s.sorts(lin, true))?;
         let (vn, vl) = (self.atoms(nl, s)?, self.atoms(lin, s)?);
-        typed(&vn, types(&g.params), false)?;
-        typed(&vl, types(&g.lparams), true)?;
-        let args = all_leaves(&vn, false)?;
-        let (xs, gs): (Vec<Id>, Vec<Row>) = args
+        let types = |ps: &[semantics::Param]| ps.iter().map(|p| p.ty.clone()).collect::<Vec<_>>();
+        fits(&vn, &types(&g.params)).and(fits(&vl, &types(&g.lparams)))?;
+        let args = leaves(&vn, false)?;
+        let xs: Vec<Id> = args
             .iter()
-            .map(|v| (if let Val::N(t, _) = v { *t } else { 0 }, row_of(v)))
-            .unzip();
-        let us = all_leaves(&vl, true)?;
-        let (tag, name) = (self.tag, g.name.as_str());
+            .map(|v| if let Val::N(t, _) = v { *t } else { 0 })
+            .collect();
+        let gs: Vec<Row> = args.iter().map(row_of).collect();
+        let us = leaves(&vl, true)?;
+        let (tag, name) = (prog.tag, g.name.as_str());
         let sym = |dag: &mut Dag, s: String| dag.add(&s, xs.clone());
         let mut ks = Vec::new();
         for k in 0..size(&g.results) {
             let (y, mut grad) = (sym(self.dag, format!("{tag}:{name}#{k}")), empty());
             if self.grad {
-                let d = |i| format!("{tag}:{name}#d{k}@{i}");
-                let ps: Vec<Id> = (0..xs.len()).map(|i| sym(self.dag, d(i))).collect();
+                let ps: Vec<Id> = (0..xs.len())
+                    .map(|i| sym(self.dag, format!("{tag}:{name}#d{k}@{i}")))
+                    .collect();
                 grad = self.chain(&ps, &gs);
             }
             ks.push(Val::N(y, grad));
         }
-        let n_out = size(&g.lresults);
-        let cs: Vec<Vec<Id>> = (0..n_out)
+        let cs: Vec<Vec<Id>> = (0..size(&g.lresults))
             .map(|k| {
                 (0..us.len())
                     .map(|i| sym(self.dag, format!("{tag}:{name}#{k}@{i}")))
@@ -659,13 +590,12 @@ impl Lower<'_> {
             .collect();
         let mut outs = Vec::new();
         for c in &cs {
-            let nonempty: Vec<(Id, Row)> = c
+            let (c, r): (Vec<Id>, Vec<Row>) = c
                 .iter()
                 .zip(&us)
                 .map(|(&c, u)| (c, row_of(u)))
                 .filter(|(_, r)| !r.is_empty())
-                .collect();
-            let (c, r): (Vec<Id>, Vec<Row>) = nonempty.into_iter().unzip();
+                .unzip();
             let row = self.chain(&c, &r);
             outs.push(s.leaf(row));
         }
@@ -682,17 +612,15 @@ impl Lower<'_> {
         let vn = g
             .results
             .iter()
-            .map(|t| shape(t, &mut || it.next().unwrap_or(Val::Tup(Rc::default()))))
-            .collect();
+            .map(|t| shape(t, &mut || it.next().unwrap_or(Val::Tup(Rc::default()))));
         let vl = g
             .lresults
             .iter()
-            .map(|t| shape(t, &mut || lt.next().unwrap_or(Val::Tup(Rc::default()))))
-            .collect();
-        Ok((vn, vl))
+            .map(|t| shape(t, &mut || lt.next().unwrap_or(Val::Tup(Rc::default()))));
+        Ok((vn.collect(), vl.collect()))
     }
 
-    /// `Σ_k factor_k · row_k`: the chain rule, and a call's linear results.
+    /// `Σ_k factor_k · row_k`: the chain rule, a scaling, a linear add, a call's linear results.
     fn chain(&mut self, factors: &[Id], rows: &[Row]) -> Row {
         let mut acc: BTreeMap<u32, Id> = BTreeMap::new();
         for (&c, row) in factors.iter().zip(rows) {
@@ -707,13 +635,23 @@ impl Lower<'_> {
     }
 }
 
+fn set(s: &mut Sweep, x: LocalId, v: Val) -> Res<()> {
+    match s.env.get_mut(x.0 as usize) {
+        Some(slot @ None) => {
+            *slot = Some(v);
+            Ok(())
+        }
+        _ => Err("a binder bound twice, or without a slot".into()),
+    }
+}
+
 /// The transpose claim **binding by binding** (the adjoint pairing). Every linear leaf `v` of
 /// `g` gets a row `A_v` over `g`'s output cotangents: an input leaf `i` the row `T[i]` that
 /// `g.T` returns, an output leaf `k` the unit row, any other the row of its cotangent in
 /// `g.T` (`a'` ↦ `a_ct'`: a hint; any rows would do). With `N_v` the forward row of `v`,
 /// `Φ = Σ_{v live} N_v[i]·A_v[k]` is `T[i][k]` before the body and `F[k][i]` after it, and
 /// each equation `A_u = Σ L_vu·A_v` keeps it: one obligation per equation and cotangent, the
-/// rows `A_v` atoms. Together they prove `T = Fᵀ`. Returns `(what, lhs, rhs, atoms)`.
+/// rows `A_v` atoms. Together they prove `T = Fᵀ`.
 pub fn pairing(
     dag: &mut Dag,
     g: &FnDef,
@@ -721,10 +659,11 @@ pub fn pairing(
     gt: &FnDef,
     gt_low: &Lowered,
 ) -> Res<Pairs> {
-    let n_in = size(&types(&g.lparams).cloned().collect::<Vec<_>>());
-    if gt_low.lin.len() != n_in {
-        return Err("the transpose returns another number of cotangents".into());
-    }
+    let n_in = size(g.lparams.iter().map(|p| &p.ty));
+    ok(
+        gt_low.lin.len() == n_in,
+        "the transpose returns another number of cotangents",
+    )?;
     // Each leaf's binders, in slot order (with the path into the binder's value).
     let mut names: HashMap<u32, Vec<(usize, Vec<usize>)>> = HashMap::new();
     for (x, v) in low.env.iter().enumerate() {
@@ -784,9 +723,9 @@ pub fn pairing(
         });
     }
     let ks = |rs: &[&Row]| {
-        let ks: std::collections::BTreeSet<u32> =
-            rs.iter().flat_map(|r| r.iter().map(|&(k, _)| k)).collect();
-        ks.into_iter().collect::<Vec<u32>>()
+        rs.iter()
+            .flat_map(|r| r.iter().map(|&(k, _)| k))
+            .collect::<BTreeSet<u32>>()
     };
     let mut out = Vec::new();
     for (l, unit) in checks {
