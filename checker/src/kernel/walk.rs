@@ -176,60 +176,35 @@ pub struct Lower<'a> {
     pub grad: bool,
 }
 
-/// One sweep's state: values and uses per slot, the slot types, leaves, equations, and how
-/// deep inside `drop` it is (no leaves or equations there).
+/// One sweep's state: values and uses per slot, leaves, equations, and how deep inside `drop`
+/// it is (no leaves or equations there).
 struct Sweep<'t> {
     env: Vec<Option<Val>>,
     uses: Vec<u32>,
-    tys: &'t [Option<Type>],
     f: &'t FnDef,
     leaves: u32,
     eqs: Vec<Equation>,
     dropped: u32,
-    me: u32,
 }
 
 impl Sweep<'_> {
     fn leaf(&mut self, row: Row) -> Val {
-        self.leaves += u32::from(self.dropped == 0);
-        Val::L(
-            if self.dropped == 0 {
-                self.leaves - 1
-            } else {
-                u32::MAX
-            },
-            row,
-        )
+        let live = self.dropped == 0;
+        self.leaves += u32::from(live);
+        Val::L(if live { self.leaves - 1 } else { u32::MAX }, row)
     }
-    fn eq(&mut self, u: &Val, terms: Vec<(Option<Id>, u32)>) {
-        if let (Val::L(u, _), 0) = (u, self.dropped) {
-            self.eqs.push((*u, terms));
-        }
-    }
-    /// Every atom is on the side `linear` says (a literal is nonlinear).
-    fn sorts(&self, xs: &[Atom], linear: bool) -> Res<()> {
-        let side = |a: &Atom| matches!(a, Atom::Var(v) if self.f.is_linear(v.id));
-        ok(
-            xs.iter().all(|a| side(a) == linear),
-            "a linear value in a nonlinear position, or the reverse",
-        )
-    }
-    fn ty(&self, a: &Atom) -> Res<Type> {
-        match a {
-            Atom::Lit(..) => Ok(Type::Real),
-            Atom::Var(v) => self
-                .tys
-                .get(v.id.0 as usize)
-                .cloned()
-                .flatten()
-                .ok_or_else(|| "an untyped variable".into()),
-        }
+    fn set(&mut self, x: LocalId, v: Val) -> Res<()> {
+        let slot = self.env.get_mut(x.0 as usize).filter(|s| s.is_none());
+        *slot.ok_or("a binder bound twice, or without a slot")? = Some(v);
+        Ok(())
     }
 }
 
 /// The values have the shapes of the declared types (aliases unfolded; a shared tuple met
 /// again at one alias is checked once, so a shared value costs no more than the text).
-fn fits(vs: &[Val], ts: &[Type]) -> Res<()> {
+fn fits<'t>(vs: &[Val], ts: impl IntoIterator<Item = &'t Type>) -> Res<()> {
+    let ts: Vec<&Type> = ts.into_iter().collect();
+    ok(vs.len() == ts.len(), "values of other types than declared")?;
     let (mut seen, mut stack) = (HashSet::new(), vs.iter().zip(ts).collect::<Vec<_>>());
     while let Some((v, t)) = stack.pop() {
         if let (Val::Tup(items), Type::Named(a)) = (v, t)
@@ -238,14 +213,22 @@ fn fits(vs: &[Val], ts: &[Type]) -> Res<()> {
             continue;
         }
         match (v, t.components()) {
-            (Val::Tup(items), Some(ts)) if items.len() == ts.len() => {
-                stack.extend(items.iter().zip(ts))
-            }
+            (Val::Tup(vs), Some(ts)) if vs.len() == ts.len() => stack.extend(vs.iter().zip(ts)),
             (Val::N(..) | Val::L(..), None) => {}
             _ => return Err("values of other types than declared".into()),
         }
     }
-    ok(vs.len() == ts.len(), "values of other types than declared")
+    Ok(())
+}
+
+/// A value with the tuple structure of `v`, its leaves from `it`.
+fn reshape(v: &Val, it: &mut dyn FnMut() -> Val) -> Val {
+    match v {
+        Val::Tup(vs) => Val::Tup(Rc::new(
+            vs.iter().map(|v| deep(|| reshape(v, it))).collect(),
+        )),
+        _ => it(),
+    }
 }
 
 fn empty() -> Row {
@@ -256,6 +239,10 @@ fn leaf_id(v: &Val) -> u32 {
     if let Val::L(l, _) = v { *l } else { u32::MAX }
 }
 
+fn term(v: &Val) -> Id {
+    if let Val::N(t, _) = v { *t } else { 0 }
+}
+
 fn row_of(v: &Val) -> Row {
     match v {
         Val::N(_, r) | Val::L(_, r) => r.clone(),
@@ -264,6 +251,8 @@ fn row_of(v: &Val) -> Row {
 }
 
 type Vals = (Vec<Val>, Vec<Val>);
+/// Per output leaf, its terms `(factor, input leaf)` (`None`: the factor 1).
+type Matrix = Vec<Vec<(Option<Id>, usize)>>;
 
 impl Lower<'_> {
     /// `f` with its nonlinear parameter leaves bound to `at` (and, in `grad` mode, unit
@@ -272,192 +261,173 @@ impl Lower<'_> {
         let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
         ok(
             !(self.grad && linear),
-            "a function with linear parts has no reference Jacobian",
+            "a function with linear parts has no gradient",
         )?;
-        let (prog, grad) = (self.prog, self.grad);
-        let me = prog.p.func_named(&f.name).map_or(0, |id| id.0);
-        let tys = prog.types.get(me as usize).map_or(&[][..], |t| &t[..]);
-        let (env, uses, eqs) = (
-            vec![None; f.locals.len()],
-            vec![0; f.locals.len()],
-            Vec::new(),
-        );
+        let (n, grad, one) = (f.locals.len(), self.grad, self.dag.num(1.0));
+        let (env, uses, eqs) = (vec![None; n], vec![0; n], Vec::new());
         let mut s = Sweep {
             env,
             uses,
-            tys,
             f,
             leaves: 0,
             eqs,
             dropped: 0,
-            me,
         };
-        let one = self.dag.num(1.0);
         let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
-        let mut k = 0;
-        for p in &f.params {
-            let v = shape(&p.ty, &mut || {
-                k += 1;
-                Val::N(
-                    *at.get(k - 1).unwrap_or(&one),
-                    if grad { unit(k - 1) } else { empty() },
-                )
+        let (mut k, ps) = (0, f.params.iter().map(|p| (p, false)));
+        for (p, linear) in ps.chain(f.lparams.iter().map(|p| (p, true))) {
+            let v = shape(&p.ty, &mut || match linear {
+                true => s.leaf(unit(s.leaves as usize)),
+                false => {
+                    k += 1;
+                    let g = if grad { unit(k - 1) } else { empty() };
+                    Val::N(*at.get(k - 1).unwrap_or(&one), g)
+                }
             });
-            ok(!f.is_linear(p.var), "a binder of the wrong sort")?;
-            set(&mut s, p.var, v)?;
+            ok(f.is_linear(p.var) == linear, "a binder of the wrong sort")?;
+            s.set(p.var, v)?;
         }
         ok(k == at.len(), "another number of inputs")?;
-        for p in &f.lparams {
-            let v = shape(&p.ty, &mut || s.leaf(unit(s.leaves as usize)));
-            ok(f.is_linear(p.var), "a binder of the wrong sort")?;
-            set(&mut s, p.var, v)?;
-        }
         let (vn, vl) = self.block(&f.body, &mut s)?;
         fits(&vn, &f.results).and(fits(&vl, &f.lresults))?;
         // Strict multiplicities (a derivative column may ignore a parameter).
-        let unused = s
-            .uses
-            .iter()
-            .enumerate()
-            .position(|(x, &n)| n == 0 || (f.locals[x].linear && n != 1));
-        if let Some(x) = unused.filter(|_| prog.tag != "d") {
-            return Err(format!(
-                "`{}` is not used as its sort requires",
-                f.name_of(LocalId(x as u32))
-            ));
+        let bad = |(x, &n): (usize, &u32)| n == 0 || (f.locals[x].linear && n != 1);
+        if let Some(x) = s.uses.iter().enumerate().position(bad) {
+            let x = f.name_of(LocalId(x as u32));
+            ok(
+                self.prog.tag == "d",
+                &format!("`{x}` is not used as its sort requires"),
+            )?;
         }
         let (ns, ls) = (leaves(&vn, false)?, leaves(&vl, true)?);
+        let (nl, grads) = (
+            ns.iter().map(term).collect(),
+            ns.iter().map(row_of).collect(),
+        );
+        let (lin, outs) = (
+            ls.iter().map(row_of).collect(),
+            ls.iter().map(leaf_id).collect(),
+        );
+        let (env, eqs) = (Rc::new(s.env), Rc::new(s.eqs));
         Ok(Lowered {
-            nl: ns
-                .iter()
-                .map(|v| if let Val::N(t, _) = v { *t } else { one })
-                .collect(),
-            grads: ns.iter().map(row_of).collect(),
-            lin: ls.iter().map(row_of).collect(),
-            outs: ls.iter().map(leaf_id).collect(),
-            env: Rc::new(s.env),
-            eqs: Rc::new(s.eqs),
+            nl,
+            grads,
+            lin,
+            env,
+            outs,
+            eqs,
             leaves: s.leaves,
         })
     }
 
     fn block(&mut self, b: &Block, s: &mut Sweep) -> Res<Vals> {
         for bind in &b.binds {
-            match bind {
+            let (xs, vs) = match bind {
                 Bind::Let { nl, lin, rhs, .. } => {
                     let (vn, vl) = self.expr(rhs, s)?;
-                    ok(
-                        vn.len() == nl.len() && vl.len() == lin.len(),
-                        "a `let` binds another number of values",
-                    )?;
-                    let sorted = nl.iter().all(|x| !s.f.is_linear(*x))
-                        && lin.iter().all(|x| s.f.is_linear(*x));
-                    ok(sorted, "a binder of the wrong sort")?;
-                    for (x, v) in nl.iter().chain(lin).zip(vn.into_iter().chain(vl)) {
-                        set(s, *x, v)?;
-                    }
+                    let n = (vn.len() == nl.len() && vl.len() == lin.len()).then_some(nl.len());
+                    let n = n.ok_or("a `let` binds another number of values")?;
+                    let sides = (nl.iter().chain(lin).enumerate())
+                        .all(|(i, x)| s.f.is_linear(*x) == (i >= n));
+                    ok(sides, "a binder of the wrong sort")?;
+                    (
+                        nl.iter().chain(lin).copied().collect::<Vec<_>>(),
+                        [vn, vl].concat(),
+                    )
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let Val::Tup(items) = &self.atom(&Atom::Var(*src), s)? else {
+                    let l = s.f.is_linear(src.id);
+                    let Val::Tup(items) = &self.atom(&Atom::Var(*src), s, l)? else {
                         return Err("a destructure of a value that is not a tuple".into());
                     };
-                    let items = items.clone();
-                    let l = s.f.is_linear(src.id);
-                    let sorted = binders.iter().all(|x| s.f.is_linear(*x) == l);
+                    let sides = binders.iter().all(|x| s.f.is_linear(*x) == l);
                     ok(
-                        items.len() == binders.len() && sorted,
+                        items.len() == binders.len() && sides,
                         "a destructure of another size or sort",
                     )?;
-                    for (x, v) in binders.iter().zip(items.iter()) {
-                        set(s, *x, v.clone())?;
-                    }
+                    (binders.clone(), items.to_vec())
                 }
-            }
+            };
+            xs.into_iter().zip(vs).try_for_each(|(x, v)| s.set(x, v))?;
         }
         self.expr(&b.tail, s)
     }
 
-    fn atom(&mut self, a: &Atom, s: &mut Sweep) -> Res<Val> {
+    /// A variable's value, used once more; it must be on the side `linear` says.
+    fn atom(&mut self, a: &Atom, s: &mut Sweep, linear: bool) -> Res<Val> {
         let v = match a {
-            Atom::Lit(x, _) => return Ok(Val::N(self.dag.num(*x), empty())),
-            Atom::Var(v) => v.id,
+            Atom::Var(v) if s.f.is_linear(v.id) == linear => v.id,
+            Atom::Lit(x, _) if !linear => return Ok(Val::N(self.dag.num(*x), empty())),
+            _ => return Err("a linear value in a nonlinear position, or the reverse".into()),
         };
         let n = s.uses.get_mut(v.0 as usize).ok_or("an unbound variable")?;
         *n = n.saturating_add(1);
-        ok(
-            !(s.f.is_linear(v) && *n > 1),
-            "a linear variable used twice",
-        )?;
+        ok(!(linear && *n > 1), "a linear variable used twice")?;
         s.env[v.0 as usize]
             .clone()
             .ok_or_else(|| "an unbound variable".into())
     }
 
-    fn atoms(&mut self, xs: &[Atom], s: &mut Sweep) -> Res<Vec<Val>> {
-        xs.iter().map(|a| self.atom(a, s)).collect()
+    fn atoms(&mut self, xs: &[Atom], s: &mut Sweep, linear: bool) -> Res<Vec<Val>> {
+        xs.iter().map(|a| self.atom(a, s, linear)).collect()
     }
 
     fn scalar(&mut self, a: &Atom, s: &mut Sweep) -> Res<(Id, Row)> {
-        match &self.atom(a, s)? {
+        match &self.atom(a, s, false)? {
             Val::N(id, g) => Ok((*id, g.clone())),
-            _ => Err("a linear value or a tuple where a real is expected".into()),
+            _ => Err("a tuple where a real is expected".into()),
         }
     }
 
-    /// A value shaped as the linear `v`, leaf by leaf from `f`.
-    fn map(
-        &mut self,
-        v: &Val,
-        s: &mut Sweep,
-        f: &mut dyn FnMut(&mut Self, &Val) -> Res<Row>,
-    ) -> Res<Val> {
-        match v {
-            Val::Tup(items) => {
-                let items = items
-                    .iter()
-                    .map(|x| deep(|| self.map(x, s, f)))
-                    .collect::<Res<_>>()?;
-                Ok(Val::Tup(Rc::new(items)))
-            }
-            Val::L(..) => Ok(s.leaf(f(self, v)?)),
-            Val::N(..) => Err("a nonlinear value in a linear position".into()),
+    /// The linear leaves `z_o = Σ c·u_i` (`m[o]`) over the leaves `us`, with the adjoint
+    /// equations `A_{u_i} = Σ_o c·A_{z_o}`.
+    fn linear(&mut self, s: &mut Sweep, us: &[Val], m: Matrix) -> Vec<Val> {
+        let (one, mut eqs) = (self.dag.num(1.0), vec![Vec::new(); us.len()]);
+        let mut out = Vec::new();
+        for z in &m {
+            let terms = z
+                .iter()
+                .filter_map(|&(c, i)| Some((c.unwrap_or(one), row_of(us.get(i)?))));
+            let (cs, rs): (Vec<Id>, Vec<Row>) = terms.unzip();
+            let v = s.leaf(self.chain(&cs, &rs));
+            z.iter().for_each(|&(c, i)| eqs[i].push((c, leaf_id(&v))));
+            out.push(v);
         }
+        for (u, terms) in us.iter().zip(eqs) {
+            if let (Val::L(u, _), 0) = (u, s.dropped) {
+                s.eqs.push((*u, terms));
+            }
+        }
+        out
     }
 
     fn expr(&mut self, e: &Expr, s: &mut Sweep) -> Res<Vals> {
-        let linear = matches!(
-            e,
-            Expr::LAdd { .. }
-                | Expr::Scale { .. }
-                | Expr::Zero { .. }
-                | Expr::Dup { .. }
-                | Expr::LTuple { .. }
-        ) || matches!(e, Expr::Ret { lin, .. } | Expr::Call { lin, .. } if !lin.is_empty());
-        ok(
-            !(self.grad && linear),
-            "a linear construct in a nonlinear function",
-        )?;
-        let lone = |v| Ok((vec![], vec![v]));
+        let ty = |a: &Atom| match a {
+            Atom::Var(v) => self
+                .prog
+                .types
+                .get(s_me(self.prog, s.f))?
+                .get(v.id.0 as usize)?
+                .clone(),
+            Atom::Lit(..) => Some(Type::Real),
+        };
+        let (lone, diag) = (
+            |v| Ok((vec![], vec![v])),
+            |n: usize, c| (0..n).map(|i| vec![(c, i)]).collect(),
+        );
         match e {
-            Expr::Ret { nl, lin, .. } => {
-                s.sorts(nl, false).and(s.sorts(lin, true))?;
-                Ok((self.atoms(nl, s)?, self.atoms(lin, s)?))
-            }
-            Expr::Tuple { items, .. } => {
-                s.sorts(items, false)?;
-                Ok((vec![Val::Tup(Rc::new(self.atoms(items, s)?))], vec![]))
-            }
-            Expr::LTuple { items, .. } => {
-                s.sorts(items, true)?;
-                lone(Val::Tup(Rc::new(self.atoms(items, s)?)))
-            }
+            Expr::Ret { nl, lin, .. } => Ok((self.atoms(nl, s, false)?, self.atoms(lin, s, true)?)),
+            Expr::Tuple { items, .. } => Ok((
+                vec![Val::Tup(Rc::new(self.atoms(items, s, false)?))],
+                vec![],
+            )),
+            Expr::LTuple { items, .. } => lone(Val::Tup(Rc::new(self.atoms(items, s, true)?))),
             Expr::Prim { prim, args, .. } => {
                 let arity = self.prims.get(*prim).map(|p| p.arity);
                 ok(
                     arity == Some(args.len()),
                     "a primitive applied to another number of arguments",
                 )?;
-                s.sorts(args, false)?;
                 let xs = args
                     .iter()
                     .map(|a| self.scalar(a, s))
@@ -474,57 +444,50 @@ impl Lower<'_> {
                     .and_then(Option::as_ref)
                     .ok_or_else(no)?;
                 let f = col.p.funcs.first().ok_or_else(no)?;
-                let mut low = Lower {
-                    dag: &mut *self.dag,
-                    prims: self.prims,
+                let (dag, prims) = (&mut *self.dag, self.prims);
+                let partials = Lower {
+                    dag,
+                    prims,
                     columns: &[],
                     prog: col,
                     grad: false,
-                };
-                let partials = low.lower(f, &xs)?.nl;
+                }
+                .lower(f, &xs)?
+                .nl;
                 Ok((vec![Val::N(y, self.chain(&partials, &gs))], vec![]))
             }
             Expr::LAdd { lhs, rhs, .. } => {
-                s.sorts(&[*lhs, *rhs], true)?;
                 ok(
-                    s.ty(lhs)?.same(&s.ty(rhs)?),
-                    "a linear add of values of two types",
+                    ty(lhs).is_some_and(|t| ty(rhs).is_some_and(|u| t.same(&u))),
+                    "a linear add of two types",
                 )?;
-                let (a, b) = (self.atom(lhs, s)?, self.atom(rhs, s)?);
+                let (a, b) = (self.atom(lhs, s, true)?, self.atom(rhs, s, true)?);
+                // Interleaved (`a_0, b_0, a_1, ..`): the equations in the prover's order.
                 let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
-                ok(la.len() == lb.len(), "a linear add of values of two shapes")?;
-                let (one, mut i) = (self.dag.num(1.0), 0);
-                let v = self.map(&a, s, &mut |me, _| {
-                    i += 1;
-                    Ok(me.chain(&[one, one], &[row_of(&la[i - 1]), row_of(&lb[i - 1])]))
-                })?;
-                for ((x, y), z) in la.iter().zip(&lb).zip(leaves([&v], true)?) {
-                    s.eq(x, vec![(None, leaf_id(&z))]);
-                    s.eq(y, vec![(None, leaf_id(&z))]);
-                }
-                lone(v)
+                let us: Vec<Val> = la.into_iter().zip(lb).flat_map(|(x, y)| [x, y]).collect();
+                let m = (0..us.len() / 2).map(|i| vec![(None, 2 * i), (None, 2 * i + 1)]);
+                let m = m.collect();
+                let mut zs = self.linear(s, &us, m).into_iter();
+                lone(reshape(&a, &mut || {
+                    zs.next().unwrap_or(Val::Tup(Rc::default()))
+                }))
             }
             Expr::Scale { scalar, lin, .. } => {
-                s.sorts(&[*scalar], false).and(s.sorts(&[*lin], true))?;
-                let (c, _) = self.scalar(scalar, s)?;
-                let x = self.atom(lin, s)?;
-                let v = self.map(&x, s, &mut |me, u| Ok(me.chain(&[c], &[row_of(u)])))?;
-                for (u, z) in leaves([&x], true)?.iter().zip(leaves([&v], true)?) {
-                    s.eq(u, vec![(Some(c), leaf_id(&z))]);
-                }
-                lone(v)
+                let ((c, _), x) = (self.scalar(scalar, s)?, self.atom(lin, s, true)?);
+                let us = leaves([&x], true)?;
+                let mut zs = self.linear(s, &us, diag(us.len(), Some(c))).into_iter();
+                lone(reshape(&x, &mut || {
+                    zs.next().unwrap_or(Val::Tup(Rc::default()))
+                }))
             }
             Expr::Zero { ty, .. } => lone(shape(ty, &mut || s.leaf(empty()))),
             Expr::Dup { arg, .. } => {
-                s.sorts(&[*arg], true)?;
-                let x = self.atom(arg, s)?;
-                let a = self.map(&x, s, &mut |_, u| Ok(row_of(u)))?;
-                let b = self.map(&x, s, &mut |_, u| Ok(row_of(u)))?;
-                let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
-                for ((u, a), b) in leaves([&x], true)?.iter().zip(la).zip(lb) {
-                    s.eq(u, vec![(None, leaf_id(&a)), (None, leaf_id(&b))]);
-                }
-                Ok((vec![], vec![a, b]))
+                let x = self.atom(arg, s, true)?;
+                let us = leaves([&x], true)?;
+                let m = [diag(us.len(), None), diag(us.len(), None)].concat();
+                let mut zs = self.linear(s, &us, m).into_iter();
+                let mut next = || zs.next().unwrap_or(Val::Tup(Rc::default()));
+                Ok((vec![], vec![reshape(&x, &mut next), reshape(&x, &mut next)]))
             }
             Expr::Drop { body, .. } => {
                 // Discarded: the linear leaves it reads from outside have zero adjoints.
@@ -536,9 +499,10 @@ impl Lower<'_> {
                     .filter(|x| !bound.contains(x) && seen.insert(*x))
                 {
                     let v = s.env.get(x.0 as usize).cloned().flatten();
-                    (v.iter())
-                        .flat_map(|v| leaves([v], true).unwrap_or_default())
-                        .for_each(|u| s.eq(&u, Vec::new()));
+                    let us = v
+                        .map(|v| leaves([&v], true).unwrap_or_default())
+                        .unwrap_or_default();
+                    self.linear(s, &us, Vec::new());
                 }
                 s.dropped += 1;
                 self.block(body, s)?;
@@ -551,79 +515,62 @@ impl Lower<'_> {
     }
 
     fn call(&mut self, func: FuncId, nl: &[Atom], lin: &[Atom], s: &mut Sweep) -> Res<Vals> {
-        let prog = self.prog;
+        let (prog, me) = (self.prog, s_me(self.prog, s.f));
         let g = prog
             .p
             .func(func)
-            .filter(|_| func.0 < s.me)
+            .filter(|_| (func.0 as usize) < me)
             .ok_or("a call of a function not defined above")?;
-        s.sorts(nl, false).and(s.sorts(lin, true))?;
-        let (vn, vl) = (self.atoms(nl, s)?, self.atoms(lin, s)?);
-        let types = |ps: &[semantics::Param]| ps.iter().map(|p| p.ty.clone()).collect::<Vec<_>>();
-        fits(&vn, &types(&g.params)).and(fits(&vl, &types(&g.lparams)))?;
-        let args = leaves(&vn, false)?;
-        let xs: Vec<Id> = args
-            .iter()
-            .map(|v| if let Val::N(t, _) = v { *t } else { 0 })
-            .collect();
-        let gs: Vec<Row> = args.iter().map(row_of).collect();
-        let us = leaves(&vl, true)?;
+        let (vn, vl) = (self.atoms(nl, s, false)?, self.atoms(lin, s, true)?);
+        fits(&vn, g.params.iter().map(|p| &p.ty))
+            .and(fits(&vl, g.lparams.iter().map(|p| &p.ty)))?;
+        let (args, us) = (leaves(&vn, false)?, leaves(&vl, true)?);
+        let xs: Vec<Id> = args.iter().map(term).collect();
         let (tag, name) = (prog.tag, g.name.as_str());
-        let sym = |dag: &mut Dag, s: String| dag.add(&s, xs.clone());
+        let mut sym = |s: String| self.dag.add(&format!("{tag}:{name}#{s}"), xs.clone());
         let mut ks = Vec::new();
         for k in 0..size(&g.results) {
-            let (y, mut grad) = (sym(self.dag, format!("{tag}:{name}#{k}")), empty());
-            if self.grad {
-                let ps: Vec<Id> = (0..xs.len())
-                    .map(|i| sym(self.dag, format!("{tag}:{name}#d{k}@{i}")))
-                    .collect();
-                grad = self.chain(&ps, &gs);
-            }
-            ks.push(Val::N(y, grad));
+            let (y, ps): (Id, Vec<Id>) = (
+                sym(k.to_string()),
+                (0..xs.len()).map(|i| sym(format!("d{k}@{i}"))).collect(),
+            );
+            ks.push((y, ps));
         }
-        let cs: Vec<Vec<Id>> = (0..size(&g.lresults))
+        let m: Matrix = (0..size(&g.lresults))
             .map(|k| {
                 (0..us.len())
-                    .map(|i| sym(self.dag, format!("{tag}:{name}#{k}@{i}")))
+                    .map(|i| (Some(sym(format!("{k}@{i}"))), i))
                     .collect()
             })
             .collect();
-        let mut outs = Vec::new();
-        for c in &cs {
-            let (c, r): (Vec<Id>, Vec<Row>) = c
-                .iter()
-                .zip(&us)
-                .map(|(&c, u)| (c, row_of(u)))
-                .filter(|(_, r)| !r.is_empty())
-                .unzip();
-            let row = self.chain(&c, &r);
-            outs.push(s.leaf(row));
-        }
-        for (j, u) in us.iter().enumerate() {
-            s.eq(
-                u,
-                cs.iter()
-                    .zip(&outs)
-                    .map(|(c, v)| (Some(c[j]), leaf_id(v)))
-                    .collect(),
-            );
-        }
-        let (mut it, mut lt) = (ks.into_iter(), outs.into_iter());
+        let gs: Vec<Row> = args.iter().map(row_of).collect();
+        let mut ks = ks.into_iter().map(|(y, ps)| {
+            Val::N(
+                y,
+                if self.grad {
+                    self.chain(&ps, &gs)
+                } else {
+                    empty()
+                },
+            )
+        });
         let vn = g
             .results
             .iter()
-            .map(|t| shape(t, &mut || it.next().unwrap_or(Val::Tup(Rc::default()))));
+            .map(|t| shape(t, &mut || ks.next().unwrap_or(Val::Tup(Rc::default()))))
+            .collect();
+        let mut zs = self.linear(s, &us, m).into_iter();
         let vl = g
             .lresults
             .iter()
-            .map(|t| shape(t, &mut || lt.next().unwrap_or(Val::Tup(Rc::default()))));
-        Ok((vn.collect(), vl.collect()))
+            .map(|t| shape(t, &mut || zs.next().unwrap_or(Val::Tup(Rc::default()))));
+        Ok((vn, vl.collect()))
     }
 
-    /// `Σ_k factor_k · row_k`: the chain rule, a scaling, a linear add, a call's linear results.
+    /// `Σ_k factor_k · row_k`: the chain rule, and every linear construct's rows.
     fn chain(&mut self, factors: &[Id], rows: &[Row]) -> Row {
         let mut acc: BTreeMap<u32, Id> = BTreeMap::new();
-        for (&c, row) in factors.iter().zip(rows) {
+        for (&c, row) in factors.iter().zip(rows).filter(|(_, r)| !r.is_empty()) {
             self.dag.factors.insert(c);
             for &(j, x) in row.iter() {
                 let t = self.dag.mul(c, x);
@@ -635,14 +582,9 @@ impl Lower<'_> {
     }
 }
 
-fn set(s: &mut Sweep, x: LocalId, v: Val) -> Res<()> {
-    match s.env.get_mut(x.0 as usize) {
-        Some(slot @ None) => {
-            *slot = Some(v);
-            Ok(())
-        }
-        _ => Err("a binder bound twice, or without a slot".into()),
-    }
+/// The index of `f` in `prog` (its slot types; the functions it may call are above it).
+fn s_me(prog: &Prog, f: &FnDef) -> usize {
+    prog.p.func_named(&f.name).map_or(0, |id| id.0 as usize)
 }
 
 /// The transpose claim **binding by binding** (the adjoint pairing). Every linear leaf `v` of
