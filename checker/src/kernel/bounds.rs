@@ -21,7 +21,7 @@
 //! so no constant factor bounds recomputation: it is measured, as SPEC §5 states the bound.)
 
 use super::schema::Certificate;
-use super::walk::row_program;
+use super::walk::{Prog, row_program};
 use super::{KernelError, bail, fail};
 use semantics::{Bind, Expr, PrimTable, Program, each_expr};
 
@@ -29,12 +29,15 @@ pub const C_T: f64 = 4.0;
 pub const C_U: f64 = 5.0;
 
 /// `c_jvp` for `input`, from the table's JVP rules (each parsed and its static work taken).
-pub fn c_jvp(prims: &PrimTable, input: &Program) -> Result<f64, super::KernelError> {
-    let s = semantics::local_types(input, prims).map_or(1, |ts| {
-        let sizes = ts.iter().flatten().flatten().map(|t| t.size());
-        sizes.max().unwrap_or(1)
-    });
-    let s = s.max(1) as f64;
+pub fn c_jvp(prims: &PrimTable, input: &Prog) -> Result<f64, KernelError> {
+    let s = input
+        .types
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|t| t.size())
+        .max();
+    let s = s.unwrap_or(1).max(1) as f64;
     let mut c = (7.0 + s).max(3.0 + s / 2.0);
     for (_, row) in prims.rows() {
         let bad = || {
@@ -46,9 +49,8 @@ pub fn c_jvp(prims: &PrimTable, input: &Program) -> Result<f64, super::KernelErr
         let p = row_program(row.jvp, "jvp", "R ; R", prims).ok_or_else(bad)?;
         let w = semantics::static_work(&p, prims).map_err(|_| bad())?[0] as f64;
         let (n, cost) = (row.arity as f64, row.cost as f64);
-        c = c
-            .max((w + 1.0 + 3.0 * n) / (1.0 + cost + n))
-            .max((w + 3.0 * n) / (cost + n).max(1.0));
+        c = c.max((w + 1.0 + 3.0 * n) / (1.0 + cost + n));
+        c = c.max((w + 3.0 * n) / (cost + n).max(1.0));
     }
     Ok(c)
 }
@@ -56,20 +58,20 @@ pub fn c_jvp(prims: &PrimTable, input: &Program) -> Result<f64, super::KernelErr
 /// `X(f)` for every input function; `halves` names the split functions (`f.nonlin` and
 /// `f.lin`, or `f.jvp.nonlin` and `f.jvp.lin.T`).
 pub fn extra(
-    input: &Program,
-    output: &Program,
+    inp: &Program,
+    out: &Program,
     prims: &PrimTable,
     halves: &dyn Fn(&str) -> [String; 2],
 ) -> Vec<f64> {
-    let works = semantics::binding_works(output, prims).unwrap_or_default();
-    let by = |n: &str| output.func_named(n).map(|id| id.0 as usize);
-    let mut out: Vec<f64> = Vec::with_capacity(input.funcs.len());
-    for f in &input.funcs {
+    let works = semantics::binding_works(out, prims).unwrap_or_default();
+    let by = |n: &str| out.func_named(n).map(|id| id.0 as usize);
+    let mut xs: Vec<f64> = Vec::with_capacity(inp.funcs.len());
+    for f in &inp.funcs {
         let [nl, lin] = halves(&f.name);
-        let own = by(&nl).and_then(|i| output.funcs[i].results.last());
+        let own = by(&nl).and_then(|i| out.funcs[i].results.last());
         let mut x = own.map_or(0.0, |t| t.size() as f64 + 8.0);
         if let Some(i) = by(&lin) {
-            let g = &output.funcs[i];
+            let g = &out.funcs[i];
             for (b, w) in g.body.binds.iter().zip(works.get(i).into_iter().flatten()) {
                 let nonlinear = match b {
                     Bind::Let { lin, .. } => lin.is_empty(),
@@ -80,35 +82,25 @@ pub fn extra(
         }
         each_expr(&f.body, &mut |e| {
             if let Expr::Call { func, .. } = e {
-                x += out.get(func.0 as usize).copied().unwrap_or(0.0);
+                x += xs.get(func.0 as usize).copied().unwrap_or(0.0);
             }
         });
-        out.push(x);
+        xs.push(x);
     }
-    out
+    xs
 }
 
-/// `(factor, offset)` of input function `i` (`f`) under `pass`.
-pub fn row(pass: &str, c_jvp: f64, extra: &[f64], f: &semantics::FnDef, i: usize) -> (f64, f64) {
-    let r = extra.get(i).copied().unwrap_or(0.0);
-    match pass {
-        "jvp" => (c_jvp, 0.0),
-        "unzip" => (C_U, r),
-        "transpose" => (C_T, 2.0 + f.lparams.len() as f64),
-        _ => (C_T * C_U * c_jvp, C_T * r + 2.0 + f.params.len() as f64),
-    }
-}
-
-/// The static work of both programs, the outputs each input function became, and the bound.
+/// The static work of both programs, the outputs each input function became, and the bound
+/// `factor · W(f) + offset` of its row.
 pub fn check(
     cert: &Certificate,
-    inp: &Program,
+    inp: &Prog,
     out: &Program,
     prims: &PrimTable,
 ) -> Result<(), KernelError> {
     let work = |p| semantics::static_work(p, prims).map_err(|e| fail("E0805", e.message));
-    let (w_in, w_out) = (work(inp)?, work(out)?);
-    if cert.work.len() != inp.funcs.len() {
+    let (w_in, w_out) = (work(&inp.p)?, work(out)?);
+    if cert.work.len() != inp.p.funcs.len() {
         bail!(
             "E0805",
             "work figures for another number of functions than the input has"
@@ -119,8 +111,8 @@ pub fn check(
         "unzip" => [format!("{n}.nonlin"), format!("{n}.lin")],
         _ => [format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")],
     };
-    let (c_jvp, extra) = (c_jvp(prims, inp)?, extra(inp, out, prims, &halves));
-    for (i, ((f, w), e)) in inp.funcs.iter().zip(&w_in).zip(&cert.work).enumerate() {
+    let (c_jvp, extra) = (c_jvp(prims, inp)?, extra(&inp.p, out, prims, &halves));
+    for (((f, w), e), x) in inp.p.funcs.iter().zip(&w_in).zip(&cert.work).zip(extra) {
         let n = &f.name;
         let split = halves(n).iter().all(|h| out.func_named(h).is_some());
         let outputs = match pass {
@@ -137,7 +129,12 @@ pub fn check(
         if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
             bail!("E0805", "work of `{n}`: the figures do not recompute");
         }
-        let (factor, offset) = row(pass, c_jvp, &extra, f, i);
+        let (factor, offset) = match pass {
+            "jvp" => (c_jvp, 0.0),
+            "unzip" => (C_U, x),
+            "transpose" => (C_T, 2.0 + f.lparams.len() as f64),
+            _ => (C_T * C_U * c_jvp, C_T * x + 2.0 + f.params.len() as f64),
+        };
         if e.work_out as f64 > factor * *w as f64 + offset {
             bail!(
                 "E0805",

@@ -15,31 +15,27 @@ impl Verifier<'_> {
     /// Do `l` and `r` differ at `point` (input symbol ↦ value), beyond rounding?
     pub fn differ(&self, l: Id, r: Id, point: &[(String, f64)]) -> bool {
         let env: HashMap<&str, f64> = point.iter().map(|(n, x)| (n.as_str(), *x)).collect();
-        let mut memo = HashMap::new();
-        let mut val = |id| self.value(id, &|op| env.get(op).copied(), &mut memo, 0);
-        match (val(l), val(r)) {
-            (Some(a), Some(b)) => {
-                a.is_finite() && b.is_finite() && (a - b).abs() > 1e-6 * (1.0 + a.abs() + b.abs())
-            }
-            _ => false,
-        }
+        let memo = &mut HashMap::new();
+        let (a, b) = (self.value(l, &env, memo, 0), self.value(r, &env, memo, 0));
+        let apart = |(a, b): (f64, f64)| (a - b).abs() > 1e-6 * (1.0 + a.abs() + b.abs());
+        a.zip(b)
+            .is_some_and(|(a, b)| a.is_finite() && b.is_finite() && apart((a, b)))
     }
 
-    /// The value of `root`, inputs read through `input` (an explicit post-order stack).
+    /// The value of `root`, inputs read from `env` (an explicit post-order stack).
     fn value(
         &self,
         root: Id,
-        input: &dyn Fn(&str) -> Option<f64>,
+        env: &HashMap<&str, f64>,
         memo: &mut HashMap<Id, f64>,
         depth: usize,
     ) -> Option<f64> {
         let mut stack = vec![(root, false)];
         while let Some((id, ready)) = stack.pop() {
+            let n = self.dag.node(id);
             if memo.contains_key(&id) {
                 continue;
-            }
-            let n = self.dag.node(id);
-            if !ready {
+            } else if !ready {
                 stack.push((id, true));
                 stack.extend(n.kids.iter().map(|&k| (k, false)));
                 continue;
@@ -49,7 +45,7 @@ impl Verifier<'_> {
             let v = match (self.dag.lit(id), prim) {
                 (Some(c), _) => c,
                 (_, Some(row)) if row.arity == xs.len() => (row.eval)(&xs),
-                _ if n.kids.is_empty() && !n.op.contains('#') => input(&n.op)?,
+                _ if n.kids.is_empty() && !n.op.contains('#') => *env.get(n.op.as_str())?,
                 _ => self.symbol(&n.op, &xs, depth)?,
             };
             memo.insert(id, v);
@@ -61,42 +57,36 @@ impl Verifier<'_> {
     fn symbol(&self, op: &str, xs: &[f64], depth: usize) -> Option<f64> {
         let (tag, rest) = op.split_once(':')?;
         let (name, which) = rest.rsplit_once('#')?;
-        let (grad, which) = match which.strip_prefix('d') {
-            Some(w) => (true, w),
-            None => (false, which),
-        };
+        let (grad, which) = which
+            .strip_prefix('d')
+            .map_or((false, which), |w| (true, w));
         // A result leaf is the same term in either lowering (`grad` adds the partials).
         let key = |g: bool| format!("{tag}:{name}:{g}");
-        let got = self.lowered.get(&key(grad));
-        let (xs_own, low) = got.or_else(|| {
+        let other = || {
             self.lowered
                 .get(&key(!grad))
                 .filter(|_| !which.contains('@'))
-        })?;
+        };
+        let (own, low) = self.lowered.get(&key(grad)).or_else(other)?;
         let body = match which.split_once('@') {
             None => *low.nl.get(which.parse::<usize>().ok()?)?,
             Some((k, i)) => {
-                let rows = if grad { &low.grads } else { &low.lin };
-                let row = rows.get(k.parse::<usize>().ok()?)?;
-                match coefficient(row, i.parse().ok()?) {
-                    Some(c) => c,
-                    None => return Some(0.0),
-                }
+                let row =
+                    (if grad { &low.grads } else { &low.lin }).get(k.parse::<usize>().ok()?)?;
+                let Some(c) = coefficient(row, i.parse().ok()?) else {
+                    return Some(0.0);
+                };
+                c
             }
         };
-        if depth >= MAX_DEPTH || xs_own.len() != xs.len() {
+        if depth >= MAX_DEPTH || own.len() != xs.len() {
             return None;
         }
-        let env: HashMap<&str, f64> = xs_own
+        let env = own
             .iter()
             .zip(xs)
             .map(|(&x, &v)| (self.dag.node(x).op.as_str(), v))
             .collect();
-        self.value(
-            body,
-            &|op| env.get(op).copied(),
-            &mut HashMap::new(),
-            depth + 1,
-        )
+        self.value(body, &env, &mut HashMap::new(), depth + 1)
     }
 }

@@ -175,7 +175,7 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
             c.claim
         );
     }
-    bounds::check(&cert, &input.p, &output.p, prims)?;
+    bounds::check(&cert, &input, &output.p, prims)?;
     // The flat typing derivation: every binder's type as the output spells it, and every
     // output function typed by the sweep (which re-tests each construct's rule).
     let spelt = output.types.iter().map(|ts| {

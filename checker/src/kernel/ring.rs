@@ -21,7 +21,9 @@ pub enum Atom {
     Recip(Id),
 }
 
-pub type Poly = BTreeMap<Vec<(Atom, u32)>, f64>;
+/// A monomial: each atom's exponent.
+pub type Mono = BTreeMap<Atom, u32>;
+pub type Poly = BTreeMap<Mono, f64>;
 
 fn exact_add(a: f64, b: f64) -> Option<f64> {
     let s = a + b;
@@ -30,18 +32,14 @@ fn exact_add(a: f64, b: f64) -> Option<f64> {
 }
 
 fn constant(c: f64) -> Poly {
-    let mut p = Poly::new();
-    if c != 0.0 {
-        p.insert(Vec::new(), c);
-    }
-    p
+    Poly::from_iter((c != 0.0).then(|| (Mono::new(), c)))
 }
 
 fn atom(a: Atom) -> Poly {
-    Poly::from([(vec![(a, 1)], 1.0)])
+    Poly::from([(Mono::from([(a, 1)]), 1.0)])
 }
 
-fn accumulate(out: &mut Poly, m: Vec<(Atom, u32)>, c: f64) -> Option<()> {
+fn accumulate(out: &mut Poly, m: Mono, c: f64) -> Option<()> {
     let s = match out.get(&m) {
         Some(&d) => exact_add(d, c)?,
         None => c,
@@ -79,29 +77,12 @@ fn mul(a: &Poly, b: &Poly) -> Option<Poly> {
     (out.len() <= MAX_TERMS).then_some(out)
 }
 
-/// The product of two monomials (sorted by atom): one merge (`None`: an exponent overflows).
-fn merge(a: &[(Atom, u32)], b: &[(Atom, u32)]) -> Option<Vec<(Atom, u32)>> {
-    let (mut out, mut i, mut j) = (Vec::with_capacity(a.len() + b.len()), 0, 0);
-    while i < a.len() || j < b.len() {
-        match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) if x.0 == y.0 => {
-                out.push((x.0, x.1.checked_add(y.1)?));
-                (i, j) = (i + 1, j + 1);
-            }
-            (Some(x), Some(y)) if x.0 > y.0 => {
-                out.push(*y);
-                j += 1;
-            }
-            (Some(x), _) => {
-                out.push(*x);
-                i += 1;
-            }
-            (None, Some(y)) => {
-                out.push(*y);
-                j += 1;
-            }
-            (None, None) => break,
-        }
+/// The product of two monomials (`None`: an exponent overflows).
+fn merge(a: &Mono, b: &Mono) -> Option<Mono> {
+    let mut out = a.clone();
+    for (x, e) in b {
+        let sum = out.get(x).map_or(Some(*e), |d| d.checked_add(*e))?;
+        out.insert(*x, sum);
     }
     Some(out)
 }

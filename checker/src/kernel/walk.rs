@@ -606,48 +606,25 @@ pub fn pairing(
         gt_low.lin.len() == n_in,
         "the transpose returns another number of cotangents",
     )?;
-    // Each leaf's binders, in slot order (with the path into the binder's value).
-    let mut names: HashMap<u32, Vec<(usize, Vec<usize>)>> = HashMap::new();
+    // Each leaf's hint: the row of the same leaf of its first binder's cotangent in `g.T`.
+    let by_name: HashMap<&str, usize> = (gt.locals.iter().enumerate())
+        .map(|(k, l)| (l.name.as_str(), k))
+        .collect();
+    let mut hints: HashMap<u32, Row> = HashMap::new();
     for (x, v) in low.env.iter().enumerate() {
-        let mut stack: Vec<(&Val, Vec<usize>)> = v.iter().map(|v| (v, Vec::new())).collect();
-        while let Some((v, path)) = stack.pop() {
-            match v {
-                Val::L(l, _) => names.entry(*l).or_default().push((x, path)),
-                Val::N(..) => {}
-                Val::Tup(items) => stack.extend(
-                    items
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .map(|(k, i)| (i, [&path[..], &[k]].concat())),
-                ),
+        let name = format!("{}_ct'", g.locals[x].name.trim_end_matches('\''));
+        let w = by_name
+            .get(name.as_str())
+            .and_then(|&y| gt_low.env.get(y)?.as_ref());
+        let mut stack: Vec<(&Val, &Val)> = v.iter().zip(w).collect();
+        while let Some(pair) = stack.pop() {
+            match pair {
+                (Val::L(l, _), Val::L(_, r)) => drop(hints.entry(*l).or_insert_with(|| r.clone())),
+                (Val::Tup(a), Val::Tup(b)) => stack.extend(a.iter().zip(b.iter())),
+                _ => {}
             }
         }
     }
-    let by_name: HashMap<&str, usize> = gt
-        .locals
-        .iter()
-        .enumerate()
-        .map(|(k, l)| (l.name.as_str(), k))
-        .collect();
-    let hint = |l: u32| {
-        names.get(&l)?.iter().find_map(|(x, path)| {
-            let name = format!("{}_ct'", g.locals[*x].name.trim_end_matches('\''));
-            let mut v = gt_low.env.get(*by_name.get(name.as_str())?)?.as_ref()?;
-            for &p in path {
-                v = if let Val::Tup(items) = v {
-                    items.get(p)?
-                } else {
-                    return None;
-                };
-            }
-            if let Val::L(_, r) = v {
-                Some(r.clone())
-            } else {
-                None
-            }
-        })
-    };
     let (one, zero) = (dag.num(1.0), dag.num(0.0));
     let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
     let (mut rows, mut checks) = (Vec::new(), Vec::new());
@@ -660,7 +637,7 @@ pub fn pairing(
                 gt_low.lin[l as usize].clone()
             }
             (false, Some(k)) => unit(k),
-            (false, None) => hint(l)
+            (false, None) => (hints.get(&l).cloned())
                 .ok_or_else(|| format!("linear leaf {l} has no cotangent in `{}`", gt.name))?,
         });
     }
