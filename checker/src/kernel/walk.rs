@@ -634,13 +634,36 @@ pub fn pairing(
             (true, out) => {
                 // An input returned as it is: its cotangent must be the unit row.
                 checks.extend(out.map(|k| (l as usize, unit(k))));
-                gt_low.lin[l as usize].clone()
+                Some(gt_low.lin[l as usize].clone())
             }
-            (false, Some(k)) => unit(k),
-            (false, None) => (hints.get(&l).cloned())
-                .ok_or_else(|| format!("linear leaf {l} has no cotangent in `{}`", gt.name))?,
+            (false, Some(k)) => Some(unit(k)),
+            (false, None) => hints.get(&l).cloned(),
         });
     }
+    // A leaf with no cotangent of its own in `g.T` (merged into a sum's, or a zero one
+    // dropped) gets the row its consuming equation gives, `Σ L_vu·A_v` (any rows will do):
+    // in reverse program order, so that the rows of the leaves it produces are known.
+    for (u, terms) in low.eqs.iter().rev() {
+        if rows.get(*u as usize).is_some_and(Option::is_none) {
+            let mut acc: BTreeMap<u32, Id> = BTreeMap::new();
+            for &(c, v) in terms {
+                for &(k, a) in rows
+                    .get(v as usize)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| r.iter())
+                {
+                    let t = c.map_or(a, |c| dag.mul(c, a));
+                    let s = acc.get(&k).map_or(t, |&r| dag.sum(r, t));
+                    acc.insert(k, s);
+                }
+            }
+            rows[*u as usize] = Some(Rc::new(acc.into_iter().collect()));
+        }
+    }
+    let rows = (rows.into_iter().enumerate())
+        .map(|(l, r)| r.ok_or_else(|| format!("linear leaf {l} has no cotangent in `{}`", gt.name)))
+        .collect::<Res<Vec<Row>>>()?;
     let ks = |rs: &[&Row]| {
         rs.iter()
             .flat_map(|r| r.iter().map(|&(k, _)| k))

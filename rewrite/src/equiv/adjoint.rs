@@ -145,7 +145,7 @@ pub fn obligations(
         .collect();
     let one = w.dag.num(1.0);
     let zero = w.dag.num(0.0);
-    let mut rows: Vec<Row> = Vec::with_capacity(w.leaves.len());
+    let mut rows: Vec<Option<Row>> = Vec::with_capacity(w.leaves.len());
     let mut checks = Vec::new();
     for (l, leaf) in w.leaves.iter().enumerate() {
         let row = match (leaf.input, leaf.output) {
@@ -154,14 +154,33 @@ pub fn obligations(
                     // An input returned as it is: its cotangent must be the unit row.
                     checks.push((l, Rc::new(vec![(k as u32, one)])));
                 }
-                t_rows[i].clone()
+                Some(t_rows[i].clone())
             }
-            (None, Some(k)) => Rc::new(vec![(k as u32, one)]),
-            (None, None) => hint(g, gt_env, &by_name, leaf)
-                .ok_or_else(|| format!("linear leaf {l} has no cotangent in `{}`", gt.name))?,
+            (None, Some(k)) => Some(Rc::new(vec![(k as u32, one)])),
+            (None, None) => hint(g, gt_env, &by_name, leaf),
         };
         rows.push(row);
     }
+    // A leaf with no cotangent of its own in `g.T` (the transpose merged it into a sum's, or
+    // dropped a zero one) gets the row its consuming equation gives, `Σ L_vu·A_v`: any rows
+    // will do, and with these its own obligations hold as they stand. Filled in reverse
+    // program order, so the rows of the leaves it produces are known.
+    for eq in w.eqs.iter().rev() {
+        if rows[eq.u as usize].is_none() {
+            let mut acc: std::collections::BTreeMap<u32, egg::Id> = Default::default();
+            for &(c, v) in &eq.terms {
+                for &(k, a) in rows[v as usize].iter().flat_map(|r| r.iter()) {
+                    let t = c.map_or(a, |c| w.dag.mul(c, a));
+                    let s = acc.get(&k).map_or(t, |&r| w.dag.sum(r, t));
+                    acc.insert(k, s);
+                }
+            }
+            rows[eq.u as usize] = Some(Rc::new(acc.into_iter().collect()));
+        }
+    }
+    let rows = (rows.into_iter().enumerate())
+        .map(|(l, r)| r.ok_or_else(|| format!("linear leaf {l} has no cotangent in `{}`", gt.name)))
+        .collect::<Result<Vec<Row>, String>>()?;
     let mut out = Vec::new();
     for (l, unit) in checks {
         push_rows(&mut out, format!("input leaf {l}"), &rows[l], &unit, zero);
