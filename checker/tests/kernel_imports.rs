@@ -113,10 +113,10 @@ fn the_check_catches_forbidden_imports() {
 /// issue's budget is 1,000 lines, readable in one sitting; it is **not met**
 /// (`docs/certificates.md`, "Size of the kernel"): schema 3 took it from 3,430 to 2,257, the
 /// guards against deeply nested values (a hostile certificate crashed or hung it) to 2,334,
-/// schema 4 to 2,061. This
+/// schema 4 to 2,060. This
 /// ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
 /// every reduction.
-const KERNEL_LINES_CEILING: usize = 2_061;
+const KERNEL_LINES_CEILING: usize = 2_060;
 const KERNEL_LINES_BUDGET: usize = 1_000;
 
 #[test]

@@ -30,13 +30,8 @@ pub const C_U: f64 = 5.0;
 
 /// `c_jvp` for `input`, from the table's JVP rules (each parsed and its static work taken).
 pub fn c_jvp(prims: &PrimTable, input: &Prog) -> Result<f64, KernelError> {
-    let s = input
-        .types
-        .iter()
-        .flatten()
-        .flatten()
-        .map(|t| t.size())
-        .max();
+    let types = semantics::local_types(&input.p, prims).unwrap_or_default();
+    let s = types.iter().flatten().flatten().map(|t| t.size()).max();
     let s = s.unwrap_or(1).max(1) as f64;
     let mut c = (7.0 + s).max(3.0 + s / 2.0);
     for (_, row) in prims.rows() {

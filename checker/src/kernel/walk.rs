@@ -7,11 +7,11 @@
 //!   the empty row: the sweep is the linearity check); in `grad` mode a nonlinear scalar also
 //!   carries its gradient row from the derivative column alone (the reference Jacobian);
 //!   calls are modular symbols `tag:g#k`, `tag:g#k@i`, `tag:g#dk@i`;
-//! - **types** it (strict mode, SPEC §2) against the slot types `semantics::local_types`
-//!   synthesises (the language's definition): each atom on the side its construct needs (a
-//!   binder's side is its spelling), a primitive's arity, a call's arguments against the
-//!   callee's declared signature (the callee defined above), a linear add of one type, the
-//!   declared results; every linear binder used once, every nonlinear one at least once;
+//! - **types** it (strict mode, SPEC §2; a value's shape is its type): each atom on the side
+//!   its construct needs (a binder's side is its spelling), a primitive's arity, a call's
+//!   arguments against the callee's declared signature (the callee defined above), a linear
+//!   add of one shape, the declared results; every linear binder used once, every nonlinear
+//!   one at least once (the certificate's binder types are `semantics::local_types`', `mod.rs`);
 //! - states its **adjoint equations** (for [`pairing`]): a binding consuming leaves `u` and
 //!   producing `v = Σ L_vu·u` gives `A_u = Σ_v L_vu·A_v` (inside a `drop`, none: the leaves it
 //!   reads from outside get `A_u = 0`).
@@ -28,17 +28,15 @@ pub type Res<T> = Result<T, String>;
 /// `A_u = Σ coef · A_v` (`None`: the coefficient 1).
 type Equation = (u32, Vec<(Option<Id>, u32)>);
 
-/// A program with its slot types and the tag of its function symbols (`P`, `J`, `U`, `T`).
+/// A program and the tag of its function symbols (`P`, `J`, `U`, `T`).
 pub struct Prog {
     pub p: Program,
-    pub types: Vec<Vec<Option<Type>>>,
     pub tag: &'static str,
 }
 
 impl Prog {
-    pub fn new(p: Program, prims: &PrimTable, tag: &'static str) -> Res<Prog> {
-        let types = semantics::local_types(&p, prims).map_err(|e| e.message)?;
-        Ok(Prog { p, types, tag })
+    pub fn new(p: Program, tag: &'static str) -> Prog {
+        Prog { p, tag }
     }
     pub fn func(&self, name: &str) -> Option<&FnDef> {
         self.p.func(self.p.func_named(name)?)
@@ -155,7 +153,7 @@ pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Prog>>> {
         let name = format!("{}.d", row.name);
         let fits = |p: &Program| matches!(&p.funcs[..], [f] if f.params.len() == row.arity && f.name == name);
         out.push(match col {
-            Some(Some(p)) if fits(&p) => Some(Prog::new(p, prims, "d")?),
+            Some(Some(p)) if fits(&p) => Some(Prog::new(p, "d")),
             None => None,
             _ => {
                 return Err(format!(
@@ -219,6 +217,22 @@ fn fits<'t>(vs: &[Val], ts: impl IntoIterator<Item = &'t Type>) -> Res<()> {
         }
     }
     Ok(())
+}
+
+/// Two linear values have one shape (the type of a linear value is its shape; linear values
+/// share no tuples, so this walk is as long as the values).
+fn same_shape(a: &Val, b: &Val) -> bool {
+    let mut stack = vec![(a, b)];
+    while let Some(pair) = stack.pop() {
+        match pair {
+            (Val::Tup(x), Val::Tup(y)) if x.len() == y.len() => {
+                stack.extend(x.iter().zip(y.iter()))
+            }
+            (Val::L(..), Val::L(..)) => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// A value with the tuple structure of `v`, its leaves from `it`.
@@ -402,15 +416,6 @@ impl Lower<'_> {
     }
 
     fn expr(&mut self, e: &Expr, s: &mut Sweep) -> Res<Vals> {
-        let ty = |a: &Atom| match a {
-            Atom::Var(v) => self
-                .prog
-                .types
-                .get(s_me(self.prog, s.f))?
-                .get(v.id.0 as usize)?
-                .clone(),
-            Atom::Lit(..) => Some(Type::Real),
-        };
         let (lone, diag) = (
             |v| Ok((vec![], vec![v])),
             |n: usize, c| (0..n).map(|i| vec![(c, i)]).collect(),
@@ -457,11 +462,8 @@ impl Lower<'_> {
                 Ok((vec![Val::N(y, self.chain(&partials, &gs))], vec![]))
             }
             Expr::LAdd { lhs, rhs, .. } => {
-                ok(
-                    ty(lhs).is_some_and(|t| ty(rhs).is_some_and(|u| t.same(&u))),
-                    "a linear add of two types",
-                )?;
                 let (a, b) = (self.atom(lhs, s, true)?, self.atom(rhs, s, true)?);
+                ok(same_shape(&a, &b), "a linear add of values of two types")?;
                 // Interleaved (`a_0, b_0, a_1, ..`): the equations in the prover's order.
                 let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
                 let us: Vec<Val> = la.into_iter().zip(lb).flat_map(|(x, y)| [x, y]).collect();
@@ -582,7 +584,7 @@ impl Lower<'_> {
     }
 }
 
-/// The index of `f` in `prog` (its slot types; the functions it may call are above it).
+/// The index of `f` in `prog` (the functions it may call are above it).
 fn s_me(prog: &Prog, f: &FnDef) -> usize {
     prog.p.func_named(&f.name).map_or(0, |id| id.0 as usize)
 }
