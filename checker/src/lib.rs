@@ -135,6 +135,26 @@ pub fn accepts(prog: &Program, prims: &PrimTable, opts: Options) -> Result<(), V
     }
 }
 
+/// [`accepts`] on a program's flat form ([`semantics::parse_flat`]): the same rules, without
+/// building the public syntax (what `lina check` and `lina eval` run).
+pub fn accepts_flat(
+    prog: &semantics::FlatProgram,
+    prims: &PrimTable,
+    opts: Options,
+) -> Result<(), Vec<Diagnostic>> {
+    let mode = if opts.relaxed {
+        typing::Mode::Relaxed
+    } else {
+        typing::Mode::Strict
+    };
+    let out = typing::check_flat(prog, prims, mode, false);
+    if out.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(diagnostics(out.errors))
+    }
+}
+
 /// Renders faults, in source order: the first [`semantics::MAX_DIAGNOSTICS`] of them, and how
 /// many more there were.
 fn diagnostics(errors: Vec<errors::TypeError>) -> Vec<Diagnostic> {
