@@ -14,9 +14,10 @@
 //! checker's rules and the evaluator read this form only, and their public entry points on a
 //! [`Program`] convert once.
 //!
-//! A block's bindings are contiguous in [`FlatProgram::binds`] (a nested block's are stored
-//! before its enclosing block's, which is finished last); recursion follows block nesting
-//! only, as in the public form.
+//! A block's bindings are contiguous: a function body's in [`FlatProgram::binds`], written
+//! there as they are parsed, a nested block's (under a `let` or a `drop`, rare) in
+//! [`FlatProgram::inner`], moved there when the block ends (so that an enclosing block's run is
+//! not interrupted). Recursion follows block nesting only, as in the public form.
 
 use crate::span::Span;
 use crate::syntax::{
@@ -124,9 +125,11 @@ impl FlatBind {
     }
 }
 
-/// `let b1 in ... let bn in tail`: the bindings are `binds` of [`FlatProgram::binds`].
+/// `let b1 in ... let bn in tail`: the bindings are a run of [`FlatProgram::binds`] (a
+/// function body) or of [`FlatProgram::inner`] (a nested block).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FlatBlock {
+    pub nested: bool,
     pub binds_start: u32,
     pub binds_len: u32,
     /// Never [`FlatExpr::Block`].
@@ -165,7 +168,10 @@ pub struct FlatProgram {
     pub names: String,
     pub locals: Vec<FlatLocal>,
     pub binders: Vec<LocalId>,
+    /// The bindings of function bodies.
     pub binds: Vec<FlatBind>,
+    /// The bindings of nested blocks.
+    pub inner: Vec<FlatBind>,
     pub atoms: Vec<Atom>,
     pub blocks: Vec<FlatBlock>,
     /// The types of `zero<T>` expressions.
@@ -240,9 +246,8 @@ impl FlatProgram {
     }
 
     pub fn binds_of(&self, b: &FlatBlock) -> &[FlatBind] {
-        self.binds
-            .get(range(b.binds_start, b.binds_len))
-            .unwrap_or(&[])
+        let all = if b.nested { &self.inner } else { &self.binds };
+        all.get(range(b.binds_start, b.binds_len)).unwrap_or(&[])
     }
 
     pub fn ty(&self, index: u32) -> Option<&Type> {
@@ -302,15 +307,28 @@ impl FlatProgram {
         });
     }
 
-    /// Stores a finished block whose bindings are `binds` (moved to the end of
-    /// [`FlatProgram::binds`]).
-    pub fn push_block(&mut self, binds: &mut Vec<FlatBind>, tail: FlatExpr) -> BlockId {
-        let binds_start = self.binds.len() as u32;
+    /// Stores a finished nested block whose bindings are `binds` (moved to the end of
+    /// [`FlatProgram::inner`]).
+    pub fn push_nested(&mut self, binds: &mut Vec<FlatBind>, tail: FlatExpr) -> BlockId {
+        let binds_start = self.inner.len() as u32;
         let binds_len = binds.len() as u32;
-        self.binds.append(binds);
+        self.inner.append(binds);
         self.blocks.push(FlatBlock {
+            nested: true,
             binds_start,
             binds_len,
+            tail,
+        });
+        BlockId(self.blocks.len() as u32 - 1)
+    }
+
+    /// Stores a finished function body, whose bindings are [`FlatProgram::binds`] from `start`
+    /// to the end.
+    pub fn push_body(&mut self, start: usize, tail: FlatExpr) -> BlockId {
+        self.blocks.push(FlatBlock {
+            nested: false,
+            binds_start: start as u32,
+            binds_len: self.binds.len().saturating_sub(start) as u32,
             tail,
         });
         BlockId(self.blocks.len() as u32 - 1)
@@ -468,7 +486,7 @@ impl FlatProgram {
             for l in &f.locals {
                 flat.push_local(&l.name, l.linear, l.span);
             }
-            let body = flat.add_block(&f.body);
+            let body = flat.add_block(&f.body, false);
             flat.funcs.push(FlatFn {
                 name: f.name.clone(),
                 checkpoint: f.checkpoint,
@@ -486,8 +504,14 @@ impl FlatProgram {
         flat
     }
 
-    fn add_block(&mut self, b: &Block) -> BlockId {
-        let mut binds = Vec::with_capacity(b.binds.len());
+    fn add_block(&mut self, b: &Block, nested: bool) -> BlockId {
+        // A body's bindings go straight to `binds`; its nested blocks' go to `inner`.
+        let mut binds = if nested {
+            Vec::with_capacity(b.binds.len())
+        } else {
+            std::mem::take(&mut self.binds)
+        };
+        let start = binds.len();
         for bind in &b.binds {
             binds.push(match bind {
                 Bind::Let { nl, lin, rhs, span } => {
@@ -512,7 +536,12 @@ impl FlatProgram {
             });
         }
         let tail = self.add_expr(&b.tail);
-        self.push_block(&mut binds, tail)
+        if nested {
+            self.push_nested(&mut binds, tail)
+        } else {
+            self.binds = binds;
+            self.push_body(start, tail)
+        }
     }
 
     fn add_expr(&mut self, e: &Expr) -> FlatExpr {
@@ -575,10 +604,10 @@ impl FlatProgram {
                 span: *span,
             },
             Expr::Drop { body, span } => FlatExpr::Drop {
-                body: self.add_block(body),
+                body: self.add_block(body, true),
                 span: *span,
             },
-            Expr::Block(b) => FlatExpr::Block(self.add_block(b)),
+            Expr::Block(b) => FlatExpr::Block(self.add_block(b, true)),
         }
     }
 }

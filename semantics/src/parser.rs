@@ -169,6 +169,34 @@ impl<'s> Parser<'s> {
             }
         }
         let sigs = vec![None; n_defs];
+        let mut flat = FlatProgram::default();
+        // Upper bounds from the tokens: a binding per token that can make one (`let`, an
+        // operator, a call's or group's `(`, a tuple's `<`, ...), a slot, binder or atom per
+        // name, number or binding. The vectors are reserved once at these sizes, so a million
+        // bindings are not copied through twenty doublings; capacity never written costs no
+        // memory (the allocator's pages are only backed when touched).
+        let (mut bindings, mut names) = (0usize, 0usize);
+        for t in &toks {
+            match t.tok {
+                Tok::Let
+                | Tok::Plus
+                | Tok::Minus
+                | Tok::Star
+                | Tok::Slash
+                | Tok::LParen
+                | Tok::Lt
+                | Tok::Dup
+                | Tok::Drop
+                | Tok::Zero => bindings += 1,
+                Tok::Ident | Tok::LinIdent | Tok::Num => names += 1,
+                _ => {}
+            }
+        }
+        flat.binds.reserve(bindings);
+        flat.atoms.reserve(names + 2 * bindings);
+        flat.locals.reserve(names + bindings);
+        flat.binders.reserve(names + bindings);
+        flat.names.reserve(src.len() + 8 * bindings);
         Parser {
             src,
             toks,
@@ -182,7 +210,7 @@ impl<'s> Parser<'s> {
             current: 0,
             fresh,
             aliases: NameMap::default(),
-            flat: FlatProgram::default(),
+            flat,
             args: Vec::new(),
             locals_start: 0,
             scope: NameTable::default(),
@@ -602,63 +630,38 @@ impl<'s> Parser<'s> {
 
     // ---- blocks and bindings ----
 
-    /// At most how many bindings the body of the definition being parsed has: one per token
-    /// that can make one (`let`, an operator, a call's or group's `(`, a tuple's `<`, ...).
-    /// The body's vector is reserved at this size, so a million bindings are not copied
-    /// through twenty doublings; capacity that is never written costs no memory (the
-    /// allocator's pages are only backed when touched).
-    fn body_binds_bound(&self) -> usize {
-        let end = self
-            .def_tokens
-            .get(self.current + 1)
-            .copied()
-            .unwrap_or(self.toks.len());
-        self.toks
-            .get(self.pos..end)
-            .unwrap_or(&[])
-            .iter()
-            .filter(|t| {
-                matches!(
-                    t.tok,
-                    Tok::Let
-                        | Tok::Plus
-                        | Tok::Minus
-                        | Tok::Star
-                        | Tok::Slash
-                        | Tok::LParen
-                        | Tok::Lt
-                        | Tok::Dup
-                        | Tok::Drop
-                        | Tok::Zero
-                )
-            })
-            .count()
-    }
-
     /// `let b1 in ... let bn in tail`, with its own scope.
     fn block(&mut self) -> PResult<BlockId> {
+        if self.depth == 0 {
+            // A function body's bindings go straight to the program's vector (reserved for the
+            // whole file by `new`); its scope ends with the function, which clears it whole.
+            let mut binds = std::mem::take(&mut self.flat.binds);
+            let start = binds.len();
+            let tail = self.block_items(&mut binds);
+            self.flat.binds = binds;
+            return Ok(self.flat.push_body(start, tail?));
+        }
         let mark = self.scope_mark();
-        let mut binds = if self.depth == 0 {
-            Vec::with_capacity(self.body_binds_bound())
-        } else {
-            Vec::new()
-        };
+        let mut binds = Vec::new();
+        let tail = self.block_items(&mut binds)?;
+        self.scope_pop(mark);
+        Ok(self.flat.push_nested(&mut binds, tail))
+    }
+
+    /// A block's bindings, pushed on `binds`, and its tail.
+    fn block_items(&mut self, binds: &mut Vec<FlatBind>) -> PResult<FlatExpr> {
         let tail = loop {
             if self.peek() != Tok::Let {
-                break self.tail(&mut binds)?;
+                break self.tail(binds)?;
             }
             let let_span = self.bump().span;
             if self.peek() == Tok::Lt {
-                self.unpack(let_span, &mut binds)?;
+                self.unpack(let_span, binds)?;
             } else {
-                self.let_bind(let_span, &mut binds)?;
+                self.let_bind(let_span, binds)?;
             }
         };
-        // A function body's scope ends with the function, which clears it whole.
-        if self.depth > 0 {
-            self.scope_pop(mark);
-        }
-        Ok(self.flat.push_block(&mut binds, tail))
+        Ok(tail)
     }
 
     /// The expression ending a block; a grouped block in tail position is spliced in, so
@@ -671,12 +674,15 @@ impl<'s> Parser<'s> {
                 };
                 let start = inner.binds_start as usize;
                 let end = start + inner.binds_len as usize;
-                if id.0 as usize + 1 == self.flat.blocks.len() && end == self.flat.binds.len() {
+                if inner.nested
+                    && id.0 as usize + 1 == self.flat.blocks.len()
+                    && end == self.flat.inner.len()
+                {
                     // The inner block was stored last, its bindings at the end: move them.
-                    binds.extend(self.flat.binds.drain(start..));
+                    binds.extend(self.flat.inner.drain(start..));
                     self.flat.blocks.pop();
                 } else {
-                    binds.extend_from_slice(self.flat.binds.get(start..end).unwrap_or(&[]));
+                    binds.extend_from_slice(self.flat.binds_of(&inner));
                 }
                 Ok(inner.tail)
             }
