@@ -1244,3 +1244,54 @@ impl<'a> Judge<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fault as rendered, with its primary span.
+    type Fault = (String, Option<(u32, u32)>);
+
+    /// What a check concluded, comparable: each fault's rendering and span, and the
+    /// derivations.
+    fn verdict(out: Outcome) -> (Vec<Fault>, Vec<Derivation>) {
+        let faults = out
+            .errors
+            .iter()
+            .map(|e| {
+                let d = e.to_diagnostic();
+                let span = d.primary_span().map(|s| (s.start, s.end));
+                (format!("{} {}", d.code, d.message), span)
+            })
+            .collect();
+        (faults, out.derivations)
+    }
+
+    /// The parser's flat form and the flat form of the public program it converts to are
+    /// checked alike: the same faults at the same spans, the same derivations, in both modes,
+    /// on every corpus file (well and ill typed).
+    #[test]
+    fn the_parsers_flat_form_and_the_public_program_check_alike() {
+        let prims = PrimTable::standard();
+        let mut files = 0;
+        let mut faults = 0;
+        for dir in ["", "linear", "ill"] {
+            for file in semantics::corpus::load(dir).unwrap() {
+                let Ok(flat) = semantics::parse_flat(&file.src) else {
+                    continue;
+                };
+                let prog = flat.to_program();
+                for mode in [Mode::Strict, Mode::Relaxed] {
+                    let a = verdict(check_flat(&flat, prims, mode, true));
+                    let b = verdict(check_program(&prog, prims, mode, true));
+                    faults += a.0.len();
+                    assert_eq!(a, b, "{}", file.name);
+                }
+                files += 1;
+            }
+        }
+        // The comparison covered programs that check and programs that do not.
+        assert!(files > 80, "{files} files");
+        assert!(faults > 40, "{faults} faults");
+    }
+}

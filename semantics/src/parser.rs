@@ -147,7 +147,27 @@ impl<'s> Parser<'s> {
         let mut n_defs = 0;
         let mut def_tokens = Vec::new();
         let mut fresh = Fresh::new();
+        // Upper bounds from the tokens: a binding per token that can make one (`let`, an
+        // operator, a call's or group's `(`, a tuple's `<`, ...), a slot, binder or atom per
+        // name, number or binding. The vectors are reserved once at these sizes, so a million
+        // bindings are not copied through twenty doublings; capacity never written costs no
+        // memory (the allocator's pages are only backed when touched).
+        let (mut bindings, mut names) = (0usize, 0usize);
         for (i, t) in toks.iter().enumerate() {
+            match t.tok {
+                Tok::Let
+                | Tok::Plus
+                | Tok::Minus
+                | Tok::Star
+                | Tok::Slash
+                | Tok::LParen
+                | Tok::Lt
+                | Tok::Dup
+                | Tok::Drop
+                | Tok::Zero => bindings += 1,
+                Tok::Num => names += 1,
+                _ => {}
+            }
             match t.tok {
                 Tok::Def => {
                     def_tokens.push(i);
@@ -160,6 +180,7 @@ impl<'s> Parser<'s> {
                     n_defs += 1;
                 }
                 Tok::Ident | Tok::LinIdent => {
+                    names += 1;
                     let text = &src[t.span.range()];
                     if text.starts_with(TEMP_STEM) && Fresh::could_be_fresh(text) {
                         fresh.avoid(text);
@@ -170,28 +191,6 @@ impl<'s> Parser<'s> {
         }
         let sigs = vec![None; n_defs];
         let mut flat = FlatProgram::default();
-        // Upper bounds from the tokens: a binding per token that can make one (`let`, an
-        // operator, a call's or group's `(`, a tuple's `<`, ...), a slot, binder or atom per
-        // name, number or binding. The vectors are reserved once at these sizes, so a million
-        // bindings are not copied through twenty doublings; capacity never written costs no
-        // memory (the allocator's pages are only backed when touched).
-        let (mut bindings, mut names) = (0usize, 0usize);
-        for t in &toks {
-            match t.tok {
-                Tok::Let
-                | Tok::Plus
-                | Tok::Minus
-                | Tok::Star
-                | Tok::Slash
-                | Tok::LParen
-                | Tok::Lt
-                | Tok::Dup
-                | Tok::Drop
-                | Tok::Zero => bindings += 1,
-                Tok::Ident | Tok::LinIdent | Tok::Num => names += 1,
-                _ => {}
-            }
-        }
         flat.binds.reserve(bindings);
         flat.atoms.reserve(names + 2 * bindings);
         flat.locals.reserve(names + bindings);
