@@ -309,17 +309,17 @@ impl<'a> Judge<'a> {
             sides_ok &= self.binder_side(y, true, Rule::Let);
         }
         // Premise: as many binders on each side as values.
-        let fitted = match &e1.ty {
+        let unknown = e1.ty.is_none();
+        let fitted = match e1.ty {
             Some(m) if sides_ok => {
                 let at = self.binders_span(nl.iter().chain(lin)).unwrap_or(span);
-                self.binders_fit(m, (nl.len(), lin.len()), at)
-                    .then(|| m.clone())
+                self.binders_fit(&m, (nl.len(), lin.len()), at).then_some(m)
             }
             _ => None,
         };
         // Conclusion: the binders enter Γ and Δ. After a fault in the pattern, its binders are
         // suspect: no multiplicity faults about them.
-        let shape_ok = fitted.is_some() || e1.ty.is_none();
+        let shape_ok = fitted.is_some() || unknown;
         let ty_of = |side: &[Ty], i: usize| side.get(i).copied().flatten();
         for (i, &x) in nl.iter().enumerate() {
             let ty = fitted.as_ref().and_then(|m| ty_of(&m.nl, i));
