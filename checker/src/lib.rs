@@ -29,7 +29,9 @@
 //! ## Code map
 //!
 //! - `rules`: the rule names ([`RULES`], [`Rule`]) and, in its module doc, the rules.
-//! - `typing`: the judgment, one method per rule, premises before conclusion;
+//! - `typing`: the judgment, one method per rule, premises before conclusion, read off the
+//!   flat form ([`semantics::FlatProgram`]; [`check`] converts a `Program` once, and
+//!   [`accepts_flat`] takes the parser's flat form directly);
 //!   `context`: Γ and Δ as slot tables with use counters; `types`: hash-consed types.
 //! - `derivation`: builds proof trees ([`derive()`]); the data itself ([`Derivation`], [`Judgment`],
 //!   [`Subject`]) lives in [`evidence`], and [`recheck::check`] re-checks it

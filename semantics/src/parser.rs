@@ -1,4 +1,6 @@
-//! The parser: tokens to core syntax, desugaring as it goes.
+//! The parser: tokens to core syntax, desugaring as it goes. It writes the flat form
+//! ([`crate::flat`]) directly: a body's bindings straight onto the program's binding vector,
+//! argument lists on one stack until they end; [`parse`] converts that to the public syntax.
 //!
 //! Surface sugar (SPEC §1) never becomes a tree: a nested expression in an atom position is
 //! bound on the spot to a fresh variable by a `let` pushed onto the enclosing block, left to
