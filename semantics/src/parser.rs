@@ -29,7 +29,7 @@ use crate::types::Type;
 pub const MAX_NESTING: usize = 200;
 
 /// The largest source accepted (256 MiB; spans are `u32` byte offsets, and the lexer's tokens
-/// take up to 12 bytes per input byte). A million-`let` program is about 40 MB.
+/// take up to 9 bytes per input byte). A million-`let` program is about 40 MB.
 pub const MAX_SOURCE_BYTES: usize = 256 << 20;
 
 /// Parses a whole program with the standard primitive table.
