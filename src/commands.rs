@@ -129,16 +129,23 @@ pub fn load(src: &Source, format: Format) -> Result<Program, Status> {
     semantics::parse(&src.text).map_err(|diags| reject(src, &diags, format))
 }
 
+/// Parses into the flat form ([`semantics::FlatProgram`]), for the commands that need no
+/// public syntax tree.
+pub fn load_flat(src: &Source, format: Format) -> Result<semantics::FlatProgram, Status> {
+    semantics::parse_flat(&src.text).map_err(|diags| reject(src, &diags, format))
+}
+
 /// Parses and type-checks (relaxed): what `eval`, `grad` and `cost` require first.
+/// (Checked on the flat form, then converted once.)
 pub fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
-    let prog = load(src, format)?;
-    checker::accepts(
-        &prog,
+    let flat = load_flat(src, format)?;
+    checker::accepts_flat(
+        &flat,
         PrimTable::standard(),
         checker::Options { relaxed: true },
     )
     .map_err(|diags| reject(src, &diags, format))?;
-    Ok(prog)
+    Ok(flat.to_program())
 }
 
 pub fn rejected(src: &Source, e: &rewrite::RewriteError, format: Format) -> Status {
@@ -211,23 +218,26 @@ pub fn within_work_of(
 pub fn check(path: &str, relaxed: bool, linear_b: bool, format: Format) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
-        let prog = load(&src, format)?;
-        let mut diags =
-            match checker::accepts(&prog, PrimTable::standard(), checker::Options { relaxed }) {
-                Ok(_) => Vec::new(),
-                Err(d) => d,
-            };
+        let flat = load_flat(&src, format)?;
+        let opts = checker::Options { relaxed };
+        let mut diags = match checker::accepts_flat(&flat, PrimTable::standard(), opts) {
+            Ok(_) => Vec::new(),
+            Err(d) => d,
+        };
         if linear_b && diags.is_empty() {
+            // Linear B membership reads the public syntax.
+            let prog = flat.to_program();
             diags = checker::linear_b_diagnostics(&prog);
+            leak(prog);
         }
         if !diags.is_empty() {
             return Err(reject(&src, &diags, format));
         }
         match format {
-            Format::Text => outln!("ok: {} functions", prog.funcs.len()),
+            Format::Text => outln!("ok: {} functions", flat.funcs.len()),
             Format::Json => outln!("{}", serde_json::json!({"ok": true, "diagnostics": []})),
         }
-        leak(prog);
+        leak(flat);
         Ok(Status::Ok)
     };
     run().unwrap_or_else(|s| s)

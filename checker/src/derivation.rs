@@ -32,7 +32,7 @@
 
 pub use crate::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
-use semantics::{Atom, Bind, Expr, FnDef, LocalId, PrimId, PrimTable, Program, Type};
+use semantics::{Atom, FlatBind, FlatExpr, FlatFn, FlatProgram, LocalId, PrimId, PrimTable, Type};
 use std::fmt::{self, Write};
 
 impl Derivation {
@@ -71,15 +71,15 @@ pub fn type_expr(t: &Type) -> TypeExpr {
 
 /// Builds subjects: the construct of one node, never of its sub-blocks.
 pub(crate) struct Subjects<'a> {
-    pub prog: &'a Program,
+    pub fp: &'a FlatProgram,
     pub prims: &'a PrimTable,
-    pub f: &'a FnDef,
+    pub f: &'a FlatFn,
 }
 
 impl Subjects<'_> {
     /// A variable's name (for messages too).
     pub fn var(&self, id: LocalId) -> String {
-        self.f.name_of(id).to_string()
+        self.fp.name_of(self.f, id).to_string()
     }
 
     /// An atom as messages spell it.
@@ -92,7 +92,7 @@ impl Subjects<'_> {
 
     pub fn operand(&self, a: &Atom) -> Operand {
         match a {
-            Atom::Var(v) if self.f.is_linear(v.id) => Operand::LinVar(self.var(v.id)),
+            Atom::Var(v) if self.fp.is_linear(self.f, v.id) => Operand::LinVar(self.var(v.id)),
             Atom::Var(v) => Operand::Var(self.var(v.id)),
             Atom::Lit(x, _) => Operand::Lit(x.to_bits()),
         }
@@ -114,42 +114,58 @@ impl Subjects<'_> {
     }
 
     /// The subject of an expression node (a nested block is a `T-Block` of its own).
-    pub fn expr(&self, e: &Expr) -> Subject {
-        match e {
-            Expr::Ret { nl, lin, .. } => Subject::Ret {
-                nl: self.operands(nl),
-                lin: self.operands(lin),
+    pub fn expr(&self, e: &FlatExpr) -> Subject {
+        let fp = self.fp;
+        let one = |atoms| match fp.atoms(atoms) {
+            [a, ..] => self.operand(a),
+            [] => Operand::Var("?".to_string()),
+        };
+        let second = |atoms| match fp.atoms(atoms) {
+            [_, b, ..] => self.operand(b),
+            _ => Operand::Var("?".to_string()),
+        };
+        match *e {
+            FlatExpr::Ret { atoms, nl, .. } => {
+                let (nl, lin) = fp.sides(atoms, nl);
+                Subject::Ret {
+                    nl: self.operands(nl),
+                    lin: self.operands(lin),
+                }
+            }
+            FlatExpr::Tuple { items, .. } | FlatExpr::LTuple { items, .. } => Subject::Tuple {
+                items: self.operands(fp.atoms(items)),
             },
-            Expr::Tuple { items, .. } | Expr::LTuple { items, .. } => Subject::Tuple {
-                items: self.operands(items),
+            FlatExpr::Call {
+                func, atoms, nl, ..
+            } => {
+                let (nl, lin) = fp.sides(atoms, nl);
+                Subject::Call {
+                    callee: fp
+                        .func(func)
+                        .map_or_else(|| "?".to_string(), |g| g.name.clone()),
+                    nl: self.operands(nl),
+                    lin: self.operands(lin),
+                }
+            }
+            FlatExpr::Prim { prim, args, .. } => Subject::Prim {
+                prim: self.prims.get(prim).map_or("?", |p| p.name).to_string(),
+                args: self.operands(fp.atoms(args)),
             },
-            Expr::Call { func, nl, lin, .. } => Subject::Call {
-                callee: self
-                    .prog
-                    .func(*func)
-                    .map_or_else(|| "?".to_string(), |g| g.name.clone()),
-                nl: self.operands(nl),
-                lin: self.operands(lin),
+            FlatExpr::LAdd { atoms, .. } => Subject::LAdd {
+                lhs: one(atoms),
+                rhs: second(atoms),
             },
-            Expr::Prim { prim, args, .. } => Subject::Prim {
-                prim: self.prims.get(*prim).map_or("?", |p| p.name).to_string(),
-                args: self.operands(args),
+            FlatExpr::Scale { atoms, .. } => Subject::Scale {
+                factor: one(atoms),
+                scaled: second(atoms),
             },
-            Expr::LAdd { lhs, rhs, .. } => Subject::LAdd {
-                lhs: self.operand(lhs),
-                rhs: self.operand(rhs),
+            FlatExpr::Zero { ty, .. } => Subject::Zero {
+                ty: type_expr(fp.ty(ty).unwrap_or(&Type::Real)),
             },
-            Expr::Scale { scalar, lin, .. } => Subject::Scale {
-                factor: self.operand(scalar),
-                scaled: self.operand(lin),
-            },
-            Expr::Zero { ty, .. } => Subject::Zero { ty: type_expr(ty) },
-            Expr::Dup { arg, .. } => Subject::Dup {
-                arg: self.operand(arg),
-            },
-            Expr::Drop { .. } => Subject::Drop,
-            Expr::Block(b) => Subject::Block {
-                binds: b.binds.len(),
+            FlatExpr::Dup { arg, .. } => Subject::Dup { arg: one(arg) },
+            FlatExpr::Drop { .. } => Subject::Drop,
+            FlatExpr::Block(b) => Subject::Block {
+                binds: fp.block(b).map_or(0, |b| b.binds_len as usize),
             },
         }
     }
@@ -160,14 +176,18 @@ impl Subjects<'_> {
     }
 
     /// A binding's pattern and, for a destructure, its source.
-    pub fn binding(&self, b: &Bind) -> Subject {
+    pub fn binding(&self, b: &FlatBind) -> Subject {
         match b {
-            Bind::Let { nl, lin, .. } => Subject::Let {
-                nl: self.names(nl),
-                lin: self.names(lin),
-            },
-            Bind::Unpack { binders, src, .. } => Subject::Unpack {
-                binders: self.names(binders),
+            FlatBind::Let { binders, nl, .. } => {
+                let ids = self.fp.binders(*binders);
+                let (nl, lin) = ids.split_at((*nl as usize).min(ids.len()));
+                Subject::Let {
+                    nl: self.names(nl),
+                    lin: self.names(lin),
+                }
+            }
+            FlatBind::Unpack { binders, src, .. } => Subject::Unpack {
+                binders: self.names(self.fp.binders(*binders)),
                 src: self.var(src.id),
             },
         }

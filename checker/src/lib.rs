@@ -29,7 +29,9 @@
 //! ## Code map
 //!
 //! - `rules`: the rule names ([`RULES`], [`Rule`]) and, in its module doc, the rules.
-//! - `typing`: the judgment, one method per rule, premises before conclusion;
+//! - `typing`: the judgment, one method per rule, premises before conclusion, read off the
+//!   flat form ([`semantics::FlatProgram`]; [`check`] converts a `Program` once, and
+//!   [`accepts_flat`] takes the parser's flat form directly);
 //!   `context`: Γ and Δ as slot tables with use counters; `types`: hash-consed types.
 //! - `derivation`: builds proof trees ([`derive()`]); the data itself ([`Derivation`], [`Judgment`],
 //!   [`Subject`]) lives in [`evidence`], and [`recheck::check`] re-checks it
@@ -128,6 +130,26 @@ pub fn accepts(prog: &Program, prims: &PrimTable, opts: Options) -> Result<(), V
         typing::Mode::Strict
     };
     let out = typing::check_program(prog, prims, mode, false);
+    if out.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(diagnostics(out.errors))
+    }
+}
+
+/// [`accepts`] on a program's flat form ([`semantics::parse_flat`]): the same rules, without
+/// building the public syntax (what `lina check` and `lina eval` run).
+pub fn accepts_flat(
+    prog: &semantics::FlatProgram,
+    prims: &PrimTable,
+    opts: Options,
+) -> Result<(), Vec<Diagnostic>> {
+    let mode = if opts.relaxed {
+        typing::Mode::Relaxed
+    } else {
+        typing::Mode::Strict
+    };
+    let out = typing::check_flat(prog, prims, mode, false);
     if out.errors.is_empty() {
         Ok(())
     } else {

@@ -17,8 +17,8 @@ use crate::names::{NameMap, name_map};
 use crate::rules::Rule;
 use crate::types::{Ty, Types};
 use semantics::{
-    Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, PrimId, PrimTable, Program, Span, Type, Var,
-    repeated_names,
+    Atom, BlockId, FlatBind, FlatExpr, FlatFn, FlatProgram, FuncId, LocalId, PrimId, PrimTable,
+    Program, Span, Type, Var, repeated_names,
 };
 
 /// Which multiplicities the side conditions demand.
@@ -71,26 +71,31 @@ struct Premise {
     consumed: Option<LocalId>,
 }
 
-/// Checks every function, in order. With `derive` false, no derivation is built (every node
-/// is an empty placeholder): dup/drop insertion only needs the verdict.
+/// Checks every function of a public program: its flat form, built in one sweep.
 pub(crate) fn check_program(
     prog: &Program,
     prims: &PrimTable,
     mode: Mode,
     derive: bool,
 ) -> Outcome {
+    check_flat(&FlatProgram::from_program(prog), prims, mode, derive)
+}
+
+/// Checks every function, in order. With `derive` false, no derivation is built (every node
+/// is an empty placeholder): dup/drop insertion only needs the verdict.
+pub(crate) fn check_flat(fp: &FlatProgram, prims: &PrimTable, mode: Mode, derive: bool) -> Outcome {
     let mut types = Types::new();
     let mut errors = Vec::new();
-    distinct_functions(prog, &mut errors);
-    let sigs: Vec<Sig> = prog
+    distinct_functions(fp, &mut errors);
+    let sigs: Vec<Sig> = fp
         .funcs
         .iter()
         .map(|f| signature(f, &mut types, &mut errors))
         .collect();
-    let mut derivations = Vec::with_capacity(prog.funcs.len());
-    for (me, f) in prog.funcs.iter().enumerate() {
+    let mut derivations = Vec::with_capacity(if derive { fp.funcs.len() } else { 0 });
+    for (me, f) in fp.funcs.iter().enumerate() {
         let judge = Judge {
-            prog,
+            fp,
             prims,
             f,
             me,
@@ -99,9 +104,9 @@ pub(crate) fn check_program(
             errors: &mut errors,
             mode,
             derive,
-            ctx: Context::new(f.locals.len()),
+            ctx: Context::new(f.locals_len as usize),
             blocks: 0,
-            subjects: Subjects { prog, prims, f },
+            subjects: Subjects { fp, prims, f },
         };
         derivations.push(judge.t_def().map_or_else(Derivation::placeholder, |d| *d));
     }
@@ -112,9 +117,9 @@ pub(crate) fn check_program(
 }
 
 /// Function names are distinct.
-fn distinct_functions(prog: &Program, errors: &mut Vec<TypeError>) {
-    let mut seen: NameMap<&str, Span> = name_map(prog.funcs.len());
-    for f in &prog.funcs {
+fn distinct_functions(fp: &FlatProgram, errors: &mut Vec<TypeError>) {
+    let mut seen: NameMap<&str, Span> = name_map(fp.funcs.len());
+    for f in &fp.funcs {
         if let Some(&first) = seen.get(f.name.as_str()) {
             errors.push(TypeError::DuplicateFunction {
                 name: f.name.clone(),
@@ -128,7 +133,7 @@ fn distinct_functions(prog: &Program, errors: &mut Vec<TypeError>) {
 }
 
 /// The declared types of a function, interned; a type over the limits is reported once, here.
-fn signature(f: &FnDef, types: &mut Types, errors: &mut Vec<TypeError>) -> Sig {
+fn signature(f: &FlatFn, types: &mut Types, errors: &mut Vec<TypeError>) -> Sig {
     let mut intern = |t: &Type| match types.intern(t) {
         Ok(id) => Some(id),
         Err(limit) => {
@@ -150,9 +155,9 @@ fn signature(f: &FnDef, types: &mut Types, errors: &mut Vec<TypeError>) -> Sig {
 
 /// Checks one function.
 struct Judge<'a> {
-    prog: &'a Program,
+    fp: &'a FlatProgram,
     prims: &'a PrimTable,
-    f: &'a FnDef,
+    f: &'a FlatFn,
     me: usize,
     sigs: &'a [Sig],
     types: &'a mut Types,
@@ -189,9 +194,13 @@ impl<'a> Judge<'a> {
             self.bind(p.var, ty, 0, Rule::Def);
         }
         // Premise: Γ ; Δ ⊢ body : (ρs ; πs), the declared results.
-        let body = self.t_block(&f.body);
+        let body = self.t_block(f.body);
         if let Some(found) = &body.ty {
-            self.results_fit(found, f.body.tail.span());
+            let fp = self.fp;
+            let tail = fp
+                .block(f.body)
+                .map_or(f.name_span, |b| fp.expr_span(&b.tail));
+            self.results_fit(found, tail);
         }
         // Side condition: multiplicities.
         self.multiplicities();
@@ -217,18 +226,40 @@ impl<'a> Judge<'a> {
     /// ```
     /// One node for the whole block: its children are the bindings' derivations, then the
     /// tail's. A loop, however many bindings.
-    fn t_block(&mut self, b: &Block) -> Typed {
+    fn t_block(&mut self, id: BlockId) -> Typed {
+        let fp = self.fp;
+        let Some(b) = fp.block(id) else {
+            self.fault(TypeError::Malformed {
+                what: format!("block #{} does not exist", id.0),
+                span: self.f.name_span,
+            });
+            return Typed {
+                deriv: None,
+                ty: None,
+                consumed: vec![],
+            };
+        };
+        let binds = fp.binds_of(b);
         self.blocks += 1;
         let block = self.blocks;
         let derive = self.derive && self.errors.is_empty();
-        let mut children = Vec::with_capacity(if derive { b.binds.len() + 1 } else { 0 });
+        let mut children = Vec::with_capacity(if derive { binds.len() + 1 } else { 0 });
         let mut consumed = Vec::new();
         // Premises: each binding, in order, in the context the earlier ones extend.
-        for bind in &b.binds {
+        for bind in binds {
             let t = match bind {
-                Bind::Let { nl, lin, rhs, span } => self.t_let(bind, nl, lin, rhs, *span, block),
-                Bind::Unpack { binders, src, span } => {
-                    self.t_unpack(bind, binders, *src, *span, block)
+                FlatBind::Let {
+                    binders,
+                    nl,
+                    rhs,
+                    span,
+                } => {
+                    let ids = fp.binders(*binders);
+                    let (nl, lin) = ids.split_at((*nl as usize).min(ids.len()));
+                    self.t_let(bind, nl, lin, rhs, *span, block)
+                }
+                FlatBind::Unpack { binders, src, span } => {
+                    self.t_unpack(bind, fp.binders(*binders), *src, *span, block)
                 }
             };
             consumed.extend(t.consumed);
@@ -244,7 +275,7 @@ impl<'a> Judge<'a> {
         }
         // Conclusion: Δ is what the premises consume, less what the block binds itself.
         consumed.retain(|&id| self.ctx.block_of(id) != Some(block));
-        let subject = |s: &Subjects| s.block(b.binds.len());
+        let subject = |s: &Subjects| s.block(binds.len());
         let deriv = self.conclude(Rule::Block, subject, &consumed, tail.ty.as_ref(), children);
         Typed {
             deriv,
@@ -260,10 +291,10 @@ impl<'a> Judge<'a> {
     /// ```
     fn t_let(
         &mut self,
-        bind: &Bind,
+        bind: &FlatBind,
         nl: &[LocalId],
         lin: &[LocalId],
-        rhs: &Expr,
+        rhs: &FlatExpr,
         span: Span,
         block: u32,
     ) -> Typed {
@@ -278,17 +309,17 @@ impl<'a> Judge<'a> {
             sides_ok &= self.binder_side(y, true, Rule::Let);
         }
         // Premise: as many binders on each side as values.
-        let fitted = match &e1.ty {
+        let unknown = e1.ty.is_none();
+        let fitted = match e1.ty {
             Some(m) if sides_ok => {
                 let at = self.binders_span(nl.iter().chain(lin)).unwrap_or(span);
-                self.binders_fit(m, (nl.len(), lin.len()), at)
-                    .then(|| m.clone())
+                self.binders_fit(&m, (nl.len(), lin.len()), at).then_some(m)
             }
             _ => None,
         };
         // Conclusion: the binders enter Γ and Δ. After a fault in the pattern, its binders are
         // suspect: no multiplicity faults about them.
-        let shape_ok = fitted.is_some() || e1.ty.is_none();
+        let shape_ok = fitted.is_some() || unknown;
         let ty_of = |side: &[Ty], i: usize| side.get(i).copied().flatten();
         for (i, &x) in nl.iter().enumerate() {
             let ty = fitted.as_ref().and_then(|m| ty_of(&m.nl, i));
@@ -323,13 +354,13 @@ impl<'a> Judge<'a> {
     /// ```
     fn t_unpack(
         &mut self,
-        bind: &Bind,
+        bind: &FlatBind,
         binders: &[LocalId],
         src: Var,
         span: Span,
         block: u32,
     ) -> Typed {
-        let linear = self.f.is_linear(src.id);
+        let linear = self.fp.is_linear(self.f, src.id);
         let rule = if linear { Rule::LUnpack } else { Rule::Unpack };
         // Premise: the source, nonlinear (T-Var) or linear (T-LinVar).
         let p = if linear {
@@ -338,7 +369,9 @@ impl<'a> Judge<'a> {
             self.t_var(src)
         };
         // Premise: the binders have the source's sort.
-        let sorts_ok = binders.iter().all(|&b| self.f.is_linear(b) == linear);
+        let sorts_ok = binders
+            .iter()
+            .all(|&b| self.fp.is_linear(self.f, b) == linear);
         if !sorts_ok {
             self.fault(TypeError::UnpackSort {
                 src: self.subjects.var(src.id),
@@ -407,24 +440,60 @@ impl<'a> Judge<'a> {
 
     // ---- expressions ----
 
-    fn expr(&mut self, e: &Expr) -> Typed {
-        match e {
-            Expr::Ret { nl, lin, .. } => self.t_ret(e, nl, lin),
-            Expr::Tuple { items, span } => self.t_tuple(e, items, *span),
-            Expr::LTuple { items, span } => self.t_ltuple(e, items, *span),
-            Expr::Call {
+    fn expr(&mut self, e: &FlatExpr) -> Typed {
+        let fp = self.fp;
+        // The atoms a rule reads; a missing one (only in a malformed flat form) is a fault.
+        let two = |atoms| match fp.atoms(atoms) {
+            [a, b] => Some((a, b)),
+            _ => None,
+        };
+        match *e {
+            FlatExpr::Ret { atoms, nl, .. } => {
+                let (nl, lin) = fp.sides(atoms, nl);
+                self.t_ret(e, nl, lin)
+            }
+            FlatExpr::Tuple { items, span } => self.t_tuple(e, fp.atoms(items), span),
+            FlatExpr::LTuple { items, span } => self.t_ltuple(e, fp.atoms(items), span),
+            FlatExpr::Call {
                 func,
+                atoms,
                 nl,
-                lin,
                 span,
-            } => self.t_call(e, *func, nl, lin, *span),
-            Expr::Prim { prim, args, span } => self.t_prim(e, *prim, args, *span),
-            Expr::LAdd { lhs, rhs, span } => self.t_ladd(e, lhs, rhs, *span),
-            Expr::Scale { scalar, lin, .. } => self.t_scale(e, scalar, lin),
-            Expr::Zero { ty, span } => self.t_zero(e, ty, *span),
-            Expr::Dup { arg, .. } => self.t_dup(e, arg),
-            Expr::Drop { body, .. } => self.t_drop(e, body),
-            Expr::Block(b) => self.t_block(b),
+            } => {
+                let (nl, lin) = fp.sides(atoms, nl);
+                self.t_call(e, func, nl, lin, span)
+            }
+            FlatExpr::Prim { prim, args, span } => self.t_prim(e, prim, fp.atoms(args), span),
+            FlatExpr::LAdd { atoms, span } => match two(atoms) {
+                Some((lhs, rhs)) => self.t_ladd(e, lhs, rhs, span),
+                None => self.malformed("a linear add without two operands", span),
+            },
+            FlatExpr::Scale { atoms, span } => match two(atoms) {
+                Some((scalar, lin)) => self.t_scale(e, scalar, lin),
+                None => self.malformed("a scaling without two operands", span),
+            },
+            FlatExpr::Zero { ty, span } => match fp.ty(ty) {
+                Some(t) => self.t_zero(e, t, span),
+                None => self.malformed("a zero without its type", span),
+            },
+            FlatExpr::Dup { arg, span } => match fp.atoms(arg) {
+                [a] => self.t_dup(e, a),
+                _ => self.malformed("a dup without its operand", span),
+            },
+            FlatExpr::Drop { body, .. } => self.t_drop(e, body),
+            FlatExpr::Block(b) => self.t_block(b),
+        }
+    }
+
+    fn malformed(&mut self, what: &str, span: Span) -> Typed {
+        self.fault(TypeError::Malformed {
+            what: what.to_string(),
+            span,
+        });
+        Typed {
+            deriv: None,
+            ty: None,
+            consumed: vec![],
         }
     }
 
@@ -433,7 +502,7 @@ impl<'a> Judge<'a> {
     ///  ─────────────────────────────────────────────── T-Ret
     ///  Γ ; ⊎Δj ⊢ (a1..an ; y1'..ym') : (τs ; σs)
     /// ```
-    fn t_ret(&mut self, e: &Expr, nl: &[Atom], lin: &[Atom]) -> Typed {
+    fn t_ret(&mut self, e: &FlatExpr, nl: &[Atom], lin: &[Atom]) -> Typed {
         let nl: Vec<Premise> = nl
             .iter()
             .map(|a| self.nonlinear_atom(a, &Site::NlResult, Rule::Ret))
@@ -454,7 +523,7 @@ impl<'a> Judge<'a> {
     ///  ─────────────────────────── T-Tuple
     ///  Γ ; · ⊢ <a1..an> : (<τs> ;)
     /// ```
-    fn t_tuple(&mut self, e: &Expr, items: &[Atom], span: Span) -> Typed {
+    fn t_tuple(&mut self, e: &FlatExpr, items: &[Atom], span: Span) -> Typed {
         let ps: Vec<Premise> = items
             .iter()
             .map(|a| self.nonlinear_atom(a, &Site::Tuple, Rule::Tuple))
@@ -476,7 +545,7 @@ impl<'a> Judge<'a> {
     ///  ───────────────────────────────── T-LTuple
     ///  Γ ; ⊎Δi ⊢ <y1'..yn'> : (; <σs>)
     /// ```
-    fn t_ltuple(&mut self, e: &Expr, items: &[Atom], span: Span) -> Typed {
+    fn t_ltuple(&mut self, e: &FlatExpr, items: &[Atom], span: Span) -> Typed {
         let ps: Vec<Premise> = items
             .iter()
             .map(|a| self.linear_atom(a, &Site::LTuple, Rule::LTuple))
@@ -498,8 +567,15 @@ impl<'a> Judge<'a> {
     ///  ───────────────────────────────────────────────────────────────────────────── T-Call
     ///  Γ ; ⊎Δj ⊢ g(a1..an ; y1'..ym') : (ρs ; πs)
     /// ```
-    fn t_call(&mut self, e: &Expr, func: FuncId, nl: &[Atom], lin: &[Atom], span: Span) -> Typed {
-        let callee = self.prog.func(func);
+    fn t_call(
+        &mut self,
+        e: &FlatExpr,
+        func: FuncId,
+        nl: &[Atom],
+        lin: &[Atom],
+        span: Span,
+    ) -> Typed {
+        let callee = self.fp.func(func);
         let name = callee.map_or_else(|| "?".to_string(), |g| g.name.clone());
         // Premise: the callee is defined above the caller.
         match callee {
@@ -571,7 +647,7 @@ impl<'a> Judge<'a> {
     ///  ─────────────────────────────────────────────────────────── T-Prim
     ///  Γ ; · ⊢ p(a1, ..., an) : (R ;)
     /// ```
-    fn t_prim(&mut self, e: &Expr, prim: PrimId, args: &[Atom], span: Span) -> Typed {
+    fn t_prim(&mut self, e: &FlatExpr, prim: PrimId, args: &[Atom], span: Span) -> Typed {
         let real = Some(Multi {
             nl: vec![Some(self.types.real())],
             lin: vec![],
@@ -637,7 +713,7 @@ impl<'a> Judge<'a> {
     ///  ────────────────────────────────────────── T-LAdd
     ///  Γ ; Δ1 ⊎ Δ2 ⊢ y1' + y2' : (; σ)
     /// ```
-    fn t_ladd(&mut self, e: &Expr, lhs: &Atom, rhs: &Atom, span: Span) -> Typed {
+    fn t_ladd(&mut self, e: &FlatExpr, lhs: &Atom, rhs: &Atom, span: Span) -> Typed {
         let l = self.linear_atom(lhs, &Site::LAdd, Rule::LAdd);
         let r = self.linear_atom(rhs, &Site::LAdd, Rule::LAdd);
         // Premise: both operands have the same type σ.
@@ -667,7 +743,7 @@ impl<'a> Judge<'a> {
     ///  ──────────────────────────────────── T-Scale
     ///  Γ ; Δ ⊢ a * y' : (; σ)
     /// ```
-    fn t_scale(&mut self, e: &Expr, scalar: &Atom, lin: &Atom) -> Typed {
+    fn t_scale(&mut self, e: &FlatExpr, scalar: &Atom, lin: &Atom) -> Typed {
         let a = self.nonlinear_atom(scalar, &Site::ScaleFactor, Rule::Scale);
         let r = Some(self.types.real());
         self.expect_type(
@@ -694,7 +770,7 @@ impl<'a> Judge<'a> {
     ///  ───────────────────────── T-Zero
     ///  Γ ; · ⊢ zero<σ> : (; σ)
     /// ```
-    fn t_zero(&mut self, e: &Expr, ty: &Type, span: Span) -> Typed {
+    fn t_zero(&mut self, e: &FlatExpr, ty: &Type, span: Span) -> Typed {
         let sigma = match self.types.intern(ty) {
             Ok(id) => Some(id),
             Err(limit) => {
@@ -722,7 +798,7 @@ impl<'a> Judge<'a> {
     ///  ───────────────────────────── T-Dup
     ///  Γ ; Δ ⊢ dup(y') : (; σ, σ)
     /// ```
-    fn t_dup(&mut self, e: &Expr, arg: &Atom) -> Typed {
+    fn t_dup(&mut self, e: &FlatExpr, arg: &Atom) -> Typed {
         let y = self.linear_atom(arg, &Site::Dup, Rule::Dup);
         let sigma = y.ty;
         self.conclude_with(
@@ -741,7 +817,7 @@ impl<'a> Judge<'a> {
     ///  ───────────────────────── T-Drop
     ///  Γ ; Δ ⊢ drop(e) : ( ; )
     /// ```
-    fn t_drop(&mut self, e: &Expr, body: &Block) -> Typed {
+    fn t_drop(&mut self, e: &FlatExpr, body: BlockId) -> Typed {
         let b = self.t_block(body);
         let deriv = self.conclude(
             Rule::Drop,
@@ -848,7 +924,7 @@ impl<'a> Judge<'a> {
     /// occurrence still counts as its use.
     fn nonlinear_atom(&mut self, a: &Atom, site: &Site, rule: Rule) -> Premise {
         match a {
-            Atom::Var(v) if self.f.is_linear(v.id) => {
+            Atom::Var(v) if self.fp.is_linear(self.f, v.id) => {
                 if !self.ctx.is_quiet(v.id) {
                     self.fault(TypeError::LinearInNonlinear {
                         name: self.subjects.var(v.id),
@@ -868,7 +944,7 @@ impl<'a> Judge<'a> {
     /// fault.
     fn linear_atom(&mut self, a: &Atom, site: &Site, rule: Rule) -> Premise {
         match a {
-            Atom::Var(v) if self.f.is_linear(v.id) => self.t_lin_var(*v, rule),
+            Atom::Var(v) if self.fp.is_linear(self.f, v.id) => self.t_lin_var(*v, rule),
             Atom::Var(v) => {
                 if !self.ctx.is_quiet(v.id) {
                     self.fault(TypeError::NonlinearInLinear {
@@ -895,22 +971,23 @@ impl<'a> Judge<'a> {
     /// An atom of whatever sort it is (after a fault that already says what is wrong).
     fn any_atom(&mut self, a: &Atom) -> Premise {
         match a {
-            Atom::Var(v) if self.f.is_linear(v.id) => self.t_lin_var(*v, Rule::Prim),
+            Atom::Var(v) if self.fp.is_linear(self.f, v.id) => self.t_lin_var(*v, Rule::Prim),
             Atom::Var(v) => self.t_var(*v),
             Atom::Lit(..) => self.t_lit(a),
         }
     }
 
     fn is_linear_atom(&self, a: &Atom) -> bool {
-        matches!(a, Atom::Var(v) if self.f.is_linear(v.id))
+        matches!(a, Atom::Var(v) if self.fp.is_linear(self.f, v.id))
     }
 
     // ---- side conditions and helpers ----
 
     /// Binders inside one function are distinct.
     fn distinct_binders(&mut self) {
-        let locals = &self.f.locals;
-        let name_of = |i: usize| locals.get(i).map_or("", |l| l.name.as_str());
+        let fp = self.fp;
+        let locals = fp.locals_of(self.f);
+        let name_of = |i: usize| locals.get(i).map_or("", |l| fp.spelling(l));
         for (second, first) in repeated_names(locals.len(), name_of) {
             let (Some(local), Some(earlier)) =
                 (locals.get(second as usize), locals.get(first as usize))
@@ -918,7 +995,7 @@ impl<'a> Judge<'a> {
                 continue;
             };
             self.errors.push(TypeError::Shadowed {
-                name: local.name.clone(),
+                name: fp.spelling(local).to_string(),
                 second: local.span,
                 first: earlier.span,
             });
@@ -929,7 +1006,7 @@ impl<'a> Judge<'a> {
 
     /// A binder written on the linear side (`linear_side`) or not is spelled accordingly.
     fn binder_side(&mut self, id: LocalId, linear_side: bool, rule: Rule) -> bool {
-        let Some(local) = self.f.local(id) else {
+        let Some(local) = self.fp.local(self.f, id) else {
             self.fault(TypeError::Malformed {
                 what: format!("binder slot #{} does not exist", id.0),
                 span: self.f.name_span,
@@ -940,7 +1017,7 @@ impl<'a> Judge<'a> {
             return true;
         }
         self.fault(TypeError::BinderSide {
-            name: local.name.clone(),
+            name: self.fp.spelling(local).to_string(),
             span: local.span,
             linear: local.linear,
             rule,
@@ -1043,10 +1120,10 @@ impl<'a> Judge<'a> {
             .map(|(id, _, rule)| (id, rule))
             .collect();
         for (id, rule) in unused {
-            let Some(local) = self.f.local(id) else {
+            let Some(local) = self.fp.local(self.f, id) else {
                 continue;
             };
-            let (name, binder) = (local.name.clone(), local.span);
+            let (name, binder) = (self.fp.spelling(local).to_string(), local.span);
             self.errors.push(if local.linear {
                 TypeError::LinearUnused { name, binder, rule }
             } else {
@@ -1090,7 +1167,7 @@ impl<'a> Judge<'a> {
 
     /// The span from the first to the last of some binders.
     fn binders_span<'i>(&self, ids: impl Iterator<Item = &'i LocalId>) -> Option<Span> {
-        ids.filter_map(|&id| self.f.local(id).map(|l| l.span))
+        ids.filter_map(|&id| self.fp.local(self.f, id).map(|l| l.span))
             .reduce(Span::to)
     }
 
@@ -1141,7 +1218,7 @@ impl<'a> Judge<'a> {
     fn conclude_with(
         &self,
         rule: Rule,
-        e: &Expr,
+        e: &FlatExpr,
         ty: Option<Multi>,
         premises: impl IntoIterator<Item = Premise>,
     ) -> Typed {
@@ -1165,5 +1242,56 @@ impl<'a> Judge<'a> {
             ty,
             consumed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fault as rendered, with its primary span.
+    type Fault = (String, Option<(u32, u32)>);
+
+    /// What a check concluded, comparable: each fault's rendering and span, and the
+    /// derivations.
+    fn verdict(out: Outcome) -> (Vec<Fault>, Vec<Derivation>) {
+        let faults = out
+            .errors
+            .iter()
+            .map(|e| {
+                let d = e.to_diagnostic();
+                let span = d.primary_span().map(|s| (s.start, s.end));
+                (format!("{} {}", d.code, d.message), span)
+            })
+            .collect();
+        (faults, out.derivations)
+    }
+
+    /// The parser's flat form and the flat form of the public program it converts to are
+    /// checked alike: the same faults at the same spans, the same derivations, in both modes,
+    /// on every corpus file (well and ill typed).
+    #[test]
+    fn the_parsers_flat_form_and_the_public_program_check_alike() {
+        let prims = PrimTable::standard();
+        let mut files = 0;
+        let mut faults = 0;
+        for dir in ["", "linear", "ill"] {
+            for file in semantics::corpus::load(dir).unwrap() {
+                let Ok(flat) = semantics::parse_flat(&file.src) else {
+                    continue;
+                };
+                let prog = flat.to_program();
+                for mode in [Mode::Strict, Mode::Relaxed] {
+                    let a = verdict(check_flat(&flat, prims, mode, true));
+                    let b = verdict(check_program(&prog, prims, mode, true));
+                    faults += a.0.len();
+                    assert_eq!(a, b, "{}", file.name);
+                }
+                files += 1;
+            }
+        }
+        // The comparison covered programs that check and programs that do not.
+        assert!(files > 80, "{files} files");
+        assert!(faults > 40, "{faults} faults");
     }
 }

@@ -19,6 +19,7 @@ mod closure;
 pub mod corpus;
 mod diagnostics;
 mod eval;
+mod flat;
 mod fresh;
 mod lexer;
 mod liveness;
@@ -41,10 +42,13 @@ pub use diagnostics::{
     Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
 };
 pub use eval::{EvalError, Outcome, eval_fn};
+pub use flat::{
+    Atoms, Binders, BlockId, FlatBind, FlatBlock, FlatExpr, FlatFn, FlatLocal, FlatProgram,
+};
 pub use fresh::Fresh;
 pub use liveness::{SIZE_CAP, peak_live};
 pub use names::{NameTable, repeated_names};
-pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with};
+pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_flat, parse_flat_with, parse_with};
 pub use prims::{DERIVATIVES, Prim, PrimTable};
 pub use printer::{expr_line, print, print_fn, print_with, program_types};
 pub use size::fn_size;

@@ -64,13 +64,17 @@ impl NameTable {
         name_of: impl Fn(u32) -> &'n str,
     ) -> Option<u32> {
         let h = hash32(name);
+        // One probe: finding the name and the free bucket for it are the same search.
         let eq = |&(eh, s): &(u32, u32)| eh == h && name_of(s) == name;
-        if let Some(entry) = self.table.find_mut(spread(h), eq) {
-            return Some(std::mem::replace(&mut entry.1, slot));
+        match self.table.entry(spread(h), eq, |&(eh, _)| spread(eh)) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => {
+                Some(std::mem::replace(&mut e.get_mut().1, slot))
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert((h, slot));
+                None
+            }
         }
-        self.table
-            .insert_unique(spread(h), (h, slot), |&(eh, _)| spread(eh));
-        None
     }
 
     /// Forgets `name`.

@@ -1,4 +1,6 @@
-//! The parser: tokens to core syntax, desugaring as it goes.
+//! The parser: tokens to core syntax, desugaring as it goes. It writes the flat form
+//! ([`crate::flat`]) directly: a body's bindings straight onto the program's binding vector,
+//! argument lists on one stack until they end; [`parse`] converts that to the public syntax.
 //!
 //! Surface sugar (SPEC §1) never becomes a tree: a nested expression in an atom position is
 //! bound on the spot to a fresh variable by a `let` pushed onto the enclosing block, left to
@@ -14,6 +16,7 @@
 //! on at the next `def`.
 
 use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
+use crate::flat::{Atoms, BlockId, FlatBind, FlatExpr, FlatFn, FlatProgram};
 use crate::fresh::Fresh;
 use crate::lexer::{self, Tok, Token, lex};
 use crate::names::NameTable;
@@ -26,7 +29,7 @@ use crate::types::Type;
 pub const MAX_NESTING: usize = 200;
 
 /// The largest source accepted (256 MiB; spans are `u32` byte offsets, and the lexer's tokens
-/// take up to 12 bytes per input byte). A million-`let` program is about 40 MB.
+/// take up to 9 bytes per input byte). A million-`let` program is about 40 MB.
 pub const MAX_SOURCE_BYTES: usize = 256 << 20;
 
 /// Parses a whole program with the standard primitive table.
@@ -36,6 +39,17 @@ pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
 
 /// Parses a whole program, resolving primitive names in `prims`.
 pub fn parse_with(src: &str, prims: &PrimTable) -> Result<Program, Vec<Diagnostic>> {
+    parse_flat_with(src, prims).map(|flat| flat.to_program())
+}
+
+/// Parses a whole program into its flat form ([`FlatProgram`]), with the standard table.
+pub fn parse_flat(src: &str) -> Result<FlatProgram, Vec<Diagnostic>> {
+    parse_flat_with(src, PrimTable::standard())
+}
+
+/// Parses a whole program into its flat form, resolving primitive names in `prims`: what
+/// [`parse_with`] converts to the public syntax.
+pub fn parse_flat_with(src: &str, prims: &PrimTable) -> Result<FlatProgram, Vec<Diagnostic>> {
     if src.len() > MAX_SOURCE_BYTES {
         return Err(vec![Diagnostic::error(
             "E0112",
@@ -47,10 +61,10 @@ pub fn parse_with(src: &str, prims: &PrimTable) -> Result<Program, Vec<Diagnosti
     }
     let (toks, mut errors, lex_faults) = lex(src);
     let mut p = Parser::new(src, toks, prims);
-    let funcs = p.program();
+    p.program();
     errors.append(&mut p.errors);
     if errors.is_empty() {
-        Ok(Program { funcs })
+        Ok(p.flat)
     } else {
         // Both lists hold the first faults of their phase in source order, so after sorting
         // the first MAX_DIAGNOSTICS of the union are the first of the file.
@@ -66,7 +80,7 @@ type PResult<T> = Result<T, Bail>;
 /// A parsed sub-expression: still an atom, or a core expression not yet bound to a name.
 enum Operand {
     Atom(Atom),
-    Expr(Expr),
+    Expr(FlatExpr),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -98,8 +112,14 @@ struct Parser<'s> {
     /// with [`TEMP_STEM`] (only those can be spelled as one; avoiding every identifier was one
     /// hash insertion per token and the parser's largest cost on a million `let`s).
     fresh: Fresh,
+    /// The program so far.
+    flat: FlatProgram,
+    /// Atoms of the argument lists being parsed (a stack: a nested list pushes above and
+    /// moves its own to [`FlatProgram::atoms`] when it ends).
+    args: Vec<Atom>,
     // Per-function state.
-    locals: Vec<Local>,
+    /// The function's first slot in [`FlatProgram::locals`].
+    locals_start: usize,
     /// The innermost binder of each name in scope.
     scope: NameTable,
     /// Per slot, the binder of the same name that its declaration hid (restored when its
@@ -113,8 +133,11 @@ struct Parser<'s> {
     depth: usize,
 }
 
-fn slot_name(locals: &[Local], slot: u32) -> &str {
-    locals.get(slot as usize).map_or("", |l| l.name.as_str())
+/// The spelling of slot `slot` of the function whose slots start at `start`.
+fn slot_name(flat: &FlatProgram, start: usize, slot: u32) -> &str {
+    flat.locals
+        .get(start + slot as usize)
+        .map_or("", |l| flat.spelling(l))
 }
 
 /// The stem of the desugaring's temporaries: `_t1`, `_t2'`, ... (numbered per function).
@@ -126,7 +149,27 @@ impl<'s> Parser<'s> {
         let mut n_defs = 0;
         let mut def_tokens = Vec::new();
         let mut fresh = Fresh::new();
+        // Upper bounds from the tokens: a binding per token that can make one (`let`, an
+        // operator, a call's or group's `(`, a tuple's `<`, ...), a slot, binder or atom per
+        // name, number or binding. The vectors are reserved once at these sizes, so a million
+        // bindings are not copied through twenty doublings; capacity never written costs no
+        // memory (the allocator's pages are only backed when touched).
+        let (mut bindings, mut names) = (0usize, 0usize);
         for (i, t) in toks.iter().enumerate() {
+            match t.tok {
+                Tok::Let
+                | Tok::Plus
+                | Tok::Minus
+                | Tok::Star
+                | Tok::Slash
+                | Tok::LParen
+                | Tok::Lt
+                | Tok::Dup
+                | Tok::Drop
+                | Tok::Zero => bindings += 1,
+                Tok::Num => names += 1,
+                _ => {}
+            }
             match t.tok {
                 Tok::Def => {
                     def_tokens.push(i);
@@ -139,6 +182,7 @@ impl<'s> Parser<'s> {
                     n_defs += 1;
                 }
                 Tok::Ident | Tok::LinIdent => {
+                    names += 1;
                     let text = &src[t.span.range()];
                     if text.starts_with(TEMP_STEM) && Fresh::could_be_fresh(text) {
                         fresh.avoid(text);
@@ -148,6 +192,12 @@ impl<'s> Parser<'s> {
             }
         }
         let sigs = vec![None; n_defs];
+        let mut flat = FlatProgram::default();
+        flat.binds.reserve(bindings);
+        flat.atoms.reserve(names + 2 * bindings);
+        flat.locals.reserve(names + bindings);
+        flat.binders.reserve(names + bindings);
+        flat.names.reserve(src.len() + 8 * bindings);
         Parser {
             src,
             toks,
@@ -161,7 +211,9 @@ impl<'s> Parser<'s> {
             current: 0,
             fresh,
             aliases: NameMap::default(),
-            locals: Vec::new(),
+            flat,
+            args: Vec::new(),
+            locals_start: 0,
             scope: NameTable::default(),
             hidden: Vec::new(),
             scope_log: Vec::new(),
@@ -265,8 +317,7 @@ impl<'s> Parser<'s> {
 
     // ---- program and definitions ----
 
-    fn program(&mut self) -> Vec<FnDef> {
-        let mut funcs = Vec::new();
+    fn program(&mut self) {
         while self.peek() != Tok::Eof {
             if self.peek() == Tok::TypeKw {
                 if self.type_decl().is_err() {
@@ -280,11 +331,10 @@ impl<'s> Parser<'s> {
                 continue;
             }
             match self.def() {
-                Ok(f) => funcs.push(f),
+                Ok(f) => self.flat.funcs.push(f),
                 Err(Bail) => self.skip_to_def(),
             }
         }
-        funcs
     }
 
     fn skip_to_def(&mut self) {
@@ -315,8 +365,9 @@ impl<'s> Parser<'s> {
         Ok(())
     }
 
-    fn def(&mut self) -> PResult<FnDef> {
-        self.locals.clear();
+    fn def(&mut self) -> PResult<FlatFn> {
+        self.locals_start = self.flat.locals.len();
+        self.args.clear();
         // Clearing a table costs its capacity: a large one is dropped instead, so that many
         // small functions after a large one stay linear.
         if self.scope.capacity() > 4096 {
@@ -363,7 +414,7 @@ impl<'s> Parser<'s> {
         if !matches!(self.peek(), Tok::Def | Tok::At | Tok::TypeKw | Tok::Eof) {
             return self.unexpected("`def`, `type` or the end of the input");
         }
-        Ok(FnDef {
+        Ok(FlatFn {
             name,
             checkpoint,
             name_span: name_tok.span,
@@ -371,7 +422,8 @@ impl<'s> Parser<'s> {
             lparams,
             results,
             lresults,
-            locals: std::mem::take(&mut self.locals),
+            locals_start: self.locals_start as u32,
+            locals_len: (self.flat.locals.len() - self.locals_start) as u32,
             body,
             span: start.to(end),
         })
@@ -483,9 +535,9 @@ impl<'s> Parser<'s> {
                     .with_primary(tok.span, "dots are only allowed in function names"),
             );
         }
-        let id = self.new_local(name.to_string(), tok.tok == Tok::LinIdent, tok.span);
-        let locals = &self.locals;
-        let hid = self.scope.insert(name, id.0, |i| slot_name(locals, i));
+        let id = self.new_local(name, tok.tok == Tok::LinIdent, tok.span);
+        let (flat, start) = (&self.flat, self.locals_start);
+        let hid = self.scope.insert(name, id.0, |i| slot_name(flat, start, i));
         if let Some(h) = self.hidden.get_mut(id.0 as usize) {
             *h = hid.map(LocalId);
         }
@@ -493,16 +545,16 @@ impl<'s> Parser<'s> {
         Ok(id)
     }
 
-    fn new_local(&mut self, name: String, linear: bool, span: Span) -> LocalId {
-        let id = LocalId(self.locals.len() as u32);
-        self.locals.push(Local { name, linear, span });
+    fn new_local(&mut self, name: &str, linear: bool, span: Span) -> LocalId {
+        let id = LocalId((self.flat.locals.len() - self.locals_start) as u32);
+        self.flat.push_local(name, linear, span);
         self.hidden.push(None);
         id
     }
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
         let name = self.fresh.make(TEMP_STEM, linear);
-        self.new_local(name, linear, span)
+        self.new_local(&name, linear, span)
     }
 
     fn scope_mark(&self) -> usize {
@@ -515,13 +567,13 @@ impl<'s> Parser<'s> {
             let Some(id) = self.scope_log.pop() else {
                 break;
             };
-            let locals = &self.locals;
-            let name = slot_name(locals, id.0);
+            let (flat, start) = (&self.flat, self.locals_start);
+            let name = slot_name(flat, start, id.0);
             match self.hidden.get(id.0 as usize).copied().flatten() {
                 Some(h) => {
-                    self.scope.insert(name, h.0, |i| slot_name(locals, i));
+                    self.scope.insert(name, h.0, |i| slot_name(flat, start, i));
                 }
-                None => self.scope.remove(name, |i| slot_name(locals, i)),
+                None => self.scope.remove(name, |i| slot_name(flat, start, i)),
             }
         }
     }
@@ -534,8 +586,8 @@ impl<'s> Parser<'s> {
                     .with_primary(tok.span, "dots are only allowed in function names"),
             );
         }
-        let locals = &self.locals;
-        if let Some(id) = self.scope.get(name, |i| slot_name(locals, i)) {
+        let (flat, start) = (&self.flat, self.locals_start);
+        if let Some(id) = self.scope.get(name, |i| slot_name(flat, start, i)) {
             return Ok(Var {
                 id: LocalId(id),
                 span: tok.span,
@@ -551,101 +603,108 @@ impl<'s> Parser<'s> {
     }
 
     fn is_linear(&self, a: &Atom) -> bool {
-        matches!(a, Atom::Var(v) if self.locals.get(v.id.0 as usize).is_some_and(|l| l.linear))
+        matches!(a, Atom::Var(v) if self.flat.locals.get(self.locals_start + v.id.0 as usize).is_some_and(|l| l.linear))
+    }
+
+    /// Moves the argument atoms stacked from `base` to the program; returns their run.
+    fn take_args(&mut self, base: usize) -> Atoms {
+        let start = self.flat.atoms.len() as u32;
+        let len = self.args.len().saturating_sub(base) as u32;
+        self.flat
+            .atoms
+            .extend(self.args.drain(base.min(self.args.len())..));
+        Atoms { start, len }
+    }
+
+    /// A block as an expression: its tail when it binds nothing (the block, stored last, is
+    /// dropped again).
+    fn block_expr(&mut self, id: BlockId) -> FlatExpr {
+        match self.flat.block(id) {
+            Some(b) if b.binds_len == 0 && id.0 as usize + 1 == self.flat.blocks.len() => {
+                let tail = b.tail;
+                self.flat.blocks.pop();
+                tail
+            }
+            _ => FlatExpr::Block(id),
+        }
     }
 
     // ---- blocks and bindings ----
 
-    /// At most how many bindings the body of the definition being parsed has: one per token
-    /// that can make one (`let`, an operator, a call's or group's `(`, a tuple's `<`, ...).
-    /// The body's vector is reserved at this size, so a million bindings are not copied
-    /// through twenty doublings; capacity that is never written costs no memory (the
-    /// allocator's pages are only backed when touched).
-    fn body_binds_bound(&self) -> usize {
-        let end = self
-            .def_tokens
-            .get(self.current + 1)
-            .copied()
-            .unwrap_or(self.toks.len());
-        self.toks
-            .get(self.pos..end)
-            .unwrap_or(&[])
-            .iter()
-            .filter(|t| {
-                matches!(
-                    t.tok,
-                    Tok::Let
-                        | Tok::Plus
-                        | Tok::Minus
-                        | Tok::Star
-                        | Tok::Slash
-                        | Tok::LParen
-                        | Tok::Lt
-                        | Tok::Dup
-                        | Tok::Drop
-                        | Tok::Zero
-                )
-            })
-            .count()
+    /// `let b1 in ... let bn in tail`, with its own scope.
+    fn block(&mut self) -> PResult<BlockId> {
+        if self.depth == 0 {
+            // A function body's bindings go straight to the program's vector (reserved for the
+            // whole file by `new`); its scope ends with the function, which clears it whole.
+            let mut binds = std::mem::take(&mut self.flat.binds);
+            let start = binds.len();
+            let tail = self.block_items(&mut binds);
+            self.flat.binds = binds;
+            return Ok(self.flat.push_body(start, tail?));
+        }
+        let mark = self.scope_mark();
+        let mut binds = Vec::new();
+        let tail = self.block_items(&mut binds)?;
+        self.scope_pop(mark);
+        Ok(self.flat.push_nested(&mut binds, tail))
     }
 
-    /// `let b1 in ... let bn in tail`, with its own scope.
-    fn block(&mut self) -> PResult<Block> {
-        let mark = self.scope_mark();
-        let mut binds = if self.depth == 0 {
-            Vec::with_capacity(self.body_binds_bound())
-        } else {
-            Vec::new()
-        };
+    /// A block's bindings, pushed on `binds`, and its tail.
+    fn block_items(&mut self, binds: &mut Vec<FlatBind>) -> PResult<FlatExpr> {
         let tail = loop {
             if self.peek() != Tok::Let {
-                break self.tail(&mut binds)?;
+                break self.tail(binds)?;
             }
             let let_span = self.bump().span;
             if self.peek() == Tok::Lt {
-                self.unpack(let_span, &mut binds)?;
+                self.unpack(let_span, binds)?;
             } else {
-                self.let_bind(let_span, &mut binds)?;
+                self.let_bind(let_span, binds)?;
             }
         };
-        // A function body's scope ends with the function, which clears it whole.
-        if self.depth > 0 {
-            self.scope_pop(mark);
-        }
-        Ok(Block { binds, tail })
+        Ok(tail)
     }
 
     /// The expression ending a block; a grouped block in tail position is spliced in, so
     /// blocks stay flat.
-    fn tail(&mut self, binds: &mut Vec<Bind>) -> PResult<Expr> {
+    fn tail(&mut self, binds: &mut Vec<FlatBind>) -> PResult<FlatExpr> {
         match self.rhs(binds)? {
-            Expr::Block(inner) => {
-                let Block { binds: more, tail } = *inner;
-                binds.extend(more);
-                Ok(tail)
+            FlatExpr::Block(id) => {
+                let Some(&inner) = self.flat.block(id) else {
+                    return Ok(FlatExpr::Block(id));
+                };
+                let start = inner.binds_start as usize;
+                let end = start + inner.binds_len as usize;
+                if inner.nested
+                    && id.0 as usize + 1 == self.flat.blocks.len()
+                    && end == self.flat.inner.len()
+                {
+                    // The inner block was stored last, its bindings at the end: move them.
+                    binds.extend(self.flat.inner.drain(start..));
+                    self.flat.blocks.pop();
+                } else {
+                    binds.extend_from_slice(self.flat.binds_of(&inner));
+                }
+                Ok(inner.tail)
             }
             e => Ok(e),
         }
     }
 
     /// The right-hand side of a `let`: a nested block or an expression.
-    fn rhs(&mut self, binds: &mut Vec<Bind>) -> PResult<Expr> {
+    fn rhs(&mut self, binds: &mut Vec<FlatBind>) -> PResult<FlatExpr> {
         if self.peek() == Tok::Let {
             self.nest()?;
             let b = self.block()?;
             self.unnest();
-            return Ok(if b.binds.is_empty() {
-                b.tail
-            } else {
-                Expr::Block(Box::new(b))
-            });
+            return Ok(self.block_expr(b));
         }
         let op = self.sum(binds)?;
         Ok(self.operand_expr(op))
     }
 
     /// `let x = e in`, `let y' = e in`, `let (xs ; ys') = e in`.
-    fn let_bind(&mut self, let_span: Span, binds: &mut Vec<Bind>) -> PResult<()> {
+    fn let_bind(&mut self, let_span: Span, binds: &mut Vec<FlatBind>) -> PResult<()> {
         let base = self.pending.len();
         let n_nl = if self.peek() == Tok::LParen {
             self.bump();
@@ -658,12 +717,11 @@ impl<'s> Parser<'s> {
         self.expect(Tok::Eq)?;
         let rhs = self.rhs(binds)?;
         let in_span = self.expect(Tok::In)?.span;
-        let nl = self.declare_pending(base, base + n_nl)?;
-        let lin = self.declare_pending(base + n_nl, self.pending.len())?;
+        let binders = self.declare_pending(base, self.pending.len())?;
         self.pending.truncate(base);
-        binds.push(Bind::Let {
-            nl,
-            lin,
+        binds.push(FlatBind::Let {
+            binders,
+            nl: n_nl as u32,
             rhs,
             span: let_span.to(in_span),
         });
@@ -671,7 +729,7 @@ impl<'s> Parser<'s> {
     }
 
     /// `let <b1, ..., bn> = e in`.
-    fn unpack(&mut self, let_span: Span, binds: &mut Vec<Bind>) -> PResult<()> {
+    fn unpack(&mut self, let_span: Span, binds: &mut Vec<FlatBind>) -> PResult<()> {
         self.expect(Tok::Lt)?;
         let base = self.pending.len();
         while !self.eat(Tok::Gt) {
@@ -696,7 +754,7 @@ impl<'s> Parser<'s> {
         let in_span = self.expect(Tok::In)?.span;
         let binders = self.declare_pending(base, self.pending.len())?;
         self.pending.truncate(base);
-        binds.push(Bind::Unpack {
+        binds.push(FlatBind::Unpack {
             binders,
             src,
             span: let_span.to(in_span),
@@ -704,14 +762,18 @@ impl<'s> Parser<'s> {
         Ok(())
     }
 
-    /// Declares the pending binders `from..to`, in order.
-    fn declare_pending(&mut self, from: usize, to: usize) -> PResult<Vec<LocalId>> {
-        let mut ids = Vec::with_capacity(to - from);
+    /// Declares the pending binders `from..to`, in order; returns their run of binders.
+    fn declare_pending(&mut self, from: usize, to: usize) -> PResult<crate::flat::Binders> {
+        let start = self.flat.binders.len() as u32;
         for i in from..to {
             let t = self.pending[i];
-            ids.push(self.declare(t)?);
+            let id = self.declare(t)?;
+            self.flat.binders.push(id);
         }
-        Ok(ids)
+        Ok(crate::flat::Binders {
+            start,
+            len: (to - from) as u32,
+        })
     }
 
     /// Binder names up to `close`, split at an optional `;`, pushed on [`Parser::pending`]
@@ -753,58 +815,53 @@ impl<'s> Parser<'s> {
     // ---- operands and desugaring ----
 
     /// The core expression of an operand; a lone atom is a single-value return.
-    fn operand_expr(&self, op: Operand) -> Expr {
+    fn operand_expr(&mut self, op: Operand) -> FlatExpr {
         match op {
             Operand::Expr(e) => e,
             Operand::Atom(a) => {
                 let span = a.span();
-                if self.is_linear(&a) {
-                    Expr::Ret {
-                        nl: vec![],
-                        lin: vec![a],
-                        span,
-                    }
-                } else {
-                    Expr::Ret {
-                        nl: vec![a],
-                        lin: vec![],
-                        span,
-                    }
-                }
+                let nl = u32::from(!self.is_linear(&a));
+                let atoms = self.flat.push_atoms(&[a]);
+                FlatExpr::Ret { atoms, nl, span }
             }
         }
     }
 
     /// Result arity (nonlinear, linear) of an expression, as far as the parser can tell.
-    fn shape(&self, e: &Expr) -> (usize, usize) {
+    fn shape(&self, e: &FlatExpr) -> (usize, usize) {
         match e {
-            Expr::Ret { nl, lin, .. } => (nl.len(), lin.len()),
-            Expr::Tuple { .. } | Expr::Prim { .. } => (1, 0),
-            Expr::LTuple { .. } | Expr::LAdd { .. } | Expr::Scale { .. } | Expr::Zero { .. } => {
-                (0, 1)
-            }
-            Expr::Call { func, .. } => self
+            FlatExpr::Ret { atoms, nl, .. } => (*nl as usize, (atoms.len - nl) as usize),
+            FlatExpr::Tuple { .. } | FlatExpr::Prim { .. } => (1, 0),
+            FlatExpr::LTuple { .. }
+            | FlatExpr::LAdd { .. }
+            | FlatExpr::Scale { .. }
+            | FlatExpr::Zero { .. } => (0, 1),
+            FlatExpr::Call { func, .. } => self
                 .sigs
                 .get(func.0 as usize)
                 .copied()
                 .flatten()
                 .unwrap_or((1, 0)),
-            Expr::Dup { .. } => (0, 2),
-            Expr::Drop { .. } => (0, 0),
-            Expr::Block(b) => self.shape(&b.tail),
+            FlatExpr::Dup { .. } => (0, 2),
+            FlatExpr::Drop { .. } => (0, 0),
+            FlatExpr::Block(b) => match self.flat.block(*b) {
+                // A block's tail is never a block: one level.
+                Some(b) if !matches!(b.tail, FlatExpr::Block(_)) => self.shape(&b.tail),
+                _ => (1, 0),
+            },
         }
     }
 
     /// Turns an operand into an atom, binding a compound expression to a fresh variable.
-    fn atom_of(&mut self, op: Operand, binds: &mut Vec<Bind>) -> PResult<Atom> {
+    fn atom_of(&mut self, op: Operand, binds: &mut Vec<FlatBind>) -> PResult<Atom> {
         let e = match op {
             Operand::Atom(a) => return Ok(a),
             Operand::Expr(e) => e,
         };
-        let span = e.span();
+        let span = self.flat.expr_span(&e);
         // A single-value return is its atom.
-        if let Expr::Ret { nl, lin, .. } = &e
-            && let ([a], []) | ([], [a]) = (nl.as_slice(), lin.as_slice())
+        if let FlatExpr::Ret { atoms, .. } = e
+            && let [a] = self.flat.atoms(atoms)
         {
             return Ok(*a);
         }
@@ -826,21 +883,17 @@ impl<'s> Parser<'s> {
             }
         };
         let id = self.fresh_local(linear, span);
-        let (nl, lin) = if linear {
-            (vec![], vec![id])
-        } else {
-            (vec![id], vec![])
-        };
-        binds.push(Bind::Let {
-            nl,
-            lin,
+        let binders = self.flat.push_binders(&[id]);
+        binds.push(FlatBind::Let {
+            binders,
+            nl: u32::from(!linear),
             rhs: e,
             span,
         });
         Ok(Atom::Var(Var { id, span }))
     }
 
-    fn sum(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    fn sum(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         let mut lhs = self.product(binds)?;
         while matches!(self.peek(), Tok::Plus | Tok::Minus) {
             let op = self.bump().tok;
@@ -850,33 +903,30 @@ impl<'s> Parser<'s> {
             let span = a.span().to(b.span());
             let both_linear = self.is_linear(&a) && self.is_linear(&b);
             lhs = Operand::Expr(match (op, both_linear) {
-                (Tok::Plus, true) => Expr::LAdd {
-                    lhs: a,
-                    rhs: b,
+                (Tok::Plus, true) => FlatExpr::LAdd {
+                    atoms: self.flat.push_atoms(&[a, b]),
                     span,
                 },
-                (Tok::Plus, false) => Expr::Prim {
+                (Tok::Plus, false) => FlatExpr::Prim {
                     prim: PrimId::ADD,
-                    args: vec![a, b],
+                    args: self.flat.push_atoms(&[a, b]),
                     span,
                 },
                 (_, true) => {
                     // y1' - y2' is y1' + (-1) * y2'.
-                    let neg = Expr::Scale {
-                        scalar: Atom::Lit(-1.0, span),
-                        lin: b,
+                    let neg = FlatExpr::Scale {
+                        atoms: self.flat.push_atoms(&[Atom::Lit(-1.0, span), b]),
                         span,
                     };
                     let nb = self.atom_of(Operand::Expr(neg), binds)?;
-                    Expr::LAdd {
-                        lhs: a,
-                        rhs: nb,
+                    FlatExpr::LAdd {
+                        atoms: self.flat.push_atoms(&[a, nb]),
                         span,
                     }
                 }
-                (_, false) => Expr::Prim {
+                (_, false) => FlatExpr::Prim {
                     prim: PrimId::SUB,
-                    args: vec![a, b],
+                    args: self.flat.push_atoms(&[a, b]),
                     span,
                 },
             });
@@ -884,7 +934,7 @@ impl<'s> Parser<'s> {
         Ok(lhs)
     }
 
-    fn product(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    fn product(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         let mut lhs = self.unary(binds)?;
         while matches!(self.peek(), Tok::Star | Tok::Slash) {
             let op = self.bump().tok;
@@ -894,24 +944,22 @@ impl<'s> Parser<'s> {
             let span = a.span().to(b.span());
             let (la, lb) = (self.is_linear(&a), self.is_linear(&b));
             lhs = Operand::Expr(match (op, la, lb) {
-                (Tok::Star, false, true) => Expr::Scale {
-                    scalar: a,
-                    lin: b,
+                (Tok::Star, false, true) => FlatExpr::Scale {
+                    atoms: self.flat.push_atoms(&[a, b]),
                     span,
                 },
-                (Tok::Star, true, false) => Expr::Scale {
-                    scalar: b,
-                    lin: a,
+                (Tok::Star, true, false) => FlatExpr::Scale {
+                    atoms: self.flat.push_atoms(&[b, a]),
                     span,
                 },
-                (Tok::Star, ..) => Expr::Prim {
+                (Tok::Star, ..) => FlatExpr::Prim {
                     prim: PrimId::MUL,
-                    args: vec![a, b],
+                    args: self.flat.push_atoms(&[a, b]),
                     span,
                 },
-                _ => Expr::Prim {
+                _ => FlatExpr::Prim {
                     prim: PrimId::DIV,
-                    args: vec![a, b],
+                    args: self.flat.push_atoms(&[a, b]),
                     span,
                 },
             });
@@ -919,7 +967,7 @@ impl<'s> Parser<'s> {
         Ok(lhs)
     }
 
-    fn unary(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    fn unary(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         if self.peek() != Tok::Minus {
             return self.primary(binds);
         }
@@ -936,21 +984,20 @@ impl<'s> Parser<'s> {
         let a = self.atom_of(inner, binds)?;
         let span = minus.to(a.span());
         Ok(Operand::Expr(if self.is_linear(&a) {
-            Expr::Scale {
-                scalar: Atom::Lit(-1.0, span),
-                lin: a,
+            FlatExpr::Scale {
+                atoms: self.flat.push_atoms(&[Atom::Lit(-1.0, span), a]),
                 span,
             }
         } else {
-            Expr::Prim {
+            FlatExpr::Prim {
                 prim: PrimId::NEG,
-                args: vec![a],
+                args: self.flat.push_atoms(&[a]),
                 span,
             }
         }))
     }
 
-    fn primary(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    fn primary(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         let t = self.toks[self.pos];
         match t.tok {
             Tok::Num => {
@@ -971,10 +1018,11 @@ impl<'s> Parser<'s> {
             Tok::Lt => {
                 self.bump();
                 self.nest()?;
-                let mut items = Vec::new();
+                let base = self.args.len();
                 while self.peek() != Tok::Gt {
                     let op = self.sum(binds)?;
-                    items.push(self.atom_of(op, binds)?);
+                    let a = self.atom_of(op, binds)?;
+                    self.args.push(a);
                     if self.peek() != Tok::Gt {
                         self.expect(Tok::Comma)?;
                     }
@@ -982,11 +1030,13 @@ impl<'s> Parser<'s> {
                 let end = self.bump().span;
                 self.unnest();
                 let span = t.span.to(end);
-                let linear = !items.is_empty() && items.iter().all(|a| self.is_linear(a));
+                let stacked = self.args.get(base..).unwrap_or(&[]);
+                let linear = !stacked.is_empty() && stacked.iter().all(|a| self.is_linear(a));
+                let items = self.take_args(base);
                 Ok(Operand::Expr(if linear {
-                    Expr::LTuple { items, span }
+                    FlatExpr::LTuple { items, span }
                 } else {
-                    Expr::Tuple { items, span }
+                    FlatExpr::Tuple { items, span }
                 }))
             }
             Tok::Zero => {
@@ -1001,7 +1051,11 @@ impl<'s> Parser<'s> {
                 } else {
                     Type::Real
                 };
-                Ok(Operand::Expr(Expr::Zero { ty, span }))
+                self.flat.types.push(ty);
+                Ok(Operand::Expr(FlatExpr::Zero {
+                    ty: self.flat.types.len() as u32 - 1,
+                    span,
+                }))
             }
             Tok::Dup => {
                 self.bump();
@@ -1011,8 +1065,8 @@ impl<'s> Parser<'s> {
                 let arg = self.atom_of(op, binds)?;
                 let end = self.expect(Tok::RParen)?.span;
                 self.unnest();
-                Ok(Operand::Expr(Expr::Dup {
-                    arg,
+                Ok(Operand::Expr(FlatExpr::Dup {
+                    arg: self.flat.push_atoms(&[arg]),
                     span: t.span.to(end),
                 }))
             }
@@ -1023,8 +1077,8 @@ impl<'s> Parser<'s> {
                 let body = self.block()?;
                 let end = self.expect(Tok::RParen)?.span;
                 self.unnest();
-                Ok(Operand::Expr(Expr::Drop {
-                    body: Box::new(body),
+                Ok(Operand::Expr(FlatExpr::Drop {
+                    body,
                     span: t.span.to(end),
                 }))
             }
@@ -1033,20 +1087,17 @@ impl<'s> Parser<'s> {
     }
 
     /// `( ... )`: grouping of one expression (or of a `let` block), or a multi-value return.
-    fn group(&mut self, binds: &mut Vec<Bind>) -> PResult<Operand> {
+    fn group(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         let open = self.bump().span;
         self.nest()?;
         if self.peek() == Tok::Let {
             let b = self.block()?;
             self.expect(Tok::RParen)?;
             self.unnest();
-            return Ok(Operand::Expr(if b.binds.is_empty() {
-                b.tail
-            } else {
-                Expr::Block(Box::new(b))
-            }));
+            return Ok(Operand::Expr(self.block_expr(b)));
         }
-        let (mut nl, mut lin) = (Vec::new(), Vec::new());
+        let base = self.args.len();
+        let mut n_nl = 0;
         let mut semi = false;
         let mut first = true;
         let close = loop {
@@ -1069,19 +1120,19 @@ impl<'s> Parser<'s> {
             }
             first = false;
             let a = self.atom_of(op, binds)?;
-            if semi {
-                lin.push(a)
-            } else {
-                nl.push(a)
+            self.args.push(a);
+            if !semi {
+                n_nl += 1;
             }
             if !matches!(self.peek(), Tok::RParen | Tok::Semi) {
                 self.expect(Tok::Comma)?;
             }
         };
         self.unnest();
-        Ok(Operand::Expr(Expr::Ret {
-            nl,
-            lin,
+        let atoms = self.take_args(base);
+        Ok(Operand::Expr(FlatExpr::Ret {
+            atoms,
+            nl: n_nl,
             span: open.to(close),
         }))
     }
@@ -1089,7 +1140,7 @@ impl<'s> Parser<'s> {
     /// `name(args)`: a call of a user function defined above, else of a primitive, else of a
     /// later user function (which the checker rejects). `%name(args)` (`primitive`) is always
     /// the primitive: the printer's spelling of a primitive shadowed by a user function.
-    fn call(&mut self, binds: &mut Vec<Bind>, primitive: bool) -> PResult<Operand> {
+    fn call(&mut self, binds: &mut Vec<FlatBind>, primitive: bool) -> PResult<Operand> {
         let name_tok = self.bump();
         let name = self.text(name_tok.span);
         if name_tok.tok == Tok::LinIdent {
@@ -1100,7 +1151,8 @@ impl<'s> Parser<'s> {
         }
         self.expect(Tok::LParen)?;
         self.nest()?;
-        let (mut nl, mut lin) = (Vec::new(), Vec::new());
+        let base = self.args.len();
+        let mut n_nl = 0u32;
         let mut semi = false;
         let close = loop {
             match self.peek() {
@@ -1114,10 +1166,9 @@ impl<'s> Parser<'s> {
             }
             let op = self.sum(binds)?;
             let a = self.atom_of(op, binds)?;
-            if semi {
-                lin.push(a)
-            } else {
-                nl.push(a)
+            self.args.push(a);
+            if !semi {
+                n_nl += 1;
             }
             if !matches!(self.peek(), Tok::RParen | Tok::Semi) {
                 self.expect(Tok::Comma)?;
@@ -1125,6 +1176,8 @@ impl<'s> Parser<'s> {
         };
         self.unnest();
         let span = name_tok.span.to(close);
+        let has_lin = self.args.len() > base + n_nl as usize;
+        let atoms = self.take_args(base);
         let ids = self.defs_by_name.get(name).map_or(&[][..], Vec::as_slice);
         let split = ids.partition_point(|&i| i < self.current);
         if primitive && self.prims.lookup(name).is_none() {
@@ -1134,15 +1187,15 @@ impl<'s> Parser<'s> {
             );
         }
         if split > 0 && !primitive {
-            return Ok(Operand::Expr(Expr::Call {
+            return Ok(Operand::Expr(FlatExpr::Call {
                 func: FuncId(ids[split - 1] as u32),
-                nl,
-                lin,
+                atoms,
+                nl: n_nl,
                 span,
             }));
         }
         if let Some(prim) = self.prims.lookup(name) {
-            if !lin.is_empty() {
+            if has_lin {
                 return self.fail(
                     Diagnostic::error(
                         "E0106",
@@ -1151,17 +1204,17 @@ impl<'s> Parser<'s> {
                     .with_primary(span, "primitives are nonlinear"),
                 );
             }
-            return Ok(Operand::Expr(Expr::Prim {
+            return Ok(Operand::Expr(FlatExpr::Prim {
                 prim,
-                args: nl,
+                args: atoms,
                 span,
             }));
         }
         if let Some(&i) = ids.get(split) {
-            return Ok(Operand::Expr(Expr::Call {
+            return Ok(Operand::Expr(FlatExpr::Call {
                 func: FuncId(i as u32),
-                nl,
-                lin,
+                atoms,
+                nl: n_nl,
                 span,
             }));
         }
@@ -1169,10 +1222,10 @@ impl<'s> Parser<'s> {
             Diagnostic::error("E0110", format!("unknown function `{name}`"))
                 .with_primary(name_tok.span, "no function or primitive has this name"),
         );
-        Ok(Operand::Expr(Expr::Call {
+        Ok(Operand::Expr(FlatExpr::Call {
             func: FuncId(u32::MAX),
-            nl,
-            lin,
+            atoms,
+            nl: n_nl,
             span,
         }))
     }

@@ -1,0 +1,648 @@
+//! The flat form of a program: what `check` and `eval` run on, built by the parser directly.
+//!
+//! The public syntax ([`crate::Program`]) owns a `String` per slot and a `Vec` per binder and
+//! argument list: about 450 bytes per source `let` of a chain, whose writing and first touch
+//! were most of `lina check`. Here a whole program is a few vectors: every function's
+//! bindings in one [`FlatProgram::binds`], every atom in one [`FlatProgram::atoms`], every
+//! binder list in one [`FlatProgram::binders`], every slot's spelling once in one string
+//! arena ([`FlatProgram::names`]). Expressions hold `u32` ranges into them.
+//!
+//! **Architecture invariant: one meaning, two spellings.** A [`FlatProgram`] and the
+//! [`Program`] it converts to ([`FlatProgram::to_program`], [`FlatProgram::from_program`],
+//! each one linear sweep) are the same program: the same functions, slots, spans, and
+//! bindings in the same order. Passes that rewrite programs keep using [`Program`]; the
+//! checker's rules and the evaluator read this form only, and their public entry points on a
+//! [`Program`] convert once.
+//!
+//! A block's bindings are contiguous: a function body's in [`FlatProgram::binds`], written
+//! there as they are parsed, a nested block's (under a `let` or a `drop`, rare) in
+//! [`FlatProgram::inner`], moved there when the block ends (so that an enclosing block's run is
+//! not interrupted). Recursion follows block nesting only, as in the public form.
+
+use crate::span::Span;
+use crate::syntax::{
+    Atom, Bind, Block, Expr, FnDef, FuncId, Local, LocalId, Param, PrimId, Program,
+};
+use crate::types::Type;
+
+/// A block's position in [`FlatProgram::blocks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockId(pub u32);
+
+/// A run of [`FlatProgram::atoms`]: `len` atoms from `start`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Atoms {
+    pub start: u32,
+    pub len: u32,
+}
+
+/// A run of [`FlatProgram::binders`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Binders {
+    pub start: u32,
+    pub len: u32,
+}
+
+/// An expression; its atoms (nonlinear side first) are a run of [`FlatProgram::atoms`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FlatExpr {
+    /// `(a1..an ; y1'..ym')`: the first `nl` of `atoms` are the nonlinear side.
+    Ret {
+        atoms: Atoms,
+        nl: u32,
+        span: Span,
+    },
+    Tuple {
+        items: Atoms,
+        span: Span,
+    },
+    LTuple {
+        items: Atoms,
+        span: Span,
+    },
+    /// `f(a1..an ; y1'..ym')`: the first `nl` of `atoms` are the nonlinear side.
+    Call {
+        func: FuncId,
+        atoms: Atoms,
+        nl: u32,
+        span: Span,
+    },
+    Prim {
+        prim: PrimId,
+        args: Atoms,
+        span: Span,
+    },
+    /// `lhs + rhs`: two atoms.
+    LAdd {
+        atoms: Atoms,
+        span: Span,
+    },
+    /// `scalar * lin`: two atoms, the scalar first.
+    Scale {
+        atoms: Atoms,
+        span: Span,
+    },
+    /// `zero<T>`, `ty` indexing [`FlatProgram::types`].
+    Zero {
+        ty: u32,
+        span: Span,
+    },
+    /// `dup(y')`: one atom.
+    Dup {
+        arg: Atoms,
+        span: Span,
+    },
+    Drop {
+        body: BlockId,
+        span: Span,
+    },
+    Block(BlockId),
+}
+
+/// A binding; its binders are a run of [`FlatProgram::binders`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FlatBind {
+    /// `let (xs ; ys') = rhs in`: the first `nl` binders are the nonlinear side.
+    Let {
+        binders: Binders,
+        nl: u32,
+        rhs: FlatExpr,
+        span: Span,
+    },
+    /// `let <b1..bn> = src in`.
+    Unpack {
+        binders: Binders,
+        src: crate::syntax::Var,
+        span: Span,
+    },
+}
+
+impl FlatBind {
+    pub fn span(&self) -> Span {
+        match self {
+            FlatBind::Let { span, .. } | FlatBind::Unpack { span, .. } => *span,
+        }
+    }
+}
+
+/// `let b1 in ... let bn in tail`: the bindings are a run of [`FlatProgram::binds`] (a
+/// function body) or of [`FlatProgram::inner`] (a nested block).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FlatBlock {
+    pub nested: bool,
+    pub binds_start: u32,
+    pub binds_len: u32,
+    /// Never [`FlatExpr::Block`].
+    pub tail: FlatExpr,
+}
+
+/// A slot: its spelling is `names[name_start..name_start + name_len]` of the program.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FlatLocal {
+    pub name_start: u32,
+    pub name_len: u32,
+    pub linear: bool,
+    pub span: Span,
+}
+
+/// A function: its slots are `locals_len` of [`FlatProgram::locals`] from `locals_start`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatFn {
+    pub name: String,
+    pub checkpoint: bool,
+    pub name_span: Span,
+    pub params: Vec<Param>,
+    pub lparams: Vec<Param>,
+    pub results: Vec<Type>,
+    pub lresults: Vec<Type>,
+    pub locals_start: u32,
+    pub locals_len: u32,
+    pub body: BlockId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlatProgram {
+    pub funcs: Vec<FlatFn>,
+    /// Every slot's spelling, once.
+    pub names: String,
+    pub locals: Vec<FlatLocal>,
+    pub binders: Vec<LocalId>,
+    /// The bindings of function bodies.
+    pub binds: Vec<FlatBind>,
+    /// The bindings of nested blocks.
+    pub inner: Vec<FlatBind>,
+    pub atoms: Vec<Atom>,
+    pub blocks: Vec<FlatBlock>,
+    /// The types of `zero<T>` expressions.
+    pub types: Vec<Type>,
+}
+
+fn range(start: u32, len: u32) -> std::ops::Range<usize> {
+    start as usize..start as usize + len as usize
+}
+
+impl FlatProgram {
+    // ---- reading ----
+
+    pub fn func(&self, id: FuncId) -> Option<&FlatFn> {
+        self.funcs.get(id.0 as usize)
+    }
+
+    /// The function named `name`; with duplicates (a checker error), the last one.
+    pub fn func_named(&self, name: &str) -> Option<FuncId> {
+        self.funcs
+            .iter()
+            .rposition(|f| f.name == name)
+            .map(|i| FuncId(i as u32))
+    }
+
+    /// `f`'s slots.
+    pub fn locals_of(&self, f: &FlatFn) -> &[FlatLocal] {
+        self.locals
+            .get(range(f.locals_start, f.locals_len))
+            .unwrap_or(&[])
+    }
+
+    pub fn local(&self, f: &FlatFn, id: LocalId) -> Option<&FlatLocal> {
+        if id.0 >= f.locals_len {
+            return None;
+        }
+        self.locals.get((f.locals_start + id.0) as usize)
+    }
+
+    /// A slot's spelling.
+    pub fn spelling(&self, l: &FlatLocal) -> &str {
+        self.names
+            .get(range(l.name_start, l.name_len))
+            .unwrap_or("?")
+    }
+
+    /// The spelling of a slot of `f` (`?` for a slot that does not exist).
+    pub fn name_of(&self, f: &FlatFn, id: LocalId) -> &str {
+        self.local(f, id).map_or("?", |l| self.spelling(l))
+    }
+
+    pub fn is_linear(&self, f: &FlatFn, id: LocalId) -> bool {
+        self.local(f, id).is_some_and(|l| l.linear)
+    }
+
+    pub fn atoms(&self, a: Atoms) -> &[Atom] {
+        self.atoms.get(range(a.start, a.len)).unwrap_or(&[])
+    }
+
+    /// The nonlinear and linear sides of a run whose first `nl` atoms are nonlinear.
+    pub fn sides(&self, a: Atoms, nl: u32) -> (&[Atom], &[Atom]) {
+        let all = self.atoms(a);
+        all.split_at((nl as usize).min(all.len()))
+    }
+
+    pub fn binders(&self, b: Binders) -> &[LocalId] {
+        self.binders.get(range(b.start, b.len)).unwrap_or(&[])
+    }
+
+    pub fn block(&self, id: BlockId) -> Option<&FlatBlock> {
+        self.blocks.get(id.0 as usize)
+    }
+
+    pub fn binds_of(&self, b: &FlatBlock) -> &[FlatBind] {
+        let all = if b.nested { &self.inner } else { &self.binds };
+        all.get(range(b.binds_start, b.binds_len)).unwrap_or(&[])
+    }
+
+    pub fn ty(&self, index: u32) -> Option<&Type> {
+        self.types.get(index as usize)
+    }
+
+    /// An expression's span (a block's runs from its first binding to its tail).
+    pub fn expr_span(&self, e: &FlatExpr) -> Span {
+        match e {
+            FlatExpr::Ret { span, .. }
+            | FlatExpr::Tuple { span, .. }
+            | FlatExpr::LTuple { span, .. }
+            | FlatExpr::Call { span, .. }
+            | FlatExpr::Prim { span, .. }
+            | FlatExpr::LAdd { span, .. }
+            | FlatExpr::Scale { span, .. }
+            | FlatExpr::Zero { span, .. }
+            | FlatExpr::Dup { span, .. }
+            | FlatExpr::Drop { span, .. } => *span,
+            FlatExpr::Block(id) => self.block(*id).map_or(Span::GENERATED, |b| {
+                let tail = self.expr_span(&b.tail);
+                self.binds_of(b).first().map_or(tail, |x| x.span().to(tail))
+            }),
+        }
+    }
+
+    // ---- writing ----
+
+    /// Appends atoms; returns their run.
+    pub fn push_atoms(&mut self, atoms: &[Atom]) -> Atoms {
+        let start = self.atoms.len() as u32;
+        self.atoms.extend_from_slice(atoms);
+        Atoms {
+            start,
+            len: atoms.len() as u32,
+        }
+    }
+
+    pub fn push_binders(&mut self, ids: &[LocalId]) -> Binders {
+        let start = self.binders.len() as u32;
+        self.binders.extend_from_slice(ids);
+        Binders {
+            start,
+            len: ids.len() as u32,
+        }
+    }
+
+    /// Appends a slot named `name`.
+    pub fn push_local(&mut self, name: &str, linear: bool, span: Span) {
+        let name_start = self.names.len() as u32;
+        self.names.push_str(name);
+        self.locals.push(FlatLocal {
+            name_start,
+            name_len: name.len() as u32,
+            linear,
+            span,
+        });
+    }
+
+    /// Stores a finished nested block whose bindings are `binds` (moved to the end of
+    /// [`FlatProgram::inner`]).
+    pub fn push_nested(&mut self, binds: &mut Vec<FlatBind>, tail: FlatExpr) -> BlockId {
+        let binds_start = self.inner.len() as u32;
+        let binds_len = binds.len() as u32;
+        self.inner.append(binds);
+        self.blocks.push(FlatBlock {
+            nested: true,
+            binds_start,
+            binds_len,
+            tail,
+        });
+        BlockId(self.blocks.len() as u32 - 1)
+    }
+
+    /// Stores a finished function body, whose bindings are [`FlatProgram::binds`] from `start`
+    /// to the end.
+    pub fn push_body(&mut self, start: usize, tail: FlatExpr) -> BlockId {
+        self.blocks.push(FlatBlock {
+            nested: false,
+            binds_start: start as u32,
+            binds_len: self.binds.len().saturating_sub(start) as u32,
+            tail,
+        });
+        BlockId(self.blocks.len() as u32 - 1)
+    }
+
+    // ---- the public form, both ways ----
+
+    /// The same program in the public syntax: one sweep, each vector built at its size.
+    pub fn to_program(&self) -> Program {
+        let funcs = self.funcs.iter().map(|f| self.fn_def(f)).collect();
+        Program { funcs }
+    }
+
+    fn fn_def(&self, f: &FlatFn) -> FnDef {
+        let locals = self
+            .locals_of(f)
+            .iter()
+            .map(|l| Local {
+                name: self.spelling(l).to_string(),
+                linear: l.linear,
+                span: l.span,
+            })
+            .collect();
+        FnDef {
+            name: f.name.clone(),
+            checkpoint: f.checkpoint,
+            name_span: f.name_span,
+            params: f.params.clone(),
+            lparams: f.lparams.clone(),
+            results: f.results.clone(),
+            lresults: f.lresults.clone(),
+            locals,
+            body: self.block_of(f.body),
+            span: f.span,
+        }
+    }
+
+    fn block_of(&self, id: BlockId) -> Block {
+        let Some(b) = self.block(id) else {
+            return Block {
+                binds: vec![],
+                tail: Expr::Ret {
+                    nl: vec![],
+                    lin: vec![],
+                    span: Span::GENERATED,
+                },
+            };
+        };
+        let binds = self
+            .binds_of(b)
+            .iter()
+            .map(|bind| match bind {
+                FlatBind::Let {
+                    binders,
+                    nl,
+                    rhs,
+                    span,
+                } => {
+                    let ids = self.binders(*binders);
+                    let (n, l) = ids.split_at((*nl as usize).min(ids.len()));
+                    Bind::Let {
+                        nl: n.to_vec(),
+                        lin: l.to_vec(),
+                        rhs: self.expr_of(rhs),
+                        span: *span,
+                    }
+                }
+                FlatBind::Unpack { binders, src, span } => Bind::Unpack {
+                    binders: self.binders(*binders).to_vec(),
+                    src: *src,
+                    span: *span,
+                },
+            })
+            .collect();
+        Block {
+            binds,
+            tail: self.expr_of(&b.tail),
+        }
+    }
+
+    fn expr_of(&self, e: &FlatExpr) -> Expr {
+        let one = |a: Atoms, i: usize| {
+            self.atoms(a)
+                .get(i)
+                .copied()
+                .unwrap_or(Atom::Lit(f64::NAN, Span::GENERATED))
+        };
+        match *e {
+            FlatExpr::Ret { atoms, nl, span } => {
+                let (n, l) = self.sides(atoms, nl);
+                Expr::Ret {
+                    nl: n.to_vec(),
+                    lin: l.to_vec(),
+                    span,
+                }
+            }
+            FlatExpr::Tuple { items, span } => Expr::Tuple {
+                items: self.atoms(items).to_vec(),
+                span,
+            },
+            FlatExpr::LTuple { items, span } => Expr::LTuple {
+                items: self.atoms(items).to_vec(),
+                span,
+            },
+            FlatExpr::Call {
+                func,
+                atoms,
+                nl,
+                span,
+            } => {
+                let (n, l) = self.sides(atoms, nl);
+                Expr::Call {
+                    func,
+                    nl: n.to_vec(),
+                    lin: l.to_vec(),
+                    span,
+                }
+            }
+            FlatExpr::Prim { prim, args, span } => Expr::Prim {
+                prim,
+                args: self.atoms(args).to_vec(),
+                span,
+            },
+            FlatExpr::LAdd { atoms, span } => Expr::LAdd {
+                lhs: one(atoms, 0),
+                rhs: one(atoms, 1),
+                span,
+            },
+            FlatExpr::Scale { atoms, span } => Expr::Scale {
+                scalar: one(atoms, 0),
+                lin: one(atoms, 1),
+                span,
+            },
+            FlatExpr::Zero { ty, span } => Expr::Zero {
+                ty: self.ty(ty).cloned().unwrap_or(Type::Real),
+                span,
+            },
+            FlatExpr::Dup { arg, span } => Expr::Dup {
+                arg: one(arg, 0),
+                span,
+            },
+            FlatExpr::Drop { body, span } => Expr::Drop {
+                body: Box::new(self.block_of(body)),
+                span,
+            },
+            FlatExpr::Block(id) => Expr::Block(Box::new(self.block_of(id))),
+        }
+    }
+
+    /// The flat form of a public program: one sweep.
+    pub fn from_program(prog: &Program) -> FlatProgram {
+        let mut flat = FlatProgram::default();
+        for f in &prog.funcs {
+            let locals_start = flat.locals.len() as u32;
+            for l in &f.locals {
+                flat.push_local(&l.name, l.linear, l.span);
+            }
+            let body = flat.add_block(&f.body, false);
+            flat.funcs.push(FlatFn {
+                name: f.name.clone(),
+                checkpoint: f.checkpoint,
+                name_span: f.name_span,
+                params: f.params.clone(),
+                lparams: f.lparams.clone(),
+                results: f.results.clone(),
+                lresults: f.lresults.clone(),
+                locals_start,
+                locals_len: f.locals.len() as u32,
+                body,
+                span: f.span,
+            });
+        }
+        flat
+    }
+
+    fn add_block(&mut self, b: &Block, nested: bool) -> BlockId {
+        // A body's bindings go straight to `binds`; its nested blocks' go to `inner`.
+        let mut binds = if nested {
+            Vec::with_capacity(b.binds.len())
+        } else {
+            std::mem::take(&mut self.binds)
+        };
+        let start = binds.len();
+        for bind in &b.binds {
+            binds.push(match bind {
+                Bind::Let { nl, lin, rhs, span } => {
+                    let start = self.binders.len() as u32;
+                    self.binders.extend_from_slice(nl);
+                    self.binders.extend_from_slice(lin);
+                    FlatBind::Let {
+                        binders: Binders {
+                            start,
+                            len: (nl.len() + lin.len()) as u32,
+                        },
+                        nl: nl.len() as u32,
+                        rhs: self.add_expr(rhs),
+                        span: *span,
+                    }
+                }
+                Bind::Unpack { binders, src, span } => FlatBind::Unpack {
+                    binders: self.push_binders(binders),
+                    src: *src,
+                    span: *span,
+                },
+            });
+        }
+        let tail = self.add_expr(&b.tail);
+        if nested {
+            self.push_nested(&mut binds, tail)
+        } else {
+            self.binds = binds;
+            self.push_body(start, tail)
+        }
+    }
+
+    fn add_expr(&mut self, e: &Expr) -> FlatExpr {
+        let sides = |flat: &mut FlatProgram, nl: &[Atom], lin: &[Atom]| {
+            let start = flat.atoms.len() as u32;
+            flat.atoms.extend_from_slice(nl);
+            flat.atoms.extend_from_slice(lin);
+            Atoms {
+                start,
+                len: (nl.len() + lin.len()) as u32,
+            }
+        };
+        match e {
+            Expr::Ret { nl, lin, span } => FlatExpr::Ret {
+                atoms: sides(self, nl, lin),
+                nl: nl.len() as u32,
+                span: *span,
+            },
+            Expr::Tuple { items, span } => FlatExpr::Tuple {
+                items: self.push_atoms(items),
+                span: *span,
+            },
+            Expr::LTuple { items, span } => FlatExpr::LTuple {
+                items: self.push_atoms(items),
+                span: *span,
+            },
+            Expr::Call {
+                func,
+                nl,
+                lin,
+                span,
+            } => FlatExpr::Call {
+                func: *func,
+                atoms: sides(self, nl, lin),
+                nl: nl.len() as u32,
+                span: *span,
+            },
+            Expr::Prim { prim, args, span } => FlatExpr::Prim {
+                prim: *prim,
+                args: self.push_atoms(args),
+                span: *span,
+            },
+            Expr::LAdd { lhs, rhs, span } => FlatExpr::LAdd {
+                atoms: self.push_atoms(&[*lhs, *rhs]),
+                span: *span,
+            },
+            Expr::Scale { scalar, lin, span } => FlatExpr::Scale {
+                atoms: self.push_atoms(&[*scalar, *lin]),
+                span: *span,
+            },
+            Expr::Zero { ty, span } => {
+                self.types.push(ty.clone());
+                FlatExpr::Zero {
+                    ty: self.types.len() as u32 - 1,
+                    span: *span,
+                }
+            }
+            Expr::Dup { arg, span } => FlatExpr::Dup {
+                arg: self.push_atoms(&[*arg]),
+                span: *span,
+            },
+            Expr::Drop { body, span } => FlatExpr::Drop {
+                body: self.add_block(body, true),
+                span: *span,
+            },
+            Expr::Block(b) => FlatExpr::Block(self.add_block(b, true)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spans compare equal as syntax (see `span.rs`): compare them as ranges too.
+    fn spans(p: &Program) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for f in &p.funcs {
+            out.push((f.span.start, f.span.end));
+            out.push((f.name_span.start, f.name_span.end));
+            out.extend(f.locals.iter().map(|l| (l.span.start, l.span.end)));
+        }
+        out
+    }
+
+    #[test]
+    fn the_public_form_survives_a_round_trip_through_the_flat_form() {
+        let src = "type P = <R, R>\n\
+                   def g(a: R, b: R) -> (R, R) = (a * b, a)\n\
+                   def f(x: R, p: P ; y': R, t': <R, R>) -> (R ; R, <R, R>) =\n\
+                   let <u, v> = p in let (c, d) = g(u, sin(v) + x) in\n\
+                   let <s', w'> = t' in let (; k', m') = dup(y') in\n\
+                   let z = (let q = c * d in q - 1.5) in\n\
+                   let n' = (let r' = z * k' + m' in r' + zero) in\n\
+                   let e = drop(<c, d>) in (z + -2 ; -n' + s', <w', zero<R>>)";
+        let p = crate::parse(src).unwrap();
+        let flat = FlatProgram::from_program(&p);
+        let back = flat.to_program();
+        assert_eq!(back, p);
+        assert_eq!(spans(&back), spans(&p));
+        assert_eq!(crate::print(&back), crate::print(&p));
+        assert_eq!(FlatProgram::from_program(&back), flat);
+    }
+}
