@@ -36,13 +36,15 @@ pub type LinearResults<'a> = &'a dyn Fn(FuncId) -> Option<Vec<Type>>;
 /// Folds the statically zero linear values of a (relaxed) function (a JVP's or a transpose's
 /// output) and shares repeated primitive applications, merges scalings of one slot, removes
 /// linear code whose results only reach a `drop`, then the nonlinear code this made dead.
-pub fn fold(f: FnDef, lresults_of: LinearResults) -> FnDef {
+pub fn fold(mut f: FnDef, lresults_of: LinearResults) -> FnDef {
+    let slots = f.locals.len();
     let mut z = Zeros {
-        out: FnBuilder::from_locals(&f.locals),
-        zero: vec![None; f.locals.len()],
-        alias: vec![None; f.locals.len()],
-        shared: std::collections::HashMap::new(),
-        calls: std::collections::HashMap::new(),
+        // The slots move into the builder (a copy of every name before).
+        out: FnBuilder::from_owned(std::mem::take(&mut f.locals), 0),
+        zero: vec![None; slots],
+        alias: vec![None; slots],
+        shared: FnvMap::default(),
+        calls: FnvMap::default(),
         depth: 0,
         lresults_of,
     };
@@ -69,16 +71,21 @@ struct Zeros<'a> {
     /// The primitive applications of the body's top level, by row and atoms (a literal by its
     /// bits): a later equal one reuses the slot. Nested blocks read it but add nothing (what
     /// they bind is out of scope after them).
-    shared: std::collections::HashMap<(PrimId, Vec<(bool, u64)>), LocalId>,
+    shared: FnvMap<(PrimId, Vec<(bool, u64)>), LocalId>,
     /// The calls of the top level, by callee and argument atoms (a zero linear argument as
     /// zero): a later equal call reuses the binders of the first (see `Zeros::share_call`).
-    calls: std::collections::HashMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
+    calls: FnvMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
     depth: u32,
 }
 
 /// A call by callee, nonlinear and linear argument atoms: `(0, slot)` a variable, `(1, bits)`
 /// a literal, `(2, 0)` a statically zero linear value.
 type CallKey = (FuncId, Vec<(u8, u64)>, Vec<(u8, u64)>);
+
+/// A table keyed by small tuples of slots and bits, hashed with FNV ([`semantics::Fnv`]): a
+/// body's every primitive application is looked up and inserted once, and SipHash was most of
+/// that cost.
+type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 fn let_(nl: Vec<LocalId>, lin: Vec<LocalId>, rhs: Expr) -> Bind {
     Bind::Let {
@@ -581,11 +588,7 @@ fn last_binding_as_tail(b: &mut Block) {
     if !nl.is_empty() || lin.as_slice() != [y] {
         return;
     }
-    let mut reads = Vec::new();
-    for s in &b.binds {
-        bind_reads(s, &mut reads);
-    }
-    if reads.contains(&y) {
+    if binds_read(&b.binds, y) {
         return;
     }
     if let Some(Bind::Let { rhs, .. }) = b.binds.pop() {
@@ -618,16 +621,7 @@ impl Zeros<'_> {
     fn combine(&mut self, b: Block) -> Block {
         let n = self.out.locals.len();
         let mut uses = vec![0u32; n];
-        let mut reads = Vec::new();
-        for s in &b.binds {
-            bind_reads(s, &mut reads);
-        }
-        expr_reads(&b.tail, &mut reads);
-        for x in &reads {
-            if let Some(u) = uses.get_mut(x.0 as usize) {
-                *u += 1;
-            }
-        }
+        count_reads(&b, &mut uses);
         // The single-use slots made by a top-level scaling: (binding index, scalar, source).
         let mut scaled: Vec<Option<(usize, Atom, LocalId)>> = vec![None; n];
         let mut out: Vec<Option<Bind>> = Vec::with_capacity(b.binds.len());
@@ -728,16 +722,7 @@ fn prune(b: &mut Block, linear: &[bool]) {
     let is_lin = |x: LocalId| linear.get(x.0 as usize).copied().unwrap_or(false);
     // A relaxed body may use a linear slot more than once: it is dead when all its uses are.
     let mut live_uses = vec![0u32; n];
-    let mut reads = Vec::new();
-    for s in &b.binds {
-        bind_reads(s, &mut reads);
-    }
-    expr_reads(&b.tail, &mut reads);
-    for x in &reads {
-        if let Some(u) = live_uses.get_mut(x.0 as usize) {
-            *u += 1;
-        }
-    }
+    count_reads(b, &mut live_uses);
     let mut dead = vec![false; n];
     let mut killed = vec![false; n];
     let mut alias: Vec<Option<LocalId>> = vec![None; n];
