@@ -95,7 +95,8 @@ pub fn tangent_type(t: &Type) -> Type {
 }
 
 fn jvp_fn(f: &FnDef, rules: &JvpRules) -> Result<FnDef, RewriteError> {
-    let mut out = FnBuilder::from_locals(&f.locals);
+    // A tangent per slot, and the rules' own slots (two or three per application).
+    let mut out = FnBuilder::from_owned(f.locals.to_vec(), 3 * f.locals.len());
     let tan: Vec<LocalId> = f.locals.iter().map(|l| out.named(&l.name, true)).collect();
     let lparams = f
         .params

@@ -94,8 +94,9 @@ pub(crate) fn normalise(
         prog,
         classes,
         keep_drops,
-        out: FnBuilder::from_locals(&f.locals),
-        items: Vec::new(),
+        // A few fresh slots (split calls' residuals, bound results) beyond the function's.
+        out: FnBuilder::from_owned(f.locals.to_vec(), f.locals.len() / 8 + 4),
+        items: Vec::with_capacity(f.body.binds.len() + 1),
         extra: 0,
     };
     n.block_binds(&f.body)?;
@@ -109,31 +110,29 @@ pub(crate) fn normalise(
         }
     };
     // The typing view: items as bindings, each split call as the original call.
-    let binds = n
-        .items
-        .iter()
-        .filter_map(|it| match it {
-            Item::Nl(b) | Item::Lin(b) => Some(b.clone()),
-            Item::SplitNl {
-                xs,
-                g,
-                args,
-                ys,
-                largs,
-                ..
-            } => Some(let_(
-                xs.clone(),
-                ys.clone(),
-                Expr::Call {
-                    func: *g,
-                    nl: args.clone(),
-                    lin: largs.clone(),
-                    span: Span::GENERATED,
-                },
-            )),
-            Item::SplitLin { .. } => None,
-        })
-        .collect();
+    // Reserved first: collected from a `filter_map` (no lower size bound) it grew by doubling.
+    let mut binds = Vec::with_capacity(n.items.len());
+    binds.extend(n.items.iter().filter_map(|it| match it {
+        Item::Nl(b) | Item::Lin(b) => Some(b.clone()),
+        Item::SplitNl {
+            xs,
+            g,
+            args,
+            ys,
+            largs,
+            ..
+        } => Some(let_(
+            xs.clone(),
+            ys.clone(),
+            Expr::Call {
+                func: *g,
+                nl: args.clone(),
+                lin: largs.clone(),
+                span: Span::GENERATED,
+            },
+        )),
+        Item::SplitLin { .. } => None,
+    }));
     let typing = FnDef {
         locals: n.out.locals,
         body: Block {

@@ -93,10 +93,11 @@ impl Tr<'_> {
 
     /// A new cotangent slot for linear slot `x`, named after it.
     fn define(&mut self, x: LocalId) -> Result<LocalId, RewriteError> {
-        let id = self.out.named(
-            &format!("{}_ct", self.f.name_of(x).trim_end_matches('\'')),
-            true,
-        );
+        let stem = self.f.name_of(x).trim_end_matches('\'');
+        let mut name = String::with_capacity(stem.len() + 3);
+        name.push_str(stem);
+        name.push_str("_ct");
+        let id = self.out.named(&name, true);
         match self.ct.get_mut(x.0 as usize) {
             Some(slot @ None) => {
                 *slot = Some(id);
@@ -321,7 +322,8 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
     let mut t = Tr {
         f,
         types,
-        out: FnBuilder::new(),
+        // A copy of every slot and a cotangent for each linear one, at most.
+        out: FnBuilder::with_capacity(2 * f.locals.len()),
         ct: vec![None; f.locals.len()],
     };
     let params = c.params(&mut t.out, &f.params);
@@ -334,7 +336,8 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
             ty: ty.clone(),
         });
     }
-    let mut binds = Vec::new();
+    // About one binding per item, plus the drops and zeros of unused cotangents.
+    let mut binds = Vec::with_capacity(n.items.len() + n.items.len() / 4 + 4);
     for it in &n.items {
         match it {
             Item::Nl(s) => binds.push(c.bind_stmt(&mut t.out, s)?),

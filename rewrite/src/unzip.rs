@@ -306,7 +306,7 @@ impl Unzip<'_> {
         if sites == 0 {
             let map = |g: FuncId| self.pass_id(g);
             let mut c = Copier::new(orig, &map);
-            let mut out = FnBuilder::new();
+            let mut out = FnBuilder::with_capacity(orig.locals.len());
             let params = c.params(&mut out, &orig.params);
             let lparams = c.params(&mut out, &orig.lparams);
             let body = c.block(&mut out, &orig.body)?;
@@ -322,7 +322,7 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::new();
+        let mut out = FnBuilder::with_capacity(f.locals.len());
         let params = c.params(&mut out, &f.params);
         let lparams = c.params(&mut out, &f.lparams);
         let mut binds = Vec::with_capacity(n.items.len());
@@ -390,9 +390,9 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::new();
+        let mut out = FnBuilder::with_capacity(f.locals.len() + 1);
         let params = c.params(&mut out, &f.params);
-        let mut binds = Vec::new();
+        let mut binds = Vec::with_capacity(keep.iter().filter(|&&k| k).count() + 1);
         for (i, it) in n.items.iter().enumerate() {
             if keep[i] {
                 self.emit(&mut c, &mut out, it, &mut binds)?;
@@ -447,15 +447,22 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::new();
+        let mut out = FnBuilder::with_capacity(f.locals.len() + 1);
         let r = out.named("res", false);
         let lparams = c.params(&mut out, &f.lparams);
         let unpacked = residuals.iter().map(|&x| c.bind(&mut out, x)).collect();
-        let mut binds = vec![Bind::Unpack {
+        let emitted = n
+            .items
+            .iter()
+            .zip(recompute)
+            .filter(|(it, r)| !it.nonlinear() || **r)
+            .count();
+        let mut binds = Vec::with_capacity(emitted + 1);
+        binds.push(Bind::Unpack {
             binders: unpacked,
             src: var(r),
             span: Span::GENERATED,
-        }];
+        });
         for (i, it) in n.items.iter().enumerate() {
             if !it.nonlinear() || recompute[i] {
                 self.emit(&mut c, &mut out, it, &mut binds)?;
