@@ -54,8 +54,8 @@ pub(crate) enum Item {
 
 /// A normalised function.
 pub(crate) struct Normal {
-    /// The function with its body replaced by the items (split calls rejoined), for typing
-    /// and for naming slots.
+    /// The function's signature and slots, for naming slots; its body is empty except inside
+    /// [`with_typing`], where it is the items as bindings (split calls rejoined), for typing.
     pub typing: FnDef,
     pub items: Vec<Item>,
     pub results: Vec<Atom>,
@@ -65,22 +65,80 @@ pub(crate) struct Normal {
     pub extra: u128,
 }
 
-/// Runs `f` on the typing views of `normals` as one program: moved out and back, not copied.
+/// Runs `f` on the typing views of `normals` as one program: each body is the items as
+/// bindings (each split call as the original call), **moved** out of the items and back after
+/// `f`, not copied; the functions' other parts are moved too.
 pub(crate) fn with_typing<T>(normals: &mut [Normal], f: impl FnOnce(&Program) -> T) -> T {
     let prog = Program {
         funcs: normals
             .iter_mut()
             .map(|n| {
                 let empty = shell(&n.typing);
-                std::mem::replace(&mut n.typing, empty)
+                let mut t = std::mem::replace(&mut n.typing, empty);
+                let mut binds = Vec::with_capacity(n.items.len());
+                for it in &mut n.items {
+                    match it {
+                        Item::Nl(b) | Item::Lin(b) => binds.push(std::mem::replace(b, lent())),
+                        Item::SplitNl {
+                            xs,
+                            g,
+                            args,
+                            ys,
+                            largs,
+                            ..
+                        } => binds.push(let_(
+                            xs.clone(),
+                            ys.clone(),
+                            Expr::Call {
+                                func: *g,
+                                nl: args.clone(),
+                                lin: largs.clone(),
+                                span: Span::GENERATED,
+                            },
+                        )),
+                        Item::SplitLin { .. } => {}
+                    }
+                }
+                t.body = Block {
+                    binds,
+                    tail: ret(n.results.clone(), n.lresults.clone()),
+                };
+                t
             })
             .collect(),
     };
     let out = f(&prog);
-    for (n, t) in normals.iter_mut().zip(prog.funcs) {
+    for (n, mut t) in normals.iter_mut().zip(prog.funcs) {
+        let mut binds = std::mem::take(&mut t.body.binds).into_iter();
+        for it in &mut n.items {
+            match it {
+                Item::Nl(b) | Item::Lin(b) => {
+                    if let Some(back) = binds.next() {
+                        *b = back;
+                    }
+                }
+                Item::SplitNl { .. } => {
+                    binds.next();
+                }
+                Item::SplitLin { .. } => {}
+            }
+        }
+        t.body.tail = ret(Vec::new(), Vec::new());
         n.typing = t;
     }
     out
+}
+
+/// What an item holds while its binding is lent to the typing view (allocates nothing).
+fn lent() -> Bind {
+    Bind::Unpack {
+        binders: Vec::new(),
+        src: Var {
+            id: LocalId(0),
+            span: Span::GENERATED,
+        },
+        span: Span::GENERATED,
+    }
 }
 
 /// Step 1: a flat list of items.
@@ -109,36 +167,10 @@ pub(crate) fn normalise(
             (atoms(&xs), atoms(&ys))
         }
     };
-    // The typing view: items as bindings, each split call as the original call.
-    // Reserved first: collected from a `filter_map` (no lower size bound) it grew by doubling.
-    let mut binds = Vec::with_capacity(n.items.len());
-    binds.extend(n.items.iter().filter_map(|it| match it {
-        Item::Nl(b) | Item::Lin(b) => Some(b.clone()),
-        Item::SplitNl {
-            xs,
-            g,
-            args,
-            ys,
-            largs,
-            ..
-        } => Some(let_(
-            xs.clone(),
-            ys.clone(),
-            Expr::Call {
-                func: *g,
-                nl: args.clone(),
-                lin: largs.clone(),
-                span: Span::GENERATED,
-            },
-        )),
-        Item::SplitLin { .. } => None,
-    }));
+    // The typing view's body is made by `with_typing` when it is read, from the items
+    // themselves (a copy of every binding before).
     let typing = FnDef {
         locals: n.out.locals,
-        body: Block {
-            binds,
-            tail: ret(results.clone(), lresults.clone()),
-        },
         ..shell(f)
     };
     Ok(Normal {
