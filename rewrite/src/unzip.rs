@@ -56,17 +56,18 @@ pub struct Unzipped {
 pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipped, RewriteError> {
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    unzip_strict(&prog, prims, policy)
+    unzip_strict(prog, prims, policy)
 }
 
 /// [`unzip`] of a program that is strict already (JVP's output, which JVP elaborated): not
-/// elaborated again.
+/// elaborated again. The program is consumed: a function that is split, or that calls one that
+/// is, hands its body over to its normal form (only its signature stays, for its callers).
 pub(crate) fn unzip_strict(
-    prog: &Program,
+    mut prog: Program,
     prims: &PrimTable,
     policy: Policy,
 ) -> Result<Unzipped, RewriteError> {
-    let classes = checker::classify_all(prog);
+    let classes = checker::classify_all(&prog);
     let names = prog.func_names();
     for (f, c) in prog.funcs.iter().zip(&classes) {
         if *c == Class::Mixed {
@@ -81,7 +82,7 @@ pub(crate) fn unzip_strict(
             }
         }
     }
-    let aliases = aliases_in(program_types(prog));
+    let aliases = aliases_in(program_types(&prog));
     for (f, c) in prog.funcs.iter().zip(&classes) {
         let name = residual_type_name(&f.name);
         if *c == Class::Mixed && aliases.iter().any(|a| a.name == name) {
@@ -99,11 +100,21 @@ pub(crate) fn unzip_strict(
         outputs.push((FuncId(next), split.then_some(FuncId(next + 1))));
         next += if split { 2 } else { 1 };
     }
-    let mut normals: Vec<Normal> = prog
-        .funcs
-        .iter()
-        .map(|f| normalise(f, prog, &classes, false))
-        .collect::<Result<_, _>>()?;
+    // A function passed through unchanged (in Linear B, calling no split function) is copied
+    // from itself, so it stays; its normal form (for the typing view) is made from a copy.
+    let mut kept = Vec::with_capacity(prog.funcs.len());
+    let mut normals: Vec<Normal> = Vec::with_capacity(prog.funcs.len());
+    for i in 0..prog.funcs.len() {
+        let keep = classes[i] != Class::Mixed && !calls_split(&prog.funcs[i].body, &classes);
+        let f = if keep {
+            prog.funcs[i].clone()
+        } else {
+            let signature = shell(&prog.funcs[i]);
+            std::mem::replace(&mut prog.funcs[i], signature)
+        };
+        kept.push(keep);
+        normals.push(normalise(f, &prog, &classes, false)?);
+    }
     let (types, bind_works) = with_typing(&mut normals, |typing| {
         Ok::<_, RewriteError>((local_types(typing, prims)?, binding_works(typing, prims)?))
     })?;
@@ -139,7 +150,7 @@ pub(crate) fn unzip_strict(
             });
         } else {
             recomputed.push(Vec::new());
-            let overhead_bound = u.pass_through(f, n)?;
+            let overhead_bound = u.pass_through(kept[i].then_some(f), n)?;
             reports.push(FnReport {
                 name: f.name.clone(),
                 split: false,
@@ -185,6 +196,17 @@ pub(crate) fn unzip_strict(
         r.peak_live = (peak(a), b.map_or(peak(a), peak));
     }
     Ok(Unzipped { program, reports })
+}
+
+/// Whether a body calls a function that is split (anywhere, nested blocks included).
+fn calls_split(body: &Block, classes: &[Class]) -> bool {
+    let mut found = false;
+    each_expr(body, &mut |e| {
+        if let Expr::Call { func, .. } = e {
+            found |= classes.get(func.0 as usize) == Some(&Class::Mixed);
+        }
+    });
+    found
 }
 
 /// What splitting one function found.
@@ -297,13 +319,13 @@ impl Unzip<'_> {
     /// A function in Linear B: copied as it is (calls renumbered), or, if it calls a split
     /// function, in normal form with each such call replaced by its two halves. Returns the
     /// work bound it may add.
-    fn pass_through(&mut self, orig: &FnDef, n: &Normal) -> Result<u128, RewriteError> {
+    fn pass_through(&mut self, orig: Option<&FnDef>, n: &Normal) -> Result<u128, RewriteError> {
         let sites = n
             .items
             .iter()
             .filter(|it| matches!(it, Item::SplitNl { .. }))
             .count() as u128;
-        if sites == 0 {
+        if let (0, Some(orig)) = (sites, orig) {
             let map = |g: FuncId| self.pass_id(g);
             let mut c = Copier::new(orig, &map);
             let mut out = FnBuilder::with_capacity(orig.locals.len());
