@@ -48,8 +48,13 @@ impl FnBuilder {
     }
 
     fn push(&mut self, name: String, linear: bool) -> LocalId {
-        let id = LocalId(self.locals.len() as u32);
         self.fresh.avoid(&name);
+        self.push_avoided(name, linear)
+    }
+
+    /// [`FnBuilder::push`] of a name already avoided.
+    fn push_avoided(&mut self, name: String, linear: bool) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
         self.locals.push(Local {
             name,
             linear,
@@ -62,13 +67,13 @@ impl FnBuilder {
     pub fn named(&mut self, name: &str, linear: bool) -> LocalId {
         let name = name.trim_end_matches('\'');
         let prime = if linear { "'" } else { "" };
-        if self.fresh.is_avoided(&[name, prime]) {
-            self.fresh(name, linear)
-        } else {
+        if self.fresh.take(&[name, prime]) {
             let mut spelled = String::with_capacity(name.len() + prime.len());
             spelled.push_str(name);
             spelled.push_str(prime);
-            self.push(spelled, linear)
+            self.push_avoided(spelled, linear)
+        } else {
+            self.fresh(name, linear)
         }
     }
 

@@ -50,6 +50,8 @@ pub struct FnReport {
 pub struct Unzipped {
     pub program: Program,
     pub reports: Vec<FnReport>,
+    /// The static work of each function of `program` (saturating), measured for the reports.
+    pub(crate) works: Vec<u128>,
 }
 
 /// Unzips a well-typed program under `policy`.
@@ -115,9 +117,8 @@ pub(crate) fn unzip_strict(
         kept.push(keep);
         normals.push(normalise(f, &prog, &classes, false)?);
     }
-    let (types, bind_works) = with_typing(&mut normals, |typing| {
-        Ok::<_, RewriteError>((local_types(typing, prims)?, binding_works(typing, prims)?))
-    })?;
+    let (_, types, bind_works) =
+        with_typing(&mut normals, |typing| work_and_types(typing, prims, true))?;
     let item_works: Vec<Vec<u128>> = normals
         .iter()
         .zip(&bind_works)
@@ -173,9 +174,8 @@ pub(crate) fn unzip_strict(
             d.first().map_or("", |d| d.message.as_str())
         ))
     })?;
-    // Recomputed work and peak live scalars, measured on the output.
-    let works = static_work_saturating(&program, prims)?;
-    let out_types = local_types(&program, prims)?;
+    // Recomputed work and peak live scalars, measured on the output (one analysis for both).
+    let (works, out_types, _) = work_and_types(&program, prims, false)?;
     let peak = |id: FuncId| {
         program
             .funcs
@@ -195,7 +195,11 @@ pub(crate) fn unzip_strict(
         let (a, b) = r.outputs;
         r.peak_live = (peak(a), b.map_or(peak(a), peak));
     }
-    Ok(Unzipped { program, reports })
+    Ok(Unzipped {
+        program,
+        reports,
+        works,
+    })
 }
 
 /// Whether a body calls a function that is split (anywhere, nested blocks included).

@@ -4,7 +4,7 @@
 
 use crate::error::RewriteError;
 use crate::{FnReport, Policy, Unzipped, jvp};
-use semantics::{FuncId, PrimTable, Program, static_work_saturating};
+use semantics::{FuncId, PrimTable, Program};
 
 pub struct Vjp {
     /// The JVP (input of unzip), the unzipped program, and the VJP program.
@@ -66,8 +66,9 @@ pub fn vjp_output(
         let j = jvp(prog, prims)?;
         crate::unzip::unzip_strict(j, prims, policy)?
     };
+    // Unzip measured its output's work for its reports already.
     let unzipped_work = if with_work {
-        static_work_saturating(&unzipped.program, prims)?
+        unzipped.works
     } else {
         Vec::new()
     };

@@ -56,4 +56,6 @@ pub use visit::{
     Fold, Visitor, bind_reads, binds_read, count_reads, each_expr, expr_bound, expr_reads,
     fold_bind, fold_block, fold_expr, visit_bind, visit_block, visit_expr,
 };
-pub use work::{WorkError, binding_works, local_types, static_work, static_work_saturating};
+pub use work::{
+    WorkError, binding_works, local_types, static_work, static_work_saturating, work_and_types,
+};
