@@ -64,7 +64,8 @@ pub(crate) struct Normal {
     /// `k` results (`let` 1, return `1 + k`), and splitting a mixed return or drop in two (3).
     pub extra: u128,
     /// Not normalised: `typing` is the function itself, body included, and there are no items
-    /// (transpose keeps nonlinear functions as they are).
+    /// (transpose keeps nonlinear functions as they are); the typing view holds its results
+    /// only (no parameters, an empty body), so its slot types are not computed.
     pub whole: bool,
 }
 
@@ -91,10 +92,16 @@ pub(crate) fn with_typing<T>(normals: &mut [Normal], f: impl FnOnce(&Program) ->
             .iter_mut()
             .map(|n| {
                 let empty = shell(&n.typing);
-                let mut t = std::mem::replace(&mut n.typing, empty);
                 if n.whole {
-                    return t;
+                    // Its results only (no slots, so no parameters): nothing reads a kept
+                    // function's slot types, and a call's types come from the callee's results.
+                    return FnDef {
+                        params: Vec::new(),
+                        lparams: Vec::new(),
+                        ..empty
+                    };
                 }
+                let mut t = std::mem::replace(&mut n.typing, empty);
                 let mut binds = Vec::with_capacity(n.items.len());
                 for it in &mut n.items {
                     match it {
@@ -130,7 +137,6 @@ pub(crate) fn with_typing<T>(normals: &mut [Normal], f: impl FnOnce(&Program) ->
     let out = f(&prog);
     for (n, mut t) in normals.iter_mut().zip(prog.funcs) {
         if n.whole {
-            n.typing = t;
             continue;
         }
         let mut binds = std::mem::take(&mut t.body.binds).into_iter();

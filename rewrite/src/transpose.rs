@@ -63,8 +63,8 @@ pub(crate) fn transpose_strict(
         .collect();
     let lresults = |g: FuncId| lresult_types.get(g.0 as usize).cloned();
     // A linear function is normalised (its body handed over, its signature left for the
-    // callers'); a nonlinear one is kept whole: it is copied to the output as it is, and its
-    // slot types, which nothing reads, come from it as well as from a normal form.
+    // callers'); a nonlinear one is kept whole: it moves to the output as it is, and its slot
+    // types, which nothing reads, are not computed.
     let mut normals: Vec<Normal> = Vec::with_capacity(prog.funcs.len());
     for i in 0..prog.funcs.len() {
         let signature = shell(&prog.funcs[i]);
