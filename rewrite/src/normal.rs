@@ -54,8 +54,8 @@ pub(crate) enum Item {
 
 /// A normalised function.
 pub(crate) struct Normal {
-    /// The function with its body replaced by the items (split calls rejoined), for typing
-    /// and for naming slots.
+    /// The function's signature and slots, for naming slots; its body is empty except inside
+    /// [`with_typing`], where it is the items as bindings (split calls rejoined), for typing.
     pub typing: FnDef,
     pub items: Vec<Item>,
     pub results: Vec<Atom>,
@@ -63,84 +63,158 @@ pub(crate) struct Normal {
     /// Work normalisation adds, by the cost table: binding a body's or a dropped expression's
     /// `k` results (`let` 1, return `1 + k`), and splitting a mixed return or drop in two (3).
     pub extra: u128,
+    /// Not normalised: `typing` is the function itself, body included, and there are no items
+    /// (transpose keeps nonlinear functions as they are); the typing view holds its results
+    /// only (no parameters, an empty body), so its slot types are not computed.
+    pub whole: bool,
 }
 
-/// Runs `f` on the typing views of `normals` as one program: moved out and back, not copied.
+impl Normal {
+    /// A function kept as it is (see [`Normal::whole`]).
+    pub(crate) fn whole(f: FnDef) -> Normal {
+        Normal {
+            typing: f,
+            items: Vec::new(),
+            results: Vec::new(),
+            lresults: Vec::new(),
+            extra: 0,
+            whole: true,
+        }
+    }
+}
+
+/// Runs `f` on the typing views of `normals` as one program: each body is the items as
+/// bindings (each split call as the original call), **moved** out of the items and back after
+/// `f`, not copied; the functions' other parts are moved too.
 pub(crate) fn with_typing<T>(normals: &mut [Normal], f: impl FnOnce(&Program) -> T) -> T {
     let prog = Program {
         funcs: normals
             .iter_mut()
             .map(|n| {
                 let empty = shell(&n.typing);
-                std::mem::replace(&mut n.typing, empty)
+                if n.whole {
+                    // Its results only (no slots, so no parameters): nothing reads a kept
+                    // function's slot types, and a call's types come from the callee's results.
+                    return FnDef {
+                        params: Vec::new(),
+                        lparams: Vec::new(),
+                        ..empty
+                    };
+                }
+                let mut t = std::mem::replace(&mut n.typing, empty);
+                let mut binds = Vec::with_capacity(n.items.len());
+                for it in &mut n.items {
+                    match it {
+                        Item::Nl(b) | Item::Lin(b) => binds.push(std::mem::replace(b, lent())),
+                        Item::SplitNl {
+                            xs,
+                            g,
+                            args,
+                            ys,
+                            largs,
+                            ..
+                        } => binds.push(let_(
+                            xs.clone(),
+                            ys.clone(),
+                            Expr::Call {
+                                func: *g,
+                                nl: args.clone(),
+                                lin: largs.clone(),
+                                span: Span::GENERATED,
+                            },
+                        )),
+                        Item::SplitLin { .. } => {}
+                    }
+                }
+                t.body = Block {
+                    binds,
+                    tail: ret(n.results.clone(), n.lresults.clone()),
+                };
+                t
             })
             .collect(),
     };
     let out = f(&prog);
-    for (n, t) in normals.iter_mut().zip(prog.funcs) {
+    for (n, mut t) in normals.iter_mut().zip(prog.funcs) {
+        if n.whole {
+            continue;
+        }
+        let mut binds = std::mem::take(&mut t.body.binds).into_iter();
+        for it in &mut n.items {
+            match it {
+                Item::Nl(b) | Item::Lin(b) => {
+                    if let Some(back) = binds.next() {
+                        *b = back;
+                    }
+                }
+                Item::SplitNl { .. } => {
+                    binds.next();
+                }
+                Item::SplitLin { .. } => {}
+            }
+        }
+        t.body.tail = ret(Vec::new(), Vec::new());
         n.typing = t;
     }
     out
 }
 
+fn empty_block() -> Block {
+    Block {
+        binds: Vec::new(),
+        tail: ret(Vec::new(), Vec::new()),
+    }
+}
+
+/// What an item holds while its binding is lent to the typing view (allocates nothing).
+fn lent() -> Bind {
+    Bind::Unpack {
+        binders: Vec::new(),
+        src: Var {
+            id: LocalId(0),
+            span: Span::GENERATED,
+        },
+        span: Span::GENERATED,
+    }
+}
+
 /// Step 1: a flat list of items.
+/// The function is consumed: its bindings and slots move into the items (a caller that keeps
+/// the function passes a copy), and `prog` is read for the callees' signatures only, so a
+/// pass may leave a function's signature in it ([`shell`]) and hand its body over.
 pub(crate) fn normalise(
-    f: &FnDef,
+    mut f: FnDef,
     prog: &Program,
     classes: &[Class],
     keep_drops: bool,
 ) -> Result<Normal, RewriteError> {
+    let slots = f.locals.len();
     let mut n = Norm {
         prog,
         classes,
         keep_drops,
-        out: FnBuilder::from_locals(&f.locals),
-        items: Vec::new(),
+        // A few fresh slots (split calls' residuals, bound results) beyond the function's.
+        out: FnBuilder::from_owned(std::mem::take(&mut f.locals), slots / 8 + 4),
+        items: Vec::with_capacity(f.body.binds.len() + 1),
         extra: 0,
     };
-    n.block_binds(&f.body)?;
-    let (results, lresults) = match &f.body.tail {
-        Expr::Ret { nl, lin, .. } => (nl.clone(), lin.clone()),
+    let body = std::mem::replace(&mut f.body, empty_block());
+    n.block_binds(body.binds)?;
+    let (results, lresults) = match body.tail {
+        Expr::Ret { nl, lin, .. } => (nl, lin),
         tail => {
-            let (xs, ys) = n.fresh_binders(tail, "res");
+            let (xs, ys) = n.fresh_binders(&tail, "res");
             n.extra += 2 + (xs.len() + ys.len()) as u128;
-            n.push_let(xs.clone(), ys.clone(), tail)?;
-            (atoms(&xs), atoms(&ys))
+            let results = (atoms(&xs), atoms(&ys));
+            n.push_let(xs, ys, tail)?;
+            results
         }
     };
-    // The typing view: items as bindings, each split call as the original call.
-    let binds = n
-        .items
-        .iter()
-        .filter_map(|it| match it {
-            Item::Nl(b) | Item::Lin(b) => Some(b.clone()),
-            Item::SplitNl {
-                xs,
-                g,
-                args,
-                ys,
-                largs,
-                ..
-            } => Some(let_(
-                xs.clone(),
-                ys.clone(),
-                Expr::Call {
-                    func: *g,
-                    nl: args.clone(),
-                    lin: largs.clone(),
-                    span: Span::GENERATED,
-                },
-            )),
-            Item::SplitLin { .. } => None,
-        })
-        .collect();
+    // The typing view's body is made by `with_typing` when it is read, from the items
+    // themselves (a copy of every binding before).
     let typing = FnDef {
         locals: n.out.locals,
-        body: Block {
-            binds,
-            tail: ret(results.clone(), lresults.clone()),
-        },
-        ..shell(f)
+        ..f
     };
     Ok(Normal {
         typing,
@@ -148,6 +222,7 @@ pub(crate) fn normalise(
         results,
         lresults,
         extra: n.extra,
+        whole: false,
     })
 }
 
@@ -195,15 +270,15 @@ impl Norm<'_> {
         (xs, ys)
     }
 
-    fn block_binds(&mut self, b: &Block) -> Result<(), RewriteError> {
-        for s in &b.binds {
+    fn block_binds(&mut self, binds: Vec<Bind>) -> Result<(), RewriteError> {
+        for s in binds {
             match s {
-                Bind::Let { nl, lin, rhs, .. } => self.push_let(nl.clone(), lin.clone(), rhs)?,
+                Bind::Let { nl, lin, rhs, .. } => self.push_let(nl, lin, rhs)?,
                 Bind::Unpack { src, .. } => {
                     let item = if self.is_linear(src.id) {
-                        Item::Lin(s.clone())
+                        Item::Lin(s)
                     } else {
-                        Item::Nl(s.clone())
+                        Item::Nl(s)
                     };
                     self.items.push(item);
                 }
@@ -282,30 +357,33 @@ impl Norm<'_> {
         &mut self,
         xs: Vec<LocalId>,
         ys: Vec<LocalId>,
-        rhs: &Expr,
+        rhs: Expr,
     ) -> Result<(), RewriteError> {
         match rhs {
             Expr::Block(b) => {
-                self.block_binds(b)?;
-                self.push_let(xs, ys, &b.tail)
+                let b = *b;
+                self.block_binds(b.binds)?;
+                self.push_let(xs, ys, b.tail)
             }
             Expr::Drop { .. } if self.keep_drops => {
-                let linear = self.reads_linear(rhs);
-                let b = let_(xs, ys, rhs.clone());
+                let linear = self.reads_linear(&rhs);
+                let b = let_(xs, ys, rhs);
                 self.items
                     .push(if linear { Item::Lin(b) } else { Item::Nl(b) });
                 Ok(())
             }
             Expr::Drop { body, .. } => {
                 let first = self.items.len();
-                self.block_binds(body)?;
-                let (nl, lin) = match &body.tail {
-                    Expr::Ret { nl, lin, .. } => (nl.clone(), lin.clone()),
+                let body = *body;
+                self.block_binds(body.binds)?;
+                let (nl, lin) = match body.tail {
+                    Expr::Ret { nl, lin, .. } => (nl, lin),
                     tail => {
-                        let (a, b) = self.fresh_binders(tail, "dropped");
+                        let (a, b) = self.fresh_binders(&tail, "dropped");
                         self.extra += 2 + (a.len() + b.len()) as u128;
-                        self.push_let(a.clone(), b.clone(), tail)?;
-                        (atoms(&a), atoms(&b))
+                        let bound = (atoms(&a), atoms(&b));
+                        self.push_let(a, b, tail)?;
+                        bound
                     }
                 };
                 let drop = |nl, lin| Expr::Drop {
@@ -340,7 +418,7 @@ impl Norm<'_> {
             {
                 let g = self
                     .prog
-                    .func(*func)
+                    .func(func)
                     .ok_or_else(|| internal("a call of a missing function"))?;
                 let r = self
                     .out
@@ -348,32 +426,31 @@ impl Norm<'_> {
                 self.items.push(Item::SplitNl {
                     xs,
                     r,
-                    g: *func,
-                    args: nl.clone(),
+                    g: func,
+                    args: nl,
                     ys: ys.clone(),
                     largs: lin.clone(),
                 });
                 self.items.push(Item::SplitLin {
                     ys,
                     r,
-                    g: *func,
-                    largs: lin.clone(),
+                    g: func,
+                    largs: lin,
                 });
                 Ok(())
             }
             Expr::Ret { nl, lin, .. } if !nl.is_empty() && !lin.is_empty() => {
                 self.extra += 3;
+                self.items.push(Item::Nl(let_(xs, vec![], ret(nl, vec![]))));
                 self.items
-                    .push(Item::Nl(let_(xs, vec![], ret(nl.clone(), vec![]))));
-                self.items
-                    .push(Item::Lin(let_(vec![], ys, ret(vec![], lin.clone()))));
+                    .push(Item::Lin(let_(vec![], ys, ret(vec![], lin))));
                 Ok(())
             }
             _ => {
                 let linear = ys.iter().chain(&xs).any(|&y| self.is_linear(y))
                     || !ys.is_empty()
-                    || self.reads_linear(rhs);
-                let b = let_(xs, ys, rhs.clone());
+                    || self.reads_linear(&rhs);
+                let b = let_(xs, ys, rhs);
                 self.items
                     .push(if linear { Item::Lin(b) } else { Item::Nl(b) });
                 Ok(())

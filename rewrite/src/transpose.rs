@@ -21,51 +21,75 @@ use semantics::*;
 pub fn transpose(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    transpose_strict(&prog, prims)
+    transpose_strict(prog, prims)
 }
 
 /// [`transpose`] of a program that is strict already (another pass's output, which that pass
-/// elaborated): not elaborated again.
-pub(crate) fn transpose_strict(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
-    let classes = checker::classify_all(prog);
-    if let Some(fault) = checker::check_linear_b(prog).into_iter().next() {
+/// elaborated): not elaborated again. The program is consumed: each linear function's body
+/// moves into its normal form, each nonlinear function into the output, so no function is held
+/// twice.
+pub(crate) fn transpose_strict(
+    mut prog: Program,
+    prims: &PrimTable,
+) -> Result<Program, RewriteError> {
+    let classes = checker::classify_all(&prog);
+    if let Some(fault) = checker::check_linear_b(&prog).into_iter().next() {
         return Err(RewriteError::NotLinearB(fault));
     }
-    let mut normals: Vec<Normal> = prog
-        .funcs
-        .iter()
-        .map(|f| normalise(f, prog, &classes, true))
-        .collect::<Result<_, _>>()?;
-    let types = with_typing(&mut normals, |typing| local_types(typing, prims))?;
-    let names = prog.func_names();
-    // The linear results of each function of the output: `g.T`'s are `g`'s parameters'.
-    let lresults = |g: FuncId| {
-        let f = prog.func(g)?;
-        Some(if classes.get(g.0 as usize) == Some(&Class::Linear) {
-            f.lparams.iter().map(|p| p.ty.clone()).collect()
-        } else {
-            f.lresults.clone()
-        })
-    };
-    let mut funcs = Vec::with_capacity(prog.funcs.len());
-    for ((f, n), ts) in prog.funcs.iter().zip(&normals).zip(&types) {
-        if classes[funcs.len()] == Class::Linear {
+    {
+        let names = prog.func_names();
+        for (f, c) in prog.funcs.iter().zip(&classes) {
             let name = format!("{}.T", f.name);
-            if names.contains(name.as_str()) {
+            if *c == Class::Linear && names.contains(name.as_str()) {
                 return Err(RewriteError::NameClash {
                     name,
                     span: f.name_span,
                 });
             }
-            // Cotangents that are statically zero (of a dropped result) are folded, and the
-            // code computing cotangents that only reach a `drop` is removed.
-            funcs.push(crate::fold::fold(transpose_fn(n, ts)?, &lresults));
-        } else {
-            funcs.push(f.clone());
         }
     }
-    // Free the normal forms before the output is elaborated (a copy of every function).
-    drop((normals, types));
+    // The linear results of each function of the output: `g.T`'s are `g`'s parameters'.
+    let lresult_types: Vec<Vec<Type>> = prog
+        .funcs
+        .iter()
+        .zip(&classes)
+        .map(|(f, c)| {
+            if *c == Class::Linear {
+                f.lparams.iter().map(|p| p.ty.clone()).collect()
+            } else {
+                f.lresults.clone()
+            }
+        })
+        .collect();
+    let lresults = |g: FuncId| lresult_types.get(g.0 as usize).cloned();
+    // A linear function is normalised (its body handed over, its signature left for the
+    // callers'); a nonlinear one is kept whole: it moves to the output as it is, and its slot
+    // types, which nothing reads, are not computed.
+    let mut normals: Vec<Normal> = Vec::with_capacity(prog.funcs.len());
+    for i in 0..prog.funcs.len() {
+        let signature = shell(&prog.funcs[i]);
+        let f = std::mem::replace(&mut prog.funcs[i], signature);
+        normals.push(if classes[i] == Class::Linear {
+            normalise(f, &prog, &classes, true)?
+        } else {
+            Normal::whole(f)
+        });
+    }
+    drop(prog);
+    let types = with_typing(&mut normals, |typing| local_types(typing, prims))?;
+    let mut funcs = Vec::with_capacity(normals.len());
+    for (i, (n, ts)) in normals.into_iter().zip(types).enumerate() {
+        if classes[i] == Class::Linear {
+            // Cotangents that are statically zero (of a dropped result) are folded, and the
+            // code computing cotangents that only reach a `drop` is removed.
+            let t = transpose_fn(&n, &ts)?;
+            // Free the normal form before the output is folded (a copy of the function).
+            drop((n, ts));
+            funcs.push(crate::fold::fold(t, &lresults));
+        } else {
+            funcs.push(n.typing);
+        }
+    }
     checker::elaborate_built(Program { funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the transposed program: {}",
@@ -93,10 +117,11 @@ impl Tr<'_> {
 
     /// A new cotangent slot for linear slot `x`, named after it.
     fn define(&mut self, x: LocalId) -> Result<LocalId, RewriteError> {
-        let id = self.out.named(
-            &format!("{}_ct", self.f.name_of(x).trim_end_matches('\'')),
-            true,
-        );
+        let stem = self.f.name_of(x).trim_end_matches('\'');
+        let mut name = String::with_capacity(stem.len() + 3);
+        name.push_str(stem);
+        name.push_str("_ct");
+        let id = self.out.named(&name, true);
         match self.ct.get_mut(x.0 as usize) {
             Some(slot @ None) => {
                 *slot = Some(id);
@@ -321,7 +346,8 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
     let mut t = Tr {
         f,
         types,
-        out: FnBuilder::new(),
+        // A copy of every slot and a cotangent for each linear one, at most.
+        out: FnBuilder::with_capacity(2 * f.locals.len()),
         ct: vec![None; f.locals.len()],
     };
     let params = c.params(&mut t.out, &f.params);
@@ -334,7 +360,8 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
             ty: ty.clone(),
         });
     }
-    let mut binds = Vec::new();
+    // About one binding per item, plus the drops and zeros of unused cotangents.
+    let mut binds = Vec::with_capacity(n.items.len() + n.items.len() / 4 + 4);
     for it in &n.items {
         match it {
             Item::Nl(s) => binds.push(c.bind_stmt(&mut t.out, s)?),

@@ -50,23 +50,26 @@ pub struct FnReport {
 pub struct Unzipped {
     pub program: Program,
     pub reports: Vec<FnReport>,
+    /// The static work of each function of `program` (saturating), measured for the reports.
+    pub(crate) works: Vec<u128>,
 }
 
 /// Unzips a well-typed program under `policy`.
 pub fn unzip(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Unzipped, RewriteError> {
     // Elaboration type-checks (relaxed) and reports the same diagnostics as `check` would.
     let prog = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
-    unzip_strict(&prog, prims, policy)
+    unzip_strict(prog, prims, policy)
 }
 
 /// [`unzip`] of a program that is strict already (JVP's output, which JVP elaborated): not
-/// elaborated again.
+/// elaborated again. The program is consumed: a function that is split, or that calls one that
+/// is, hands its body over to its normal form (only its signature stays, for its callers).
 pub(crate) fn unzip_strict(
-    prog: &Program,
+    mut prog: Program,
     prims: &PrimTable,
     policy: Policy,
 ) -> Result<Unzipped, RewriteError> {
-    let classes = checker::classify_all(prog);
+    let classes = checker::classify_all(&prog);
     let names = prog.func_names();
     for (f, c) in prog.funcs.iter().zip(&classes) {
         if *c == Class::Mixed {
@@ -81,7 +84,7 @@ pub(crate) fn unzip_strict(
             }
         }
     }
-    let aliases = aliases_in(program_types(prog));
+    let aliases = aliases_in(program_types(&prog));
     for (f, c) in prog.funcs.iter().zip(&classes) {
         let name = residual_type_name(&f.name);
         if *c == Class::Mixed && aliases.iter().any(|a| a.name == name) {
@@ -99,14 +102,23 @@ pub(crate) fn unzip_strict(
         outputs.push((FuncId(next), split.then_some(FuncId(next + 1))));
         next += if split { 2 } else { 1 };
     }
-    let mut normals: Vec<Normal> = prog
-        .funcs
-        .iter()
-        .map(|f| normalise(f, prog, &classes, false))
-        .collect::<Result<_, _>>()?;
-    let (types, bind_works) = with_typing(&mut normals, |typing| {
-        Ok::<_, RewriteError>((local_types(typing, prims)?, binding_works(typing, prims)?))
-    })?;
+    // A function passed through unchanged (in Linear B, calling no split function) is copied
+    // from itself, so it stays; its normal form (for the typing view) is made from a copy.
+    let mut kept = Vec::with_capacity(prog.funcs.len());
+    let mut normals: Vec<Normal> = Vec::with_capacity(prog.funcs.len());
+    for i in 0..prog.funcs.len() {
+        let keep = classes[i] != Class::Mixed && !calls_split(&prog.funcs[i].body, &classes);
+        let f = if keep {
+            prog.funcs[i].clone()
+        } else {
+            let signature = shell(&prog.funcs[i]);
+            std::mem::replace(&mut prog.funcs[i], signature)
+        };
+        kept.push(keep);
+        normals.push(normalise(f, &prog, &classes, false)?);
+    }
+    let (_, types, bind_works) =
+        with_typing(&mut normals, |typing| work_and_types(typing, prims, true))?;
     let item_works: Vec<Vec<u128>> = normals
         .iter()
         .zip(&bind_works)
@@ -139,7 +151,7 @@ pub(crate) fn unzip_strict(
             });
         } else {
             recomputed.push(Vec::new());
-            let overhead_bound = u.pass_through(f, n)?;
+            let overhead_bound = u.pass_through(kept[i].then_some(f), n)?;
             reports.push(FnReport {
                 name: f.name.clone(),
                 split: false,
@@ -162,9 +174,8 @@ pub(crate) fn unzip_strict(
             d.first().map_or("", |d| d.message.as_str())
         ))
     })?;
-    // Recomputed work and peak live scalars, measured on the output.
-    let works = static_work_saturating(&program, prims)?;
-    let out_types = local_types(&program, prims)?;
+    // Recomputed work and peak live scalars, measured on the output (one analysis for both).
+    let (works, out_types, _) = work_and_types(&program, prims, false)?;
     let peak = |id: FuncId| {
         program
             .funcs
@@ -184,7 +195,22 @@ pub(crate) fn unzip_strict(
         let (a, b) = r.outputs;
         r.peak_live = (peak(a), b.map_or(peak(a), peak));
     }
-    Ok(Unzipped { program, reports })
+    Ok(Unzipped {
+        program,
+        reports,
+        works,
+    })
+}
+
+/// Whether a body calls a function that is split (anywhere, nested blocks included).
+fn calls_split(body: &Block, classes: &[Class]) -> bool {
+    let mut found = false;
+    each_expr(body, &mut |e| {
+        if let Expr::Call { func, .. } = e {
+            found |= classes.get(func.0 as usize) == Some(&Class::Mixed);
+        }
+    });
+    found
 }
 
 /// What splitting one function found.
@@ -297,16 +323,16 @@ impl Unzip<'_> {
     /// A function in Linear B: copied as it is (calls renumbered), or, if it calls a split
     /// function, in normal form with each such call replaced by its two halves. Returns the
     /// work bound it may add.
-    fn pass_through(&mut self, orig: &FnDef, n: &Normal) -> Result<u128, RewriteError> {
+    fn pass_through(&mut self, orig: Option<&FnDef>, n: &Normal) -> Result<u128, RewriteError> {
         let sites = n
             .items
             .iter()
             .filter(|it| matches!(it, Item::SplitNl { .. }))
             .count() as u128;
-        if sites == 0 {
+        if let (0, Some(orig)) = (sites, orig) {
             let map = |g: FuncId| self.pass_id(g);
             let mut c = Copier::new(orig, &map);
-            let mut out = FnBuilder::new();
+            let mut out = FnBuilder::with_capacity(orig.locals.len());
             let params = c.params(&mut out, &orig.params);
             let lparams = c.params(&mut out, &orig.lparams);
             let body = c.block(&mut out, &orig.body)?;
@@ -322,7 +348,7 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::new();
+        let mut out = FnBuilder::with_capacity(f.locals.len());
         let params = c.params(&mut out, &f.params);
         let lparams = c.params(&mut out, &f.lparams);
         let mut binds = Vec::with_capacity(n.items.len());
@@ -390,9 +416,9 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::new();
+        let mut out = FnBuilder::with_capacity(f.locals.len() + 1);
         let params = c.params(&mut out, &f.params);
-        let mut binds = Vec::new();
+        let mut binds = Vec::with_capacity(keep.iter().filter(|&&k| k).count() + 1);
         for (i, it) in n.items.iter().enumerate() {
             if keep[i] {
                 self.emit(&mut c, &mut out, it, &mut binds)?;
@@ -447,15 +473,22 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::new();
+        let mut out = FnBuilder::with_capacity(f.locals.len() + 1);
         let r = out.named("res", false);
         let lparams = c.params(&mut out, &f.lparams);
         let unpacked = residuals.iter().map(|&x| c.bind(&mut out, x)).collect();
-        let mut binds = vec![Bind::Unpack {
+        let emitted = n
+            .items
+            .iter()
+            .zip(recompute)
+            .filter(|(it, r)| !it.nonlinear() || **r)
+            .count();
+        let mut binds = Vec::with_capacity(emitted + 1);
+        binds.push(Bind::Unpack {
             binders: unpacked,
             src: var(r),
             span: Span::GENERATED,
-        }];
+        });
         for (i, it) in n.items.iter().enumerate() {
             if !it.nonlinear() || recompute[i] {
                 self.emit(&mut c, &mut out, it, &mut binds)?;

@@ -4,7 +4,7 @@
 
 use crate::error::RewriteError;
 use crate::{FnReport, Policy, Unzipped, jvp};
-use semantics::{FuncId, PrimTable, Program, static_work_saturating};
+use semantics::{FuncId, PrimTable, Program};
 
 pub struct Vjp {
     /// The JVP (input of unzip), the unzipped program, and the VJP program.
@@ -26,8 +26,9 @@ pub fn vjp(prog: &Program, prims: &PrimTable, policy: Policy) -> Result<Vjp, Rew
     let j = jvp(prog, prims)?;
     // JVP's and unzip's outputs are strict (each pass elaborates its output): the next pass
     // does not elaborate them again.
-    let unzipped = crate::unzip::unzip_strict(&j, prims, policy)?;
-    let program = crate::transpose::transpose_strict(&unzipped.program, prims)?;
+    // The passes consume their input: `Vjp` keeps each, so they get copies.
+    let unzipped = crate::unzip::unzip_strict(j.clone(), prims, policy)?;
+    let program = crate::transpose::transpose_strict(unzipped.program.clone(), prims)?;
     Ok(Vjp {
         jvp: j,
         unzipped,
@@ -63,14 +64,15 @@ pub fn vjp_output(
 ) -> Result<VjpOutput, RewriteError> {
     let unzipped = {
         let j = jvp(prog, prims)?;
-        crate::unzip::unzip_strict(&j, prims, policy)?
+        crate::unzip::unzip_strict(j, prims, policy)?
     };
+    // Unzip measured its output's work for its reports already.
     let unzipped_work = if with_work {
-        static_work_saturating(&unzipped.program, prims)?
+        unzipped.works
     } else {
         Vec::new()
     };
-    let program = crate::transpose::transpose_strict(&unzipped.program, prims)?;
+    let program = crate::transpose::transpose_strict(unzipped.program, prims)?;
     Ok(VjpOutput {
         program,
         reports: unzipped.reports,

@@ -57,7 +57,9 @@ pub use syntax::*;
 pub use types::{Type, TypeAlias, aliases_in};
 pub use value::{Value, deep, drop_nested, fmt_real, parse_values};
 pub use visit::{
-    Fold, Visitor, bind_reads, each_expr, expr_bound, expr_reads, fold_bind, fold_block, fold_expr,
-    visit_bind, visit_block, visit_expr,
+    Fold, Visitor, bind_reads, binds_read, count_reads, each_expr, expr_bound, expr_reads,
+    fold_bind, fold_block, fold_expr, visit_bind, visit_block, visit_expr,
 };
-pub use work::{WorkError, binding_works, local_types, static_work, static_work_saturating};
+pub use work::{
+    WorkError, binding_works, local_types, static_work, static_work_saturating, work_and_types,
+};

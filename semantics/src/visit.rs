@@ -232,6 +232,40 @@ pub fn expr_reads(e: &Expr, out: &mut Vec<LocalId>) {
     visit_expr(e, &mut Reads(out));
 }
 
+/// Counts, per slot, the reads of a block's bindings and tail (nested blocks included), as
+/// [`bind_reads`] and [`expr_reads`] list them, without collecting them: a list of every read of
+/// a million-binding body was grown by doubling, copied and faulted in at every step. A slot
+/// outside `counts` is not counted; counts saturate.
+pub fn count_reads(b: &Block, counts: &mut [u32]) {
+    struct Count<'c>(&'c mut [u32]);
+    impl Visitor<'_> for Count<'_> {
+        fn read(&mut self, x: LocalId) {
+            if let Some(c) = self.0.get_mut(x.0 as usize) {
+                *c = c.saturating_add(1);
+            }
+        }
+    }
+    visit_block(b, &mut Count(counts));
+}
+
+/// Whether any of `binds` reads slot `x` (nested blocks included).
+pub fn binds_read(binds: &[Bind], x: LocalId) -> bool {
+    struct Finds(LocalId, bool);
+    impl Visitor<'_> for Finds {
+        fn read(&mut self, y: LocalId) {
+            self.1 |= y == self.0;
+        }
+    }
+    let mut f = Finds(x, false);
+    for b in binds {
+        visit_bind(b, &mut f);
+        if f.1 {
+            return true;
+        }
+    }
+    false
+}
+
 /// The slots bound inside an expression's nested blocks.
 pub fn expr_bound(e: &Expr, out: &mut Vec<LocalId>) {
     visit_expr(e, &mut Bound(out));

@@ -75,7 +75,19 @@ pub fn local_types(prog: &Program, prims: &PrimTable) -> Result<Vec<Vec<Option<T
     analyse(prog, prims, false).map(|(_, t, _)| t)
 }
 
-type Analysed = (Vec<u128>, Vec<Vec<Option<Type>>>, Vec<Vec<u128>>);
+/// Static work (saturating), slot types and per-binding work, as [`static_work_saturating`],
+/// [`local_types`] and [`binding_works`] give them.
+pub type Analysed = (Vec<u128>, Vec<Vec<Option<Type>>>, Vec<Vec<u128>>);
+
+/// [`static_work_saturating`], [`local_types`] and (with `per_binding`, else empty)
+/// [`binding_works`] from one walk: a pass that needs two of them walked the program twice.
+pub fn work_and_types(
+    prog: &Program,
+    prims: &PrimTable,
+    per_binding: bool,
+) -> Result<Analysed, WorkError> {
+    analyse(prog, prims, per_binding)
+}
 
 /// Work, slot types and (with `per_binding`) the work of each binding of every body.
 fn analyse(prog: &Program, prims: &PrimTable, per_binding: bool) -> Result<Analysed, WorkError> {
