@@ -84,18 +84,28 @@ pub fn read_source(path: &str) -> Result<Source, Status> {
         let r = std::fs::File::open(path).and_then(|f| {
             // `take` hides the file's size from `read_to_end`: reserve it, or a 40 MB source
             // is read through a dozen doublings.
-            let size = f.metadata().map_or(0, |m| m.len().min(limit));
+            let size = f.metadata().map_or(0, |m| m.len());
+            if size >= limit {
+                // Refused from its size alone: nothing is read.
+                return Err(std::io::ErrorKind::FileTooLarge.into());
+            }
             bytes.reserve_exact(usize::try_from(size).unwrap_or(0));
             f.take(limit).read_to_end(&mut bytes)
         });
         (path.to_string(), r)
     };
-    read.map_err(|e| usage(&format!("cannot read `{path}`: {e}")))?;
-    if bytes.len() > semantics::MAX_SOURCE_BYTES {
-        return Err(usage(&format!(
+    let too_large = || {
+        usage(&format!(
             "`{path}` is larger than {} bytes, the largest source lina reads",
             semantics::MAX_SOURCE_BYTES
-        )));
+        ))
+    };
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => return Err(too_large()),
+        r => r.map_err(|e| usage(&format!("cannot read `{path}`: {e}")))?,
+    };
+    if bytes.len() > semantics::MAX_SOURCE_BYTES {
+        return Err(too_large());
     }
     let text = String::from_utf8(bytes)
         .map_err(|e| usage(&format!("cannot read `{path}`: not UTF-8 ({e})")))?;

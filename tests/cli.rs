@@ -110,6 +110,29 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(lina(&[], None).code, 2);
 }
 
+/// A source over `MAX_SOURCE_BYTES` is refused from its size (status 2, the limit named)
+/// without being read: the file is sparse, so reading it would take half a gigabyte.
+#[test]
+fn a_source_over_the_size_limit_is_refused_before_it_is_read() {
+    let dir = std::env::temp_dir();
+    let (big, limit) = (
+        dir.join("lina-too-large.la"),
+        semantics::MAX_SOURCE_BYTES as u64,
+    );
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(limit + 1)
+        .unwrap();
+    let r = lina(&["check", big.to_str().unwrap()], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("larger than {limit} bytes")),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&big).unwrap();
+}
+
 #[test]
 fn check_accepts_the_corpus_and_linear_b_rejects_a_mixed_function() {
     let r = lina(&["check", "corpus/worked_example.la"], None);

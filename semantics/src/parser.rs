@@ -28,9 +28,10 @@ use crate::types::Type;
 /// The deepest bracket nesting the parser accepts (parentheses, tuples, calls, types).
 pub const MAX_NESTING: usize = 200;
 
-/// The largest source accepted (256 MiB; spans are `u32` byte offsets, and the lexer's tokens
-/// take up to 9 bytes per input byte). A million-`let` program is about 40 MB.
-pub const MAX_SOURCE_BYTES: usize = 256 << 20;
+/// The largest source accepted (512 MiB; spans are `u32` byte offsets, and the lexer's tokens
+/// take up to 9 bytes per input byte). A million-`let` program is about 40 MB, and its JVP,
+/// which `lina unzip` must read, about 300 MB.
+pub const MAX_SOURCE_BYTES: usize = 512 << 20;
 
 /// Parses a whole program with the standard primitive table.
 pub fn parse(src: &str) -> Result<Program, Vec<Diagnostic>> {
