@@ -110,8 +110,9 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(lina(&[], None).code, 2);
 }
 
-/// A source over `MAX_SOURCE_BYTES` is refused from its size (status 2, the limit named)
-/// without being read: the file is sparse, so reading it would take half a gigabyte.
+/// A source over `MAX_SOURCE_BYTES` is refused (status 2, the limit named; the parser's own
+/// refusal would be status 1). The file is sparse, so it costs no disk; that `read_source`
+/// refuses it from its size, before reading, is not observable here.
 #[test]
 fn a_source_over_the_size_limit_is_refused_before_it_is_read() {
     let dir = std::env::temp_dir();
