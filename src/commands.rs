@@ -148,6 +148,11 @@ pub fn load_flat(src: &Source, format: Format) -> Result<semantics::FlatProgram,
 /// Parses and type-checks (relaxed): what `eval`, `grad` and `cost` require first.
 /// (Checked on the flat form, then converted once.)
 pub fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
+    Ok(load_checked_flat(src, format)?.to_program())
+}
+
+/// [`load_checked`] without the public syntax: what `lina eval` runs on.
+pub fn load_checked_flat(src: &Source, format: Format) -> Result<semantics::FlatProgram, Status> {
     let flat = load_flat(src, format)?;
     checker::accepts_flat(
         &flat,
@@ -155,7 +160,7 @@ pub fn load_checked(src: &Source, format: Format) -> Result<Program, Status> {
         checker::Options { relaxed: true },
     )
     .map_err(|diags| reject(src, &diags, format))?;
-    Ok(flat.to_program())
+    Ok(flat)
 }
 
 pub fn rejected(src: &Source, e: &rewrite::RewriteError, format: Format) -> Status {
@@ -209,16 +214,26 @@ pub fn within_work_of(
     format: Format,
 ) -> Result<(), Status> {
     let f = &prog.funcs[id.0 as usize];
+    within_work_named(works, id, (&f.name, f.name_span), limit, src, format)
+}
+
+/// [`within_work_of`] for the function `id` named `name` (spelled at `name_span`), of either
+/// spelling of a program.
+fn within_work_named(
+    works: &[u128],
+    id: FuncId,
+    (name, name_span): (&str, semantics::Span),
+    limit: u128,
+    src: &Source,
+    format: Format,
+) -> Result<(), Status> {
     let w = works.get(id.0 as usize).copied().unwrap_or(0);
     if w > limit {
         let d = Diagnostic::error(
             "E0410",
-            format!(
-                "`{}` does {w} units of work, more than the limit {limit}",
-                f.name
-            ),
+            format!("`{name}` does {w} units of work, more than the limit {limit}"),
         )
-        .with_primary(f.name_span, "this function")
+        .with_primary(name_span, "this function")
         .with_note("raise the limit with --max-work N");
         return Err(reject(src, &[d], format));
     }
@@ -353,11 +368,21 @@ pub fn arguments(
     what: &str,
     f: &FnDef,
 ) -> Result<Vec<Value>, Status> {
+    arguments_named(text, params, what, &f.name, |id| f.name_of(id))
+}
+
+/// [`arguments`] for the function `name` whose slots are spelled by `slot`.
+fn arguments_named<'f>(
+    text: &str,
+    params: &[semantics::Param],
+    what: &str,
+    name: &str,
+    slot: impl Fn(semantics::LocalId) -> &'f str,
+) -> Result<Vec<Value>, Status> {
     let values = semantics::parse_values(text).map_err(|e| usage(&format!("{what}: {e}")))?;
     if values.len() != params.len() {
         return Err(usage(&format!(
-            "`{}` takes {} {what}, given {}",
-            f.name,
+            "`{name}` takes {} {what}, given {}",
             params.len(),
             values.len()
         )));
@@ -367,7 +392,7 @@ pub fn arguments(
             return Err(usage(&format!(
                 "{what} #{}: `{}` has type {}, given {v}",
                 i + 1,
-                f.name_of(p.var),
+                slot(p.var),
                 p.ty
             )));
         }
@@ -430,12 +455,28 @@ pub fn eval(
 ) -> Status {
     let run = || -> Result<Status, Status> {
         let src = read_source(path)?;
-        let prog = load_checked(&src, format)?;
-        let (id, f) = find(&prog, func, &src)?;
-        within_work(&prog, id, limits.max_work, &src, format)?;
-        let nl = arguments(args, &f.params, "arguments", f)?;
-        let lin = arguments(linear_args, &f.lparams, "linear arguments", f)?;
-        let out = semantics::eval_fn(&prog, PrimTable::standard(), id, &nl, &lin)
+        // The flat form throughout: the evaluator and static work read it as they read the
+        // public syntax (`semantics::CodeView`), so no `Program` is built.
+        let prims = PrimTable::standard();
+        let prog = load_checked_flat(&src, format)?;
+        let id = prog
+            .func_named(func)
+            .ok_or_else(|| usage(&format!("no function `{func}` in {}", src.name)))?;
+        let f = &prog.funcs[id.0 as usize];
+        let works = semantics::static_work_flat(&prog, prims)
+            .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
+        within_work_named(
+            &works,
+            id,
+            (&f.name, f.name_span),
+            limits.max_work,
+            &src,
+            format,
+        )?;
+        let slot = |id| prog.name_of(f, id);
+        let nl = arguments_named(args, &f.params, "arguments", &f.name, slot)?;
+        let lin = arguments_named(linear_args, &f.lparams, "linear arguments", &f.name, slot)?;
+        let out = semantics::eval_flat(&prog, prims, id, &nl, &lin)
             .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
         match format {
             Format::Text => {

@@ -11,6 +11,8 @@
 //! Nothing here panics on a program or its inputs: ill-typed programs get an [`EvalError`].
 
 use crate::diagnostics::Diagnostic;
+use crate::flat::FlatProgram;
+use crate::flat_view::{BindView, CodeView, ExprView};
 use crate::prims::PrimTable;
 use crate::span::Span;
 use crate::syntax::*;
@@ -169,8 +171,31 @@ pub fn eval_fn(
     nl: &[Value],
     lin: &[Value],
 ) -> Result<Outcome, EvalError> {
+    eval_in(prog, prims, func, nl, lin)
+}
+
+/// [`eval_fn`] on the parser's flat form (what `lina eval` runs: the same evaluator, without
+/// building the public syntax).
+pub fn eval_flat(
+    prog: &FlatProgram,
+    prims: &PrimTable,
+    func: FuncId,
+    nl: &[Value],
+    lin: &[Value],
+) -> Result<Outcome, EvalError> {
+    eval_in(prog, prims, func, nl, lin)
+}
+
+/// The evaluator, on either spelling of a program.
+fn eval_in<C: CodeView>(
+    code: &C,
+    prims: &PrimTable,
+    func: FuncId,
+    nl: &[Value],
+    lin: &[Value],
+) -> Result<Outcome, EvalError> {
     let mut ev = Evaluator {
-        prog,
+        code,
         prims,
         work: 0,
     };
@@ -182,18 +207,19 @@ pub fn eval_fn(
     })
 }
 
-struct Evaluator<'p> {
-    prog: &'p Program,
+struct Evaluator<'p, C> {
+    code: &'p C,
     prims: &'p PrimTable,
     work: u128,
 }
 
-struct Frame<'p> {
-    f: &'p FnDef,
+struct Frame<'p, C> {
+    code: &'p C,
+    me: FuncId,
     env: Vec<Option<Value>>,
 }
 
-impl<'p> Evaluator<'p> {
+impl<'p, C: CodeView> Evaluator<'p, C> {
     fn charge(&mut self, w: u128, span: Span) -> Result<(), EvalError> {
         self.work = self
             .work
@@ -208,74 +234,78 @@ impl<'p> Evaluator<'p> {
         func: FuncId,
         nl: Vec<Value>,
         lin: Vec<Value>,
-        site: Option<(&FnDef, FuncId, Span)>,
+        site: Option<(FuncId, Span)>,
     ) -> Result<Multi, EvalError> {
-        let span = site.map_or(Span::GENERATED, |s| s.2);
-        let Some(f) = self.prog.func(func) else {
+        let span = site.map_or(Span::GENERATED, |s| s.1);
+        let code = self.code;
+        let Some(f) = code.func(func) else {
             return Err(EvalError::Malformed {
                 what: format!("no function #{}", func.0),
                 span,
             });
         };
-        if let Some((caller, caller_id, span)) = site
+        if let Some((caller_id, span)) = site
             && func >= caller_id
         {
+            let caller = code.func(caller_id).map_or("?", |c| c.name);
             return Err(EvalError::NotAbove {
-                caller: caller.name.clone(),
-                callee: f.name.clone(),
+                caller: caller.to_string(),
+                callee: f.name.to_string(),
                 span,
             });
         }
         if nl.len() != f.params.len() || lin.len() != f.lparams.len() {
             return Err(EvalError::Arguments {
-                func: f.name.clone(),
+                func: f.name.to_string(),
                 expected: (f.params.len(), f.lparams.len()),
                 got: (nl.len(), lin.len()),
                 span,
             });
         }
         let mut frame = Frame {
-            f,
-            env: vec![None; f.locals.len()],
+            code,
+            me: func,
+            env: vec![None; f.locals],
         };
         for (p, v) in f
             .params
             .iter()
-            .chain(&f.lparams)
+            .chain(f.lparams)
             .zip(nl.into_iter().chain(lin))
         {
             frame.set(p.var, v, f.span)?;
         }
         // Recursion depth is the call-chain depth, which no bound limits: grow the stack.
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || {
-            self.block(&mut frame, func, &f.body)
+            self.block(&mut frame, f.body)
         })
     }
 
-    fn block(&mut self, fr: &mut Frame<'p>, me: FuncId, b: &'p Block) -> Result<Multi, EvalError> {
-        for bind in &b.binds {
+    fn block(&mut self, fr: &mut Frame<'p, C>, b: C::Block<'p>) -> Result<Multi, EvalError> {
+        let code = self.code;
+        for bind in code.binds(b) {
             match bind {
-                Bind::Let { nl, lin, rhs, span } => {
-                    self.charge(1, *span)?;
-                    let (vs, ws) = self.expr(fr, me, rhs)?;
+                BindView::Let { nl, lin, rhs, span } => {
+                    self.charge(1, span)?;
+                    let (vs, ws) = self.expr(fr, rhs)?;
                     if vs.len() != nl.len() || ws.len() != lin.len() {
                         return Err(EvalError::Binding {
                             expected: (nl.len(), lin.len()),
                             got: (vs.len(), ws.len()),
-                            span: *span,
+                            span,
                         });
                     }
                     for (x, v) in nl.iter().chain(lin).zip(vs.into_iter().chain(ws)) {
-                        fr.set(*x, v, *span)?;
+                        fr.set(*x, v, span)?;
                     }
                 }
-                Bind::Unpack { binders, src, span } => {
-                    self.charge(2, *span)?;
-                    let v = fr.get(*src)?;
+                BindView::Unpack { binders, src, span } => {
+                    self.charge(2, span)?;
+                    let v = fr.get(src)?;
                     match &v {
                         Value::Tuple(items) if items.len() == binders.len() => {
                             for (x, v) in binders.iter().zip(items.iter()) {
-                                fr.set(*x, v.clone(), *span)?;
+                                fr.set(*x, v.clone(), span)?;
                             }
                         }
                         other => {
@@ -293,10 +323,10 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        self.expr(fr, me, &b.tail)
+        self.expr(fr, code.tail(b))
     }
 
-    fn atom(&mut self, fr: &Frame<'p>, a: &Atom) -> Result<Value, EvalError> {
+    fn atom(&mut self, fr: &Frame<'p, C>, a: &Atom) -> Result<Value, EvalError> {
         self.charge(1, a.span())?;
         match a {
             Atom::Var(v) => fr.get(*v),
@@ -304,47 +334,51 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn atoms(&mut self, fr: &Frame<'p>, xs: &[Atom]) -> Result<Vec<Value>, EvalError> {
+    fn atoms(&mut self, fr: &Frame<'p, C>, xs: &[Atom]) -> Result<Vec<Value>, EvalError> {
         xs.iter().map(|a| self.atom(fr, a)).collect()
     }
 
-    fn real(&mut self, fr: &Frame<'p>, a: &Atom, what: &'static str) -> Result<f64, EvalError> {
+    fn real(&mut self, fr: &Frame<'p, C>, a: &Atom, what: &'static str) -> Result<f64, EvalError> {
         self.atom(fr, a)?.as_real().ok_or(EvalError::NotReal {
             what,
             span: a.span(),
         })
     }
 
-    fn expr(&mut self, fr: &mut Frame<'p>, me: FuncId, e: &'p Expr) -> Result<Multi, EvalError> {
+    fn expr(
+        &mut self,
+        fr: &mut Frame<'p, C>,
+        e: ExprView<'p, C::Block<'p>>,
+    ) -> Result<Multi, EvalError> {
         let single = |v| Ok((vec![], vec![v]));
         match e {
-            Expr::Ret { nl, lin, span } => {
-                self.charge(1, *span)?;
+            ExprView::Ret { nl, lin, span } => {
+                self.charge(1, span)?;
                 Ok((self.atoms(fr, nl)?, self.atoms(fr, lin)?))
             }
-            Expr::Tuple { items, span } => {
-                self.charge(1, *span)?;
+            ExprView::Tuple { items, span } => {
+                self.charge(1, span)?;
                 Ok((vec![Value::tuple(self.atoms(fr, items)?)], vec![]))
             }
-            Expr::LTuple { items, span } => {
-                self.charge(1, *span)?;
+            ExprView::LTuple { items, span } => {
+                self.charge(1, span)?;
                 single(Value::tuple(self.atoms(fr, items)?))
             }
-            Expr::Call {
+            ExprView::Call {
                 func,
                 nl,
                 lin,
                 span,
             } => {
-                self.charge(1, *span)?;
+                self.charge(1, span)?;
                 let (nl, lin) = (self.atoms(fr, nl)?, self.atoms(fr, lin)?);
-                self.call(*func, nl, lin, Some((fr.f, me, *span)))
+                self.call(func, nl, lin, Some((fr.me, span)))
             }
-            Expr::Prim { prim, args, span } => {
-                let Some(row) = self.prims.get(*prim) else {
+            ExprView::Prim { prim, args, span } => {
+                let Some(row) = self.prims.get(prim) else {
                     return Err(EvalError::Malformed {
                         what: format!("no primitive #{}", prim.0),
-                        span: *span,
+                        span,
                     });
                 };
                 if args.len() != row.arity {
@@ -352,56 +386,56 @@ impl<'p> Evaluator<'p> {
                         prim: row.name,
                         expected: row.arity,
                         got: args.len(),
-                        span: *span,
+                        span,
                     });
                 }
-                self.charge(row.cost, *span)?;
+                self.charge(row.cost, span)?;
                 let xs = args
                     .iter()
                     .map(|a| self.real(fr, a, "a primitive's argument"))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((vec![Value::Real((row.eval)(&xs))], vec![]))
             }
-            Expr::LAdd { lhs, rhs, span } => {
-                let (a, b) = (self.atom(fr, lhs)?, self.atom(fr, rhs)?);
+            ExprView::LAdd { lhs, rhs, span } => {
+                let (a, b) = (self.atom(fr, &lhs)?, self.atom(fr, &rhs)?);
                 let sum = a
                     .zip_with(&b, &|x, y| x + y)
-                    .ok_or(EvalError::Shapes { span: *span })?;
-                self.charge(sum.size().max(1), *span)?;
+                    .ok_or(EvalError::Shapes { span })?;
+                self.charge(sum.size().max(1), span)?;
                 single(sum)
             }
-            Expr::Scale { scalar, lin, span } => {
-                let c = self.real(fr, scalar, "a scale's factor")?;
-                let v = self.atom(fr, lin)?;
-                self.charge(v.size().max(1), *span)?;
+            ExprView::Scale { scalar, lin, span } => {
+                let c = self.real(fr, &scalar, "a scale's factor")?;
+                let v = self.atom(fr, &lin)?;
+                self.charge(v.size().max(1), span)?;
                 single(v.map(&|x| c * x))
             }
-            Expr::Zero { ty, span } => {
-                self.charge(ty.size().max(1), *span)?;
+            ExprView::Zero { ty, span } => {
+                self.charge(ty.size().max(1), span)?;
                 single(Value::zero(ty))
             }
-            Expr::Dup { arg, span } => {
-                let v = self.atom(fr, arg)?;
-                self.charge(v.size().max(1), *span)?;
+            ExprView::Dup { arg, span } => {
+                let v = self.atom(fr, &arg)?;
+                self.charge(v.size().max(1), span)?;
                 Ok((vec![], vec![v.clone(), v]))
             }
-            Expr::Drop { body, span } => {
-                let (vs, ws) = self.block(fr, me, body)?;
+            ExprView::Drop { body, span } => {
+                let (vs, ws) = self.block(fr, body)?;
                 let size: u128 = vs.iter().chain(&ws).map(Value::size).sum();
-                self.charge(size.max(1), *span)?;
+                self.charge(size.max(1), span)?;
                 Ok((vec![], vec![]))
             }
-            Expr::Block(b) => self.block(fr, me, b),
+            ExprView::Block(b) => self.block(fr, b),
         }
     }
 }
 
-impl Frame<'_> {
+impl<C: CodeView> Frame<'_, C> {
     fn get(&self, v: Var) -> Result<Value, EvalError> {
         match self.env.get(v.id.0 as usize) {
             Some(Some(val)) => Ok(val.clone()),
             _ => Err(EvalError::Malformed {
-                what: format!("`{}` has no value here", self.f.name_of(v.id)),
+                what: format!("`{}` has no value here", self.code.slot_name(self.me, v.id)),
                 span: v.span,
             }),
         }

@@ -20,6 +20,7 @@ pub mod corpus;
 mod diagnostics;
 mod eval;
 mod flat;
+mod flat_view;
 mod fresh;
 mod lexer;
 mod liveness;
@@ -41,10 +42,11 @@ pub use closure::call_closure;
 pub use diagnostics::{
     Diagnostic, Label, MAX_DIAGNOSTICS, cap as cap_diagnostics, render, to_json as diagnostics_json,
 };
-pub use eval::{EvalError, Outcome, eval_fn};
+pub use eval::{EvalError, Outcome, eval_flat, eval_fn};
 pub use flat::{
     Atoms, Binders, BlockId, FlatBind, FlatBlock, FlatExpr, FlatFn, FlatLocal, FlatProgram,
 };
+pub use flat_view::{BindView, CodeView, ExprView, FnView};
 pub use fresh::Fresh;
 pub use liveness::{SIZE_CAP, peak_live};
 pub use names::{NameTable, repeated_names};
@@ -61,5 +63,6 @@ pub use visit::{
     fold_bind, fold_block, fold_expr, visit_bind, visit_block, visit_expr,
 };
 pub use work::{
-    WorkError, binding_works, local_types, static_work, static_work_saturating, work_and_types,
+    WorkError, binding_works, local_types, static_work, static_work_flat, static_work_saturating,
+    work_and_types,
 };

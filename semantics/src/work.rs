@@ -11,6 +11,8 @@
 //! does not fit in `u128` is an error, never a wrap.
 
 use crate::diagnostics::Diagnostic;
+use crate::flat::FlatProgram;
+use crate::flat_view::{BindView, CodeView, ExprView};
 use crate::prims::PrimTable;
 use crate::span::Span;
 use crate::syntax::*;
@@ -45,13 +47,24 @@ fn err<T>(message: impl Into<String>, span: Span) -> Result<T, WorkError> {
 /// The static work of every function's body, indexed like `prog.funcs`; E0421 for a function
 /// doing `2^128` work or more.
 pub fn static_work(prog: &Program, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
-    let works = static_work_saturating(prog, prims)?;
+    unsaturated(prog, prims)
+}
+
+/// [`static_work`] on the parser's flat form (what `lina eval` runs: the same analysis).
+pub fn static_work_flat(prog: &FlatProgram, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
+    unsaturated(prog, prims)
+}
+
+fn unsaturated<C: CodeView>(prog: &C, prims: &PrimTable) -> Result<Vec<u128>, WorkError> {
+    let (works, _, _) = analyse(prog, prims, false)?;
     if let Some(i) = works.iter().position(|&w| w == u128::MAX) {
-        let f = &prog.funcs[i];
+        let (name, span) = prog
+            .func(FuncId(i as u32))
+            .map_or(("?", Span::GENERATED), |f| (f.name, f.name_span));
         return Err(WorkError {
             code: "E0421",
-            message: format!("the work of `{}` exceeds 2^128", f.name),
-            span: f.name_span,
+            message: format!("the work of `{name}` exceeds 2^128"),
+            span,
         });
     }
     Ok(works)
@@ -90,24 +103,31 @@ pub fn work_and_types(
 }
 
 /// Work, slot types and (with `per_binding`) the work of each binding of every body.
-fn analyse(prog: &Program, prims: &PrimTable, per_binding: bool) -> Result<Analysed, WorkError> {
-    let mut table: Vec<u128> = Vec::with_capacity(prog.funcs.len());
-    let mut types = Vec::with_capacity(prog.funcs.len());
+fn analyse<C: CodeView>(
+    prog: &C,
+    prims: &PrimTable,
+    per_binding: bool,
+) -> Result<Analysed, WorkError> {
+    let n = prog.func_count();
+    let mut table: Vec<u128> = Vec::with_capacity(n);
+    let mut types = Vec::with_capacity(n);
     let mut bindings = Vec::new();
-    for (i, f) in prog.funcs.iter().enumerate() {
+    for i in 0..n {
+        let Some(f) = prog.func(FuncId(i as u32)) else {
+            break;
+        };
         let mut a = Analysis {
             prog,
             prims,
             done: &table,
             me: i,
-            f,
-            types: vec![None; f.locals.len()],
+            types: vec![None; f.locals],
             record: per_binding.then(Vec::new),
         };
-        for p in f.params.iter().chain(&f.lparams) {
+        for p in f.params.iter().chain(f.lparams) {
             a.set(p.var, p.ty.clone(), f.span)?;
         }
-        let (w, _) = a.block(&f.body)?;
+        let (w, _) = a.block(f.body)?;
         types.push(a.types);
         bindings.extend(a.record);
         table.push(w);
@@ -115,12 +135,11 @@ fn analyse(prog: &Program, prims: &PrimTable, per_binding: bool) -> Result<Analy
     Ok((table, types, bindings))
 }
 
-struct Analysis<'a> {
-    prog: &'a Program,
+struct Analysis<'a, C> {
+    prog: &'a C,
     prims: &'a PrimTable,
     done: &'a [u128],
     me: usize,
-    f: &'a FnDef,
     types: Vec<Option<Type>>,
     /// When set, receives the work of each binding of the next block analysed (the body).
     record: Option<Vec<u128>>,
@@ -172,7 +191,7 @@ fn add(a: u128, b: u128, _span: Span) -> Result<u128, WorkError> {
     Ok(a.saturating_add(b))
 }
 
-impl Analysis<'_> {
+impl<'a, C: CodeView> Analysis<'a, C> {
     fn set(&mut self, x: LocalId, ty: Type, span: Span) -> Result<(), WorkError> {
         match self.types.get_mut(x.0 as usize) {
             Some(slot) => {
@@ -187,7 +206,10 @@ impl Analysis<'_> {
         match self.types.get(v.id.0 as usize) {
             Some(Some(t)) => Ok(t),
             _ => err(
-                format!("`{}` has no type here", self.f.name_of(v.id)),
+                format!(
+                    "`{}` has no type here",
+                    self.prog.slot_name(FuncId(self.me as u32), v.id)
+                ),
                 v.span,
             ),
         }
@@ -204,34 +226,34 @@ impl Analysis<'_> {
         xs.iter().map(|a| self.atom_type(a)).collect()
     }
 
-    fn block(&mut self, b: &Block) -> Result<(u128, Types), WorkError> {
+    fn block(&mut self, b: C::Block<'a>) -> Result<(u128, Types), WorkError> {
         let mut w: u128 = 0;
         // Only the outermost block records (nested ones run with `record` taken).
         let mut record = self.record.take();
-        for bind in &b.binds {
+        let prog = self.prog;
+        for bind in prog.binds(b) {
             let before = w;
             match bind {
-                Bind::Let { nl, lin, rhs, span } => {
+                BindView::Let { nl, lin, rhs, span } => {
                     let (we, (ts, us)) = self.expr(rhs)?;
-                    w = add(w, add(we, 1, *span)?, *span)?;
+                    w = add(w, add(we, 1, span)?, span)?;
                     if ts.len() != nl.len() || us.len() != lin.len() {
-                        return err("binders do not match the number of values", *span);
+                        return err("binders do not match the number of values", span);
                     }
                     for (x, t) in nl.iter().chain(lin).zip(ts.into_iter().chain(us)) {
-                        self.set(*x, t, *span)?;
+                        self.set(*x, t, span)?;
                     }
                 }
-                Bind::Unpack { binders, src, span } => {
-                    w = add(w, 2, *span)?;
-                    let Some(items) = self.var_type(*src)?.components().map(<[Type]>::to_vec)
-                    else {
+                BindView::Unpack { binders, src, span } => {
+                    w = add(w, 2, span)?;
+                    let Some(items) = self.var_type(src)?.components().map(<[Type]>::to_vec) else {
                         return err("destructuring a real", src.span);
                     };
                     if items.len() != binders.len() {
                         return err("destructuring a tuple of another length", src.span);
                     }
                     for (x, t) in binders.iter().zip(items) {
-                        self.set(*x, t, *span)?;
+                        self.set(*x, t, span)?;
                     }
                 }
             }
@@ -239,27 +261,28 @@ impl Analysis<'_> {
                 r.push(w - before);
             }
         }
-        let (wt, tys) = self.expr(&b.tail)?;
+        let tail = prog.tail(b);
+        let (wt, tys) = self.expr(tail)?;
         self.record = record;
-        Ok((add(w, wt, b.tail.span())?, tys))
+        Ok((add(w, wt, view_span(&tail))?, tys))
     }
 
-    fn expr(&mut self, e: &Expr) -> Result<(u128, Types), WorkError> {
+    fn expr(&mut self, e: ExprView<'a, C::Block<'a>>) -> Result<(u128, Types), WorkError> {
         let n = |xs: &[Atom]| xs.len() as u128;
         Ok(match e {
-            Expr::Ret { nl, lin, .. } => (
+            ExprView::Ret { nl, lin, .. } => (
                 1 + n(nl) + n(lin),
                 (self.atom_types(nl)?, self.atom_types(lin)?),
             ),
-            Expr::Tuple { items, span } => (
+            ExprView::Tuple { items, span } => (
                 1 + n(items),
-                (vec![tuple_type(self.atom_types(items)?, *span)?], vec![]),
+                (vec![tuple_type(self.atom_types(items)?, span)?], vec![]),
             ),
-            Expr::LTuple { items, span } => (
+            ExprView::LTuple { items, span } => (
                 1 + n(items),
-                (vec![], vec![tuple_type(self.atom_types(items)?, *span)?]),
+                (vec![], vec![tuple_type(self.atom_types(items)?, span)?]),
             ),
-            Expr::Call {
+            ExprView::Call {
                 func,
                 nl,
                 lin,
@@ -267,47 +290,64 @@ impl Analysis<'_> {
             } => {
                 let i = func.0 as usize;
                 if i >= self.me {
-                    return err("a call of a function not defined above", *span);
+                    return err("a call of a function not defined above", span);
                 }
-                let (Some(g), Some(&wg)) = (self.prog.func(*func), self.done.get(i)) else {
-                    return err(format!("no function #{i}"), *span);
+                let (Some(g), Some(&wg)) = (self.prog.func(func), self.done.get(i)) else {
+                    return err(format!("no function #{i}"), span);
                 };
                 (
-                    add(wg, 1 + n(nl) + n(lin), *span)?,
-                    (g.results.clone(), g.lresults.clone()),
+                    add(wg, 1 + n(nl) + n(lin), span)?,
+                    (g.results.to_vec(), g.lresults.to_vec()),
                 )
             }
-            Expr::Prim { prim, args, span } => {
-                let Some(row) = self.prims.get(*prim) else {
-                    return err(format!("no primitive #{}", prim.0), *span);
+            ExprView::Prim { prim, args, span } => {
+                let Some(row) = self.prims.get(prim) else {
+                    return err(format!("no primitive #{}", prim.0), span);
                 };
-                (add(row.cost, n(args), *span)?, (vec![Type::Real], vec![]))
+                (add(row.cost, n(args), span)?, (vec![Type::Real], vec![]))
             }
-            Expr::LAdd { lhs, span, .. } => {
-                let t = self.atom_type(lhs)?;
-                (add(size(&t, *span)?.max(1), 2, *span)?, (vec![], vec![t]))
+            ExprView::LAdd { lhs, span, .. } => {
+                let t = self.atom_type(&lhs)?;
+                (add(size(&t, span)?.max(1), 2, span)?, (vec![], vec![t]))
             }
-            Expr::Scale { lin, span, .. } => {
-                let t = self.atom_type(lin)?;
-                (add(size(&t, *span)?.max(1), 2, *span)?, (vec![], vec![t]))
+            ExprView::Scale { lin, span, .. } => {
+                let t = self.atom_type(&lin)?;
+                (add(size(&t, span)?.max(1), 2, span)?, (vec![], vec![t]))
             }
-            Expr::Zero { ty, span } => (size(ty, *span)?.max(1), (vec![], vec![ty.clone()])),
-            Expr::Dup { arg, span } => {
-                let t = self.atom_type(arg)?;
+            ExprView::Zero { ty, span } => (size(ty, span)?.max(1), (vec![], vec![ty.clone()])),
+            ExprView::Dup { arg, span } => {
+                let t = self.atom_type(&arg)?;
                 (
-                    add(size(&t, *span)?.max(1), 1, *span)?,
+                    add(size(&t, span)?.max(1), 1, span)?,
                     (vec![], vec![t.clone(), t]),
                 )
             }
-            Expr::Drop { body, span } => {
+            ExprView::Drop { body, span } => {
                 let (w, (ts, us)) = self.block(body)?;
                 let size = ts
                     .iter()
                     .chain(&us)
-                    .try_fold(0u128, |n, t| add(n, size(t, *span)?, *span))?;
-                (add(w, size.max(1), *span)?, (vec![], vec![]))
+                    .try_fold(0u128, |n, t| add(n, size(t, span)?, span))?;
+                (add(w, size.max(1), span)?, (vec![], vec![]))
             }
-            Expr::Block(b) => self.block(b)?,
+            ExprView::Block(b) => self.block(b)?,
         })
+    }
+}
+
+/// An expression's span for [`add`] (a tail is never a block, and [`add`] does not report it).
+fn view_span<B>(e: &ExprView<'_, B>) -> Span {
+    match e {
+        ExprView::Ret { span, .. }
+        | ExprView::Tuple { span, .. }
+        | ExprView::LTuple { span, .. }
+        | ExprView::Call { span, .. }
+        | ExprView::Prim { span, .. }
+        | ExprView::LAdd { span, .. }
+        | ExprView::Scale { span, .. }
+        | ExprView::Zero { span, .. }
+        | ExprView::Dup { span, .. }
+        | ExprView::Drop { span, .. } => *span,
+        ExprView::Block(_) => Span::GENERATED,
     }
 }
