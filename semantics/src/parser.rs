@@ -19,7 +19,7 @@ use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
 use crate::flat::{Atoms, BlockId, FlatBind, FlatExpr, FlatFn, FlatProgram};
 use crate::fresh::Fresh;
 use crate::lexer::{self, Tok, Token, lex};
-use crate::names::NameTable;
+use crate::names::Scope;
 use crate::prims::PrimTable;
 use crate::span::Span;
 use crate::syntax::*;
@@ -122,12 +122,7 @@ struct Parser<'s> {
     /// The function's first slot in [`FlatProgram::locals`].
     locals_start: usize,
     /// The innermost binder of each name in scope.
-    scope: NameTable,
-    /// Per slot, the binder of the same name that its declaration hid (restored when its
-    /// block ends): a scope is one table, not a stack per name.
-    hidden: Vec<Option<LocalId>>,
-    /// The slots declared, in order: a block's end pops its own.
-    scope_log: Vec<LocalId>,
+    scope: Scope,
     /// Binder tokens of the `let`s being parsed (a stack: a right-hand side's own `let`s push
     /// above), declared once the right-hand side is parsed.
     pending: Vec<Token>,
@@ -215,9 +210,7 @@ impl<'s> Parser<'s> {
             flat,
             args: Vec::new(),
             locals_start: 0,
-            scope: NameTable::default(),
-            hidden: Vec::new(),
-            scope_log: Vec::new(),
+            scope: Scope::default(),
             pending: Vec::new(),
             depth: 0,
         }
@@ -369,15 +362,7 @@ impl<'s> Parser<'s> {
     fn def(&mut self) -> PResult<FlatFn> {
         self.locals_start = self.flat.locals.len();
         self.args.clear();
-        // Clearing a table costs its capacity: a large one is dropped instead, so that many
-        // small functions after a large one stay linear.
-        if self.scope.capacity() > 4096 {
-            self.scope = NameTable::default();
-        } else {
-            self.scope.clear();
-        }
-        self.hidden.clear();
-        self.scope_log.clear();
+        self.scope.clear();
         self.pending.clear();
         self.fresh.restart();
         self.depth = 0;
@@ -538,18 +523,17 @@ impl<'s> Parser<'s> {
         }
         let id = self.new_local(name, tok.tok == Tok::LinIdent, tok.span);
         let (flat, start) = (&self.flat, self.locals_start);
-        let hid = self.scope.insert(name, id.0, |i| slot_name(flat, start, i));
-        if let Some(h) = self.hidden.get_mut(id.0 as usize) {
-            *h = hid.map(LocalId);
-        }
-        self.scope_log.push(id);
+        // Only a function body's own binders are at depth 0 (a nested block is entered one
+        // level down), and only those are never removed before the function ends.
+        let nested = self.depth > 0;
+        self.scope
+            .declare(name, id.0, nested, |i| slot_name(flat, start, i));
         Ok(id)
     }
 
     fn new_local(&mut self, name: &str, linear: bool, span: Span) -> LocalId {
         let id = LocalId((self.flat.locals.len() - self.locals_start) as u32);
         self.flat.push_local(name, linear, span);
-        self.hidden.push(None);
         id
     }
 
@@ -559,24 +543,13 @@ impl<'s> Parser<'s> {
     }
 
     fn scope_mark(&self) -> usize {
-        self.scope_log.len()
+        self.scope.mark()
     }
 
     /// Ends the scope opened at `mark`: each name declared since is bound again to what it hid.
     fn scope_pop(&mut self, mark: usize) {
-        while self.scope_log.len() > mark {
-            let Some(id) = self.scope_log.pop() else {
-                break;
-            };
-            let (flat, start) = (&self.flat, self.locals_start);
-            let name = slot_name(flat, start, id.0);
-            match self.hidden.get(id.0 as usize).copied().flatten() {
-                Some(h) => {
-                    self.scope.insert(name, h.0, |i| slot_name(flat, start, i));
-                }
-                None => self.scope.remove(name, |i| slot_name(flat, start, i)),
-            }
-        }
+        let (flat, start) = (&self.flat, self.locals_start);
+        self.scope.pop(mark, |i| slot_name(flat, start, i));
     }
 
     fn resolve(&mut self, tok: Token) -> PResult<Var> {
