@@ -161,7 +161,8 @@ impl fmt::Display for EvalError {
     }
 }
 
-type Multi = (Vec<Value>, Vec<Value>);
+/// How many nonlinear and linear values an expression left on the evaluator's stack.
+type Counts = (usize, usize);
 
 /// Evaluates function `func` of `prog` on the given arguments.
 pub fn eval_fn(
@@ -198,8 +199,13 @@ fn eval_in<C: CodeView>(
         code,
         prims,
         work: 0,
+        stack: Vec::with_capacity(nl.len() + lin.len() + 16),
     };
-    let (nl, lin) = ev.call(func, nl.to_vec(), lin.to_vec(), None)?;
+    ev.stack.extend_from_slice(nl);
+    ev.stack.extend_from_slice(lin);
+    let (n, l) = ev.call(func, (nl.len(), lin.len()), None)?;
+    let lin = ev.stack.split_off(ev.stack.len().saturating_sub(l));
+    let nl = ev.stack.split_off(ev.stack.len().saturating_sub(n));
     Ok(Outcome {
         nl,
         lin,
@@ -207,10 +213,14 @@ fn eval_in<C: CodeView>(
     })
 }
 
+/// The evaluator's state. Every expression pushes its results on `stack` (nonlinear side
+/// first) and returns how many: a binding moves them into its slots, a call's arguments
+/// become the callee's parameters, so no vector is allocated per expression.
 struct Evaluator<'p, C> {
     code: &'p C,
     prims: &'p PrimTable,
     work: u128,
+    stack: Vec<Value>,
 }
 
 struct Frame<'p, C> {
@@ -228,14 +238,21 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
         Ok(())
     }
 
-    /// Runs `func`'s body; `site` is the calling function and call span, `None` at the top.
+    /// The top `n` values of the stack, taken off it.
+    fn take(&mut self, n: usize) -> std::vec::Drain<'_, Value> {
+        let from = self.stack.len().saturating_sub(n);
+        self.stack.drain(from..)
+    }
+
+    /// Runs `func`'s body on the `args` values on top of the stack (nonlinear then linear),
+    /// leaving its results there; `site` is the calling function and call span, `None` at
+    /// the top.
     fn call(
         &mut self,
         func: FuncId,
-        nl: Vec<Value>,
-        lin: Vec<Value>,
+        (nl, lin): Counts,
         site: Option<(FuncId, Span)>,
-    ) -> Result<Multi, EvalError> {
+    ) -> Result<Counts, EvalError> {
         let span = site.map_or(Span::GENERATED, |s| s.1);
         let code = self.code;
         let Some(f) = code.func(func) else {
@@ -254,11 +271,11 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
                 span,
             });
         }
-        if nl.len() != f.params.len() || lin.len() != f.lparams.len() {
+        if nl != f.params.len() || lin != f.lparams.len() {
             return Err(EvalError::Arguments {
                 func: f.name.to_string(),
                 expected: (f.params.len(), f.lparams.len()),
-                got: (nl.len(), lin.len()),
+                got: (nl, lin),
                 span,
             });
         }
@@ -267,12 +284,8 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
             me: func,
             env: vec![None; f.locals],
         };
-        for (p, v) in f
-            .params
-            .iter()
-            .chain(f.lparams)
-            .zip(nl.into_iter().chain(lin))
-        {
+        let args = self.take(nl + lin);
+        for (p, v) in f.params.iter().chain(f.lparams).zip(args) {
             frame.set(p.var, v, f.span)?;
         }
         // Recursion depth is the call-chain depth, which no bound limits: grow the stack.
@@ -281,21 +294,22 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
         })
     }
 
-    fn block(&mut self, fr: &mut Frame<'p, C>, b: C::Block<'p>) -> Result<Multi, EvalError> {
+    fn block(&mut self, fr: &mut Frame<'p, C>, b: C::Block<'p>) -> Result<Counts, EvalError> {
         let code = self.code;
         for bind in code.binds(b) {
             match bind {
                 BindView::Let { nl, lin, rhs, span } => {
                     self.charge(1, span)?;
-                    let (vs, ws) = self.expr(fr, rhs)?;
-                    if vs.len() != nl.len() || ws.len() != lin.len() {
+                    let (n, l) = self.expr(fr, rhs)?;
+                    if n != nl.len() || l != lin.len() {
                         return Err(EvalError::Binding {
                             expected: (nl.len(), lin.len()),
-                            got: (vs.len(), ws.len()),
+                            got: (n, l),
                             span,
                         });
                     }
-                    for (x, v) in nl.iter().chain(lin).zip(vs.into_iter().chain(ws)) {
+                    let from = self.stack.len().saturating_sub(n + l);
+                    for (x, v) in nl.iter().chain(lin).zip(self.stack.drain(from..)) {
                         fr.set(*x, v, span)?;
                     }
                 }
@@ -334,8 +348,22 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
         }
     }
 
-    fn atoms(&mut self, fr: &Frame<'p, C>, xs: &[Atom]) -> Result<Vec<Value>, EvalError> {
-        xs.iter().map(|a| self.atom(fr, a)).collect()
+    /// Pushes the atoms' values; returns how many.
+    fn push_atoms(&mut self, fr: &Frame<'p, C>, xs: &[Atom]) -> Result<usize, EvalError> {
+        for a in xs {
+            let v = self.atom(fr, a)?;
+            self.stack.push(v);
+        }
+        Ok(xs.len())
+    }
+
+    /// The atoms' values as a tuple.
+    fn tuple(&mut self, fr: &Frame<'p, C>, xs: &[Atom]) -> Result<Value, EvalError> {
+        let items = xs
+            .iter()
+            .map(|a| self.atom(fr, a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Value::tuple(items))
     }
 
     fn real(&mut self, fr: &Frame<'p, C>, a: &Atom, what: &'static str) -> Result<f64, EvalError> {
@@ -345,24 +373,32 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
         })
     }
 
+    /// One linear value pushed.
+    fn single(&mut self, v: Value) -> Result<Counts, EvalError> {
+        self.stack.push(v);
+        Ok((0, 1))
+    }
+
     fn expr(
         &mut self,
         fr: &mut Frame<'p, C>,
         e: ExprView<'p, C::Block<'p>>,
-    ) -> Result<Multi, EvalError> {
-        let single = |v| Ok((vec![], vec![v]));
+    ) -> Result<Counts, EvalError> {
         match e {
             ExprView::Ret { nl, lin, span } => {
                 self.charge(1, span)?;
-                Ok((self.atoms(fr, nl)?, self.atoms(fr, lin)?))
+                Ok((self.push_atoms(fr, nl)?, self.push_atoms(fr, lin)?))
             }
             ExprView::Tuple { items, span } => {
                 self.charge(1, span)?;
-                Ok((vec![Value::tuple(self.atoms(fr, items)?)], vec![]))
+                let t = self.tuple(fr, items)?;
+                self.stack.push(t);
+                Ok((1, 0))
             }
             ExprView::LTuple { items, span } => {
                 self.charge(1, span)?;
-                single(Value::tuple(self.atoms(fr, items)?))
+                let t = self.tuple(fr, items)?;
+                self.single(t)
             }
             ExprView::Call {
                 func,
@@ -371,8 +407,8 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
                 span,
             } => {
                 self.charge(1, span)?;
-                let (nl, lin) = (self.atoms(fr, nl)?, self.atoms(fr, lin)?);
-                self.call(func, nl, lin, Some((fr.me, span)))
+                let counts = (self.push_atoms(fr, nl)?, self.push_atoms(fr, lin)?);
+                self.call(func, counts, Some((fr.me, span)))
             }
             ExprView::Prim { prim, args, span } => {
                 let Some(row) = self.prims.get(prim) else {
@@ -390,11 +426,22 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
                     });
                 }
                 self.charge(row.cost, span)?;
-                let xs = args
-                    .iter()
-                    .map(|a| self.real(fr, a, "a primitive's argument"))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((vec![Value::Real((row.eval)(&xs))], vec![]))
+                // Primitives take one or two arguments: no vector for them.
+                let mut small = [0.0; 4];
+                let y = if args.len() <= small.len() {
+                    for (x, a) in small.iter_mut().zip(args) {
+                        *x = self.real(fr, a, "a primitive's argument")?;
+                    }
+                    (row.eval)(&small[..args.len()])
+                } else {
+                    let xs = args
+                        .iter()
+                        .map(|a| self.real(fr, a, "a primitive's argument"))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (row.eval)(&xs)
+                };
+                self.stack.push(Value::Real(y));
+                Ok((1, 0))
             }
             ExprView::LAdd { lhs, rhs, span } => {
                 let (a, b) = (self.atom(fr, &lhs)?, self.atom(fr, &rhs)?);
@@ -402,28 +449,30 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
                     .zip_with(&b, &|x, y| x + y)
                     .ok_or(EvalError::Shapes { span })?;
                 self.charge(sum.size().max(1), span)?;
-                single(sum)
+                self.single(sum)
             }
             ExprView::Scale { scalar, lin, span } => {
                 let c = self.real(fr, &scalar, "a scale's factor")?;
                 let v = self.atom(fr, &lin)?;
                 self.charge(v.size().max(1), span)?;
-                single(v.map(&|x| c * x))
+                self.single(v.map(&|x| c * x))
             }
             ExprView::Zero { ty, span } => {
                 self.charge(ty.size().max(1), span)?;
-                single(Value::zero(ty))
+                self.single(Value::zero(ty))
             }
             ExprView::Dup { arg, span } => {
                 let v = self.atom(fr, &arg)?;
                 self.charge(v.size().max(1), span)?;
-                Ok((vec![], vec![v.clone(), v]))
+                self.stack.push(v.clone());
+                self.stack.push(v);
+                Ok((0, 2))
             }
             ExprView::Drop { body, span } => {
-                let (vs, ws) = self.block(fr, body)?;
-                let size: u128 = vs.iter().chain(&ws).map(Value::size).sum();
+                let (n, l) = self.block(fr, body)?;
+                let size: u128 = self.take(n + l).map(|v| v.size()).sum();
                 self.charge(size.max(1), span)?;
-                Ok((vec![], vec![]))
+                Ok((0, 0))
             }
             ExprView::Block(b) => self.block(fr, b),
         }

@@ -234,6 +234,26 @@ impl<'a, C: CodeView> Analysis<'a, C> {
         for bind in prog.binds(b) {
             let before = w;
             match bind {
+                // The commonest binding, `let x = p(..)`, without the vectors of the general
+                // case below (the same figure, type and errors).
+                BindView::Let {
+                    nl: [x],
+                    lin: [],
+                    rhs:
+                        ExprView::Prim {
+                            prim,
+                            args,
+                            span: at,
+                        },
+                    span,
+                } => {
+                    let Some(row) = self.prims.get(prim) else {
+                        return err(format!("no primitive #{}", prim.0), at);
+                    };
+                    let we = add(row.cost, args.len() as u128, at)?;
+                    w = add(w, add(we, 1, span)?, span)?;
+                    self.set(*x, Type::Real, span)?;
+                }
                 BindView::Let { nl, lin, rhs, span } => {
                     let (we, (ts, us)) = self.expr(rhs)?;
                     w = add(w, add(we, 1, span)?, span)?;
