@@ -985,6 +985,10 @@ impl<'a> Judge<'a> {
 
     /// Binders inside one function are distinct.
     fn distinct_binders(&mut self) {
+        if self.f.distinct {
+            // The parser saw every name once (`FlatFn::distinct`).
+            return;
+        }
         let fp = self.fp;
         let locals = fp.locals_of(self.f);
         let name_of = |i: usize| locals.get(i).map_or("", |l| fp.spelling(l));

@@ -159,6 +159,9 @@ pub struct FlatFn {
     pub locals_len: u32,
     pub body: BlockId,
     pub span: Span,
+    /// The parser saw that no two slots of the function share a name (so the checker's
+    /// distinct-binders premise holds without sorting them); `false` when not known.
+    pub distinct: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -499,6 +502,7 @@ impl FlatProgram {
                 locals_len: f.locals.len() as u32,
                 body,
                 span: f.span,
+                distinct: false,
             });
         }
         flat

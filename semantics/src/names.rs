@@ -49,6 +49,10 @@ impl NameTable {
         self.table.clear();
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
     /// The slot named `name`.
     pub fn get<'n>(&self, name: &str, name_of: impl Fn(u32) -> &'n str) -> Option<u32> {
         let h = hash32(name);
@@ -113,6 +117,9 @@ pub struct Scope {
     held_slots: Vec<u32>,
     /// Nested binders with the slot each hid, in order: a block's end pops its own.
     log: Vec<(u32, Option<u32>)>,
+    /// A binder had the name of one already in scope, or was nested (and so may leave the
+    /// scope before another of its name comes): see [`Scope::distinct`].
+    repeat: bool,
 }
 
 impl Scope {
@@ -127,6 +134,22 @@ impl Scope {
         self.held.clear();
         self.held_slots.clear();
         self.log.clear();
+        self.repeat = false;
+    }
+
+    /// No two binders declared since [`Scope::clear`] share a name. Exact when every binder
+    /// was a top-level one (none left the scope, so each repeat met its earlier binder in one
+    /// of the tables); `false` whenever a nested binder was declared.
+    pub fn distinct<'n>(&self, name_of: impl Fn(u32) -> &'n str + Copy) -> bool {
+        if self.repeat {
+            return false;
+        }
+        // A held binder has not met the large table yet (at most `HELD` lookups).
+        self.table.is_empty()
+            || self
+                .held_slots
+                .iter()
+                .all(|&s| self.table.get(name_of(s), name_of).is_none())
     }
 
     /// Brings `slot`, named `name`, into scope: held if it is a top-level binder (`nested`
@@ -142,9 +165,10 @@ impl Scope {
             self.release(name_of);
             let hid = self.table.insert(name, slot, name_of);
             self.log.push((slot, hid));
+            self.repeat = true;
             return;
         }
-        self.held.insert(name, slot, name_of);
+        self.repeat |= self.held.insert(name, slot, name_of).is_some();
         self.held_slots.push(slot);
         if self.held_slots.len() >= HELD {
             self.release(name_of);
@@ -158,7 +182,7 @@ impl Scope {
             return;
         }
         for &slot in &self.held_slots {
-            self.table.insert(name_of(slot), slot, name_of);
+            self.repeat |= self.table.insert(name_of(slot), slot, name_of).is_some();
         }
         self.held_slots.clear();
         self.held.clear();

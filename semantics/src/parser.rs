@@ -412,6 +412,12 @@ impl<'s> Parser<'s> {
             locals_len: (self.flat.locals.len() - self.locals_start) as u32,
             body,
             span: start.to(end),
+            // The desugaring's temporaries are distinct from each other and from the file's
+            // names, so the binders the scope saw are all that can repeat.
+            distinct: {
+                let (flat, start) = (&self.flat, self.locals_start);
+                self.scope.distinct(|i| slot_name(flat, start, i))
+            },
         })
     }
 
@@ -1221,6 +1227,59 @@ mod tests {
             parse("def f(_t012: R ; _t1'': R) -> (R ; R) = (sin(_t012) ; 2.0 * _t1'')").unwrap();
         let names: Vec<&str> = p.funcs[0].locals.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["_t012", "_t1''", "_t1", "_t2'"]);
+    }
+
+    /// `FlatFn::distinct` is true only where no two slots share a name (checked by sorting,
+    /// `repeated_names`), and true on the long bodies it exists for: on the corpus, and on
+    /// bodies past the scope's held limit with a repeat early, late, across the limit, inside
+    /// a nested block and in sibling blocks.
+    #[test]
+    fn a_function_is_marked_distinct_only_when_no_two_slots_share_a_name() {
+        let body = |n: usize, extra: &str| {
+            let mut s = String::from("def f(x0: R) -> (R) =\n");
+            for i in 1..=n {
+                s += &format!("let x{i} = sin(x{}) in\n", i - 1);
+            }
+            s + extra + &format!("x{n}\n")
+        };
+        let cases = [
+            (body(5000, ""), true),
+            (body(10, ""), true),
+            (body(5000, "let x7 = 1.0 in\n"), false),
+            (body(5000, "let x4990 = 1.0 in\n"), false),
+            (body(5000, "let x2040 = 1.0 in\n"), false),
+            (body(5000, "let x0 = 1.0 in\n"), false),
+            (body(10, "let x3 = 1.0 in\n"), false),
+            (body(3000, "let q = (let x9 = 2.0 in x9) in\n"), false),
+            (
+                body(
+                    3000,
+                    "let q = (let y = 2.0 in y) in let r = (let y = 3.0 in y) in\n",
+                ),
+                false,
+            ),
+        ];
+        let mut sources: Vec<(String, Option<bool>)> =
+            cases.into_iter().map(|(s, d)| (s, Some(d))).collect();
+        for dir in ["", "linear", "ill"] {
+            for f in crate::corpus::load(dir).unwrap() {
+                sources.push((f.src, None));
+            }
+        }
+        let mut marked = 0;
+        for (src, want) in &sources {
+            let Ok(flat) = parse_flat(src) else { continue };
+            for f in &flat.funcs {
+                let locals = flat.locals_of(f);
+                let repeats = crate::repeated_names(locals.len(), |i| flat.spelling(&locals[i]));
+                assert!(!f.distinct || repeats.is_empty(), "{}: {repeats:?}", f.name);
+                marked += usize::from(f.distinct);
+            }
+            if let Some(want) = want {
+                assert_eq!(flat.funcs[0].distinct, *want, "{}", &src[src.len() - 60..]);
+            }
+        }
+        assert!(marked > 50, "{marked} functions marked distinct");
     }
 
     #[test]
