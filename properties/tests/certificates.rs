@@ -529,3 +529,40 @@ fn deeply_nested_programs_in_a_certificate_neither_crash_nor_hang_the_kernel() {
         }
     }
 }
+
+/// `def f_i(x) = f_{i-1}(x) * f_{i-1}(x * 2.0)`: the residual tuple of `f_d.jvp.nonlin` has
+/// `2^d` scalars, but every function's certificate record is of constant size (the kept
+/// `.nonlin` functions are claimed `identical`, not per result leaf), so the vjp certificate
+/// grows by the same number of bytes per level (it doubled per level before). Each verifies.
+/// (Verification and certification time still double per level: the lowering flattens the
+/// residuals, `docs/certificates.md`.)
+#[test]
+fn a_call_dag_certificate_grows_linearly_with_its_depth() {
+    let dag = |d: usize| {
+        let mut src = String::from("def f0(x: R) -> (R) = sin(x)\n");
+        for i in 1..=d {
+            src += &format!(
+                "def f{i}(x: R) -> (R) = f{}(x) * f{}(x * 2.0)\n",
+                i - 1,
+                i - 1
+            );
+        }
+        let p = semantics::parse(&src).unwrap();
+        let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
+        let json = serde_json::to_string(&cert).unwrap();
+        let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("depth {d}: {e}"));
+        assert_eq!(r.unknown + r.refuted, 0, "depth {d}: {:?}", r.claims);
+        let identical = json.matches("\"identical\"").count();
+        assert_eq!(
+            identical,
+            d + 1,
+            "depth {d}: every .nonlin kept as identical"
+        );
+        json.len()
+    };
+    let sizes: Vec<usize> = (4..=8).map(dag).collect();
+    eprintln!("call DAG vjp certificate bytes at depth 4..=8: {sizes:?}");
+    let steps: Vec<usize> = sizes.windows(2).map(|w| w[1] - w[0]).collect();
+    let (lo, hi) = (steps.iter().min().unwrap(), steps.iter().max().unwrap());
+    assert!(hi * 100 <= lo * 105, "not linear: steps {steps:?}");
+}

@@ -101,6 +101,8 @@ fn certify_given(
         reason: e,
     })?;
     let p = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
+    // The transpose stage's input (kept functions are claimed identical against it).
+    let mut kept_from = None;
     let (name, policy, out, _tag, mut claims, stages) = match pass {
         Pass::Jvp => {
             let j = given.map_or_else(|| crate::jvp(&p, prims), Ok)?;
@@ -122,6 +124,7 @@ fn certify_given(
         Pass::Transpose => {
             let t = given.map_or_else(|| crate::transpose(&p, prims), Ok)?;
             let r = s.transpose(&p, "U", &t, "T", None);
+            kept_from = Some(p.clone());
             ("transpose", None, t, "T", r, Vec::new())
         }
         Pass::Vjp(pol) => {
@@ -132,10 +135,14 @@ fn certify_given(
             r.extend(s.unzip(&j, &u, "U", &pol));
             r.extend(s.transpose(&u, "U", &v.program, "T", Some(&pol)));
             let stages = vec![semantics::print(&j), semantics::print(&u)];
+            kept_from = Some(u);
             ("vjp", Some(pol), v.program, "T", r, stages)
         }
     };
     let mut certs: Vec<ClaimCert> = claims.iter().map(claim_cert).collect();
+    if let Some(u) = &kept_from {
+        identical_kept(u, &out, prims, &mut certs);
+    }
     if name == "vjp" {
         for f in &p.funcs {
             let c = vjp_chain(&mut s, &p, &out, f, &certs);
@@ -207,6 +214,39 @@ fn certify_given(
         producer: Some(format!("lina {}", env!("CARGO_PKG_VERSION"))),
     };
     Ok((out, cert))
+}
+
+/// A kept function whose text is its input's, whose callees are all kept functions with
+/// proved claims and results, has the one obligation `identical` (`checker::kernel::claims`):
+/// one record instead of one per result leaf (a call DAG's residual tuple has `2^d`).
+fn identical_kept(u: &Program, t: &Program, prims: &PrimTable, certs: &mut [ClaimCert]) {
+    use checker::kernel::claims::{Texts, texts};
+    let (a, b): (Texts, Texts) = (texts(u, prims), texts(t, prims));
+    let mut kept = std::collections::HashSet::new();
+    for c in certs.iter_mut().filter(|c| c.claim == "transpose") {
+        let n = &c.function;
+        let Some(g) = t.func_named(n).and_then(|id| t.func(id)) else {
+            continue;
+        };
+        let callees_kept = checker::kernel::claims::callees(t, g).all(|h| kept.contains(h));
+        if t.func_named(&format!("{n}.T")).is_none()
+            && callees_kept
+            && checker::kernel::claims::same_text(&a, &b, g)
+        {
+            c.obligations = vec![ObligationCert {
+                what: "identical".into(),
+                outcome: "proved".into(),
+                point: None,
+            }];
+            (c.outcome, c.reason) = ("proved".into(), None);
+        }
+        if c.outcome == "proved"
+            && t.func_named(&format!("{n}.T")).is_none()
+            && checker::kernel::walk::size(&g.results) > 0
+        {
+            kept.insert(n.clone());
+        }
+    }
 }
 
 fn work(p: &Program, prims: &PrimTable) -> Result<Vec<u128>, RewriteError> {
