@@ -283,31 +283,42 @@ pub fn transform(path: &str, pass: Pass) -> Status {
         let prog = load(&src, Format::Text)?;
         let prims = PrimTable::standard();
         let fail = |e: rewrite::RewriteError| rejected(&src, &e, Format::Text);
+        // The input is left to the OS once a pass has read it, and the output once printed
+        // (freeing a million-binding program only costs time at exit); `vjp` hands its input
+        // over, to be freed as soon as the JVP is built, so unzip reuses that memory.
         let (out, header) = match pass {
             Pass::Elaborate => {
                 checker::accepts(&prog, prims, checker::Options { relaxed: true })
                     .map_err(|d| reject(&src, &d, Format::Text))?;
                 let out =
                     checker::elaborate(&prog, prims).map_err(|d| reject(&src, &d, Format::Text))?;
+                leak(prog);
                 (out, String::new())
             }
-            Pass::Jvp => (rewrite::jvp(&prog, prims).map_err(fail)?, String::new()),
+            Pass::Jvp => {
+                let out = rewrite::jvp(&prog, prims).map_err(fail)?;
+                leak(prog);
+                (out, String::new())
+            }
             Pass::Unzip(p) => {
                 let u = rewrite::unzip(&prog, prims, policy(&p)?).map_err(fail)?;
+                leak(prog);
                 let header = unzip_report(&u, prims, &p);
                 (u.program, header)
             }
-            Pass::Transpose => (
-                rewrite::transpose(&prog, prims).map_err(fail)?,
-                String::new(),
-            ),
+            Pass::Transpose => {
+                let out = rewrite::transpose(&prog, prims).map_err(fail)?;
+                leak(prog);
+                (out, String::new())
+            }
             Pass::Vjp(p) => {
-                let v = rewrite::vjp_output(&prog, prims, policy(&p)?, true).map_err(fail)?;
+                let v = rewrite::vjp_output_owned(prog, prims, policy(&p)?, true).map_err(fail)?;
                 let header = report_text(&v.reports, &v.unzipped_work, &p);
                 (v.program, header)
             }
         };
         out!("{header}{}", semantics::print(&out));
+        leak(out);
         Ok(Status::Ok)
     };
     run().unwrap_or_else(|s| s)

@@ -13,6 +13,14 @@ pub struct FnBuilder {
     pub locals: Vec<Local>,
     /// Every name taken is avoided here (one table: [`FnBuilder::named`] asks it too).
     fresh: Fresh,
+    /// The first `unavoided` slots (those [`FnBuilder::from_owned`] was given) are not in
+    /// `fresh` yet: they are hashed in before the first name is made or taken, so a builder
+    /// that makes none (fold of a body without literals) never builds the table. At a million
+    /// slots each insertion misses the caches; fold and normalisation made that table for
+    /// every function they rebuilt, to take one name or none.
+    unavoided: usize,
+    /// Room to reserve in `fresh` beyond `unavoided` when it is built.
+    more: usize,
 }
 
 impl FnBuilder {
@@ -38,16 +46,26 @@ impl FnBuilder {
     /// room for `more` slots beyond them.
     pub fn from_owned(locals: Vec<Local>, more: usize) -> FnBuilder {
         let mut b = FnBuilder::with_capacity(0);
-        b.fresh.reserve(locals.len() + more);
-        for l in &locals {
-            b.fresh.avoid(&l.name);
-        }
+        b.unavoided = locals.len();
+        b.more = more;
         b.locals = locals;
         b.locals.reserve(more);
         b
     }
 
+    /// Avoids the slots given to [`FnBuilder::from_owned`], once, before any name is made.
+    fn ready(&mut self) {
+        if self.unavoided > 0 {
+            self.fresh.reserve(self.unavoided + self.more);
+            for l in &self.locals[..self.unavoided] {
+                self.fresh.avoid(&l.name);
+            }
+            self.unavoided = 0;
+        }
+    }
+
     fn push(&mut self, name: String, linear: bool) -> LocalId {
+        self.ready();
         self.fresh.avoid(&name);
         self.push_avoided(name, linear)
     }
@@ -65,6 +83,7 @@ impl FnBuilder {
 
     /// A slot named `name` exactly if that name is free, else a fresh variant of it.
     pub fn named(&mut self, name: &str, linear: bool) -> LocalId {
+        self.ready();
         let name = name.trim_end_matches('\'');
         let prime = if linear { "'" } else { "" };
         if self.fresh.take(&[name, prime]) {
@@ -79,6 +98,7 @@ impl FnBuilder {
 
     /// A slot with a new name built from `hint` (`hint_1`, `hint_2`, ...; primed if linear).
     pub fn fresh(&mut self, hint: &str, linear: bool) -> LocalId {
+        self.ready();
         let base = hint.trim_end_matches('\'').trim_start_matches('_');
         let base = if base.is_empty() { "v" } else { base };
         let mut stem = String::with_capacity(base.len() + 1);

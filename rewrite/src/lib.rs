@@ -63,4 +63,4 @@ pub use ops::{Ops, executed_ops};
 pub use rules::{JvpRule, JvpRules};
 pub use transpose::transpose;
 pub use unzip::{FnReport, Policy, Unzipped, unzip};
-pub use vjp::{Vjp, VjpOutput, vjp, vjp_output};
+pub use vjp::{Vjp, VjpOutput, vjp, vjp_output, vjp_output_owned};

@@ -62,10 +62,30 @@ pub fn vjp_output(
     policy: Policy,
     with_work: bool,
 ) -> Result<VjpOutput, RewriteError> {
-    let unzipped = {
-        let j = jvp(prog, prims)?;
-        crate::unzip::unzip_strict(j, prims, policy)?
-    };
+    after_jvp(jvp(prog, prims)?, prims, policy, with_work)
+}
+
+/// [`vjp_output`] of a program the caller no longer needs: it is freed as soon as its JVP is
+/// built, so that unzip reuses its memory (`lina vjp`).
+pub fn vjp_output_owned(
+    prog: Program,
+    prims: &PrimTable,
+    policy: Policy,
+    with_work: bool,
+) -> Result<VjpOutput, RewriteError> {
+    let j = jvp(&prog, prims)?;
+    drop(prog);
+    after_jvp(j, prims, policy, with_work)
+}
+
+/// Unzip and transpose of a JVP, each stage freed once the next is built.
+fn after_jvp(
+    j: Program,
+    prims: &PrimTable,
+    policy: Policy,
+    with_work: bool,
+) -> Result<VjpOutput, RewriteError> {
+    let unzipped = crate::unzip::unzip_strict(j, prims, policy)?;
     // Unzip measured its output's work for its reports already.
     let unzipped_work = if with_work {
         unzipped.works
