@@ -57,7 +57,7 @@ impl FnBuilder {
     fn ready(&mut self) {
         if self.unavoided > 0 {
             self.fresh.reserve(self.unavoided + self.more);
-            for l in &self.locals[..self.unavoided] {
+            for l in self.locals.iter().take(self.unavoided) {
                 self.fresh.avoid(&l.name);
             }
             self.unavoided = 0;
