@@ -18,15 +18,25 @@ use std::rc::Rc;
 
 /// A program printed: its type declarations, and each function's text by name (`None` where
 /// the printed text does not split into exactly these, so that nothing is called identical).
+/// A text is keyed by the primitives that user functions above it shadow: there `cos(x)` is a
+/// call of the function `cos`, above it the primitive, so alike texts may differ in meaning.
 pub type Texts = Option<(String, HashMap<String, String>)>;
 
 pub fn texts(p: &Program, prims: &PrimTable) -> Texts {
-    let (mut types, mut fs) = (String::new(), HashMap::new());
+    let (mut types, mut fs, mut shadowed) = (String::new(), HashMap::new(), BTreeSet::new());
     for (i, chunk) in semantics::print_with(p, prims).split("\n\n").enumerate() {
-        match chunk.strip_prefix("def ") {
-            Some(rest) => drop(fs.insert(rest.split('(').next()?.to_string(), chunk.to_string())),
-            None if i == 0 && chunk.starts_with("type ") => types = chunk.to_string(),
-            None => return None,
+        match (chunk.strip_prefix("def "), p.funcs.get(fs.len())) {
+            (Some(rest), Some(g)) if rest.split('(').next() == Some(&g.name) => {
+                let above = shadowed
+                    .iter()
+                    .fold(String::new(), |s, n: &&str| s + n + " ");
+                fs.insert(g.name.clone(), above + "\n" + chunk.trim_end());
+                prims
+                    .lookup(&g.name)
+                    .map(|_| shadowed.insert(g.name.as_str()));
+            }
+            _ if i == 0 && chunk.starts_with("type ") => types = chunk.to_string(),
+            _ => return None,
         }
     }
     (fs.len() == p.funcs.len()).then_some((types, fs))
