@@ -151,16 +151,27 @@ impl Fresh {
             name.push('_');
         }
         let stem_len = name.len();
-        let (_, n) = match self.recent.take() {
-            Some(r) if r.0 == name => self.recent.insert(r),
-            other => {
-                if let Some((stem, last)) = other {
-                    self.next.insert(stem, last);
+        if !matches!(&self.recent, Some((s, _)) if *s == name) {
+            // Another stem: the recent one's counter goes back to the table and its string is
+            // reused for this one (a JVP alternates its rules' stems, `c_`, `t1_`, `t2_`: moving
+            // strings in and out of the table allocated one per name made).
+            let start = self.next.get(name.as_str()).copied().unwrap_or(0);
+            match &mut self.recent {
+                Some((stem, last)) => {
+                    match self.next.get_mut(stem.as_str()) {
+                        Some(slot) => *slot = *last,
+                        None => {
+                            self.next.insert(stem.clone(), *last);
+                        }
+                    }
+                    stem.clear();
+                    stem.push_str(&name);
+                    *last = start;
                 }
-                let n = self.next.remove(&name).unwrap_or(0);
-                self.recent.insert((name.clone(), n))
+                None => self.recent = Some((name.clone(), start)),
             }
-        };
+        }
+        let (_, n) = self.recent.get_or_insert_with(|| (name.clone(), 0));
         loop {
             *n += 1;
             name.truncate(stem_len);
