@@ -11,16 +11,20 @@ use semantics::{Atom, Block, Expr, FnDef, Fresh, Local, LocalId, Span, Var};
 #[derive(Default)]
 pub struct FnBuilder {
     pub locals: Vec<Local>,
-    /// Every name taken is avoided here (one table: [`FnBuilder::named`] asks it too).
+    /// Every name taken is avoided here (one table: [`FnBuilder::named`] asks it too), but
+    /// for the slots from `avoided` on, which are hashed in before the next name is made or
+    /// taken through the table.
     fresh: Fresh,
-    /// The first `unavoided` slots (those [`FnBuilder::from_owned`] was given) are not in
-    /// `fresh` yet: they are hashed in before the first name is made or taken, so a builder
-    /// that makes none (fold of a body without literals) never builds the table. At a million
-    /// slots each insertion misses the caches; fold and normalisation made that table for
-    /// every function they rebuilt, to take one name or none.
-    unavoided: usize,
-    /// Room to reserve in `fresh` beyond `unavoided` when it is built.
+    /// The slots before this one are in `fresh`. Those [`FnBuilder::from_owned`] was given
+    /// and those a [`FnBuilder::distinct`] builder took are not yet: a builder that makes no
+    /// name (fold of a body without literals) or copies names known distinct (unzip's halves,
+    /// transpose) never builds the table. At a million slots each insertion misses the caches.
+    avoided: usize,
+    /// Room to reserve in `fresh` beyond the slots when it is built.
     more: usize,
+    /// [`FnBuilder::named`] takes its name as it is, without asking `fresh`: the caller has
+    /// checked that the names it passes are pairwise distinct (see [`FnBuilder::distinct`]).
+    trusted: bool,
 }
 
 impl FnBuilder {
@@ -37,6 +41,21 @@ impl FnBuilder {
         b
     }
 
+    /// An empty builder, room for `n` slots, for a copy whose caller has checked (with
+    /// [`Fresh::distinct`]) that the names it will pass to [`FnBuilder::named`] are pairwise
+    /// distinct once spelled (primes trimmed, one added if linear). Each such name is then
+    /// free when it is taken, so `named` returns it as it is, as a checking builder would,
+    /// without a table of every name. Making a name ([`FnBuilder::fresh`]) builds the table
+    /// from the names taken so far and ends the trust, so every output equals a checking
+    /// builder's.
+    pub fn distinct(n: usize) -> FnBuilder {
+        let mut b = FnBuilder::new();
+        b.locals.reserve(n);
+        b.more = n;
+        b.trusted = true;
+        b
+    }
+
     /// Starts from an existing function's slots, keeping their ids and names.
     pub fn from_locals(locals: &[Local]) -> FnBuilder {
         FnBuilder::from_owned(locals.to_vec(), 0)
@@ -46,21 +65,23 @@ impl FnBuilder {
     /// room for `more` slots beyond them.
     pub fn from_owned(locals: Vec<Local>, more: usize) -> FnBuilder {
         let mut b = FnBuilder::with_capacity(0);
-        b.unavoided = locals.len();
         b.more = more;
         b.locals = locals;
         b.locals.reserve(more);
         b
     }
 
-    /// Avoids the slots given to [`FnBuilder::from_owned`], once, before any name is made.
+    /// Avoids the slots not yet in the table, before a name is made or taken through it; a
+    /// builder that uses its table stops trusting (see [`FnBuilder::distinct`]).
     fn ready(&mut self) {
-        if self.unavoided > 0 {
-            self.fresh.reserve(self.unavoided + self.more);
-            for l in self.locals.iter().take(self.unavoided) {
+        self.trusted = false;
+        if self.avoided < self.locals.len() {
+            self.fresh
+                .reserve(self.locals.len() - self.avoided + self.more);
+            for l in &self.locals[self.avoided..] {
                 self.fresh.avoid(&l.name);
             }
-            self.unavoided = 0;
+            self.avoided = self.locals.len();
         }
     }
 
@@ -72,6 +93,12 @@ impl FnBuilder {
 
     /// [`FnBuilder::push`] of a name already avoided.
     fn push_avoided(&mut self, name: String, linear: bool) -> LocalId {
+        let id = self.push_local(name, linear);
+        self.avoided = self.locals.len();
+        id
+    }
+
+    fn push_local(&mut self, name: String, linear: bool) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
         self.locals.push(Local {
             name,
@@ -83,14 +110,21 @@ impl FnBuilder {
 
     /// A slot named `name` exactly if that name is free, else a fresh variant of it.
     pub fn named(&mut self, name: &str, linear: bool) -> LocalId {
-        self.ready();
         let name = name.trim_end_matches('\'');
         let prime = if linear { "'" } else { "" };
-        if self.fresh.take(&[name, prime]) {
+        let spell = || {
             let mut spelled = String::with_capacity(name.len() + prime.len());
             spelled.push_str(name);
             spelled.push_str(prime);
-            self.push_avoided(spelled, linear)
+            spelled
+        };
+        if self.trusted {
+            // Free: the caller checked that the names it passes are pairwise distinct.
+            return self.push_local(spell(), linear);
+        }
+        self.ready();
+        if self.fresh.take(&[name, prime]) {
+            self.push_avoided(spell(), linear)
         } else {
             self.fresh(name, linear)
         }
@@ -106,6 +140,26 @@ impl FnBuilder {
         stem.push('_');
         let name = self.fresh.make(&stem, linear);
         self.push(name, linear)
+    }
+}
+
+/// How a builder spells a slot's name in three parts (see [`FnBuilder::named`]): its primes
+/// trimmed, one added if it is linear; for [`Fresh::distinct`].
+pub fn spelling(l: &Local) -> [&str; 3] {
+    [
+        l.name.trim_end_matches('\''),
+        "",
+        if l.linear { "'" } else { "" },
+    ]
+}
+
+/// A builder for a copy: one that trusts the names it is given if `distinct` (the caller
+/// checked them, see [`FnBuilder::distinct`]), else one that checks each against its table.
+pub fn copy_builder(distinct: bool, n: usize) -> FnBuilder {
+    if distinct {
+        FnBuilder::distinct(n)
+    } else {
+        FnBuilder::with_capacity(n)
     }
 }
 
@@ -146,4 +200,35 @@ pub fn atom(id: LocalId) -> Atom {
 
 pub fn atoms(ids: &[LocalId]) -> Vec<Atom> {
     ids.iter().map(|&i| atom(i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(b: &FnBuilder) -> Vec<&str> {
+        b.locals.iter().map(|l| l.name.as_str()).collect()
+    }
+
+    /// A trusting builder spells what a checking one spells for names that are distinct, and
+    /// a name made after them avoids them (the table is built from the names taken so far).
+    #[test]
+    fn a_distinct_builder_takes_names_as_a_checking_one_does() {
+        let given = [("x1'", true), ("x1", false), ("y''", true), ("res", false)];
+        let (mut trusting, mut checking) = (FnBuilder::distinct(8), FnBuilder::with_capacity(8));
+        for (n, linear) in given {
+            trusting.named(n, linear);
+            checking.named(n, linear);
+        }
+        assert_eq!(names(&trusting), ["x1'", "x1", "y'", "res"]);
+        assert_eq!(names(&trusting), names(&checking));
+        // After a made name the builder checks again: `res` is taken, `x1'` too.
+        let made = [
+            trusting.fresh("res", false),
+            trusting.named("res", false),
+            trusting.named("x1", true),
+        ];
+        assert_eq!(names(&trusting)[4..], ["res_1", "res_2", "x1_1'"]);
+        assert_eq!(made.map(|id| id.0), [4, 5, 6]);
+    }
 }

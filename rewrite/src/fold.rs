@@ -77,11 +77,38 @@ struct Zeros<'a> {
     /// The primitive applications of the body's top level, by row and atoms (a literal by its
     /// bits): a later equal one reuses the slot. Nested blocks read it but add nothing (what
     /// they bind is out of scope after them).
-    shared: FnvMap<(PrimId, Vec<(bool, u64)>), LocalId>,
+    shared: FnvMap<PrimKey, LocalId>,
     /// The calls of the top level, by callee and argument atoms (a zero linear argument as
     /// zero): a later equal call reuses the binders of the first (see `Zeros::share_call`).
     calls: FnvMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
     depth: u32,
+}
+
+/// A primitive application by row and atoms (`(true, slot)` a variable, `(false, bits)` a
+/// literal): inline for up to three atoms (every primitive of the standard table), so a
+/// million applications are not a million small vectors allocated and freed.
+#[derive(Hash, PartialEq, Eq)]
+enum PrimKey {
+    Short(PrimId, u8, [(bool, u64); 3]),
+    Long(PrimId, Vec<(bool, u64)>),
+}
+
+impl PrimKey {
+    fn new(prim: PrimId, args: &[Atom]) -> PrimKey {
+        let key = |a: &Atom| match a {
+            Atom::Var(v) => (true, u64::from(v.id.0)),
+            Atom::Lit(c, _) => (false, c.to_bits()),
+        };
+        if args.len() <= 3 {
+            let mut short = [(false, 0); 3];
+            for (k, a) in short.iter_mut().zip(args) {
+                *k = key(a);
+            }
+            PrimKey::Short(prim, args.len() as u8, short)
+        } else {
+            PrimKey::Long(prim, args.iter().map(key).collect())
+        }
+    }
 }
 
 /// A call by callee, nonlinear and linear argument atoms: `(0, slot)` a variable, `(1, bits)`
@@ -363,15 +390,7 @@ impl Zeros<'_> {
         for a in &mut args {
             *a = self.resolve(a);
         }
-        let key = (
-            prim,
-            args.iter()
-                .map(|a| match a {
-                    Atom::Var(v) => (true, u64::from(v.id.0)),
-                    Atom::Lit(c, _) => (false, c.to_bits()),
-                })
-                .collect(),
-        );
+        let key = PrimKey::new(prim, &args);
         if let Some(&y) = self.shared.get(&key) {
             if let Some(slot) = self.alias.get_mut(x.0 as usize) {
                 *slot = Some(y);

@@ -10,7 +10,7 @@
 //! **The transposer knows only the linear core.** There is no rule for any nonlinear primitive
 //! here: nonlinear code is copied, never transposed.
 
-use crate::build::{FnBuilder, atom, atoms, shell, var};
+use crate::build::{FnBuilder, atom, atoms, copy_builder, shell, spelling, var};
 use crate::error::{RewriteError, internal};
 use crate::normal::{Item, Normal, expr_bound, expr_reads, let_, normalise, with_typing};
 use crate::subst::Copier;
@@ -335,6 +335,19 @@ fn drop_of(a: Atom) -> Expr {
     }
 }
 
+/// Whether transposing `f` may take names without a name table: it takes the names of `f`'s
+/// nonlinear slots and `x_ct'` for its linear slots `x'` ([`Tr::define`]), so if all of
+/// those (and the names of `f`'s linear slots) are pairwise distinct once spelled, every
+/// name it takes is free (see [`FnBuilder::distinct`]).
+fn copies_distinct(f: &FnDef) -> bool {
+    let cotangents = f
+        .locals
+        .iter()
+        .filter(|l| l.linear)
+        .map(|l| [l.name.trim_end_matches('\''), "_ct", "'"]);
+    Fresh::distinct(f.locals.iter().map(spelling).chain(cotangents))
+}
+
 fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteError> {
     let f = &n.typing;
     let (results, lresults) = (&n.results, &n.lresults);
@@ -347,7 +360,7 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
         f,
         types,
         // A copy of every slot and a cotangent for each linear one, at most.
-        out: FnBuilder::with_capacity(2 * f.locals.len()),
+        out: copy_builder(copies_distinct(f), 2 * f.locals.len()),
         ct: vec![None; f.locals.len()],
     };
     let params = c.params(&mut t.out, &f.params);

@@ -18,7 +18,7 @@
 //! Functions already in Linear B pass through (a linear one that calls a split function gets
 //! the call's two halves in place).
 
-use crate::build::{FnBuilder, atom, shell, var};
+use crate::build::{FnBuilder, atom, copy_builder, shell, spelling, var};
 pub use crate::checkpoint::Policy;
 use crate::checkpoint::{self, Checkpoint, Marks};
 use crate::error::{RewriteError, internal};
@@ -332,7 +332,7 @@ impl Unzip<'_> {
         if let (0, Some(orig)) = (sites, orig) {
             let map = |g: FuncId| self.pass_id(g);
             let mut c = Copier::new(orig, &map);
-            let mut out = FnBuilder::with_capacity(orig.locals.len());
+            let mut out = copy_builder(copies_distinct(orig), orig.locals.len());
             let params = c.params(&mut out, &orig.params);
             let lparams = c.params(&mut out, &orig.lparams);
             let body = c.block(&mut out, &orig.body)?;
@@ -348,7 +348,7 @@ impl Unzip<'_> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::with_capacity(f.locals.len());
+        let mut out = copy_builder(copies_distinct(f), f.locals.len());
         let params = c.params(&mut out, &f.params);
         let lparams = c.params(&mut out, &f.lparams);
         let mut binds = Vec::with_capacity(n.items.len());
@@ -390,8 +390,9 @@ impl Unzip<'_> {
         let d = checkpoint::decide(policy, n, item_work, n.typing.checkpoint, &slot_type)?;
         let r_type = residual_type(&n.typing.name, &d.residuals, &slot_type)?;
         let (keep, live) = nonlin_items(n, &d.residuals);
-        let nonlin = self.nonlin_half(n, &keep, &d.residuals, &r_type)?;
-        let lin = self.lin_half(n, &d.recompute, &d.residuals, &r_type)?;
+        let distinct = copies_distinct(&n.typing);
+        let nonlin = self.nonlin_half(n, &keep, &d.residuals, &r_type, distinct)?;
+        let lin = self.lin_half(n, &d.recompute, &d.residuals, &r_type, distinct)?;
         let bound = overhead_bound(n, &d, &keep, &live, &slot_type)?;
         drop(slot_type);
         self.funcs.push(nonlin);
@@ -412,11 +413,12 @@ impl Unzip<'_> {
         keep: &[bool],
         residuals: &[LocalId],
         r_type: &Type,
+        distinct: bool,
     ) -> Result<FnDef, RewriteError> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::with_capacity(f.locals.len() + 1);
+        let mut out = copy_builder(distinct, f.locals.len() + 1);
         let params = c.params(&mut out, &f.params);
         let mut binds = Vec::with_capacity(keep.iter().filter(|&&k| k).count() + 1);
         for (i, it) in n.items.iter().enumerate() {
@@ -469,11 +471,12 @@ impl Unzip<'_> {
         recompute: &[bool],
         residuals: &[LocalId],
         r_type: &Type,
+        distinct: bool,
     ) -> Result<FnDef, RewriteError> {
         let f = &n.typing;
         let map = |g: FuncId| self.pass_id(g);
         let mut c = Copier::new(f, &map);
-        let mut out = FnBuilder::with_capacity(f.locals.len() + 1);
+        let mut out = copy_builder(distinct, f.locals.len() + 1);
         let r = out.named("res", false);
         let lparams = c.params(&mut out, &f.lparams);
         let unpacked = residuals.iter().map(|&x| c.bind(&mut out, x)).collect();
@@ -517,6 +520,14 @@ impl Unzip<'_> {
             ..shell(f)
         })
     }
+}
+
+/// Whether the copies of `f` (its halves, or the function passed through) may take its names
+/// without a name table: a half takes only `f`'s names and `res`, so if those are pairwise
+/// distinct once spelled, every name it takes is free (see [`FnBuilder::distinct`]). False
+/// for a function with two slots of one name (a sibling scope's, say): its copies check.
+fn copies_distinct(f: &FnDef) -> bool {
+    Fresh::distinct(f.locals.iter().map(spelling).chain([["res", "", ""]]))
 }
 
 /// The type of each slot of `n`, where the residual slot of a split call has the callee's

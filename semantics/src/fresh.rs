@@ -123,6 +123,18 @@ impl Fresh {
         self.avoided.contains(parts)
     }
 
+    /// Whether the names spelled by `names` (each in three parts, concatenated) are pairwise
+    /// distinct, judged by their 64-bit hashes: `true` is certain (two names with different
+    /// hashes differ); `false` when two share a hash (equal names, or rarely a collision), so a
+    /// caller that gets `false` takes its checked path. The hashes are sorted, not inserted
+    /// into a table: at a million names every table insertion misses the caches, while a sort
+    /// streams through memory.
+    pub fn distinct<'a>(names: impl Iterator<Item = [&'a str; 3]>) -> bool {
+        let mut hashes: Vec<u64> = names.map(|parts| hash(&parts)).collect();
+        hashes.sort_unstable();
+        hashes.windows(2).all(|w| w[0] != w[1])
+    }
+
     /// Counters start again from 1 (the avoided names stay): for a scope whose fresh names
     /// need not differ from the previous scope's (the parser's functions).
     pub fn restart(&mut self) {
@@ -139,16 +151,27 @@ impl Fresh {
             name.push('_');
         }
         let stem_len = name.len();
-        let (_, n) = match self.recent.take() {
-            Some(r) if r.0 == name => self.recent.insert(r),
-            other => {
-                if let Some((stem, last)) = other {
-                    self.next.insert(stem, last);
+        if !matches!(&self.recent, Some((s, _)) if *s == name) {
+            // Another stem: the recent one's counter goes back to the table and its string is
+            // reused for this one (a JVP alternates its rules' stems, `c_`, `t1_`, `t2_`: moving
+            // strings in and out of the table allocated one per name made).
+            let start = self.next.get(name.as_str()).copied().unwrap_or(0);
+            match &mut self.recent {
+                Some((stem, last)) => {
+                    match self.next.get_mut(stem.as_str()) {
+                        Some(slot) => *slot = *last,
+                        None => {
+                            self.next.insert(stem.clone(), *last);
+                        }
+                    }
+                    stem.clear();
+                    stem.push_str(&name);
+                    *last = start;
                 }
-                let n = self.next.remove(&name).unwrap_or(0);
-                self.recent.insert((name.clone(), n))
+                None => self.recent = Some((name.clone(), start)),
             }
-        };
+        }
+        let (_, n) = self.recent.get_or_insert_with(|| (name.clone(), 0));
         loop {
             *n += 1;
             name.truncate(stem_len);
@@ -221,6 +244,16 @@ mod tests {
         assert_eq!(f.make("x1", false), "x1_1");
         assert_eq!(f.make("", true), "_1'");
         assert_eq!(f.make("y'", true), "y1'", "a stem's primes are dropped");
+    }
+
+    #[test]
+    fn distinct_names_are_told_from_repeated_ones() {
+        let spelled = |ns: &[[&'static str; 3]]| Fresh::distinct(ns.iter().copied());
+        assert!(spelled(&[]));
+        assert!(spelled(&[["x", "", "'"], ["x", "", ""], ["x", "_ct", "'"]]));
+        // The parts are concatenated: `x_ct` + `'` is `x` + `_ct'`.
+        assert!(!spelled(&[["x_ct", "", "'"], ["x", "_ct", "'"]]));
+        assert!(!spelled(&[["a", "", ""], ["b", "", ""], ["a", "", ""]]));
     }
 
     /// The guarantee, checked on many stems that share prefixes: no two fresh names are equal
