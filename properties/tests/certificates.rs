@@ -582,6 +582,25 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
     assert!(tampered > 0, "no claim over the budget was tampered with");
 }
 
+/// The kernel knows schema 5 only: the same certificate under any other version is rejected.
+#[test]
+fn another_schema_version_is_rejected() {
+    let (_, cert) = certify(&call_dag(2), PrimTable::standard(), Pass::Jvp).unwrap();
+    let mut v = serde_json::to_value(&cert).unwrap();
+    assert_eq!(v["schema"], "lina-certificate/5");
+    assert!(checker::kernel::verify(&v.to_string()).is_ok());
+    for old in [
+        "lina-certificate/4",
+        "lina-certificate/3",
+        "lina-certificate/6",
+        "",
+    ] {
+        v["schema"] = old.into();
+        let e = checker::kernel::verify(&v.to_string()).unwrap_err();
+        assert_eq!(e.code, "E0801", "{old}: {e}");
+    }
+}
+
 /// `def f_i(x) = f_{i-1}(x) * f_{i-1}(x * 2.0)`: the residual tuple of `f_d.jvp.nonlin` has
 /// `2^d` scalars, but every function's certificate record is of constant size (the kept
 /// `.nonlin` functions are claimed `identical`, not per result leaf), so the vjp certificate
