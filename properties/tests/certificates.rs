@@ -530,6 +530,77 @@ fn deeply_nested_programs_in_a_certificate_neither_crash_nor_hang_the_kernel() {
     }
 }
 
+/// The call DAG `f0(x) = sin(x)`, `f_i(x) = f_{i-1}(x) * f_{i-1}(x * 2.0)` of depth `d`.
+fn call_dag(d: usize) -> Program {
+    let mut src = String::from("def f0(x: R) -> (R) = sin(x)\n");
+    for i in 1..=d {
+        src += &format!(
+            "def f{i}(x: R) -> (R) = f{}(x) * f{}(x * 2.0)\n",
+            i - 1,
+            i - 1
+        );
+    }
+    semantics::parse(&src).unwrap()
+}
+
+/// At depth 40 a residual has `2^40` scalar leaves: the functions over the lowering's leaf
+/// budget (`checker::kernel::walk::refused`) are lowered neither by the producer nor by the
+/// kernel, so both finish (no time is asserted), their claims are `unknown` with the budget as
+/// the reason, and the certificate verifies. Called `proved`, such a claim is rejected (E0808).
+#[test]
+fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
+    let p = call_dag(40);
+    let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
+    let json = serde_json::to_value(&cert).unwrap();
+    let r = checker::kernel::verify(&json.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    // Independently of the kernel: a residual of the deepest .nonlin has 2^40 leaves.
+    let u = semantics::parse(&cert.stages[1]).unwrap();
+    let nl = u.func(u.func_named("f40.jvp.nonlin").unwrap()).unwrap();
+    assert!(nl.results.iter().map(|t| t.size()).sum::<u128>() > 1 << 40);
+    let over = |c: &checker::kernel::ClaimOutcome| {
+        c.outcome == "unknown" && c.why.as_deref().is_some_and(|w| w.contains("leaf budget"))
+    };
+    assert!(r.claims.iter().any(over), "{:?}", r.claims);
+    assert!(
+        r.claims
+            .iter()
+            .any(|c| c.function == "f40" && c.claim == "vjp" && c.outcome == "unknown"),
+        "{:?}",
+        r.claims
+    );
+    // The producer wrote `unknown` wherever the kernel refused: no proved claim on a refused one.
+    let mut tampered = 0;
+    for (i, c) in cert.claims.iter().enumerate() {
+        if c.outcome == "unknown" && c.obligations.is_empty() && tampered < 6 {
+            let mut t = json.clone();
+            t["claims"][i]["outcome"] = "proved".into();
+            let e = checker::kernel::verify(&t.to_string()).unwrap_err();
+            assert!(["E0808", "E0803"].contains(&e.code), "{e}");
+            tampered += usize::from(e.code == "E0808");
+        }
+    }
+    assert!(tampered > 0, "no claim over the budget was tampered with");
+}
+
+/// The kernel knows schema 5 only: the same certificate under any other version is rejected.
+#[test]
+fn another_schema_version_is_rejected() {
+    let (_, cert) = certify(&call_dag(2), PrimTable::standard(), Pass::Jvp).unwrap();
+    let mut v = serde_json::to_value(&cert).unwrap();
+    assert_eq!(v["schema"], "lina-certificate/5");
+    assert!(checker::kernel::verify(&v.to_string()).is_ok());
+    for old in [
+        "lina-certificate/4",
+        "lina-certificate/3",
+        "lina-certificate/6",
+        "",
+    ] {
+        v["schema"] = old.into();
+        let e = checker::kernel::verify(&v.to_string()).unwrap_err();
+        assert_eq!(e.code, "E0801", "{old}: {e}");
+    }
+}
+
 /// `def f_i(x) = f_{i-1}(x) * f_{i-1}(x * 2.0)`: the residual tuple of `f_d.jvp.nonlin` has
 /// `2^d` scalars, but every function's certificate record is of constant size (the kept
 /// `.nonlin` functions are claimed `identical`, not per result leaf), so the vjp certificate
@@ -539,15 +610,7 @@ fn deeply_nested_programs_in_a_certificate_neither_crash_nor_hang_the_kernel() {
 #[test]
 fn a_call_dag_certificate_grows_linearly_with_its_depth() {
     let dag = |d: usize| {
-        let mut src = String::from("def f0(x: R) -> (R) = sin(x)\n");
-        for i in 1..=d {
-            src += &format!(
-                "def f{i}(x: R) -> (R) = f{}(x) * f{}(x * 2.0)\n",
-                i - 1,
-                i - 1
-            );
-        }
-        let p = semantics::parse(&src).unwrap();
+        let p = call_dag(d);
         let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
         let json = serde_json::to_string(&cert).unwrap();
         let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("depth {d}: {e}"));

@@ -10,7 +10,8 @@
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
 use super::term::{Id, Lemma};
-use super::walk::{Lower, Lowered, Pairs, Prog, Res, Row, coefficient, inputs, pairing, size};
+use super::walk::{Lower, Lowered, OVER_BUDGET, Pairs, Prog, Res, Row, coefficient, inputs};
+use super::walk::{ok, pairing, size};
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, PrimTable, Program, each_expr};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -71,6 +72,10 @@ impl Verifier<'_> {
         grad: bool,
         at: Option<&[Id]>,
     ) -> Res<(Vec<Id>, Lowered)> {
+        ok(
+            !prog.refused.contains(&f.name),
+            &format!("`{}`: {OVER_BUDGET}", f.name),
+        )?;
         let key = format!("{}:{}:{grad}", prog.tag, f.name);
         let (xs, low) = match self.lowered.get(&key) {
             Some(l) => l.clone(),
@@ -175,6 +180,7 @@ impl Verifier<'_> {
                 })
             };
             if let (Some((a, b)), "kept") = (&texts, names[0])
+                && !out.refused.contains(&first.name)
                 && same_text(a, b, first)
                 && callees(&out.p, first).all(kept)
             {
@@ -287,6 +293,7 @@ impl Verifier<'_> {
         if n_res == 0 {
             return Ok(Vec::new());
         }
+        ok(!out.refused.contains(nl), &format!("`{nl}`: {OVER_BUDGET}"))?;
         let n_all = size(&out.func(nl).ok_or(format!("no `{nl}`"))?.results);
         let kept = |r: usize| ls.iter().any(|l| l.name == format!("lemma:{nl}:kept#{r}"));
         if !(0..n_all).all(kept) {

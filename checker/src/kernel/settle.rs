@@ -71,9 +71,14 @@ impl Verifier<'_> {
             );
         }
         let outcomes: Vec<&str> = c.obligations.iter().map(|o| o.outcome.as_str()).collect();
+        // A claim without obligations (one the producer could not state) may be `unknown`.
+        let none = if outcomes.is_empty() && c.outcome == "unknown" {
+            "unknown"
+        } else {
+            "proved"
+        };
         let worst = OUTCOMES.into_iter().find(|w| outcomes.contains(w));
-        if c.outcome != worst.unwrap_or("proved") || outcomes.iter().any(|o| !OUTCOMES.contains(o))
-        {
+        if c.outcome != worst.unwrap_or(none) || outcomes.iter().any(|o| !OUTCOMES.contains(o)) {
             return no(
                 "E0803",
                 None,
@@ -97,6 +102,9 @@ impl Verifier<'_> {
         });
         let pairs = match pairs {
             Err(_) if c.outcome != "proved" && c.obligations.is_empty() => Vec::new(),
+            Err(why) if why.contains(super::walk::OVER_BUDGET) => {
+                return no("E0808", None, format!("not lowered, so not proved: {why}"));
+            }
             Err(why) => return no("E0803", None, format!("no obligations here ({why})")),
             Ok(p) if p.len() != c.obligations.len() => {
                 return no(

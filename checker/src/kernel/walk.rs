@@ -28,15 +28,61 @@ pub type Res<T> = Result<T, String>;
 /// `A_u = Σ coef · A_v` (`None`: the coefficient 1).
 type Equation = (u32, Vec<(Option<Id>, u32)>);
 
-/// A program and the tag of its function symbols (`P`, `J`, `U`, `T`).
+/// A program, the tag of its function symbols (`P`, `J`, `U`, `T`), and the functions over
+/// the leaf budget ([`refused`]), which are never lowered.
 pub struct Prog {
     pub p: Program,
     pub tag: &'static str,
+    pub refused: HashSet<String>,
+}
+
+/// The lowering's budget of scalar leaves for a program: `LEAF_BASE + LEAF_PER_NODE·|P|`.
+pub const LEAF_BASE: u128 = 1 << 13;
+pub const LEAF_PER_NODE: u128 = 4;
+/// The message of a function over the budget (`E0808` where a claim on it is called proved).
+pub const OVER_BUDGET: &str = "over the lowering's leaf budget";
+
+/// The scalar leaves a lowering of `f` makes from types rather than from its text: its
+/// parameters and results, each callee's signature at each call, each `zero`. A type is a DAG
+/// of aliases (a call DAG's residual has `2^d` leaves): these are what may blow up.
+/// `size` counts a type's leaves (`Type::size` here; the prover's tuple mode counts a residual
+/// as one).
+pub fn leaf_count(p: &Program, f: &FnDef, size: &dyn Fn(&Type) -> u128) -> u128 {
+    let sig = |g: &FnDef| {
+        let ps = g.params.iter().chain(&g.lparams).map(|p| &p.ty);
+        let ts = ps.chain(&g.results).chain(&g.lresults);
+        ts.fold(0u128, |n, t| n.saturating_add(size(t)))
+    };
+    let mut n = sig(f);
+    semantics::each_expr(&f.body, &mut |e| match e {
+        Expr::Call { func, .. } => n = n.saturating_add(p.func(*func).map_or(0, sig)),
+        Expr::Zero { ty, .. } => n = n.saturating_add(size(ty)),
+        _ => {}
+    });
+    n
+}
+
+/// The functions of `p` over the budget, in program order: `f` is refused when the leaves of
+/// the functions accepted before it plus its own exceed it. The producer refuses the same
+/// ones (their claims `unknown`), so both lowerings stay linear in the programs' size.
+pub fn refused(p: &Program, size: &dyn Fn(&Type) -> u128) -> HashSet<String> {
+    let text = p.funcs.iter().map(semantics::fn_size).sum::<u128>();
+    let budget = LEAF_BASE.saturating_add(LEAF_PER_NODE.saturating_mul(text));
+    let (mut used, mut out) = (0u128, HashSet::new());
+    for f in &p.funcs {
+        let n = used.saturating_add(leaf_count(p, f, size));
+        match n > budget {
+            true => drop(out.insert(f.name.clone())),
+            false => used = n,
+        }
+    }
+    out
 }
 
 impl Prog {
     pub fn new(p: Program, tag: &'static str) -> Prog {
-        Prog { p, tag }
+        let refused = refused(&p, &Type::size);
+        Prog { p, tag, refused }
     }
     pub fn func(&self, name: &str) -> Option<&FnDef> {
         self.p.func(self.p.func_named(name)?)

@@ -84,6 +84,10 @@ pub struct Session<'a> {
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     lowered: HashMap<String, (Vec<egg::Id>, Lowered)>,
     references: HashMap<String, Reference>,
+    /// Per program tag, the functions over the lowering's leaf budget
+    /// (`checker::kernel::walk::refused`, the kernel's own rule): never lowered, their claims
+    /// `unknown`.
+    refused: HashMap<String, Rc<std::collections::HashSet<String>>>,
 }
 
 /// A proved claim as a rewrite between function symbols, compiled when a caller first
@@ -152,7 +156,27 @@ impl<'a> Session<'a> {
             lemmas: HashMap::new(),
             lowered: HashMap::new(),
             references: HashMap::new(),
+            refused: HashMap::new(),
         })
+    }
+
+    /// `Err` when `tag:f` is over the lowering's leaf budget (the same functions the kernel
+    /// refuses): a call DAG's residuals have `2^d` scalar leaves.
+    pub fn within_budget(&mut self, prog: &Program, tag: &str, f: &FnDef) -> Result<(), String> {
+        let refused = (self.refused.entry(tag.to_string())).or_insert_with(|| {
+            // In tuple mode a residual is one term: it counts one leaf.
+            let on = self.limits.tuples;
+            let size = |t: &Type| super::lower::nl_size(std::slice::from_ref(t), on) as u128;
+            Rc::new(checker::kernel::walk::refused(prog, &size))
+        });
+        match refused.contains(&f.name) {
+            true => Err(format!(
+                "`{}`: {}",
+                f.name,
+                checker::kernel::walk::OVER_BUDGET
+            )),
+            false => Ok(()),
+        }
     }
 
     /// `tag:f` lowered at its own input symbols (once), its meaning recorded for evaluation.
@@ -166,6 +190,7 @@ impl<'a> Session<'a> {
         if let Some(l) = self.lowered.get(&key) {
             return Ok(l.clone());
         }
+        self.within_budget(prog, tag, f)?;
         let mut low = self.lowerer(prog, tag);
         let out = low
             .lower_and_define(f)
@@ -257,6 +282,7 @@ impl<'a> Session<'a> {
     }
 
     pub fn reference(&mut self, prog: &Program, tag: &str, f: &FnDef) -> Result<Reference, String> {
+        self.within_budget(prog, tag, f)?;
         let key = format!("{tag}:{}", f.name);
         if let Some(r) = self.references.get(&key) {
             return Ok(Reference {
