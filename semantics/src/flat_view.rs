@@ -349,6 +349,79 @@ impl FlatProgram {
     }
 }
 
+/// A block of any spelling read into owned public syntax: what [`FlatProgram::to_program`]
+/// builds a body from, so that the flat form and its conversion read the same through the
+/// view by construction (a missing block or run reads, and converts, as the view gives it).
+pub fn owned_block<'a, P: CodeView>(p: &'a P, b: P::Block<'a>) -> Block {
+    let binds = p
+        .binds(b)
+        .map(|bind| match bind {
+            BindView::Let { nl, lin, rhs, span } => Bind::Let {
+                nl: nl.to_vec(),
+                lin: lin.to_vec(),
+                rhs: owned_expr(p, rhs),
+                span,
+            },
+            BindView::Unpack { binders, src, span } => Bind::Unpack {
+                binders: binders.to_vec(),
+                src,
+                span,
+            },
+        })
+        .collect();
+    Block {
+        binds,
+        tail: owned_expr(p, p.tail(b)),
+    }
+}
+
+/// An expression view read into owned public syntax.
+fn owned_expr<'a, P: CodeView>(p: &'a P, e: ExprView<'a, P::Block<'a>>) -> Expr {
+    match e {
+        ExprView::Ret { nl, lin, span } => Expr::Ret {
+            nl: nl.to_vec(),
+            lin: lin.to_vec(),
+            span,
+        },
+        ExprView::Tuple { items, span } => Expr::Tuple {
+            items: items.to_vec(),
+            span,
+        },
+        ExprView::LTuple { items, span } => Expr::LTuple {
+            items: items.to_vec(),
+            span,
+        },
+        ExprView::Call {
+            func,
+            nl,
+            lin,
+            span,
+        } => Expr::Call {
+            func,
+            nl: nl.to_vec(),
+            lin: lin.to_vec(),
+            span,
+        },
+        ExprView::Prim { prim, args, span } => Expr::Prim {
+            prim,
+            args: args.to_vec(),
+            span,
+        },
+        ExprView::LAdd { lhs, rhs, span } => Expr::LAdd { lhs, rhs, span },
+        ExprView::Scale { scalar, lin, span } => Expr::Scale { scalar, lin, span },
+        ExprView::Zero { ty, span } => Expr::Zero {
+            ty: ty.clone(),
+            span,
+        },
+        ExprView::Dup { arg, span } => Expr::Dup { arg, span },
+        ExprView::Drop { body, span } => Expr::Drop {
+            body: Box::new(owned_block(p, body)),
+            span,
+        },
+        ExprView::Block(b) => Expr::Block(Box::new(owned_block(p, b))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
