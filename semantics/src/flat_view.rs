@@ -23,6 +23,7 @@ use crate::types::Type;
 #[derive(Clone, Copy)]
 pub struct FnView<'a, B> {
     pub name: &'a str,
+    pub checkpoint: bool,
     pub name_span: Span,
     pub span: Span,
     pub params: &'a [Param],
@@ -125,6 +126,9 @@ pub trait CodeView {
 
     /// The spelling of slot `id` of function `f` (`?` for a slot that does not exist).
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str;
+
+    /// Whether slot `id` of function `f` is linear (`false` for a slot that does not exist).
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool;
 }
 
 impl CodeView for Program {
@@ -138,6 +142,7 @@ impl CodeView for Program {
         let f = self.funcs.get(id.0 as usize)?;
         Some(FnView {
             name: &f.name,
+            checkpoint: f.checkpoint,
             name_span: f.name_span,
             span: f.span,
             params: &f.params,
@@ -170,11 +175,17 @@ impl CodeView for Program {
     }
 
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
-        self.func(f).map_or("?", |f| f.name_of(id))
+        self.funcs.get(f.0 as usize).map_or("?", |f| f.name_of(id))
+    }
+
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool {
+        self.funcs
+            .get(f.0 as usize)
+            .is_some_and(|f| f.is_linear(id))
     }
 }
 
-fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
+pub(crate) fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
     match e {
         Expr::Ret { nl, lin, span } => ExprView::Ret {
             nl,
@@ -237,6 +248,7 @@ impl CodeView for FlatProgram {
         let f = self.funcs.get(id.0 as usize)?;
         Some(FnView {
             name: &f.name,
+            checkpoint: f.checkpoint,
             name_span: f.name_span,
             span: f.span,
             params: &f.params,
@@ -279,7 +291,15 @@ impl CodeView for FlatProgram {
     }
 
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
-        self.func(f).map_or("?", |f| self.name_of(f, id))
+        self.funcs
+            .get(f.0 as usize)
+            .map_or("?", |f| self.name_of(f, id))
+    }
+
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool {
+        self.funcs
+            .get(f.0 as usize)
+            .is_some_and(|f| self.is_linear(f, id))
     }
 }
 
