@@ -1355,7 +1355,7 @@ mod tests {
     /// `Tys` reads as the vector it replaces, inline or not.
     #[test]
     fn type_lists_read_as_vectors_of_any_length() {
-        let mut types = Types::new();
+        let types = Types::new();
         let r = Some(types.real());
         for n in 0..6 {
             let v: Vec<Ty> = (0..n).map(|i| if i % 2 == 0 { r } else { None }).collect();

@@ -16,7 +16,7 @@
 
 use crate::flat::{Atoms, BlockId, FlatBind, FlatExpr, FlatProgram};
 use crate::span::Span;
-use crate::syntax::{Atom, Bind, Block, Expr, FuncId, LocalId, Param, PrimId, Program, Var};
+use crate::syntax::{Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, Param, PrimId, Program, Var};
 use crate::types::Type;
 
 /// A function's signature and body handle.
@@ -139,19 +139,7 @@ impl CodeView for Program {
     }
 
     fn func(&self, id: FuncId) -> Option<FnView<'_, &Block>> {
-        let f = self.funcs.get(id.0 as usize)?;
-        Some(FnView {
-            name: &f.name,
-            checkpoint: f.checkpoint,
-            name_span: f.name_span,
-            span: f.span,
-            params: &f.params,
-            lparams: &f.lparams,
-            results: &f.results,
-            lresults: &f.lresults,
-            locals: f.locals.len(),
-            body: &f.body,
-        })
+        self.funcs.get(id.0 as usize).map(fn_view)
     }
 
     fn binds<'a>(&'a self, b: &'a Block) -> impl Iterator<Item = BindView<'a, &'a Block>> {
@@ -182,6 +170,22 @@ impl CodeView for Program {
         self.funcs
             .get(f.0 as usize)
             .is_some_and(|f| f.is_linear(id))
+    }
+}
+
+/// A public function's view.
+pub(crate) fn fn_view(f: &FnDef) -> FnView<'_, &Block> {
+    FnView {
+        name: &f.name,
+        checkpoint: f.checkpoint,
+        name_span: f.name_span,
+        span: f.span,
+        params: &f.params,
+        lparams: &f.lparams,
+        results: &f.results,
+        lresults: &f.lresults,
+        locals: f.locals.len(),
+        body: &f.body,
     }
 }
 

@@ -427,7 +427,7 @@ mod tests {
             for j in 0..len {
                 let n = &names;
                 scope.declare(&names[j], j as u32, false, |i| n[i as usize].as_str());
-                let back = if round % 2 == 1 && rng.next_u64() % 5000 == 0 {
+                let back = if round % 2 == 1 && rng.next_u64().is_multiple_of(5000) {
                     rng.next_u64() as usize % (j + 1)
                 } else {
                     (rng.next_u64() % 3) as usize

@@ -6,7 +6,7 @@
 //! explicitly (`zero<R>`, `(a, b ; c')`). Bindings are a loop; only nested blocks recurse.
 
 use crate::flat::{BlockId, FlatBind, FlatExpr, FlatProgram};
-use crate::flat_view::{BindView, CodeView, ExprView, FnView};
+use crate::flat_view::{BindView, CodeView, ExprView, FnView, fn_view};
 use crate::prims::PrimTable;
 use crate::syntax::*;
 use std::fmt::Write;
@@ -79,21 +79,6 @@ pub fn print_fn(out: &mut String, index: usize, funcs: &[FnDef], prims: &PrimTab
 
 /// Reading a public [`Block`] needs no program: the view of these blocks.
 static NO_PROGRAM: Program = Program { funcs: Vec::new() };
-
-fn fn_view(f: &FnDef) -> FnView<'_, &Block> {
-    FnView {
-        name: &f.name,
-        checkpoint: f.checkpoint,
-        name_span: f.name_span,
-        span: f.span,
-        params: &f.params,
-        lparams: &f.lparams,
-        results: &f.results,
-        lresults: &f.lresults,
-        locals: f.locals.len(),
-        body: &f.body,
-    }
-}
 
 /// Every type written in a program: signatures and `zero<T>`.
 pub fn program_types(prog: &Program) -> impl Iterator<Item = &crate::types::Type> {
