@@ -339,7 +339,10 @@ impl FlatProgram {
 
     // ---- the public form, both ways ----
 
-    /// The same program in the public syntax: one sweep, each vector built at its size.
+    /// The same program in the public syntax: one sweep, each vector built at its size. The
+    /// bodies are the [`crate::CodeView`] of this program read into owned syntax
+    /// ([`crate::flat_view::owned_block`]), so `p` and `p.to_program()` read the same by
+    /// construction.
     pub fn to_program(&self) -> Program {
         let funcs = self.funcs.iter().map(|f| self.fn_def(f)).collect();
         Program { funcs }
@@ -364,120 +367,8 @@ impl FlatProgram {
             results: f.results.clone(),
             lresults: f.lresults.clone(),
             locals,
-            body: self.block_of(f.body),
+            body: crate::flat_view::owned_block(self, f.body),
             span: f.span,
-        }
-    }
-
-    fn block_of(&self, id: BlockId) -> Block {
-        let Some(b) = self.block(id) else {
-            return Block {
-                binds: vec![],
-                tail: Expr::Ret {
-                    nl: vec![],
-                    lin: vec![],
-                    span: Span::GENERATED,
-                },
-            };
-        };
-        let binds = self
-            .binds_of(b)
-            .iter()
-            .map(|bind| match bind {
-                FlatBind::Let {
-                    binders,
-                    nl,
-                    rhs,
-                    span,
-                } => {
-                    let ids = self.binders(*binders);
-                    let (n, l) = ids.split_at((*nl as usize).min(ids.len()));
-                    Bind::Let {
-                        nl: n.to_vec(),
-                        lin: l.to_vec(),
-                        rhs: self.expr_of(rhs),
-                        span: *span,
-                    }
-                }
-                FlatBind::Unpack { binders, src, span } => Bind::Unpack {
-                    binders: self.binders(*binders).to_vec(),
-                    src: *src,
-                    span: *span,
-                },
-            })
-            .collect();
-        Block {
-            binds,
-            tail: self.expr_of(&b.tail),
-        }
-    }
-
-    fn expr_of(&self, e: &FlatExpr) -> Expr {
-        let one = |a: Atoms, i: usize| {
-            self.atoms(a)
-                .get(i)
-                .copied()
-                .unwrap_or(Atom::Lit(f64::NAN, Span::GENERATED))
-        };
-        match *e {
-            FlatExpr::Ret { atoms, nl, span } => {
-                let (n, l) = self.sides(atoms, nl);
-                Expr::Ret {
-                    nl: n.to_vec(),
-                    lin: l.to_vec(),
-                    span,
-                }
-            }
-            FlatExpr::Tuple { items, span } => Expr::Tuple {
-                items: self.atoms(items).to_vec(),
-                span,
-            },
-            FlatExpr::LTuple { items, span } => Expr::LTuple {
-                items: self.atoms(items).to_vec(),
-                span,
-            },
-            FlatExpr::Call {
-                func,
-                atoms,
-                nl,
-                span,
-            } => {
-                let (n, l) = self.sides(atoms, nl);
-                Expr::Call {
-                    func,
-                    nl: n.to_vec(),
-                    lin: l.to_vec(),
-                    span,
-                }
-            }
-            FlatExpr::Prim { prim, args, span } => Expr::Prim {
-                prim,
-                args: self.atoms(args).to_vec(),
-                span,
-            },
-            FlatExpr::LAdd { atoms, span } => Expr::LAdd {
-                lhs: one(atoms, 0),
-                rhs: one(atoms, 1),
-                span,
-            },
-            FlatExpr::Scale { atoms, span } => Expr::Scale {
-                scalar: one(atoms, 0),
-                lin: one(atoms, 1),
-                span,
-            },
-            FlatExpr::Zero { ty, span } => Expr::Zero {
-                ty: self.ty(ty).cloned().unwrap_or(Type::Real),
-                span,
-            },
-            FlatExpr::Dup { arg, span } => Expr::Dup {
-                arg: one(arg, 0),
-                span,
-            },
-            FlatExpr::Drop { body, span } => Expr::Drop {
-                body: Box::new(self.block_of(body)),
-                span,
-            },
-            FlatExpr::Block(id) => Expr::Block(Box::new(self.block_of(id))),
         }
     }
 

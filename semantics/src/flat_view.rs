@@ -16,13 +16,14 @@
 
 use crate::flat::{Atoms, BlockId, FlatBind, FlatExpr, FlatProgram};
 use crate::span::Span;
-use crate::syntax::{Atom, Bind, Block, Expr, FuncId, LocalId, Param, PrimId, Program, Var};
+use crate::syntax::{Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, Param, PrimId, Program, Var};
 use crate::types::Type;
 
 /// A function's signature and body handle.
 #[derive(Clone, Copy)]
 pub struct FnView<'a, B> {
     pub name: &'a str,
+    pub checkpoint: bool,
     pub name_span: Span,
     pub span: Span,
     pub params: &'a [Param],
@@ -125,6 +126,9 @@ pub trait CodeView {
 
     /// The spelling of slot `id` of function `f` (`?` for a slot that does not exist).
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str;
+
+    /// Whether slot `id` of function `f` is linear (`false` for a slot that does not exist).
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool;
 }
 
 impl CodeView for Program {
@@ -135,18 +139,7 @@ impl CodeView for Program {
     }
 
     fn func(&self, id: FuncId) -> Option<FnView<'_, &Block>> {
-        let f = self.funcs.get(id.0 as usize)?;
-        Some(FnView {
-            name: &f.name,
-            name_span: f.name_span,
-            span: f.span,
-            params: &f.params,
-            lparams: &f.lparams,
-            results: &f.results,
-            lresults: &f.lresults,
-            locals: f.locals.len(),
-            body: &f.body,
-        })
+        self.funcs.get(id.0 as usize).map(fn_view)
     }
 
     fn binds<'a>(&'a self, b: &'a Block) -> impl Iterator<Item = BindView<'a, &'a Block>> {
@@ -170,11 +163,33 @@ impl CodeView for Program {
     }
 
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
-        self.func(f).map_or("?", |f| f.name_of(id))
+        self.funcs.get(f.0 as usize).map_or("?", |f| f.name_of(id))
+    }
+
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool {
+        self.funcs
+            .get(f.0 as usize)
+            .is_some_and(|f| f.is_linear(id))
     }
 }
 
-fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
+/// A public function's view.
+pub(crate) fn fn_view(f: &FnDef) -> FnView<'_, &Block> {
+    FnView {
+        name: &f.name,
+        checkpoint: f.checkpoint,
+        name_span: f.name_span,
+        span: f.span,
+        params: &f.params,
+        lparams: &f.lparams,
+        results: &f.results,
+        lresults: &f.lresults,
+        locals: f.locals.len(),
+        body: &f.body,
+    }
+}
+
+pub(crate) fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
     match e {
         Expr::Ret { nl, lin, span } => ExprView::Ret {
             nl,
@@ -237,6 +252,7 @@ impl CodeView for FlatProgram {
         let f = self.funcs.get(id.0 as usize)?;
         Some(FnView {
             name: &f.name,
+            checkpoint: f.checkpoint,
             name_span: f.name_span,
             span: f.span,
             params: &f.params,
@@ -279,7 +295,15 @@ impl CodeView for FlatProgram {
     }
 
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
-        self.func(f).map_or("?", |f| self.name_of(f, id))
+        self.funcs
+            .get(f.0 as usize)
+            .map_or("?", |f| self.name_of(f, id))
+    }
+
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool {
+        self.funcs
+            .get(f.0 as usize)
+            .is_some_and(|f| self.is_linear(f, id))
     }
 }
 
@@ -346,6 +370,79 @@ impl FlatProgram {
             FlatExpr::Drop { body, span } => ExprView::Drop { body, span },
             FlatExpr::Block(id) => ExprView::Block(id),
         }
+    }
+}
+
+/// A block of any spelling read into owned public syntax: what [`FlatProgram::to_program`]
+/// builds a body from, so that the flat form and its conversion read the same through the
+/// view by construction (a missing block or run reads, and converts, as the view gives it).
+pub fn owned_block<'a, P: CodeView>(p: &'a P, b: P::Block<'a>) -> Block {
+    let binds = p
+        .binds(b)
+        .map(|bind| match bind {
+            BindView::Let { nl, lin, rhs, span } => Bind::Let {
+                nl: nl.to_vec(),
+                lin: lin.to_vec(),
+                rhs: owned_expr(p, rhs),
+                span,
+            },
+            BindView::Unpack { binders, src, span } => Bind::Unpack {
+                binders: binders.to_vec(),
+                src,
+                span,
+            },
+        })
+        .collect();
+    Block {
+        binds,
+        tail: owned_expr(p, p.tail(b)),
+    }
+}
+
+/// An expression view read into owned public syntax.
+fn owned_expr<'a, P: CodeView>(p: &'a P, e: ExprView<'a, P::Block<'a>>) -> Expr {
+    match e {
+        ExprView::Ret { nl, lin, span } => Expr::Ret {
+            nl: nl.to_vec(),
+            lin: lin.to_vec(),
+            span,
+        },
+        ExprView::Tuple { items, span } => Expr::Tuple {
+            items: items.to_vec(),
+            span,
+        },
+        ExprView::LTuple { items, span } => Expr::LTuple {
+            items: items.to_vec(),
+            span,
+        },
+        ExprView::Call {
+            func,
+            nl,
+            lin,
+            span,
+        } => Expr::Call {
+            func,
+            nl: nl.to_vec(),
+            lin: lin.to_vec(),
+            span,
+        },
+        ExprView::Prim { prim, args, span } => Expr::Prim {
+            prim,
+            args: args.to_vec(),
+            span,
+        },
+        ExprView::LAdd { lhs, rhs, span } => Expr::LAdd { lhs, rhs, span },
+        ExprView::Scale { scalar, lin, span } => Expr::Scale { scalar, lin, span },
+        ExprView::Zero { ty, span } => Expr::Zero {
+            ty: ty.clone(),
+            span,
+        },
+        ExprView::Dup { arg, span } => Expr::Dup { arg, span },
+        ExprView::Drop { body, span } => Expr::Drop {
+            body: Box::new(owned_block(p, body)),
+            span,
+        },
+        ExprView::Block(b) => Expr::Block(Box::new(owned_block(p, b))),
     }
 }
 

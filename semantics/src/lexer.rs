@@ -92,146 +92,203 @@ impl Tok {
 /// Memory is linear in the input: at most one token per byte, and at most
 /// [`MAX_DIAGNOSTICS`] diagnostics (the third result counts every fault).
 pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>, usize) {
-    let bytes = src.as_bytes();
-    let mut faults = 0;
+    let mut lexer = Lexer::new(src);
     let mut tokens = Vec::with_capacity(src.len() / 3);
-    let mut errors = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let start = i;
-        let tok = match c {
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                i += 1;
-                continue;
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'(' => Tok::LParen,
-            b')' => Tok::RParen,
-            b'<' => Tok::Lt,
-            b'>' => Tok::Gt,
-            b',' => Tok::Comma,
-            b';' => Tok::Semi,
-            b':' => Tok::Colon,
-            b'=' => Tok::Eq,
-            b'+' => Tok::Plus,
-            b'*' => Tok::Star,
-            b'/' => Tok::Slash,
-            b'@' => Tok::At,
-            b'%' => Tok::Percent,
-            b'-' if bytes.get(i + 1) == Some(&b'>') => {
-                i += 2;
-                tokens.push(Token {
-                    tok: Tok::Arrow,
-                    span: Span::new(start, i),
-                });
-                continue;
-            }
-            b'-' => Tok::Minus,
-            b'0'..=b'9' => {
-                i = scan_number(bytes, i);
-                let text = &src[start..i];
-                let v = text.parse::<f64>().ok().filter(|v| v.is_finite());
-                if v.is_none() {
-                    faults += 1;
-                }
-                if v.is_none() && errors.len() < MAX_DIAGNOSTICS {
-                    errors.push(
-                        Diagnostic::error(
-                            "E0102",
-                            format!("the number `{text}` is out of range for f64"),
-                        )
-                        .with_primary(Span::new(start, i), "not a finite f64"),
-                    );
-                }
-                // [`number`] reads 0.0 for it, which keeps the parser from reporting a second,
-                // spurious error.
-                tokens.push(Token {
-                    tok: Tok::Num,
-                    span: Span::new(start, i),
-                });
-                continue;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                i = scan_ident(bytes, i);
-                let mut linear = false;
-                while i < bytes.len() && bytes[i] == b'\'' {
-                    linear = true;
-                    i += 1;
-                }
-                let tok = if linear {
-                    Tok::LinIdent
-                } else {
-                    match &src[start..i] {
-                        "def" => Tok::Def,
-                        "type" => Tok::TypeKw,
-                        "let" => Tok::Let,
-                        "in" => Tok::In,
-                        "dup" => Tok::Dup,
-                        "drop" => Tok::Drop,
-                        "zero" => Tok::Zero,
-                        "R" => Tok::Real,
-                        _ => Tok::Ident,
-                    }
-                };
-                tokens.push(Token {
-                    tok,
-                    span: Span::new(start, i),
-                });
-                continue;
-            }
-            _ => {
-                // A run of characters that are not Linear A is one fault (100 MB of NUL bytes
-                // is one diagnostic, not 10^8).
-                let bad = |i: usize| {
-                    let b = bytes[i];
-                    !(b.is_ascii_alphanumeric()
-                        || b.is_ascii_whitespace()
-                        || b"#()<>,;:=+*/@%-_'".contains(&b))
-                };
-                let first = src[i..].chars().next().unwrap_or('?');
-                i += first.len_utf8();
-                while i < bytes.len() && bad(i) {
-                    i += 1;
-                }
-                while !src.is_char_boundary(i) {
-                    i += 1;
-                }
-                let message = if i - start == first.len_utf8() {
-                    format!("unexpected character `{}`", first.escape_debug())
-                } else {
-                    let n = src[start..i].chars().count();
-                    format!(
-                        "{n} unexpected characters, starting with `{}`",
-                        first.escape_debug()
-                    )
-                };
-                faults += 1;
-                if errors.len() < MAX_DIAGNOSTICS {
-                    errors.push(
-                        Diagnostic::error("E0101", message)
-                            .with_primary(Span::new(start, i), "not part of Linear A"),
-                    );
-                }
-                continue;
-            }
-        };
-        i += 1;
-        tokens.push(Token {
-            tok,
-            span: Span::new(start, i),
-        });
+    while !lexer.done() {
+        lexer.fill(&mut tokens, usize::MAX);
     }
-    tokens.push(Token {
-        tok: Tok::Eof,
-        span: Span::new(src.len(), src.len()),
-    });
+    let (errors, faults) = lexer.finish();
     (tokens, errors, faults)
+}
+
+/// A lexer that resumes where it stopped: the parser takes tokens a window at a time
+/// ([`Lexer::fill`]), so a million-`let` file's ten million tokens never exist at once (their
+/// vector was 90 MB, written and faulted in whole, then read again).
+pub struct Lexer<'s> {
+    src: &'s str,
+    /// The next byte to read.
+    at: usize,
+    errors: Vec<Diagnostic>,
+    faults: usize,
+    done: bool,
+}
+
+impl<'s> Lexer<'s> {
+    pub fn new(src: &'s str) -> Lexer<'s> {
+        Lexer {
+            src,
+            at: 0,
+            errors: Vec::new(),
+            faults: 0,
+            done: false,
+        }
+    }
+
+    /// [`Tok::Eof`] has been produced: nothing more comes.
+    pub fn done(&self) -> bool {
+        self.done
+    }
+
+    /// The faults found so far (the first [`MAX_DIAGNOSTICS`]) and how many there were.
+    pub fn finish(&mut self) -> (Vec<Diagnostic>, usize) {
+        (std::mem::take(&mut self.errors), self.faults)
+    }
+
+    /// Appends the next tokens to `tokens`, stopping after at least `n` (or at the end, with
+    /// [`Tok::Eof`] last).
+    pub fn fill(&mut self, tokens: &mut Vec<Token>, n: usize) {
+        if self.done {
+            return;
+        }
+        let src = self.src;
+        let bytes = src.as_bytes();
+        let mut faults = 0;
+        let errors = &mut self.errors;
+        let stop = tokens.len().saturating_add(n);
+        let mut i = self.at;
+        while i < bytes.len() {
+            if tokens.len() >= stop {
+                self.at = i;
+                self.faults += faults;
+                return;
+            }
+            let c = bytes[i];
+            let start = i;
+            let tok = match c {
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    i += 1;
+                    continue;
+                }
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'(' => Tok::LParen,
+                b')' => Tok::RParen,
+                b'<' => Tok::Lt,
+                b'>' => Tok::Gt,
+                b',' => Tok::Comma,
+                b';' => Tok::Semi,
+                b':' => Tok::Colon,
+                b'=' => Tok::Eq,
+                b'+' => Tok::Plus,
+                b'*' => Tok::Star,
+                b'/' => Tok::Slash,
+                b'@' => Tok::At,
+                b'%' => Tok::Percent,
+                b'-' if bytes.get(i + 1) == Some(&b'>') => {
+                    i += 2;
+                    tokens.push(Token {
+                        tok: Tok::Arrow,
+                        span: Span::new(start, i),
+                    });
+                    continue;
+                }
+                b'-' => Tok::Minus,
+                b'0'..=b'9' => {
+                    i = scan_number(bytes, i);
+                    let text = &src[start..i];
+                    let v = text.parse::<f64>().ok().filter(|v| v.is_finite());
+                    if v.is_none() {
+                        faults += 1;
+                    }
+                    if v.is_none() && errors.len() < MAX_DIAGNOSTICS {
+                        errors.push(
+                            Diagnostic::error(
+                                "E0102",
+                                format!("the number `{text}` is out of range for f64"),
+                            )
+                            .with_primary(Span::new(start, i), "not a finite f64"),
+                        );
+                    }
+                    // [`number`] reads 0.0 for it, which keeps the parser from reporting a second,
+                    // spurious error.
+                    tokens.push(Token {
+                        tok: Tok::Num,
+                        span: Span::new(start, i),
+                    });
+                    continue;
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    i = scan_ident(bytes, i);
+                    let mut linear = false;
+                    while i < bytes.len() && bytes[i] == b'\'' {
+                        linear = true;
+                        i += 1;
+                    }
+                    let tok = if linear {
+                        Tok::LinIdent
+                    } else {
+                        match &src[start..i] {
+                            "def" => Tok::Def,
+                            "type" => Tok::TypeKw,
+                            "let" => Tok::Let,
+                            "in" => Tok::In,
+                            "dup" => Tok::Dup,
+                            "drop" => Tok::Drop,
+                            "zero" => Tok::Zero,
+                            "R" => Tok::Real,
+                            _ => Tok::Ident,
+                        }
+                    };
+                    tokens.push(Token {
+                        tok,
+                        span: Span::new(start, i),
+                    });
+                    continue;
+                }
+                _ => {
+                    // A run of characters that are not Linear A is one fault (100 MB of NUL bytes
+                    // is one diagnostic, not 10^8).
+                    let bad = |i: usize| {
+                        let b = bytes[i];
+                        !(b.is_ascii_alphanumeric()
+                            || b.is_ascii_whitespace()
+                            || b"#()<>,;:=+*/@%-_'".contains(&b))
+                    };
+                    let first = src[i..].chars().next().unwrap_or('?');
+                    i += first.len_utf8();
+                    while i < bytes.len() && bad(i) {
+                        i += 1;
+                    }
+                    while !src.is_char_boundary(i) {
+                        i += 1;
+                    }
+                    let message = if i - start == first.len_utf8() {
+                        format!("unexpected character `{}`", first.escape_debug())
+                    } else {
+                        let n = src[start..i].chars().count();
+                        format!(
+                            "{n} unexpected characters, starting with `{}`",
+                            first.escape_debug()
+                        )
+                    };
+                    faults += 1;
+                    if errors.len() < MAX_DIAGNOSTICS {
+                        errors.push(
+                            Diagnostic::error("E0101", message)
+                                .with_primary(Span::new(start, i), "not part of Linear A"),
+                        );
+                    }
+                    continue;
+                }
+            };
+            i += 1;
+            tokens.push(Token {
+                tok,
+                span: Span::new(start, i),
+            });
+        }
+        tokens.push(Token {
+            tok: Tok::Eof,
+            span: Span::new(src.len(), src.len()),
+        });
+        self.at = bytes.len();
+        self.faults += faults;
+        self.done = true;
+    }
 }
 
 /// The value of a [`Tok::Num`] token at `span` of `src`: 0.0 for a number out of range, which

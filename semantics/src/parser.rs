@@ -18,7 +18,7 @@
 use crate::diagnostics::{Diagnostic, MAX_DIAGNOSTICS, cap};
 use crate::flat::{Atoms, BlockId, FlatBind, FlatExpr, FlatFn, FlatProgram};
 use crate::fresh::Fresh;
-use crate::lexer::{self, Tok, Token, lex};
+use crate::lexer::{self, Lexer, Tok, Token};
 use crate::names::Scope;
 use crate::prims::PrimTable;
 use crate::span::Span;
@@ -60,9 +60,29 @@ pub fn parse_flat_with(src: &str, prims: &PrimTable) -> Result<FlatProgram, Vec<
             ),
         )]);
     }
-    let (toks, mut errors, lex_faults) = lex(src);
-    let mut p = Parser::new(src, toks, prims);
+    let mut p = Parser::new(src, prims, Fresh::new());
     p.program();
+    if p.reparse {
+        // A name of the temporaries' form came after a temporary was made: parse again with
+        // every such name of the file avoided from the start, as if they had all been known.
+        let mut fresh = Fresh::new();
+        let mut lexer = Lexer::new(src);
+        let mut window = Vec::with_capacity(WINDOW + 8);
+        while !lexer.done() {
+            window.clear();
+            lexer.fill(&mut window, WINDOW);
+            for t in &window {
+                let text = &src[t.span.range()];
+                if is_temp_form(t.tok, text) {
+                    fresh.avoid(text);
+                }
+            }
+        }
+        p = Parser::new(src, prims, fresh);
+        p.program();
+    }
+    p.resolve_forward();
+    let (mut errors, lex_faults) = p.lexer.finish();
     errors.append(&mut p.errors);
     if errors.is_empty() {
         Ok(p.flat)
@@ -90,28 +110,70 @@ enum Side {
     Lin,
 }
 
+/// How many tokens the lexer adds to the parser's window at a time.
+const WINDOW: usize = 4096;
+
+/// How many tokens the parser reads ahead of the current one (`peek_at(2)`), plus the one
+/// before it (a definition's end).
+const LOOKAHEAD: usize = 4;
+
+/// The first [`FuncId`] standing for a call of a function not yet lexed ([`Forward`]); no
+/// file has this many definitions (a source is at most [`MAX_SOURCE_BYTES`]).
+const FORWARD: u32 = 1 << 31;
+
+/// A call whose callee is neither defined above nor a primitive, met before the whole file
+/// was lexed: resolved at the end to the first definition of its name, or reported (E0110).
+struct Forward<'s> {
+    name: &'s str,
+    span: Span,
+    /// How many parser faults were recorded before it: where its E0110 goes among them.
+    after: usize,
+}
+
+/// Whether a token is a name the desugaring's temporaries must avoid.
+fn is_temp_form(tok: Tok, text: &str) -> bool {
+    matches!(tok, Tok::Ident | Tok::LinIdent)
+        && text.starts_with(TEMP_STEM)
+        && Fresh::could_be_fresh(text)
+}
+
 struct Parser<'s> {
     src: &'s str,
+    /// The tokens not yet read (and the one before), lexed a window at a time.
+    lexer: Lexer<'s>,
     toks: Vec<Token>,
     pos: usize,
+    /// `def` tokens lexed so far, and whether the last token lexed was one (its name is next).
+    defs_lexed: usize,
+    def_pending: bool,
+    /// `def` tokens consumed so far.
+    defs_read: usize,
+    /// Calls of functions not yet lexed.
+    forward: Vec<Forward<'s>>,
+    /// A temporary was made.
+    made_temp: bool,
+    /// A name of the temporaries' form was lexed after a temporary was made, so the
+    /// temporaries made may differ from those of a parse that knew every name in advance.
+    reparse: bool,
     prims: &'s PrimTable,
     errors: Vec<Diagnostic>,
     /// Every fault found, kept or not.
     faults: usize,
-    /// Every `def`'s index ([`FuncId`]) by name, ascending.
+    /// The index ([`FuncId`]) of every `def` lexed so far, by name, ascending.
     defs_by_name: NameMap<&'s str, Vec<usize>>,
     /// Result arities (nonlinear, linear) of the definitions parsed so far.
     sigs: Vec<Option<(usize, usize)>>,
-    /// The token index of every `def`, ascending: the definition being parsed is the one whose
-    /// `def` token was consumed last (counting attempts instead goes wrong when error recovery
-    /// after a stray attribute stops before a `def` it has not consumed).
-    def_tokens: Vec<usize>,
+    /// The definition being parsed: the one whose `def` token was consumed last (counting
+    /// attempts instead goes wrong when error recovery after a stray attribute stops before a
+    /// `def` it has not consumed).
     current: usize,
     /// The type aliases declared so far.
     aliases: NameMap<&'s str, Type>,
     /// The desugaring's temporaries (`_t1`, `_t2'`), avoiding the file's names that start
     /// with [`TEMP_STEM`] (only those can be spelled as one; avoiding every identifier was one
-    /// hash insertion per token and the parser's largest cost on a million `let`s).
+    /// hash insertion per token and the parser's largest cost on a million `let`s). Names are
+    /// avoided as they are lexed, a window ahead of the parser; one lexed after a temporary
+    /// was made sets [`Parser::reparse`].
     fresh: Fresh,
     /// The program so far.
     flat: FlatProgram,
@@ -140,70 +202,36 @@ fn slot_name(flat: &FlatProgram, start: usize, slot: u32) -> &str {
 const TEMP_STEM: &str = "_t";
 
 impl<'s> Parser<'s> {
-    fn new(src: &'s str, toks: Vec<Token>, prims: &'s PrimTable) -> Self {
-        let mut defs_by_name: NameMap<&str, Vec<usize>> = NameMap::default();
-        let mut n_defs = 0;
-        let mut def_tokens = Vec::new();
-        let mut fresh = Fresh::new();
-        // Upper bounds from the tokens: a binding per token that can make one (`let`, an
-        // operator, a call's or group's `(`, a tuple's `<`, ...), a slot, binder or atom per
-        // name, number or binding. The vectors are reserved once at these sizes, so a million
-        // bindings are not copied through twenty doublings; capacity never written costs no
-        // memory (the allocator's pages are only backed when touched).
-        let (mut bindings, mut names) = (0usize, 0usize);
-        for (i, t) in toks.iter().enumerate() {
-            match t.tok {
-                Tok::Let
-                | Tok::Plus
-                | Tok::Minus
-                | Tok::Star
-                | Tok::Slash
-                | Tok::LParen
-                | Tok::Lt
-                | Tok::Dup
-                | Tok::Drop
-                | Tok::Zero => bindings += 1,
-                Tok::Num => names += 1,
-                _ => {}
-            }
-            match t.tok {
-                Tok::Def => {
-                    def_tokens.push(i);
-                    if let Some(n) = toks.get(i + 1).filter(|n| n.tok == Tok::Ident) {
-                        defs_by_name
-                            .entry(&src[n.span.range()])
-                            .or_default()
-                            .push(n_defs);
-                    }
-                    n_defs += 1;
-                }
-                Tok::Ident | Tok::LinIdent => {
-                    names += 1;
-                    let text = &src[t.span.range()];
-                    if text.starts_with(TEMP_STEM) && Fresh::could_be_fresh(text) {
-                        fresh.avoid(text);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let sigs = vec![None; n_defs];
+    fn new(src: &'s str, prims: &'s PrimTable, fresh: Fresh) -> Self {
+        // Room from the source's size: a core binding takes at least 16 bytes of source, a
+        // slot, binder or atom at least 8 (a name or number and what separates it), on every
+        // program lina writes or the harness generates. These are estimates, not bounds: a
+        // denser file grows the vectors. Capacity never written costs no memory (the
+        // allocator's pages are only backed when touched), so a million bindings are not
+        // copied through twenty doublings.
+        let n = src.len();
         let mut flat = FlatProgram::default();
-        flat.binds.reserve(bindings);
-        flat.atoms.reserve(names + 2 * bindings);
-        flat.locals.reserve(names + bindings);
-        flat.binders.reserve(names + bindings);
-        flat.names.reserve(src.len() + 8 * bindings);
-        Parser {
+        flat.binds.reserve(n / 16 + 16);
+        flat.atoms.reserve(n / 8 + 16);
+        flat.locals.reserve(n / 8 + 16);
+        flat.binders.reserve(n / 8 + 16);
+        flat.names.reserve(n + n / 2 + 64);
+        let mut p = Parser {
             src,
-            toks,
+            lexer: Lexer::new(src),
+            toks: Vec::with_capacity(WINDOW + 2 * LOOKAHEAD),
             pos: 0,
+            defs_lexed: 0,
+            def_pending: false,
+            defs_read: 0,
+            forward: Vec::new(),
+            made_temp: false,
+            reparse: false,
             prims,
             errors: Vec::new(),
             faults: 0,
-            defs_by_name,
-            sigs,
-            def_tokens,
+            defs_by_name: NameMap::default(),
+            sigs: Vec::new(),
             current: 0,
             fresh,
             aliases: NameMap::default(),
@@ -213,7 +241,96 @@ impl<'s> Parser<'s> {
             scope: Scope::default(),
             pending: Vec::new(),
             depth: 0,
+        };
+        p.refill();
+        p
+    }
+
+    /// Lexes the next window of tokens, keeping the unread ones and the one before them. Each
+    /// new `def` is entered by name (a call may name a function defined below), each name of
+    /// the temporaries' form avoided.
+    fn refill(&mut self) {
+        let keep = self.pos.saturating_sub(1);
+        self.toks.drain(..keep);
+        self.pos -= keep;
+        let from = self.toks.len();
+        self.lexer.fill(&mut self.toks, WINDOW);
+        for &t in &self.toks[from..] {
+            if std::mem::take(&mut self.def_pending) && t.tok == Tok::Ident {
+                self.defs_by_name
+                    .entry(&self.src[t.span.range()])
+                    .or_default()
+                    .push(self.defs_lexed - 1);
+            }
+            match t.tok {
+                Tok::Def => {
+                    self.defs_lexed += 1;
+                    self.def_pending = true;
+                }
+                Tok::Ident | Tok::LinIdent => {
+                    let text = &self.src[t.span.range()];
+                    if is_temp_form(t.tok, text) && self.fresh.take(&[text]) && self.made_temp {
+                        self.reparse = true;
+                    }
+                }
+                _ => {}
+            }
         }
+    }
+
+    /// After the whole file: each call of a function that was not yet lexed names the first
+    /// definition of its name, or is reported (in the place among the faults it was met).
+    fn resolve_forward(&mut self) {
+        if self.forward.is_empty() {
+            return;
+        }
+        let forward = std::mem::take(&mut self.forward);
+        let target: Vec<FuncId> = forward
+            .iter()
+            .map(
+                |c| match self.defs_by_name.get(c.name).and_then(|ids| ids.first()) {
+                    Some(&i) => FuncId(i as u32),
+                    None => FuncId(u32::MAX),
+                },
+            )
+            .collect();
+        let patch = |e: &mut FlatExpr| {
+            if let FlatExpr::Call { func, .. } = e
+                && func.0 >= FORWARD
+                && let Some(&t) = target.get((func.0 - FORWARD) as usize)
+            {
+                *func = t;
+            }
+        };
+        for b in self.flat.binds.iter_mut().chain(self.flat.inner.iter_mut()) {
+            if let FlatBind::Let { rhs, .. } = b {
+                patch(rhs);
+            }
+        }
+        for b in &mut self.flat.blocks {
+            patch(&mut b.tail);
+        }
+        // The faults recorded are the first of the parse, in order: merge the unknown
+        // functions in where they were met, and keep the first MAX_DIAGNOSTICS.
+        let recorded = std::mem::take(&mut self.errors);
+        let mut recorded = recorded.into_iter().enumerate().peekable();
+        let mut merged = Vec::new();
+        for (c, t) in forward.iter().zip(&target) {
+            if t.0 != u32::MAX {
+                continue;
+            }
+            while let Some((_, d)) = recorded.next_if(|(i, _)| *i < c.after) {
+                merged.push(d);
+            }
+            self.faults += 1;
+            merged.push(
+                Diagnostic::error("E0110", format!("unknown function `{}`", c.name))
+                    .with_primary(c.span, "no function or primitive has this name"),
+            );
+        }
+        merged.extend(recorded.map(|(_, d)| d));
+        merged.truncate(MAX_DIAGNOSTICS);
+        self.errors = merged;
     }
 
     // ---- token helpers ----
@@ -238,6 +355,10 @@ impl<'s> Parser<'s> {
         let t = self.toks[self.pos];
         if t.tok != Tok::Eof {
             self.pos += 1;
+            self.defs_read += usize::from(t.tok == Tok::Def);
+            if self.pos + LOOKAHEAD > self.toks.len() && !self.lexer.done() {
+                self.refill();
+            }
         }
         t
     }
@@ -380,10 +501,11 @@ impl<'s> Parser<'s> {
                 }
             }
         }
-        let def_pos = self.pos;
         let start = self.expect(Tok::Def)?.span;
-        // Every `def` token was counted by `new`, so the search always succeeds.
-        self.current = self.def_tokens.binary_search(&def_pos).unwrap_or(0);
+        self.current = self.defs_read - 1;
+        if self.sigs.len() <= self.current {
+            self.sigs.resize(self.current + 1, None);
+        }
         let name_tok = self.take(&[Tok::Ident], "a function name")?;
         let name = self.text(name_tok.span).to_string();
         self.expect(Tok::LParen)?;
@@ -545,6 +667,7 @@ impl<'s> Parser<'s> {
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
         let name = self.fresh.make(TEMP_STEM, linear);
+        self.made_temp = true;
         self.new_local(&name, linear, span)
     }
 
@@ -1193,6 +1316,20 @@ impl<'s> Parser<'s> {
         if let Some(&i) = ids.get(split) {
             return Ok(Operand::Expr(FlatExpr::Call {
                 func: FuncId(i as u32),
+                atoms,
+                nl: n_nl,
+                span,
+            }));
+        }
+        if !self.lexer.done() {
+            // Perhaps defined further down, not yet lexed: decided at the end.
+            self.forward.push(Forward {
+                name,
+                span: name_tok.span,
+                after: self.faults,
+            });
+            return Ok(Operand::Expr(FlatExpr::Call {
+                func: FuncId(FORWARD + self.forward.len() as u32 - 1),
                 atoms,
                 nl: n_nl,
                 span,

@@ -619,3 +619,83 @@ fn arithmetic_primitives_of_linear_variables_print_as_calls() {
         assert_eq!(parse_ok(&text), p, "{src} printed as\n{text}");
     }
 }
+
+// ---- the lexer's window: what is decided after the whole file is lexed ----
+
+/// `n` one-line functions `h{i}`: filler that puts many windows of tokens between a use and a
+/// definition.
+fn filler(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("def h{i}(x: R) -> (R) = x\n"))
+        .collect()
+}
+
+#[test]
+fn a_call_of_a_function_defined_far_below_names_it() {
+    // `g` is defined after 20,000 lines: the call is read long before its definition is lexed.
+    let src = format!(
+        "def f(x: R) -> (R) = g(x) * x\n{}def g(x: R) -> (R) = x",
+        filler(20_000)
+    );
+    let flat = parse_flat(&src).unwrap();
+    let g = flat.func_named("g").unwrap();
+    assert_eq!(g.0 as usize, flat.funcs.len() - 1);
+    let calls: Vec<FuncId> = flat
+        .binds_of(flat.block(flat.funcs[0].body).unwrap())
+        .iter()
+        .filter_map(|b| match b {
+            FlatBind::Let {
+                rhs: FlatExpr::Call { func, .. },
+                ..
+            } => Some(*func),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls, [g]);
+}
+
+#[test]
+fn a_temporary_avoids_a_name_of_its_form_far_below() {
+    // `sin(x)` needs a temporary before `_t1` and `_t2` are lexed; it must avoid both.
+    let src = format!(
+        "def f(x: R) -> (R) = sin(x) * x\n{}def g(_t1: R, _t2: R) -> (R) = _t1 * _t2",
+        filler(20_000)
+    );
+    let p = parse_ok(&src);
+    let names: Vec<_> = p.funcs[0].locals.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["x", "_t3"]);
+    // And the same program with the definitions' order reversed makes the same temporary.
+    let src = format!(
+        "def g(_t1: R, _t2: R) -> (R) = _t1 * _t2\n{}def f(x: R) -> (R) = sin(x) * x",
+        filler(20_000)
+    );
+    let p = parse_ok(&src);
+    let f = p.funcs.last().unwrap();
+    let names: Vec<_> = f.locals.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["x", "_t3"]);
+}
+
+#[test]
+fn unknown_functions_met_early_are_reported_in_source_order_among_other_faults() {
+    // 60 functions, each with an unknown call and then an unbound name, ahead of a long tail:
+    // the unknown calls are decided only at the end, yet the first 50 faults of the file are
+    // reported, alternating, in source order, and all 120 are counted.
+    let mut src: String = (0..60)
+        .map(|i| format!("def k{i}(x: R) -> (R) = nosuch{i}(x) * nobody{i}\n"))
+        .collect();
+    src += &filler(20_000);
+    let diags = parse(&src).unwrap_err();
+    assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+    let codes: Vec<&str> = diags[..MAX_DIAGNOSTICS].iter().map(|d| d.code).collect();
+    let expected: Vec<&str> = (0..MAX_DIAGNOSTICS)
+        .map(|i| if i % 2 == 0 { "E0110" } else { "E0111" })
+        .collect();
+    assert_eq!(codes, expected);
+    let starts: Vec<u32> = diags[..MAX_DIAGNOSTICS]
+        .iter()
+        .map(|d| d.primary_span().unwrap().start)
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(diags[0].message, "unknown function `nosuch0`");
+    assert!(diags[MAX_DIAGNOSTICS].message.contains("70 more"));
+}
