@@ -152,3 +152,30 @@ fn a_narrower_tuple_is_still_proved() {
         "{all:?}"
     );
 }
+
+/// `simplify` keeps a function over the budget as it is (it would lower it as `prove` does),
+/// and `encode` refuses what λLL, which has no type names, would spell out exponentially.
+#[test]
+fn simplify_and_encode_stay_bounded() {
+    for d in [4, 16, 69] {
+        let file = temp(&format!("se{d}.la"));
+        std::fs::write(&file, program(Width::Doubling(d))).unwrap();
+        let s = lina(&["simplify", &file]);
+        assert_eq!(s.code, 0, "{d}: {}", s.stderr);
+        assert!(
+            s.stdout
+                .contains(&format!("def g(x: A{}) -> (A{}) =\n  x\n", d - 1, d - 1))
+        );
+        assert_eq!(
+            s.stdout.contains("over the lowering's leaf budget"),
+            d > 4,
+            "{}",
+            s.stdout
+        );
+        let e = lina(&["encode", &file]);
+        match d {
+            4 => assert!(e.code == 0 && e.stdout.contains("def g :"), "{}", e.stderr),
+            _ => assert!(e.code == 1 && e.stderr.contains("E0770") && e.stdout.is_empty()),
+        }
+    }
+}

@@ -145,11 +145,47 @@ pub(crate) fn pack_pat(nl: &[Slot], lin: &[Slot]) -> Pat {
 /// Encodes a well-typed Linear A program (relaxed ones are elaborated first).
 pub fn linear_a_to_ll(prog: &Program, prims: &PrimTable) -> Result<LlProgram, RewriteError> {
     let strict = checker::elaborate(prog, prims).map_err(RewriteError::IllTyped)?;
+    spelled_within_budget(&strict)?;
     let mut defs = Vec::with_capacity(strict.funcs.len());
     for f in &strict.funcs {
         defs.push(encode_fn(f)?);
     }
     canonical(LlProgram { defs })
+}
+
+/// λLL has no type names, so its terms spell every signature and `zero` type out: a DAG of
+/// aliases (`type A{i} = <A{i-1}, A{i-1}>`) would print `2^d` scalars from `d` lines. The
+/// scalars spelled, in all, must stay within `2^16 + 4·|P|` (an alias-free program's types
+/// are its own text, so only aliases can pass it).
+fn spelled_within_budget(p: &Program) -> Result<(), RewriteError> {
+    let text = p
+        .funcs
+        .iter()
+        .map(semantics::fn_size)
+        .fold(0u128, u128::saturating_add);
+    let budget = (1u128 << 16).saturating_add(text.saturating_mul(4));
+    let mut spelled = 0u128;
+    for f in &p.funcs {
+        let ps = f.params.iter().chain(&f.lparams).map(|q| &q.ty);
+        let mut tys: Vec<&semantics::Type> = ps.chain(&f.results).chain(&f.lresults).collect();
+        semantics::each_expr(&f.body, &mut |e| {
+            if let Expr::Zero { ty, .. } = e {
+                tys.push(ty);
+            }
+        });
+        spelled = tys.iter().fold(spelled, |n, t| n.saturating_add(t.size()));
+        if spelled > budget {
+            return Err(RewriteError::NotInLlFragment {
+                what: format!(
+                    "`{}`: its types spelled out (λLL has no type names) take the program's \
+                     types to more than {budget} scalars",
+                    f.name
+                ),
+                span: f.span,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Slots renumbered in text order (the order [`ll::parse`] assigns: a `let`'s right-hand

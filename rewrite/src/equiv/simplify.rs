@@ -404,8 +404,13 @@ pub fn simplify(prog: &Program, prims: &PrimTable, limits: &Limits) -> Result<Si
     let linear_b = checker::check_linear_b(prog).is_empty();
     let rules = simplify_rules()?;
     let mut dag = Dag::default();
+    // A function over the lowering's budget (a wide tuple: `n²` row entries) is kept as it is.
+    let refused = checker::kernel::walk::refused(prog, &semantics::Type::size);
     let mut cands: Vec<Result<String, String>> = (0..n)
-        .map(|i| candidate(&mut dag, prog, prims, i, &works, &rules, limits))
+        .map(|i| match refused.contains(&prog.funcs[i].name) {
+            true => Err(checker::kernel::walk::OVER_BUDGET.to_string()),
+            false => candidate(&mut dag, prog, prims, i, &works, &rules, limits),
+        })
         .collect();
     let header: String = semantics::aliases_in(semantics::program_types(prog))
         .iter()
