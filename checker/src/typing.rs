@@ -1098,13 +1098,13 @@ impl<'a> Judge<'a> {
             });
             return false;
         };
-        if local.linear == linear_side {
+        if local.linear() == linear_side {
             return true;
         }
         self.fault(TypeError::BinderSide {
             name: self.fp.spelling(local).to_string(),
             span: local.span,
-            linear: local.linear,
+            linear: local.linear(),
             rule,
         });
         self.ctx.quiet(id);
@@ -1209,7 +1209,7 @@ impl<'a> Judge<'a> {
                 continue;
             };
             let (name, binder) = (self.fp.spelling(local).to_string(), local.span);
-            self.errors.push(if local.linear {
+            self.errors.push(if local.linear() {
                 TypeError::LinearUnused { name, binder, rule }
             } else {
                 TypeError::NonlinearUnused { name, binder, rule }

@@ -136,13 +136,29 @@ pub struct FlatBlock {
     pub tail: FlatExpr,
 }
 
-/// A slot: its spelling is `names[name_start..name_start + name_len]` of the program.
+/// A slot: its spelling is `names[name_start..name_start + name_len()]` of the program. 16
+/// bytes (the sort is the length's low bit): two slots per source `let` of a chain, so every
+/// byte here is two megabytes written and faulted in at a million `let`s.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FlatLocal {
     pub name_start: u32,
-    pub name_len: u32,
-    pub linear: bool,
+    /// The spelling's length, shifted left once; the low bit says the slot is linear.
+    len_linear: u32,
     pub span: Span,
+}
+
+const _: () = assert!(std::mem::size_of::<FlatLocal>() == 16);
+
+impl FlatLocal {
+    /// Spelled with primes.
+    pub fn linear(&self) -> bool {
+        self.len_linear & 1 == 1
+    }
+
+    /// The spelling's length in bytes.
+    pub fn name_len(&self) -> u32 {
+        self.len_linear >> 1
+    }
 }
 
 /// A function: its slots are `locals_len` of [`FlatProgram::locals`] from `locals_start`.
@@ -217,7 +233,7 @@ impl FlatProgram {
     /// A slot's spelling.
     pub fn spelling(&self, l: &FlatLocal) -> &str {
         self.names
-            .get(range(l.name_start, l.name_len))
+            .get(range(l.name_start, l.name_len()))
             .unwrap_or("?")
     }
 
@@ -227,7 +243,7 @@ impl FlatProgram {
     }
 
     pub fn is_linear(&self, f: &FlatFn, id: LocalId) -> bool {
-        self.local(f, id).is_some_and(|l| l.linear)
+        self.local(f, id).is_some_and(|l| l.linear())
     }
 
     pub fn atoms(&self, a: Atoms) -> &[Atom] {
@@ -302,10 +318,10 @@ impl FlatProgram {
     pub fn push_local(&mut self, name: &str, linear: bool, span: Span) {
         let name_start = self.names.len() as u32;
         self.names.push_str(name);
+        // A source is at most `MAX_SOURCE_BYTES` (2^29), so the length fits in 31 bits.
         self.locals.push(FlatLocal {
             name_start,
-            name_len: name.len() as u32,
-            linear,
+            len_linear: (name.len() as u32) << 1 | u32::from(linear),
             span,
         });
     }
@@ -354,7 +370,7 @@ impl FlatProgram {
             .iter()
             .map(|l| Local {
                 name: self.spelling(l).to_string(),
-                linear: l.linear,
+                linear: l.linear(),
                 span: l.span,
             })
             .collect();

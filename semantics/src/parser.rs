@@ -706,7 +706,7 @@ impl<'s> Parser<'s> {
     }
 
     fn is_linear(&self, a: &Atom) -> bool {
-        matches!(a, Atom::Var(v) if self.flat.locals.get(self.locals_start + v.id.0 as usize).is_some_and(|l| l.linear))
+        matches!(a, Atom::Var(v) if self.flat.locals.get(self.locals_start + v.id.0 as usize).is_some_and(|l| l.linear()))
     }
 
     /// Moves the argument atoms stacked from `base` to the program; returns their run.
