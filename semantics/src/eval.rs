@@ -306,6 +306,12 @@ impl<'p, C: CodeView> Evaluator<'p, C> {
             });
         }
         let base = self.env.len();
+        if self.frames.is_empty() {
+            // Room for the callees' frames beside the outermost one, so that a long body's
+            // slots are not copied when the first callee arrives (capacity never written is
+            // never backed by memory).
+            self.env.reserve(2 * f.locals + 1024);
+        }
         self.env.resize(base + f.locals, None);
         self.frames.push(Frame {
             me: func,
