@@ -36,44 +36,79 @@ pub struct Prog {
     pub refused: HashSet<String>,
 }
 
-/// The lowering's budget of scalar leaves for a program: `LEAF_BASE + LEAF_PER_NODE·|P|`.
+/// The lowering's budgets for a program: `LEAF_BASE + LEAF_PER_NODE·|P|` scalar leaves and
+/// `ROW_BASE + ROW_PER_NODE·|P|` row entries.
 pub const LEAF_BASE: u128 = 1 << 13;
 pub const LEAF_PER_NODE: u128 = 4;
-/// The message of a function over the budget (`E0808` where a claim on it is called proved).
+pub const ROW_BASE: u128 = 1 << 14;
+pub const ROW_PER_NODE: u128 = 32;
+/// The message of a function over a budget (`E0808` where a claim on it is called proved).
 pub const OVER_BUDGET: &str = "over the lowering's leaf budget";
+
+fn total<'t>(ts: impl IntoIterator<Item = &'t Type>, size: &dyn Fn(&Type) -> u128) -> u128 {
+    ts.into_iter().fold(0u128, |n, t| n.saturating_add(size(t)))
+}
 
 /// The scalar leaves a lowering of `f` makes from types rather than from its text: its
 /// parameters and results, each callee's signature at each call, each `zero`. A type is a DAG
 /// of aliases (a call DAG's residual has `2^d` leaves): these are what may blow up.
 /// `size` counts a type's leaves (`Type::size` here; the prover's tuple mode counts a residual
-/// as one).
-pub fn leaf_count(p: &Program, f: &FnDef, size: &dyn Fn(&Type) -> u128) -> u128 {
+/// as one). The second count bounds the **row entries**: every leaf's row is over `f`'s
+/// linear input leaves (a function without linear parts: its gradient rows, over its
+/// nonlinear ones), and a call makes a symbol per result and argument leaf of the callee. A
+/// tuple `n` wide costs `n²` of these in `n` of text.
+pub fn leaf_count(p: &Program, f: &FnDef, size: &dyn Fn(&Type) -> u128) -> (u128, u128) {
+    let ty = |ps: &[semantics::Param]| total(ps.iter().map(|p| &p.ty), size);
     let sig = |g: &FnDef| {
-        let ps = g.params.iter().chain(&g.lparams).map(|p| &p.ty);
-        let ts = ps.chain(&g.results).chain(&g.lresults);
-        ts.fold(0u128, |n, t| n.saturating_add(size(t)))
+        let ts = [ty(&g.params), ty(&g.lparams), total(&g.results, size)];
+        ts.into_iter()
+            .fold(total(&g.lresults, size), u128::saturating_add)
     };
-    let mut n = sig(f);
+    let symbols = |g: &FnDef| {
+        let nl = total(&g.results, size).saturating_mul(ty(&g.params).saturating_add(1));
+        nl.saturating_add(total(&g.lresults, size).saturating_mul(ty(&g.lparams)))
+    };
+    let (mut n, mut rows) = (sig(f), 0u128);
     semantics::each_expr(&f.body, &mut |e| match e {
-        Expr::Call { func, .. } => n = n.saturating_add(p.func(*func).map_or(0, sig)),
+        Expr::Call { func, .. } => {
+            let g = p.func(*func);
+            n = n.saturating_add(g.map_or(0, sig));
+            rows = rows.saturating_add(g.map_or(0, symbols));
+        }
         Expr::Zero { ty, .. } => n = n.saturating_add(size(ty)),
         _ => {}
     });
-    n
+    let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
+    let width = if linear {
+        ty(&f.lparams)
+    } else {
+        ty(&f.params)
+    };
+    let made = n.saturating_add(semantics::fn_size(f));
+    (
+        n,
+        rows.saturating_add(made.saturating_mul(width.saturating_add(1))),
+    )
 }
 
-/// The functions of `p` over the budget, in program order: `f` is refused when the leaves of
-/// the functions accepted before it plus its own exceed it. The producer refuses the same
-/// ones (their claims `unknown`), so both lowerings stay linear in the programs' size.
+/// The functions of `p` over a budget, in program order: `f` is refused when the leaves (or
+/// row entries) of the functions accepted before it plus its own exceed it. The producer
+/// refuses the same ones (their claims `unknown`), so both lowerings stay linear in the
+/// programs' size.
 pub fn refused(p: &Program, size: &dyn Fn(&Type) -> u128) -> HashSet<String> {
     let text = p.funcs.iter().map(semantics::fn_size).sum::<u128>();
-    let budget = LEAF_BASE.saturating_add(LEAF_PER_NODE.saturating_mul(text));
-    let (mut used, mut out) = (0u128, HashSet::new());
+    let budget = |base: u128, per: u128| base.saturating_add(per.saturating_mul(text));
+    let (leaves, rows) = (
+        budget(LEAF_BASE, LEAF_PER_NODE),
+        budget(ROW_BASE, ROW_PER_NODE),
+    );
+    let (mut used, mut out) = ((0u128, 0u128), HashSet::new());
     for f in &p.funcs {
-        let n = used.saturating_add(leaf_count(p, f, size));
-        match n > budget {
+        let (n, r) = leaf_count(p, f, size);
+        let now = (used.0.saturating_add(n), used.1.saturating_add(r));
+        match now.0 > leaves || now.1 > rows {
             true => drop(out.insert(f.name.clone())),
-            false => used = n,
+            false => used = now,
         }
     }
     out
@@ -158,7 +193,8 @@ pub fn inputs(dag: &mut Dag, f: &FnDef) -> Vec<Id> {
 }
 
 pub fn size<'t>(tys: impl IntoIterator<Item = &'t Type>) -> usize {
-    tys.into_iter().map(|t| t.size() as usize).sum()
+    let leaves = |t: &Type| usize::try_from(t.size()).unwrap_or(usize::MAX);
+    tys.into_iter().map(leaves).fold(0, usize::saturating_add)
 }
 
 pub fn coefficient(row: &Row, i: u32) -> Option<Id> {

@@ -1064,7 +1064,7 @@ pub fn summarise(
         obligations: verdicts.len(),
         egraph_nodes: verdicts.iter().map(|v| v.nodes).max().unwrap_or(0),
         iterations: verdicts.iter().map(|v| v.iterations).sum(),
-        time_ms: verdicts.iter().map(|v| v.time_ms).sum(),
+        time_ms: verdicts.iter().fold(0.0, |t, v| t + v.time_ms),
         proof_length: verdicts.iter().map(|v| v.steps).sum(),
         counterexample: first_bad.and_then(|v| v.counterexample.clone()),
         reason: first_bad.map(|v| {

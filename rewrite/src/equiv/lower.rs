@@ -114,20 +114,42 @@ pub fn opaque(ty: &Type, on: bool) -> bool {
     on && matches!(ty, Type::Named(a) if a.name.ends_with(".res"))
 }
 
-/// The number of nonlinear leaves of values of `tys` (a residual is one leaf when `on`).
+/// The number of nonlinear leaves of values of `tys` (a residual is one leaf when `on`),
+/// saturating. Each alias is counted once (a DAG of aliases has `2^d` leaves in `d` lines),
+/// by a loop: an alias chain is as deep as the program is long.
 pub fn nl_size(tys: &[Type], on: bool) -> usize {
     if !on {
         return size(tys);
     }
-    let mut n = 0usize;
-    let mut stack: Vec<&Type> = tys.iter().rev().collect();
-    while let Some(t) = stack.pop() {
-        match t.components() {
-            Some(ts) if !opaque(t, on) => stack.extend(ts.iter().rev()),
-            _ => n = n.saturating_add(1),
+    enum Step<'t> {
+        Visit(&'t Type),
+        Sum(usize),
+        Alias(*const TypeAlias),
+    }
+    let mut memo = std::collections::HashMap::new();
+    let (mut todo, mut done) = (vec![Step::Sum(tys.len())], Vec::<usize>::new());
+    todo.extend(tys.iter().rev().map(Step::Visit));
+    while let Some(step) = todo.pop() {
+        match step {
+            Step::Visit(t) if opaque(t, on) => done.push(1),
+            Step::Visit(Type::Real) => done.push(1),
+            Step::Visit(Type::Named(a)) => match memo.get(&std::sync::Arc::as_ptr(a)) {
+                Some(&n) => done.push(n),
+                None => todo.extend([Step::Alias(std::sync::Arc::as_ptr(a)), Step::Visit(&a.def)]),
+            },
+            Step::Visit(Type::Tuple(ts)) => {
+                todo.push(Step::Sum(ts.len()));
+                todo.extend(ts.iter().rev().map(Step::Visit));
+            }
+            Step::Sum(k) => {
+                let items = done.drain(done.len().saturating_sub(k)..);
+                let n = items.fold(0, usize::saturating_add);
+                done.push(n);
+            }
+            Step::Alias(a) => drop(memo.insert(a, done.last().copied().unwrap_or(0))),
         }
     }
-    n
+    done.pop().unwrap_or(0)
 }
 
 /// Builds a nonlinear value of type `ty` from leaves, in order (a residual from one leaf
@@ -268,8 +290,10 @@ pub fn linear_input_names(f: &FnDef) -> Vec<String> {
     names
 }
 
+/// The scalar leaves of `tys`, saturating (a DAG of aliases can have `2^100`).
 pub fn size(tys: &[Type]) -> usize {
-    tys.iter().map(|t| t.size() as usize).sum()
+    let leaves = |t: &Type| usize::try_from(t.size()).unwrap_or(usize::MAX);
+    tys.iter().map(leaves).fold(0, usize::saturating_add)
 }
 
 /// The function symbol of result leaf `k` of `g` in the program tagged `tag`.
