@@ -9,27 +9,32 @@
 //! occurrence.
 
 use crate::rules::Rule;
-use crate::types::Ty;
+use crate::types::{Ty, pack, unpack};
 use semantics::{LocalId, Span};
 
+/// 20 bytes: one per binder, so two per source `let` of a chain.
 #[derive(Clone, Debug)]
 struct Slot {
-    /// The type its binder gave it; `None` before binding or after an ill-typed binding.
-    ty: Ty,
-    bound: bool,
+    /// The type its binder gave it ([`pack`]ed); `None` before binding or after an ill-typed
+    /// binding.
+    ty: u32,
     /// The block that binds it (0: the parameters).
     block: u32,
+    first_use: Span,
+    /// Uses so far, saturating: the rules only tell 0, 1 and 2 apart.
+    uses: u8,
     /// The rule that bound it, which a multiplicity fault names.
     rule: Rule,
-    uses: u32,
-    first_use: Span,
+    bound: bool,
     /// A fault about the binder itself was reported (shadowed, or on the wrong side): faults
     /// about its sort or multiplicity would only repeat it.
     quiet: bool,
 }
 
-/// One use of a variable: its type, how many uses so far (this one included) and where the
-/// first one was.
+const _: () = assert!(std::mem::size_of::<Slot>() == 20);
+
+/// One use of a variable: its type, how many uses so far (this one included; saturating at
+/// 255) and where the first one was.
 pub(crate) struct Use {
     pub ty: Ty,
     pub count: u32,
@@ -45,12 +50,12 @@ impl Context {
         Context {
             slots: vec![
                 Slot {
-                    ty: None,
-                    bound: false,
+                    ty: pack(None),
                     block: 0,
-                    rule: Rule::Def,
-                    uses: 0,
                     first_use: Span::GENERATED,
+                    uses: 0,
+                    rule: Rule::Def,
+                    bound: false,
                     quiet: false,
                 };
                 slots
@@ -62,7 +67,7 @@ impl Context {
     pub fn bind(&mut self, id: LocalId, ty: Ty, block: u32, rule: Rule) -> bool {
         match self.slots.get_mut(id.0 as usize) {
             Some(s) => {
-                s.ty = ty;
+                s.ty = pack(ty);
                 s.bound = true;
                 s.block = block;
                 s.rule = rule;
@@ -80,8 +85,8 @@ impl Context {
             s.first_use = span;
         }
         Some(Use {
-            ty: s.ty,
-            count: s.uses,
+            ty: unpack(s.ty),
+            count: u32::from(s.uses),
             first: s.first_use,
         })
     }
@@ -108,6 +113,6 @@ impl Context {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.bound && !s.quiet)
-            .map(|(i, s)| (LocalId(i as u32), s.uses, s.rule))
+            .map(|(i, s)| (LocalId(i as u32), u32::from(s.uses), s.rule))
     }
 }

@@ -32,7 +32,9 @@
 
 pub use crate::evidence::{Derivation, Judgment, Operand, Param, Subject, TypeExpr};
 use crate::rules::Rule;
-use semantics::{Atom, FlatBind, FlatExpr, FlatFn, FlatProgram, LocalId, PrimId, PrimTable, Type};
+use semantics::{
+    Atom, AtomList, FlatBind, FlatExpr, FlatFn, FlatProgram, LocalId, PrimId, PrimTable, Type,
+};
 use std::fmt::{self, Write};
 
 impl Derivation {
@@ -98,8 +100,8 @@ impl Subjects<'_> {
         }
     }
 
-    fn operands(&self, xs: &[Atom]) -> Vec<Operand> {
-        xs.iter().map(|a| self.operand(a)).collect()
+    fn operands(&self, xs: AtomList<'_>) -> Vec<Operand> {
+        xs.iter().map(|a| self.operand(&a)).collect()
     }
 
     fn names(&self, ids: &[LocalId]) -> Vec<String> {
@@ -116,14 +118,12 @@ impl Subjects<'_> {
     /// The subject of an expression node (a nested block is a `T-Block` of its own).
     pub fn expr(&self, e: &FlatExpr) -> Subject {
         let fp = self.fp;
-        let one = |atoms| match fp.atoms(atoms) {
-            [a, ..] => self.operand(a),
-            [] => Operand::Var("?".to_string()),
+        let nth = |atoms, i| match fp.atoms(atoms).get(i) {
+            Some(a) => self.operand(&a),
+            None => Operand::Var("?".to_string()),
         };
-        let second = |atoms| match fp.atoms(atoms) {
-            [_, b, ..] => self.operand(b),
-            _ => Operand::Var("?".to_string()),
-        };
+        let one = |atoms| nth(atoms, 0);
+        let second = |atoms| nth(atoms, 1);
         match *e {
             FlatExpr::Ret { atoms, nl, .. } => {
                 let (nl, lin) = fp.sides(atoms, nl);

@@ -27,6 +27,17 @@ pub(crate) struct TyId(u32);
 /// compatible with every type so that one fault is reported once.
 pub(crate) type Ty = Option<TyId>;
 
+/// A [`Ty`] in four bytes (`u32::MAX` for `None`; no table has that many types), for the
+/// per-slot tables that hold one per binder.
+pub(crate) fn pack(ty: Ty) -> u32 {
+    ty.map_or(u32::MAX, |t| t.0)
+}
+
+/// The [`Ty`] [`pack`] packed.
+pub(crate) fn unpack(bits: u32) -> Ty {
+    (bits != u32::MAX).then_some(TyId(bits))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Node {
     Real,

@@ -185,6 +185,7 @@ pub(crate) fn check_flat(fp: &FlatProgram, prims: &PrimTable, mode: Mode, derive
             ctx: Context::new(f.locals_len as usize),
             blocks: 0,
             subjects: Subjects { fp, prims, f },
+            atoms: Vec::new(),
         };
         derivations.push(judge.t_def().map_or_else(Derivation::placeholder, |d| *d));
     }
@@ -231,6 +232,20 @@ fn signature(f: &FlatFn, types: &mut Types, errors: &mut Vec<TypeError>) -> Sig 
     }
 }
 
+/// The run of atoms an expression reads, if any.
+fn atoms_of(e: &FlatExpr) -> Option<semantics::Atoms> {
+    match *e {
+        FlatExpr::Ret { atoms, .. }
+        | FlatExpr::Call { atoms, .. }
+        | FlatExpr::LAdd { atoms, .. }
+        | FlatExpr::Scale { atoms, .. } => Some(atoms),
+        FlatExpr::Tuple { items, .. } | FlatExpr::LTuple { items, .. } => Some(items),
+        FlatExpr::Prim { args, .. } => Some(args),
+        FlatExpr::Dup { arg, .. } => Some(arg),
+        FlatExpr::Zero { .. } | FlatExpr::Drop { .. } | FlatExpr::Block(_) => None,
+    }
+}
+
 /// Checks one function.
 struct Judge<'a> {
     fp: &'a FlatProgram,
@@ -247,6 +262,8 @@ struct Judge<'a> {
     /// Blocks entered so far; a block's number tells which slots it binds.
     blocks: u32,
     subjects: Subjects<'a>,
+    /// The current expression's atoms, decoded ([`Judge::expr`]).
+    atoms: Vec<Atom>,
 }
 
 impl<'a> Judge<'a> {
@@ -519,34 +536,56 @@ impl<'a> Judge<'a> {
     // ---- expressions ----
 
     fn expr(&mut self, e: &FlatExpr) -> Typed {
+        // The rules read the expression's atoms as a slice, decoded from the flat form's
+        // packed atoms: on the stack for the common short lists, else into a buffer kept
+        // across expressions (a nested block, the only expression that checks others, has no
+        // atoms of its own).
+        const SHORT: usize = 4;
+        let Some(run) = atoms_of(e) else {
+            return self.expr_with(e, &[]);
+        };
+        let list = self.fp.atoms(run);
+        if list.len() <= SHORT {
+            let mut short = [Atom::Lit(0.0, Span::GENERATED); SHORT];
+            for (slot, a) in short.iter_mut().zip(list) {
+                *slot = a;
+            }
+            return self.expr_with(e, &short[..list.len()]);
+        }
+        let mut buf = std::mem::take(&mut self.atoms);
+        buf.clear();
+        buf.extend(list);
+        let t = self.expr_with(e, &buf);
+        self.atoms = buf;
+        t
+    }
+
+    /// [`Judge::expr`] with the expression's atoms decoded (`atoms`).
+    fn expr_with(&mut self, e: &FlatExpr, atoms: &[Atom]) -> Typed {
         let fp = self.fp;
+        let sides = |nl: u32| atoms.split_at((nl as usize).min(atoms.len()));
         // The atoms a rule reads; a missing one (only in a malformed flat form) is a fault.
-        let two = |atoms| match fp.atoms(atoms) {
+        let two = || match atoms {
             [a, b] => Some((a, b)),
             _ => None,
         };
         match *e {
-            FlatExpr::Ret { atoms, nl, .. } => {
-                let (nl, lin) = fp.sides(atoms, nl);
+            FlatExpr::Ret { nl, .. } => {
+                let (nl, lin) = sides(nl);
                 self.t_ret(e, nl, lin)
             }
-            FlatExpr::Tuple { items, span } => self.t_tuple(e, fp.atoms(items), span),
-            FlatExpr::LTuple { items, span } => self.t_ltuple(e, fp.atoms(items), span),
-            FlatExpr::Call {
-                func,
-                atoms,
-                nl,
-                span,
-            } => {
-                let (nl, lin) = fp.sides(atoms, nl);
+            FlatExpr::Tuple { span, .. } => self.t_tuple(e, atoms, span),
+            FlatExpr::LTuple { span, .. } => self.t_ltuple(e, atoms, span),
+            FlatExpr::Call { func, nl, span, .. } => {
+                let (nl, lin) = sides(nl);
                 self.t_call(e, func, nl, lin, span)
             }
-            FlatExpr::Prim { prim, args, span } => self.t_prim(e, prim, fp.atoms(args), span),
-            FlatExpr::LAdd { atoms, span } => match two(atoms) {
+            FlatExpr::Prim { prim, span, .. } => self.t_prim(e, prim, atoms, span),
+            FlatExpr::LAdd { span, .. } => match two() {
                 Some((lhs, rhs)) => self.t_ladd(e, lhs, rhs, span),
                 None => self.malformed("a linear add without two operands", span),
             },
-            FlatExpr::Scale { atoms, span } => match two(atoms) {
+            FlatExpr::Scale { span, .. } => match two() {
                 Some((scalar, lin)) => self.t_scale(e, scalar, lin),
                 None => self.malformed("a scaling without two operands", span),
             },
@@ -554,7 +593,7 @@ impl<'a> Judge<'a> {
                 Some(t) => self.t_zero(e, t, span),
                 None => self.malformed("a zero without its type", span),
             },
-            FlatExpr::Dup { arg, span } => match fp.atoms(arg) {
+            FlatExpr::Dup { span, .. } => match atoms {
                 [a] => self.t_dup(e, a),
                 _ => self.malformed("a dup without its operand", span),
             },
@@ -1098,13 +1137,13 @@ impl<'a> Judge<'a> {
             });
             return false;
         };
-        if local.linear == linear_side {
+        if local.linear() == linear_side {
             return true;
         }
         self.fault(TypeError::BinderSide {
             name: self.fp.spelling(local).to_string(),
             span: local.span,
-            linear: local.linear,
+            linear: local.linear(),
             rule,
         });
         self.ctx.quiet(id);
@@ -1209,7 +1248,7 @@ impl<'a> Judge<'a> {
                 continue;
             };
             let (name, binder) = (self.fp.spelling(local).to_string(), local.span);
-            self.errors.push(if local.linear {
+            self.errors.push(if local.linear() {
                 TypeError::LinearUnused { name, binder, rule }
             } else {
                 TypeError::NonlinearUnused { name, binder, rule }

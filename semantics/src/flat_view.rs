@@ -14,7 +14,7 @@
 //! run exactly what [`FlatProgram::to_program`] substitutes), so every figure, value and error
 //! computed through a view is the same on both.
 
-use crate::flat::{Atoms, BlockId, FlatBind, FlatExpr, FlatProgram};
+use crate::flat::{AtomList, Atoms, BlockId, FlatBind, FlatExpr, FlatProgram};
 use crate::span::Span;
 use crate::syntax::{Atom, Bind, Block, Expr, FnDef, FuncId, LocalId, Param, PrimId, Program, Var};
 use crate::types::Type;
@@ -35,31 +35,32 @@ pub struct FnView<'a, B> {
     pub body: B,
 }
 
-/// An expression, as [`Expr`] with its lists borrowed.
+/// An expression, as [`Expr`] with its atom lists borrowed (read by value: the flat form
+/// holds its atoms packed).
 #[derive(Clone, Copy)]
 pub enum ExprView<'a, B> {
     Ret {
-        nl: &'a [Atom],
-        lin: &'a [Atom],
+        nl: AtomList<'a>,
+        lin: AtomList<'a>,
         span: Span,
     },
     Tuple {
-        items: &'a [Atom],
+        items: AtomList<'a>,
         span: Span,
     },
     LTuple {
-        items: &'a [Atom],
+        items: AtomList<'a>,
         span: Span,
     },
     Call {
         func: FuncId,
-        nl: &'a [Atom],
-        lin: &'a [Atom],
+        nl: AtomList<'a>,
+        lin: AtomList<'a>,
         span: Span,
     },
     Prim {
         prim: PrimId,
-        args: &'a [Atom],
+        args: AtomList<'a>,
         span: Span,
     },
     LAdd {
@@ -124,6 +125,13 @@ pub trait CodeView {
     /// The expression ending the block.
     fn tail<'a>(&'a self, b: Self::Block<'a>) -> ExprView<'a, Self::Block<'a>>;
 
+    /// How many bindings the block has.
+    fn bind_count<'a>(&'a self, b: Self::Block<'a>) -> usize;
+
+    /// The block's binding `i` (what [`CodeView::binds`] gives `i`th).
+    fn bind_at<'a>(&'a self, b: Self::Block<'a>, i: usize)
+    -> Option<BindView<'a, Self::Block<'a>>>;
+
     /// The spelling of slot `id` of function `f` (`?` for a slot that does not exist).
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str;
 
@@ -143,23 +151,19 @@ impl CodeView for Program {
     }
 
     fn binds<'a>(&'a self, b: &'a Block) -> impl Iterator<Item = BindView<'a, &'a Block>> {
-        b.binds.iter().map(|bind| match bind {
-            Bind::Let { nl, lin, rhs, span } => BindView::Let {
-                nl,
-                lin,
-                rhs: public_expr(rhs),
-                span: *span,
-            },
-            Bind::Unpack { binders, src, span } => BindView::Unpack {
-                binders,
-                src: *src,
-                span: *span,
-            },
-        })
+        b.binds.iter().map(public_bind)
     }
 
     fn tail<'a>(&'a self, b: &'a Block) -> ExprView<'a, &'a Block> {
         public_expr(&b.tail)
+    }
+
+    fn bind_count<'a>(&'a self, b: &'a Block) -> usize {
+        b.binds.len()
+    }
+
+    fn bind_at<'a>(&'a self, b: &'a Block, i: usize) -> Option<BindView<'a, &'a Block>> {
+        b.binds.get(i).map(public_bind)
     }
 
     fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
@@ -189,15 +193,37 @@ pub(crate) fn fn_view(f: &FnDef) -> FnView<'_, &Block> {
     }
 }
 
+fn public_bind(bind: &Bind) -> BindView<'_, &Block> {
+    match bind {
+        Bind::Let { nl, lin, rhs, span } => BindView::Let {
+            nl,
+            lin,
+            rhs: public_expr(rhs),
+            span: *span,
+        },
+        Bind::Unpack { binders, src, span } => BindView::Unpack {
+            binders,
+            src: *src,
+            span: *span,
+        },
+    }
+}
+
 pub(crate) fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
     match e {
         Expr::Ret { nl, lin, span } => ExprView::Ret {
-            nl,
-            lin,
+            nl: AtomList::Public(nl),
+            lin: AtomList::Public(lin),
             span: *span,
         },
-        Expr::Tuple { items, span } => ExprView::Tuple { items, span: *span },
-        Expr::LTuple { items, span } => ExprView::LTuple { items, span: *span },
+        Expr::Tuple { items, span } => ExprView::Tuple {
+            items: AtomList::Public(items),
+            span: *span,
+        },
+        Expr::LTuple { items, span } => ExprView::LTuple {
+            items: AtomList::Public(items),
+            span: *span,
+        },
         Expr::Call {
             func,
             nl,
@@ -205,13 +231,13 @@ pub(crate) fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
             span,
         } => ExprView::Call {
             func: *func,
-            nl,
-            lin,
+            nl: AtomList::Public(nl),
+            lin: AtomList::Public(lin),
             span: *span,
         },
         Expr::Prim { prim, args, span } => ExprView::Prim {
             prim: *prim,
-            args,
+            args: AtomList::Public(args),
             span: *span,
         },
         Expr::LAdd { lhs, rhs, span } => ExprView::LAdd {
@@ -236,8 +262,8 @@ pub(crate) fn public_expr(e: &Expr) -> ExprView<'_, &Block> {
 
 /// What [`FlatProgram::to_program`] puts in place of a missing block.
 const EMPTY_RET: ExprView<'static, BlockId> = ExprView::Ret {
-    nl: &[],
-    lin: &[],
+    nl: AtomList::EMPTY,
+    lin: AtomList::EMPTY,
     span: Span::GENERATED,
 };
 
@@ -265,8 +291,44 @@ impl CodeView for FlatProgram {
     }
 
     fn binds<'a>(&'a self, b: BlockId) -> impl Iterator<Item = BindView<'a, BlockId>> {
-        let binds = self.block(b).map_or(&[][..], |b| self.binds_of(b));
-        binds.iter().map(move |bind| match *bind {
+        self.block_binds(b)
+            .iter()
+            .map(move |bind| self.flat_bind(bind))
+    }
+
+    fn tail(&self, b: BlockId) -> ExprView<'_, BlockId> {
+        self.block(b).map_or(EMPTY_RET, |b| self.flat_expr(&b.tail))
+    }
+
+    fn bind_count(&self, b: BlockId) -> usize {
+        self.block_binds(b).len()
+    }
+
+    fn bind_at(&self, b: BlockId, i: usize) -> Option<BindView<'_, BlockId>> {
+        self.block_binds(b).get(i).map(|bind| self.flat_bind(bind))
+    }
+
+    fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
+        self.funcs
+            .get(f.0 as usize)
+            .map_or("?", |f| self.name_of(f, id))
+    }
+
+    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool {
+        self.funcs
+            .get(f.0 as usize)
+            .is_some_and(|f| self.is_linear(f, id))
+    }
+}
+
+impl FlatProgram {
+    /// A block's bindings (none for a block that does not exist).
+    fn block_binds(&self, b: BlockId) -> &[FlatBind] {
+        self.block(b).map_or(&[][..], |b| self.binds_of(b))
+    }
+
+    fn flat_bind(&self, bind: &FlatBind) -> BindView<'_, BlockId> {
+        match *bind {
             FlatBind::Let {
                 binders,
                 nl,
@@ -287,34 +349,15 @@ impl CodeView for FlatProgram {
                 src,
                 span,
             },
-        })
+        }
     }
 
-    fn tail(&self, b: BlockId) -> ExprView<'_, BlockId> {
-        self.block(b).map_or(EMPTY_RET, |b| self.flat_expr(&b.tail))
-    }
-
-    fn slot_name(&self, f: FuncId, id: LocalId) -> &str {
-        self.funcs
-            .get(f.0 as usize)
-            .map_or("?", |f| self.name_of(f, id))
-    }
-
-    fn slot_linear(&self, f: FuncId, id: LocalId) -> bool {
-        self.funcs
-            .get(f.0 as usize)
-            .is_some_and(|f| self.is_linear(f, id))
-    }
-}
-
-impl FlatProgram {
     /// The view of a flat expression; a missing atom or type reads as
     /// [`FlatProgram::to_program`] builds it.
     fn flat_expr(&self, e: &FlatExpr) -> ExprView<'_, BlockId> {
         let one = |a: Atoms, i: usize| {
             self.atoms(a)
                 .get(i)
-                .copied()
                 .unwrap_or(Atom::Lit(f64::NAN, Span::GENERATED))
         };
         match *e {

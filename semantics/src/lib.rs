@@ -44,7 +44,8 @@ pub use diagnostics::{
 };
 pub use eval::{EvalError, Outcome, eval_flat, eval_fn};
 pub use flat::{
-    Atoms, Binders, BlockId, FlatBind, FlatBlock, FlatExpr, FlatFn, FlatLocal, FlatProgram,
+    AtomIter, AtomList, Atoms, Binders, BlockId, FlatAtom, FlatBind, FlatBlock, FlatExpr, FlatFn,
+    FlatLocal, FlatProgram,
 };
 pub use flat_view::{BindView, CodeView, ExprView, FnView};
 pub use fresh::Fresh;

@@ -706,16 +706,16 @@ impl<'s> Parser<'s> {
     }
 
     fn is_linear(&self, a: &Atom) -> bool {
-        matches!(a, Atom::Var(v) if self.flat.locals.get(self.locals_start + v.id.0 as usize).is_some_and(|l| l.linear))
+        matches!(a, Atom::Var(v) if self.flat.locals.get(self.locals_start + v.id.0 as usize).is_some_and(|l| l.linear()))
     }
 
     /// Moves the argument atoms stacked from `base` to the program; returns their run.
     fn take_args(&mut self, base: usize) -> Atoms {
         let start = self.flat.atoms.len() as u32;
         let len = self.args.len().saturating_sub(base) as u32;
-        self.flat
-            .atoms
-            .extend(self.args.drain(base.min(self.args.len())..));
+        for a in self.args.drain(base.min(self.args.len())..) {
+            self.flat.push_atom(a);
+        }
         Atoms { start, len }
     }
 
@@ -964,9 +964,9 @@ impl<'s> Parser<'s> {
         let span = self.flat.expr_span(&e);
         // A single-value return is its atom.
         if let FlatExpr::Ret { atoms, .. } = e
-            && let [a] = self.flat.atoms(atoms)
+            && let Some(a) = self.flat.atoms(atoms).one()
         {
-            return Ok(*a);
+            return Ok(a);
         }
         let (n, l) = self.shape(&e);
         let linear = match (n, l) {

@@ -5,7 +5,7 @@
 //! parentheses where their spelling puts them on the right side, and everything else
 //! explicitly (`zero<R>`, `(a, b ; c')`). Bindings are a loop; only nested blocks recurse.
 
-use crate::flat::{BlockId, FlatBind, FlatExpr, FlatProgram};
+use crate::flat::{AtomList, BlockId, FlatBind, FlatExpr, FlatProgram};
 use crate::flat_view::{BindView, CodeView, ExprView, FnView, fn_view};
 use crate::prims::PrimTable;
 use crate::syntax::*;
@@ -317,12 +317,12 @@ impl<'a, P: CodeView, N: Names> Printer<'a, '_, P, N> {
         }
     }
 
-    fn atoms(&self, out: &mut String, xs: &[Atom]) {
+    fn atoms(&self, out: &mut String, xs: AtomList<'_>) {
         for (i, a) in xs.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            self.atom(out, a);
+            self.atom(out, &a);
         }
     }
 
@@ -331,13 +331,13 @@ impl<'a, P: CodeView, N: Names> Printer<'a, '_, P, N> {
     }
 
     /// `(nl ; lin)`, or `(nl)` when nothing is linear.
-    fn sides(&self, out: &mut String, nl: &[Atom], lin: &[Atom]) {
+    fn sides(&self, out: &mut String, nl: AtomList<'_>, lin: AtomList<'_>) {
         out.push('(');
         self.atoms(out, nl);
         if !lin.is_empty() {
             out.push_str(if nl.is_empty() { "; " } else { " ; " });
             self.atoms(out, lin);
-        } else if nl.len() == 1 && self.is_linear(&nl[0]) {
+        } else if nl.one().is_some_and(|a| self.is_linear(&a)) {
             // `(y')` would be read as `(; y')`.
             out.push_str(" ;");
         }
@@ -412,9 +412,9 @@ impl<'a, P: CodeView, N: Names> Printer<'a, '_, P, N> {
 
     fn expr(&self, out: &mut String, e: ExprView<'a, P::Block<'a>>, level: usize) {
         match e {
-            ExprView::Ret { nl, lin, .. } => match (nl, lin) {
-                ([a], []) if !self.is_linear(a) => self.atom(out, a),
-                ([], [y]) if self.is_linear(y) => self.atom(out, y),
+            ExprView::Ret { nl, lin, .. } => match (nl.one(), lin.one()) {
+                (Some(a), None) if lin.is_empty() && !self.is_linear(&a) => self.atom(out, &a),
+                (None, Some(y)) if nl.is_empty() && self.is_linear(&y) => self.atom(out, &y),
                 _ => self.sides(out, nl, lin),
             },
             ExprView::Tuple { items, .. } | ExprView::LTuple { items, .. } => {
@@ -471,11 +471,11 @@ impl<'a, P: CodeView, N: Names> Printer<'a, '_, P, N> {
         }
     }
 
-    fn prim(&self, out: &mut String, prim: PrimId, args: &[Atom]) {
+    fn prim(&self, out: &mut String, prim: PrimId, args: AtomList<'_>) {
         // Operators with a linear operand read back as the linear core (`-x'` is a scale,
         // `x' + y'` a linear add), so an (ill-typed) primitive applied to a linear variable
         // keeps its call spelling: printing must not turn one program into another.
-        let linear_arg = args.iter().any(|a| self.is_linear(a));
+        let linear_arg = args.iter().any(|a| self.is_linear(&a));
         let op = match prim {
             _ if linear_arg => None,
             PrimId::ADD => Some(" + "),
@@ -484,20 +484,20 @@ impl<'a, P: CodeView, N: Names> Printer<'a, '_, P, N> {
             PrimId::DIV => Some(" / "),
             _ => None,
         };
-        match (op, args) {
-            (Some(op), [a, b]) => {
-                self.atom(out, a);
+        match (op, args.two(), args.one()) {
+            (Some(op), Some((a, b)), _) => {
+                self.atom(out, &a);
                 out.push_str(op);
-                self.atom(out, b);
+                self.atom(out, &b);
             }
-            (None, [a]) if prim == PrimId::NEG && !linear_arg => {
+            (None, _, Some(a)) if prim == PrimId::NEG && !linear_arg => {
                 // `-1.0` would read back as a negative literal, so a literal gets a space.
                 out.push_str(if matches!(a, Atom::Lit(..)) {
                     "- "
                 } else {
                     "-"
                 });
-                self.atom(out, a);
+                self.atom(out, &a);
             }
             _ => {
                 if self.shadowed.contains(&prim) {

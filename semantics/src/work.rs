@@ -11,7 +11,7 @@
 //! does not fit in `u128` is an error, never a wrap.
 
 use crate::diagnostics::Diagnostic;
-use crate::flat::FlatProgram;
+use crate::flat::{AtomList, FlatProgram};
 use crate::flat_view::{BindView, CodeView, ExprView};
 use crate::prims::PrimTable;
 use crate::span::Span;
@@ -222,8 +222,8 @@ impl<'a, C: CodeView> Analysis<'a, C> {
         }
     }
 
-    fn atom_types(&self, xs: &[Atom]) -> Result<Vec<Type>, WorkError> {
-        xs.iter().map(|a| self.atom_type(a)).collect()
+    fn atom_types(&self, xs: AtomList<'_>) -> Result<Vec<Type>, WorkError> {
+        xs.iter().map(|a| self.atom_type(&a)).collect()
     }
 
     fn block(&mut self, b: C::Block<'a>) -> Result<(u128, Types), WorkError> {
@@ -288,7 +288,7 @@ impl<'a, C: CodeView> Analysis<'a, C> {
     }
 
     fn expr(&mut self, e: ExprView<'a, C::Block<'a>>) -> Result<(u128, Types), WorkError> {
-        let n = |xs: &[Atom]| xs.len() as u128;
+        let n = |xs: AtomList<'_>| xs.len() as u128;
         Ok(match e {
             ExprView::Ret { nl, lin, .. } => (
                 1 + n(nl) + n(lin),
