@@ -15,8 +15,8 @@ const ALLOWED: [&str; 7] = [
 ];
 
 /// The kernel's own modules (a `use` of one of them, or of a local enum, is local).
-const LOCAL: [&str; 9] = [
-    "bounds", "claims", "eval", "ring", "schema", "settle", "term", "walk", "self",
+const LOCAL: [&str; 8] = [
+    "bounds", "claims", "ring", "schema", "settle", "term", "walk", "self",
 ];
 
 /// The forbidden paths a source text uses: in `use` lines and anywhere in code (comments
@@ -116,7 +116,7 @@ fn the_check_catches_forbidden_imports() {
 /// schema 4 to 2,060. This
 /// ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
 /// every reduction.
-const KERNEL_LINES_CEILING: usize = 2_205;
+const KERNEL_LINES_CEILING: usize = 2_119;
 const KERNEL_LINES_BUDGET: usize = 1_000;
 
 #[test]
