@@ -99,14 +99,7 @@ impl Verifier<'_> {
 
     fn lower(&mut self, prog: &Prog, f: &FnDef, at: &[Id], grad: bool) -> Result<Lowered, Why> {
         let (dag, prims, columns) = (&mut self.dag, self.prims, &self.columns[..]);
-        let low = Lower {
-            dag,
-            prims,
-            columns,
-            prog,
-            grad,
-        }
-        .lower(f, at);
+        let low = Lower::new(dag, prims, columns, prog, grad).lower(f, at);
         low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
 
@@ -389,7 +382,7 @@ impl Verifier<'_> {
                     }
                 }
             } else {
-                coefs = pairing(&mut self.dag, f, &orig, first, &a).map_err(Why::No)?;
+                coefs = pairing(&mut self.dag, f, &orig, (first, &a)).map_err(Why::No)?;
             }
         } else {
             if got_lin.len() != want.len() {
