@@ -24,14 +24,8 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         .flat_map(|v| v.refutations.iter().map(move |r| (v, r)))
     {
         if !differ(v, r) {
-            let message = "the two sides do not differ at the refutation's point".into();
-            let (claim, obligation) = (Some(r.claim.clone()), Some(r.what.clone()));
-            return Err(KernelError {
-                code: "E0803",
-                claim,
-                obligation,
-                message,
-            });
+            let why = "the two sides do not differ at the refutation's point";
+            return Err(kernel::fail("E0803", why).at(&r.claim, Some(&r.what)));
         }
     }
     verdict

@@ -116,7 +116,7 @@ fn the_check_catches_forbidden_imports() {
 /// schema 4 to 2,060. This
 /// ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
 /// every reduction.
-const KERNEL_LINES_CEILING: usize = 2_046;
+const KERNEL_LINES_CEILING: usize = 1_948;
 const KERNEL_LINES_BUDGET: usize = 1_000;
 
 #[test]

@@ -12,7 +12,7 @@
 use super::settle::{Settled, Why};
 use super::term::{Id, Lemma};
 use super::walk::{Lower, Lowered, OVER_BUDGET, Pairs, Prog, Row, coefficient, inputs};
-use super::walk::{ok, pairing, size};
+use super::walk::{pairing, size};
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, PrimTable, Program, each_expr};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -66,17 +66,15 @@ pub fn same_text(a: &Texts, b: &Texts, g: &FnDef) -> bool {
 
 /// A claim's obligations: results, coefficients, the residual symbols the linear half is
 /// applied to (`None`: the inputs), and the numbers of results, linear inputs, original rows.
-type Sides = (Pairs, Pairs, Option<Vec<String>>, [usize; 3]);
+type Sides = (Pairs, Pairs, Res, [usize; 3]);
+/// The residual symbols a split function's linear half is applied to (see [`Lemma`]).
+type Res = Option<Vec<String>>;
+type Low = Result<(Vec<Id>, Lowered), Why>;
+type Stated = Result<Pairs, Why>;
 
 impl Verifier<'_> {
     /// `f` of `prog` lowered at its own input symbols (memoised), or at `at`.
-    pub fn lowered(
-        &mut self,
-        prog: &Prog,
-        f: &FnDef,
-        grad: bool,
-        at: Option<&[Id]>,
-    ) -> Result<(Vec<Id>, Lowered), Why> {
+    pub fn lowered(&mut self, prog: &Prog, f: &FnDef, grad: bool, at: Option<&[Id]>) -> Low {
         if prog.refused.contains(&f.name) {
             return Err(Why::OverBudget(format!("`{}`: {OVER_BUDGET}", f.name)));
         }
@@ -103,18 +101,8 @@ impl Verifier<'_> {
         low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
 
-    fn add_lemma(&mut self, owners: &[String], name: String, from: String, to: String) {
-        self.add_split_lemma(owners, name, from, None, to)
-    }
-
-    fn add_split_lemma(
-        &mut self,
-        owners: &[String],
-        name: String,
-        from: String,
-        res: Option<Vec<String>>,
-        to: String,
-    ) {
+    /// The lemma `name: from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.
+    fn add_lemma(&mut self, owners: &[String], [name, from, to]: [String; 3], res: Res) {
         let lemma = Rc::new(Lemma {
             name,
             from,
@@ -135,12 +123,12 @@ impl Verifier<'_> {
         for f in fs {
             let mut seen = HashSet::new();
             for g in callees(&prog.p, f).filter(|g| seen.insert(*g)) {
-                let ls = self
-                    .lemmas
-                    .get(&format!("{}:{g}", prog.tag))
+                let ls = self.lemmas.get(&format!("{}:{g}", prog.tag));
+                let ls = ls
                     .into_iter()
-                    .flatten();
-                out.extend(ls.filter(|l| names.insert(l.name.clone())).cloned());
+                    .flatten()
+                    .filter(|l| names.insert(l.name.clone()));
+                out.extend(ls.cloned());
             }
         }
         out
@@ -162,27 +150,23 @@ impl Verifier<'_> {
             };
             let transposed = pass == "transpose" && by(".T").is_some();
             let kept = pass == "transpose" && !transposed;
-            let (claim, tangent) = if reference {
-                ("jvp-primal", "jvp-tangent")
+            let [claim, tangent] = if reference {
+                ["jvp-primal", "jvp-tangent"]
             } else {
-                (pass, pass)
+                [pass; 2]
             };
             let primal = if kept { "kept" } else { claim };
             let Some((first, second)) = targets else {
-                self.settle(
-                    (n, claim),
-                    Err(Why::No(format!("no output of `{n}`"))),
-                    &[],
-                    None,
-                )?;
+                let why = Why::No(format!("no output of `{n}`"));
+                self.settle((n, claim), Err(why), &[], None)?;
                 continue;
             };
             // A kept function identical to its input, calling only kept functions whose claims
             // are verified, equals it by congruence: the one obligation `identical`.
             let verified = |h: &String| {
                 let ls = self.lemmas.get(&format!("{ot}:{h}")).into_iter().flatten();
-                ls.into_iter()
-                    .any(|l| l.name.starts_with(&format!("lemma:{h}:kept#")))
+                let kept = format!("lemma:{h}:kept#");
+                ls.into_iter().any(|l| l.name.starts_with(&kept))
             };
             let identical = matches!(&texts, Some((a, b)) if kept
                 && !out.refused.contains(&first.name)
@@ -213,31 +197,25 @@ impl Verifier<'_> {
             };
             let owners: Vec<String> = fs.iter().map(|g| format!("{ot}:{}", g.name)).collect();
             for k in (0..n_res).filter(|_| r1.all(if identical { "" } else { "result" })) {
+                let name = format!("lemma:{n}:{primal}#{k}");
                 let (from, to) = (format!("{ot}:{}#{k}", first.name), format!("{it}:{n}#{k}"));
-                self.add_lemma(&owners, format!("lemma:{n}:{primal}#{k}"), from, to);
+                self.add_lemma(&owners, [name, from, to], None);
             }
             // A pairing's obligations are not per coefficient: all of them, then.
             let (lin, d) = (
-                second.unwrap_or(first).name.as_str(),
+                &second.unwrap_or(first).name,
                 if reference { "d" } else { "" },
             );
             let all = !kept && r2.all(if transposed { "" } else { "coefficient" });
-            for (k, i) in (0..n_out)
-                .flat_map(|k| (0..n_in).map(move |i| (k, i)))
-                .filter(|_| all)
-            {
+            let entries = (0..n_out).flat_map(|k| (0..n_in).map(move |i| (k, i)));
+            for (k, i) in entries.filter(|_| all) {
                 let (a, b) = if transposed { (i, k) } else { (k, i) };
-                let (name, from) = (
-                    format!("lemma:{n}:{tangent}#{k}@{i}"),
+                let name = format!("lemma:{n}:{tangent}#{k}@{i}");
+                let (from, to) = (
                     format!("{ot}:{lin}#{a}@{b}"),
-                );
-                self.add_split_lemma(
-                    &owners,
-                    name,
-                    from,
-                    res.clone(),
                     format!("{it}:{n}#{d}{k}@{i}"),
                 );
+                self.add_lemma(&owners, [name, from, to], res.clone());
             }
         }
         Ok(())
@@ -255,12 +233,10 @@ impl Verifier<'_> {
                 format!("T:{nl}"),
                 format!("T:{n}.jvp.lin.T"),
                 format!("U:{nl}"),
-                format!("J:{n}.jvp"),
             ];
-            let lemmas: Vec<Rc<Lemma>> = owners
-                .iter()
-                .flat_map(|o| self.lemmas.get(o).cloned().unwrap_or_default())
-                .collect();
+            let owners = owners.into_iter().chain([format!("J:{n}.jvp")]);
+            let lemmas = owners.flat_map(|o| self.lemmas.get(&o).cloned().unwrap_or_default());
+            let lemmas: Vec<Rc<Lemma>> = lemmas.collect();
             let xs = self.lowered(inp, f, true, None).map(|l| l.0);
             let pairs = match &xs {
                 Ok(xs) => self.chain(out, f, &nl, &lemmas, xs),
@@ -271,14 +247,7 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    fn chain(
-        &mut self,
-        out: &Prog,
-        f: &FnDef,
-        nl: &str,
-        ls: &[Rc<Lemma>],
-        xs: &[Id],
-    ) -> Result<Pairs, Why> {
+    fn chain(&mut self, out: &Prog, f: &FnDef, nl: &str, ls: &[Rc<Lemma>], xs: &[Id]) -> Stated {
         let n_res = size(&f.results);
         if n_res == 0 {
             return Ok(Vec::new());
@@ -292,21 +261,19 @@ impl Verifier<'_> {
             return Err(Why::No(format!("the kept claim of `{nl}` is not verified")));
         }
         let mut sym = |s: String, args: &[Id]| self.dag.add(&s, args.to_vec());
-        let res: Vec<Id> = (n_res..n_all)
-            .map(|r| sym(format!("U:{nl}#{r}"), xs))
-            .collect();
-        let mut out = Vec::new();
+        let res = Vec::from_iter((n_res..n_all).map(|r| sym(format!("U:{nl}#{r}"), xs)));
+        let (mut out, n) = (Vec::new(), &f.name);
         for k in 0..n_res {
             let (l, r) = (
                 sym(format!("T:{nl}#{k}"), xs),
-                sym(format!("P:{}#{k}", f.name), xs),
+                sym(format!("P:{n}#{k}"), xs),
             );
             out.push((format!("result {k}"), l, r, Vec::new()));
         }
         for k in 0..n_res {
             for i in 0..xs.len() {
-                let l = sym(format!("T:{}.jvp.lin.T#{i}@{k}", f.name), &res);
-                let r = sym(format!("P:{}#d{k}@{i}", f.name), xs);
+                let l = sym(format!("T:{n}.jvp.lin.T#{i}@{k}"), &res);
+                let r = sym(format!("P:{n}#d{k}@{i}"), xs);
                 out.push((format!("gradient {k}@{i}"), l, r, Vec::new()));
             }
         }
@@ -331,8 +298,8 @@ impl Verifier<'_> {
             None => (a.nl.clone(), a.lin.clone(), None),
             Some(g) => {
                 let too_few = || Why::No(format!("`{}` returns too few results", first.name));
-                let (_, b) =
-                    self.lowered(out, g, false, Some(a.nl.get(n_res..).ok_or_else(too_few)?))?;
+                let r = a.nl.get(n_res..).ok_or_else(too_few)?;
+                let (_, b) = self.lowered(out, g, false, Some(r))?;
                 let res = (n_res..a.nl.len()).map(|r| format!("{}:{}#{r}", out.tag, first.name));
                 (a.nl[..n_res].to_vec(), b.lin, Some(res.collect()))
             }
@@ -344,15 +311,12 @@ impl Verifier<'_> {
             size(f.lparams.iter().map(|p| &p.ty))
         };
         if got_nl.len() != n_res || (transposed && n_res > 0) {
-            return Err(Why::No(format!(
-                "{} result leaves against {n_res}",
-                got_nl.len()
-            )));
+            let m = got_nl.len();
+            return Err(Why::No(format!("{m} result leaves against {n_res}")));
         }
         let zero = self.dag.num(0.0);
-        let pair = |what: String, l: Option<Id>, r: Option<Id>| {
-            (what, l.unwrap_or(zero), r.unwrap_or(zero), vec![])
-        };
+        let pair =
+            |w, l: Option<Id>, r: Option<Id>| (w, l.unwrap_or(zero), r.unwrap_or(zero), vec![]);
         let results = (got_nl.iter().zip(&orig.nl).enumerate())
             .map(|(k, (&l, &r))| pair(format!("result {k}"), Some(l), Some(r)))
             .collect();
@@ -361,18 +325,15 @@ impl Verifier<'_> {
             let beyond = got_lin
                 .iter()
                 .flat_map(|r| r.iter())
-                .any(|&(k, _)| k as usize >= want.len());
+                .any(|e| e.0 as usize >= want.len());
             if got_lin.len() != n_in || beyond {
                 let (m, why) = (got_lin.len(), "or one the original does not produce");
                 return Err(Why::No(format!("{m} cotangents for {n_in} inputs, {why}")));
             }
             // Either statement proves the claim: the adjoint pairing or, where the prover's
             // failed or the map is empty (no inputs or results), the entrywise one.
-            let first_what = self
-                .claims
-                .as_slice()
-                .first()
-                .and_then(|c| c.obligations.first());
+            let next = self.claims.as_slice().first();
+            let first_what = next.and_then(|c| c.obligations.first());
             let entrywise = first_what.map(|o| o.what.starts_with("coefficient"));
             if entrywise.unwrap_or(n_in == 0 || want.is_empty()) {
                 for (i, row) in got_lin.iter().enumerate() {
@@ -391,17 +352,14 @@ impl Verifier<'_> {
             }
             for (k, (g, w)) in got_lin.iter().zip(want).enumerate() {
                 let idx: BTreeSet<u32> = g.iter().chain(w.iter()).map(|&(i, _)| i).collect();
-                ok(
-                    idx.iter().all(|&i| (i as usize) < n_in),
-                    "a coefficient of an input that does not exist",
-                )
-                .map_err(Why::No)?;
-                for i in idx {
-                    coefs.push(pair(
-                        format!("coefficient {k}@{i}"),
-                        coefficient(g, i),
-                        coefficient(w, i),
+                if idx.iter().any(|&i| i as usize >= n_in) {
+                    return Err(Why::No(
+                        "a coefficient of an input that does not exist".into(),
                     ));
+                }
+                for i in idx {
+                    let (l, r) = (coefficient(g, i), coefficient(w, i));
+                    coefs.push(pair(format!("coefficient {k}@{i}"), l, r));
                 }
             }
         }

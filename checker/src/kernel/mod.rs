@@ -31,8 +31,10 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+pub type Verdict<T> = Result<T, KernelError>;
+
 /// What did not check: the claim (`function: claim`) and obligation, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct KernelError {
     /// A stable code (`docs/errors.md`, E0801-E0808).
     pub code: &'static str,
@@ -53,12 +55,19 @@ impl std::fmt::Display for KernelError {
 }
 
 pub fn fail(code: &'static str, message: impl Into<String>) -> KernelError {
-    let (claim, obligation, message) = (None, None, message.into());
+    let message = message.into();
     KernelError {
         code,
-        claim,
-        obligation,
         message,
+        ..KernelError::default()
+    }
+}
+
+impl KernelError {
+    /// The error placed at a claim (`function: claim`) and obligation.
+    pub fn at(mut self, claim: &str, obligation: Option<&String>) -> KernelError {
+        (self.claim, self.obligation) = (Some(claim.into()), obligation.cloned());
+        self
     }
 }
 
@@ -78,9 +87,21 @@ pub struct ClaimOutcome {
     pub why: Option<String>,
 }
 
+impl ClaimOutcome {
+    fn new(function: &str, claim: &str, outcome: &str, why: Option<String>) -> Self {
+        let (function, claim, outcome) = (function.into(), claim.into(), outcome.into());
+        ClaimOutcome {
+            function,
+            claim,
+            outcome,
+            why,
+        }
+    }
+}
+
 /// An accepted certificate: each claim's outcome, how many obligations were decided, and the
 /// size of the kernel's term DAG.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub transformation: String,
     pub claims: Vec<ClaimOutcome>,
@@ -126,11 +147,8 @@ fn run(json: &str, slot: &mut Option<Verifier<'static>>) -> Result<Report, Kerne
     let cert: Certificate =
         serde_json::from_str(json).map_err(|e| fail("E0801", format!("not a certificate: {e}")))?;
     if cert.schema != SCHEMA {
-        bail!(
-            "E0801",
-            "unknown schema `{}` (this kernel knows `{SCHEMA}`)",
-            cert.schema
-        );
+        let known = format!("this kernel knows `{SCHEMA}`");
+        bail!("E0801", "unknown schema `{}` ({known})", cert.schema);
     }
     let prims = PrimTable::standard();
     let parse = |what: &str, text: &str, tag| match semantics::parse_with(text, prims) {
@@ -148,10 +166,8 @@ fn run(json: &str, slot: &mut Option<Verifier<'static>>) -> Result<Report, Kerne
         "transpose" => ("U", "T"),
         t => bail!("E0801", "unknown transformation `{t}`"),
     };
-    let (input, output) = (
-        parse("input", &cert.input, it)?,
-        parse("output", &cert.output, ot)?,
-    );
+    let input = parse("input", &cert.input, it)?;
+    let output = parse("output", &cert.output, ot)?;
     let columns = walk::columns(prims).map_err(|e| fail("E0599", e))?;
     let v = slot.insert(Verifier {
         dag: Dag::default(),
@@ -179,12 +195,8 @@ fn run(json: &str, slot: &mut Option<Verifier<'static>>) -> Result<Report, Kerne
         ),
     }
     if let Some(c) = v.claims.next() {
-        bail!(
-            "E0803",
-            "a claim the kernel does not make: `{}: {}`",
-            c.function,
-            c.claim
-        );
+        let (f, k) = (c.function, c.claim);
+        bail!("E0803", "a claim the kernel does not make: `{f}: {k}`");
     }
     bounds::check(&cert, &input, &output.p, prims)?;
     // The flat typing derivation, after the claims and the work (a program they reject is not
@@ -202,33 +214,20 @@ fn run(json: &str, slot: &mut Option<Verifier<'static>>) -> Result<Report, Kerne
         // A function over the leaf budget is not swept: its typing is reported `unknown`.
         if output.refused.contains(&f.name) {
             let why = Some(format!("not typed by the sweep: {}", walk::OVER_BUDGET));
-            let (function, claim, outcome) = (f.name.clone(), "typing".into(), "unknown".into());
-            v.report.push(ClaimOutcome {
-                function,
-                claim,
-                outcome,
-                why,
-            });
+            v.report
+                .push(ClaimOutcome::new(&f.name, "typing", "unknown", why));
         } else if let Err(e) = v.lowered(&output, f, false, None) {
             bail!("E0807", "the output does not type: {}", e.text());
         }
     }
     let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
-    let (proved, refuted, claims) = (count("proved"), count("refuted"), v.report.clone());
-    let (unknown, terms, transformation) = (
-        claims.len() - proved - refuted,
-        v.dag.len(),
-        cert.transformation,
-    );
-    let decided = v.decided;
-    let report = Report {
-        transformation,
-        claims,
-        proved,
-        unknown,
-        refuted,
-        decided,
-        terms,
+    let mut r = Report {
+        transformation: cert.transformation,
+        ..Report::default()
     };
-    Ok(report)
+    (r.proved, r.refuted, r.decided, r.terms) =
+        (count("proved"), count("refuted"), v.decided, v.dag.len());
+    r.unknown = v.report.len() - r.proved - r.refuted;
+    r.claims = v.report.clone();
+    Ok(r)
 }

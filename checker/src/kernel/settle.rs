@@ -7,7 +7,7 @@
 use super::ring::normal_form;
 use super::term::{Id, Lemma, Node};
 use super::walk::Pairs;
-use super::{ClaimOutcome, KernelError, Refutation, Verifier};
+use super::{ClaimOutcome, KernelError, Refutation, Verifier, fail};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -57,75 +57,46 @@ impl Verifier<'_> {
         inputs: Option<&[Id]>,
     ) -> Result<Settled, KernelError> {
         let here = format!("{func}: {claim}");
-        let no = |code, obligation: Option<&String>, message: String| {
-            let (claim, obligation) = (Some(here.clone()), obligation.cloned());
-            Err(KernelError {
-                code,
-                claim,
-                obligation,
-                message,
-            })
-        };
+        let no = |code, at: Option<&String>, why: String| Err(fail(code, why).at(&here, at));
         let Some(c) = self.claims.next() else {
-            return no(
-                "E0803",
-                None,
-                "the certificate has no record of this claim".into(),
-            );
+            let why = "the certificate has no record of this claim";
+            return no("E0803", None, why.into());
         };
-        if (c.function.as_str(), c.claim.as_str()) != (func, claim) {
-            let next = format!(
-                "the certificate's next claim is `{}: {}`",
-                c.function, c.claim
-            );
-            return no("E0803", None, next);
+        let (f, k, outcome) = (&c.function, &c.claim, c.outcome.as_str());
+        if (f.as_str(), k.as_str()) != (func, claim) {
+            let why = format!("the certificate's next claim is `{f}: {k}`");
+            return no("E0803", None, why);
         }
         let outcomes: Vec<&str> = c.obligations.iter().map(|o| o.outcome.as_str()).collect();
         // A claim without obligations (one the producer could not state) may be `unknown`.
-        let none = if outcomes.is_empty() && c.outcome == "unknown" {
-            "unknown"
-        } else {
-            "proved"
-        };
+        let none = ["proved", "unknown"][usize::from(outcomes.is_empty() && outcome == "unknown")];
         let worst = OUTCOMES.into_iter().find(|w| outcomes.contains(w));
-        if c.outcome != worst.unwrap_or(none) || outcomes.iter().any(|o| !OUTCOMES.contains(o)) {
-            let why = format!(
-                "outcome `{}` is not the worst of its obligations'",
-                c.outcome
-            );
+        if outcome != worst.unwrap_or(none) || outcomes.iter().any(|o| !OUTCOMES.contains(o)) {
+            let why = format!("outcome `{outcome}` is not the worst of its obligations'");
             return no("E0803", None, why);
         }
         let own = pairs.as_ref().err().map(|w| w.text().to_string());
-        let why = own.or(c.reason.clone().filter(|_| c.outcome != "proved"));
-        let (function, claim, outcome) = (func.into(), claim.into(), c.outcome.clone());
-        self.report.push(ClaimOutcome {
-            function,
-            claim,
-            outcome,
-            why,
-        });
+        let why = own.or(c.reason.clone().filter(|_| outcome != "proved"));
+        self.report
+            .push(ClaimOutcome::new(func, claim, outcome, why));
         let pairs = match pairs {
             Err(_) if c.outcome != "proved" && c.obligations.is_empty() => Vec::new(),
-            Err(Why::OverBudget(why)) => {
-                return no("E0808", None, format!("not lowered, so not proved: {why}"));
+            Err(Why::OverBudget(w)) => {
+                return no("E0808", None, format!("not lowered, so not proved: {w}"));
             }
             Err(Why::No(why)) => return no("E0803", None, format!("no obligations here ({why})")),
             Ok(p) if p.len() != c.obligations.len() => {
                 let (n, m) = (c.obligations.len(), p.len());
-                return no(
-                    "E0803",
-                    None,
-                    format!("{n} obligations, the kernel has {m}"),
-                );
+                let why = format!("{n} obligations, the kernel has {m}");
+                return no("E0803", None, why);
             }
             Ok(p) => p,
         };
         let mut ix = Index(HashMap::new(), inputs);
         for l in lemmas {
             let backward = inputs.is_none() && l.res.as_ref().is_some_and(Vec::is_empty);
-            ix.0.entry(if backward { &l.to } else { &l.from })
-                .or_default()
-                .push(l);
+            let op = if backward { &l.to } else { &l.from };
+            ix.0.entry(op).or_default().push(l);
         }
         // The lemmas rewrite the same terms in every obligation of a claim: one memo for all.
         let (mut memo, mut settled) = (Memo::default(), Vec::new());
