@@ -54,7 +54,7 @@ fn value(
     memo: &mut HashMap<Id, f64>,
     depth: usize,
 ) -> Option<f64> {
-    let mut stack = vec![(root, false)];
+    let (mut stack, prims) = (vec![(root, false)], semantics::PrimTable::standard());
     while let Some((id, ready)) = stack.pop() {
         let n = v.dag.node(id);
         if memo.contains_key(&id) {
@@ -65,7 +65,7 @@ fn value(
             continue;
         }
         let xs: Vec<f64> = n.kids.iter().map(|k| memo[k]).collect();
-        let prim = v.prims.lookup(&n.op).and_then(|p| v.prims.get(p));
+        let prim = prims.lookup(&n.op).and_then(|p| prims.get(p));
         let x = match (v.dag.lit(id), prim) {
             (Some(c), _) => c,
             (_, Some(row)) if row.arity == xs.len() => (row.eval)(&xs),

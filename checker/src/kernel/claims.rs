@@ -72,7 +72,7 @@ type Res = Option<Vec<String>>;
 type Low = Result<(Vec<Id>, Lowered), Why>;
 type Stated = Result<Pairs, Why>;
 
-impl Verifier<'_> {
+impl Verifier {
     /// `f` of `prog` lowered at its own input symbols (memoised), or at `at`.
     pub fn lowered(&mut self, prog: &Prog, f: &FnDef, grad: bool, at: Option<&[Id]>) -> Low {
         if prog.refused.contains(&f.name) {
@@ -96,7 +96,7 @@ impl Verifier<'_> {
     }
 
     fn lower(&mut self, prog: &Prog, f: &FnDef, at: &[Id], grad: bool) -> Result<Lowered, Why> {
-        let (dag, prims, columns) = (&mut self.dag, self.prims, &self.columns[..]);
+        let (dag, prims, columns) = (&mut self.dag, PrimTable::standard(), &self.columns[..]);
         let low = Lower::new(dag, prims, columns, prog, grad).lower(f, at);
         low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
@@ -137,8 +137,8 @@ impl Verifier<'_> {
     /// Every claim of the transformation `pass` (`jvp`, `unzip`, `transpose`).
     pub fn claims(&mut self, pass: &str, inp: &Prog, out: &Prog) -> Result<(), KernelError> {
         let (it, ot, reference) = (inp.tag, out.tag, pass == "jvp");
-        let texts =
-            (pass == "transpose").then(|| (texts(&inp.p, self.prims), texts(&out.p, self.prims)));
+        let prims = PrimTable::standard();
+        let texts = (pass == "transpose").then(|| (texts(&inp.p, prims), texts(&out.p, prims)));
         for f in &inp.p.funcs {
             let n = &f.name;
             let by = |s: &str| out.func(&format!("{n}{s}"));

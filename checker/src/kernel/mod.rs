@@ -122,9 +122,10 @@ pub struct Refutation {
     pub known: usize,
 }
 
-pub struct Verifier<'a> {
+/// The kernel's state (its terms, lowerings, lemmas; the certificate's claims still to settle).
+#[derive(Default)]
+pub struct Verifier {
     pub dag: Dag,
-    pub prims: &'a PrimTable,
     columns: Vec<Option<Prog>>,
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
     /// Each lowering by `tag:function:grad`: its input symbols, the lowering, its rank.
@@ -138,12 +139,12 @@ pub struct Verifier<'a> {
 /// Checks a certificate (its JSON text) against the standard primitive table: the verdict,
 /// and the verifier's state (once the programs parse) with the refutations met, in order,
 /// for `crate::refute::verify` to re-evaluate.
-pub fn check(json: &str) -> (Result<Report, KernelError>, Option<Verifier<'static>>) {
+pub fn check(json: &str) -> (Result<Report, KernelError>, Option<Verifier>) {
     let mut v = None;
     (run(json, &mut v), v)
 }
 
-fn run(json: &str, slot: &mut Option<Verifier<'static>>) -> Result<Report, KernelError> {
+fn run(json: &str, slot: &mut Option<Verifier>) -> Result<Report, KernelError> {
     let cert: Certificate =
         serde_json::from_str(json).map_err(|e| fail("E0801", format!("not a certificate: {e}")))?;
     if cert.schema != SCHEMA {
@@ -169,16 +170,11 @@ fn run(json: &str, slot: &mut Option<Verifier<'static>>) -> Result<Report, Kerne
     let input = parse("input", &cert.input, it)?;
     let output = parse("output", &cert.output, ot)?;
     let columns = walk::columns(prims).map_err(|e| fail("E0599", e))?;
+    let claims = cert.claims.clone().into_iter();
     let v = slot.insert(Verifier {
-        dag: Dag::default(),
-        prims,
         columns,
-        lemmas: HashMap::new(),
-        lowered: HashMap::new(),
-        claims: cert.claims.clone().into_iter(),
-        report: Vec::new(),
-        decided: 0,
-        refutations: Vec::new(),
+        claims,
+        ..Verifier::default()
     });
     match (pass, &cert.stages[..]) {
         ("vjp", [j, u]) => {

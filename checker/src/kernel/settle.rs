@@ -48,7 +48,7 @@ struct Memo {
 /// The lemmas of one claim by the operator they rewrite, and the inputs (a VJP's chain).
 struct Index<'a>(HashMap<&'a str, Vec<&'a Lemma>>, Option<&'a [Id]>);
 
-impl Verifier<'_> {
+impl Verifier {
     pub fn settle(
         &mut self,
         (func, claim): (&str, &str),
