@@ -45,7 +45,7 @@ pub fn verify(path: &str, format: Format) -> Status {
         Ok(t) => t,
         Err(e) => return usage(&format!("cannot read `{path}`: {e}")),
     };
-    match (checker::kernel::verify(&text), format) {
+    match (checker::refute::verify(&text), format) {
         (Ok(r), Format::Json) => {
             let mut v = serde_json::to_value(&r).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {

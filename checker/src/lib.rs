@@ -63,6 +63,7 @@ pub mod ll;
 mod names;
 pub mod present;
 pub mod recheck;
+pub mod refute;
 mod rules;
 mod types;
 mod typing;

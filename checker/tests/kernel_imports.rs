@@ -15,8 +15,8 @@ const ALLOWED: [&str; 7] = [
 ];
 
 /// The kernel's own modules (a `use` of one of them, or of a local enum, is local).
-const LOCAL: [&str; 9] = [
-    "bounds", "claims", "eval", "ring", "schema", "settle", "term", "walk", "self",
+const LOCAL: [&str; 8] = [
+    "bounds", "claims", "ring", "schema", "settle", "term", "walk", "self",
 ];
 
 /// The forbidden paths a source text uses: in `use` lines and anywhere in code (comments
@@ -113,10 +113,11 @@ fn the_check_catches_forbidden_imports() {
 /// issue's budget is 1,000 lines, readable in one sitting; it is **not met**
 /// (`docs/certificates.md`, "Size of the kernel"): schema 3 took it from 3,430 to 2,257, the
 /// guards against deeply nested values (a hostile certificate crashed or hung it) to 2,334,
-/// schema 4 to 2,060. This
-/// ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
+/// schema 4 to 2,060, schema 5 to 2,205, branch `diet` (refutations re-evaluated outside the
+/// kernel, `checker::refute`) to 1,944, and the row-entry budget for wide tuples (main) to
+/// 1,976. This ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
 /// every reduction.
-const KERNEL_LINES_CEILING: usize = 2_230;
+const KERNEL_LINES_CEILING: usize = 1_976;
 const KERNEL_LINES_BUDGET: usize = 1_000;
 
 #[test]

@@ -32,7 +32,7 @@ fn round_trip(name: &str, p: &Program, pass: Pass) -> (String, Program) {
         c.claim == "transpose" && first.is_some_and(|w| w.starts_with("coefficient"))
     });
     ENTRYWISE.with(|n| n.borrow_mut().extend(entrywise.map(|c| c.function.clone())));
-    match checker::kernel::verify(&json) {
+    match checker::refute::verify(&json) {
         Err(e) => panic!("{name} {pass:?}: rejected: {e}"),
         Ok(r) => {
             for c in r.claims.iter().filter(|c| c.outcome != "proved") {
@@ -293,7 +293,7 @@ fn tampering_with_a_certificate_is_rejected_unless_it_keeps_the_claims_true() {
         }
         *at(&mut t, path) = new;
         let text = t.to_string();
-        let verdict = std::panic::catch_unwind(|| checker::kernel::verify(&text))
+        let verdict = std::panic::catch_unwind(|| checker::refute::verify(&text))
             .expect("the kernel panicked");
         let is_free = path
             .iter()
@@ -362,7 +362,7 @@ fn the_kernel_never_panics_on_mutated_certificates_or_random_json() {
             }
             String::from_utf8_lossy(&b).into_owned()
         };
-        let r = std::panic::catch_unwind(|| checker::kernel::verify(&text));
+        let r = std::panic::catch_unwind(|| checker::refute::verify(&text));
         accepted += usize::from(r.expect("the kernel panicked").is_ok());
     }
     eprintln!("600 mutated or random inputs: no panic, {accepted} accepted");
@@ -412,7 +412,7 @@ fn a_long_function_certifies_and_verifies() {
     let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
     let json = serde_json::to_string(&cert).unwrap();
     let t1 = std::time::Instant::now();
-    let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("rejected: {e}"));
+    let r = checker::refute::verify(&json).unwrap_or_else(|e| panic!("rejected: {e}"));
     let t2 = std::time::Instant::now();
     eprintln!(
         "{n} bindings in {width} chains (|P| = {}): certify {:.2} s, verify {:.3} s; {} bytes, {} terms, {} obligations decided, {} proved, {} unknown",
@@ -444,7 +444,7 @@ fn a_refutation_is_re_evaluated_by_the_kernel() {
     let wrong = semantics::parse(&j.replace("cos(", "sin(")).unwrap();
     let cert = certify_output(&p, prims, Pass::Jvp, wrong).unwrap();
     let json = serde_json::to_value(&cert).unwrap();
-    let r = checker::kernel::verify(&json.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let r = checker::refute::verify(&json.to_string()).unwrap_or_else(|e| panic!("{e}"));
     let refuted = r.claims.iter().filter(|c| c.outcome == "refuted").count();
     assert!(refuted > 0, "{:?}", r.claims);
     // Every refutation moved to x = π/4, y = 1, where sin(x·y) = cos(x·y).
@@ -459,7 +459,7 @@ fn a_refutation_is_re_evaluated_by_the_kernel() {
         }
     }
     assert!(n > 0);
-    let e = checker::kernel::verify(&moved.to_string()).unwrap_err();
+    let e = checker::refute::verify(&moved.to_string()).unwrap_err();
     assert!(e.message.contains("do not differ"), "{e}");
     // A true obligation of a correct certificate called refuted, at any point.
     let (_, good) = certify(&p, prims, Pass::Jvp).unwrap();
@@ -468,7 +468,7 @@ fn a_refutation_is_re_evaluated_by_the_kernel() {
     c["outcome"] = "refuted".into();
     c["obligations"][0]["outcome"] = "refuted".into();
     c["obligations"][0]["point"] = serde_json::json!([["x", 0.3], ["y", 1.1]]);
-    let e = checker::kernel::verify(&good.to_string()).unwrap_err();
+    let e = checker::refute::verify(&good.to_string()).unwrap_err();
     assert!(e.message.contains("do not differ"), "{e}");
 }
 
@@ -515,7 +515,7 @@ fn deeply_nested_programs_in_a_certificate_neither_crash_nor_hang_the_kernel() {
             let mut c = base.clone();
             c[field] = Json::String(text.clone());
             let t = std::time::Instant::now();
-            let r = std::panic::catch_unwind(|| checker::kernel::verify(&c.to_string()));
+            let r = std::panic::catch_unwind(|| checker::refute::verify(&c.to_string()));
             assert!(r.is_ok(), "{what} as the {field}: the kernel panicked");
             // Neither program is the jvp of the other side: the certificate must be rejected.
             assert!(
@@ -552,7 +552,7 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
     let p = call_dag(40);
     let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
     let json = serde_json::to_value(&cert).unwrap();
-    let r = checker::kernel::verify(&json.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let r = checker::refute::verify(&json.to_string()).unwrap_or_else(|e| panic!("{e}"));
     // Independently of the kernel: a residual of the deepest .nonlin has 2^40 leaves.
     let u = semantics::parse(&cert.stages[1]).unwrap();
     let nl = u.func(u.func_named("f40.jvp.nonlin").unwrap()).unwrap();
@@ -574,7 +574,7 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
         if c.outcome == "unknown" && c.obligations.is_empty() && tampered < 6 {
             let mut t = json.clone();
             t["claims"][i]["outcome"] = "proved".into();
-            let e = checker::kernel::verify(&t.to_string()).unwrap_err();
+            let e = checker::refute::verify(&t.to_string()).unwrap_err();
             assert!(["E0808", "E0803"].contains(&e.code), "{e}");
             tampered += usize::from(e.code == "E0808");
         }
@@ -588,7 +588,7 @@ fn another_schema_version_is_rejected() {
     let (_, cert) = certify(&call_dag(2), PrimTable::standard(), Pass::Jvp).unwrap();
     let mut v = serde_json::to_value(&cert).unwrap();
     assert_eq!(v["schema"], "lina-certificate/5");
-    assert!(checker::kernel::verify(&v.to_string()).is_ok());
+    assert!(checker::refute::verify(&v.to_string()).is_ok());
     for old in [
         "lina-certificate/4",
         "lina-certificate/3",
@@ -596,7 +596,7 @@ fn another_schema_version_is_rejected() {
         "",
     ] {
         v["schema"] = old.into();
-        let e = checker::kernel::verify(&v.to_string()).unwrap_err();
+        let e = checker::refute::verify(&v.to_string()).unwrap_err();
         assert_eq!(e.code, "E0801", "{old}: {e}");
     }
 }
@@ -613,7 +613,7 @@ fn a_call_dag_certificate_grows_linearly_with_its_depth() {
         let p = call_dag(d);
         let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
         let json = serde_json::to_string(&cert).unwrap();
-        let r = checker::kernel::verify(&json).unwrap_or_else(|e| panic!("depth {d}: {e}"));
+        let r = checker::refute::verify(&json).unwrap_or_else(|e| panic!("depth {d}: {e}"));
         assert_eq!(r.unknown + r.refuted, 0, "depth {d}: {:?}", r.claims);
         let identical = json.matches("\"identical\"").count();
         assert_eq!(

@@ -56,7 +56,7 @@ fn the_kernel_rejects_an_identical_claim_for_a_moved_function() {
     // verifies.
     let f = cert.claims.iter().position(|c| c.function == "f").unwrap();
     assert_eq!(cert.claims[f].obligations[0].what, "identical");
-    checker::kernel::verify(&serde_json::to_string(&cert).unwrap()).unwrap();
+    checker::refute::verify(&serde_json::to_string(&cert).unwrap()).unwrap();
     // The tampering: `f` moved above `sin`, its work figure made true of the moved `f`.
     cert.output = MOVED.to_string();
     let moved = parse(MOVED).unwrap();
@@ -64,7 +64,7 @@ fn the_kernel_rejects_an_identical_claim_for_a_moved_function() {
     let at = moved.funcs.iter().position(|g| g.name == "f").unwrap();
     let row = cert.work.iter_mut().find(|r| r.function == "f").unwrap();
     row.work_out = w[at];
-    let e = checker::kernel::verify(&serde_json::to_string(&cert).unwrap());
+    let e = checker::refute::verify(&serde_json::to_string(&cert).unwrap());
     assert!(e.is_err(), "accepted: {e:?}");
 }
 
@@ -138,7 +138,7 @@ fn a_moved_function_is_proved_only_when_it_means_the_same() {
                 changed += usize::from(!same);
                 let json = serde_json::to_string(&cert).unwrap();
                 let all_proved = cert.claims.iter().all(|c| c.outcome == "proved");
-                if all_proved && checker::kernel::verify(&json).is_ok() {
+                if all_proved && checker::refute::verify(&json).is_ok() {
                     proved += 1;
                     assert!(
                         same,

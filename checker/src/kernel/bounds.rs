@@ -22,7 +22,7 @@
 
 use super::schema::Certificate;
 use super::walk::{Prog, row_program};
-use super::{KernelError, bail, fail};
+use super::{KernelError, Verdict, bail, fail};
 use semantics::{Bind, Expr, PrimTable, Program, each_expr};
 
 pub const C_T: f64 = 4.0;
@@ -35,12 +35,8 @@ pub fn c_jvp(prims: &PrimTable, input: &Prog) -> Result<f64, KernelError> {
     let s = s.unwrap_or(1).max(1) as f64;
     let mut c = (7.0 + s).max(3.0 + s / 2.0);
     for (_, row) in prims.rows() {
-        let bad = || {
-            fail(
-                "E0599",
-                format!("the JVP rule of `{}` does not parse", row.name),
-            )
-        };
+        let why = format!("the JVP rule of `{}` does not parse", row.name);
+        let bad = || fail("E0599", why.clone());
         let p = row_program(row.jvp, "jvp", "R ; R", prims).ok_or_else(bad)?;
         let w = semantics::static_work(&p, prims).map_err(|_| bad())?[0] as f64;
         let (n, cost) = (row.arity as f64, row.cost as f64);
@@ -50,19 +46,22 @@ pub fn c_jvp(prims: &PrimTable, input: &Prog) -> Result<f64, KernelError> {
     Ok(c)
 }
 
-/// `X(f)` for every input function; `halves` names the split functions (`f.nonlin` and
+/// The split functions of `n` (`f.nonlin` and `f.lin`, or `f.jvp.nonlin` and `f.jvp.lin.T`).
+fn halves(pass: &str, n: &str) -> [String; 2] {
+    match pass {
+        "unzip" => [format!("{n}.nonlin"), format!("{n}.lin")],
+        _ => [format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")],
+    }
+}
+
+/// `X(f)` for every input function; [`halves`] names the split functions (`f.nonlin` and
 /// `f.lin`, or `f.jvp.nonlin` and `f.jvp.lin.T`).
-pub fn extra(
-    inp: &Program,
-    out: &Program,
-    prims: &PrimTable,
-    halves: &dyn Fn(&str) -> [String; 2],
-) -> Vec<f64> {
+pub fn extra(inp: &Program, out: &Program, prims: &PrimTable, pass: &str) -> Vec<f64> {
     let works = semantics::binding_works(out, prims).unwrap_or_default();
     let by = |n: &str| out.func_named(n).map(|id| id.0 as usize);
     let mut xs: Vec<f64> = Vec::with_capacity(inp.funcs.len());
     for f in &inp.funcs {
-        let [nl, lin] = halves(&f.name);
+        let [nl, lin] = halves(pass, &f.name);
         let own = by(&nl).and_then(|i| out.funcs[i].results.last());
         let mut x = own.map_or(0.0, |t| t.size() as f64 + 8.0);
         if let Some(i) = by(&lin) {
@@ -87,33 +86,22 @@ pub fn extra(
 
 /// The static work of both programs, the outputs each input function became, and the bound
 /// `factor · W(f) + offset` of its row.
-pub fn check(
-    cert: &Certificate,
-    inp: &Prog,
-    out: &Program,
-    prims: &PrimTable,
-) -> Result<(), KernelError> {
+pub fn check(cert: &Certificate, inp: &Prog, out: &Program, prims: &PrimTable) -> Verdict<()> {
     let work = |p| semantics::static_work(p, prims).map_err(|e| fail("E0805", e.message));
     let (w_in, w_out) = (work(&inp.p)?, work(out)?);
     if cert.work.len() != inp.p.funcs.len() {
-        bail!(
-            "E0805",
-            "work figures for another number of functions than the input has"
-        );
+        let why = "work figures for another number of functions than the input has";
+        bail!("E0805", "{why}");
     }
     let pass = cert.transformation.as_str();
-    let halves = |n: &str| match pass {
-        "unzip" => [format!("{n}.nonlin"), format!("{n}.lin")],
-        _ => [format!("{n}.jvp.nonlin"), format!("{n}.jvp.lin.T")],
-    };
-    let (c_jvp, extra) = (c_jvp(prims, inp)?, extra(&inp.p, out, prims, &halves));
+    let (c_jvp, extra) = (c_jvp(prims, inp)?, extra(&inp.p, out, prims, pass));
     for (((f, w), e), x) in inp.p.funcs.iter().zip(&w_in).zip(&cert.work).zip(extra) {
         let n = &f.name;
-        let split = halves(n).iter().all(|h| out.func_named(h).is_some());
+        let split = halves(pass, n).iter().all(|h| out.func_named(h).is_some());
         let outputs = match pass {
             "jvp" => vec![format!("{n}.jvp")],
             "transpose" if out.func_named(&format!("{n}.T")).is_some() => vec![format!("{n}.T")],
-            "unzip" | "vjp" if split => halves(n).to_vec(),
+            "unzip" | "vjp" if split => halves(pass, n).to_vec(),
             "vjp" => Vec::new(),
             _ => vec![n.clone()],
         };
@@ -131,11 +119,8 @@ pub fn check(
             _ => (C_T * C_U * c_jvp, C_T * x + 2.0 + f.params.len() as f64),
         };
         if e.work_out as f64 > factor * *w as f64 + offset {
-            bail!(
-                "E0805",
-                "work of `{n}`: {} > {factor} · {w} + {offset} (SPEC §5)",
-                e.work_out
-            );
+            let bound = format!("{factor} · {w} + {offset} (SPEC §5)");
+            bail!("E0805", "work of `{n}`: {} > {bound}", e.work_out);
         }
     }
     Ok(())

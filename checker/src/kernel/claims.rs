@@ -9,9 +9,10 @@
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
+use super::settle::{Settled, Why};
 use super::term::{Id, Lemma};
-use super::walk::{Lower, Lowered, OVER_BUDGET, Pairs, Prog, Res, Row, coefficient, inputs};
-use super::walk::{ok, pairing, size};
+use super::walk::{Lower, Lowered, OVER_BUDGET, Pairs, Prog, Row, coefficient, inputs};
+use super::walk::{pairing, size};
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, PrimTable, Program, each_expr};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -63,26 +64,28 @@ pub fn same_text(a: &Texts, b: &Texts, g: &FnDef) -> bool {
         if !linear && ta == tb && fa.get(&g.name).is_some_and(|x| fb.get(&g.name) == Some(x)))
 }
 
-impl Verifier<'_> {
+/// A claim's obligations: results, coefficients, the residual symbols the linear half is
+/// applied to (`None`: the inputs), and the numbers of results, linear inputs, original rows.
+type Sides = (Pairs, Pairs, Res, [usize; 3]);
+/// The residual symbols a split function's linear half is applied to (see [`Lemma`]).
+type Res = Option<Vec<String>>;
+type Low = Result<(Vec<Id>, Lowered), Why>;
+type Stated = Result<Pairs, Why>;
+
+impl Verifier {
     /// `f` of `prog` lowered at its own input symbols (memoised), or at `at`.
-    pub fn lowered(
-        &mut self,
-        prog: &Prog,
-        f: &FnDef,
-        grad: bool,
-        at: Option<&[Id]>,
-    ) -> Res<(Vec<Id>, Lowered)> {
-        ok(
-            !prog.refused.contains(&f.name),
-            &format!("`{}`: {OVER_BUDGET}", f.name),
-        )?;
+    pub fn lowered(&mut self, prog: &Prog, f: &FnDef, grad: bool, at: Option<&[Id]>) -> Low {
+        if prog.refused.contains(&f.name) {
+            return Err(Why::OverBudget(format!("`{}`: {OVER_BUDGET}", f.name)));
+        }
         let key = format!("{}:{}:{grad}", prog.tag, f.name);
         let (xs, low) = match self.lowered.get(&key) {
-            Some(l) => l.clone(),
+            Some((xs, low, _)) => (xs.clone(), low.clone()),
             None => {
                 let xs = inputs(&mut self.dag, f);
                 let low = self.lower(prog, f, &xs, grad)?;
-                self.lowered.insert(key, (xs.clone(), low.clone()));
+                let rank = self.lowered.len();
+                self.lowered.insert(key, (xs.clone(), low.clone(), rank));
                 (xs, low)
             }
         };
@@ -92,39 +95,26 @@ impl Verifier<'_> {
         }
     }
 
-    fn lower(&mut self, prog: &Prog, f: &FnDef, at: &[Id], grad: bool) -> Res<Lowered> {
-        let (dag, prims, columns) = (&mut self.dag, self.prims, &self.columns);
-        let out = Lower {
-            dag,
-            prims,
-            columns,
-            prog,
-            grad,
-        }
-        .lower(f, at);
-        out.map_err(|e| format!("{}: {e}", f.name))
+    fn lower(&mut self, prog: &Prog, f: &FnDef, at: &[Id], grad: bool) -> Result<Lowered, Why> {
+        let (dag, prims, columns) = (&mut self.dag, PrimTable::standard(), &self.columns[..]);
+        let low = Lower::new(dag, prims, columns, prog, grad).lower(f, at);
+        low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
 
-    fn add_lemma(
-        &mut self,
-        owners: &[String],
-        name: String,
-        from: String,
-        res: Option<Vec<String>>,
-        to: String,
-    ) {
+    /// The lemma `name: from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.
+    fn add_lemma(&mut self, owners: &[String], [name, from, to]: [String; 3], res: Res) {
         let lemma = Rc::new(Lemma {
             name,
             from,
             res,
             to,
         });
-        owners.iter().for_each(|o| {
+        for o in owners {
             self.lemmas
                 .entry(o.clone())
                 .or_default()
-                .push(lemma.clone())
-        });
+                .push(lemma.clone());
+        }
     }
 
     /// The lemmas about the functions `fs` call, each once.
@@ -132,123 +122,100 @@ impl Verifier<'_> {
         let (mut out, mut names) = (Vec::new(), HashSet::new());
         for f in fs {
             let mut seen = HashSet::new();
-            each_expr(&f.body, &mut |e| {
-                if let Expr::Call { func, .. } = e
-                    && let Some(g) = prog.p.func(*func)
-                    && seen.insert(*func)
-                    && let Some(ls) = self.lemmas.get(&format!("{}:{}", prog.tag, g.name))
-                {
-                    out.extend(ls.iter().filter(|l| names.insert(l.name.clone())).cloned());
-                }
-            });
+            for g in callees(&prog.p, f).filter(|g| seen.insert(*g)) {
+                let ls = self.lemmas.get(&format!("{}:{g}", prog.tag));
+                let ls = ls
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| names.insert(l.name.clone()));
+                out.extend(ls.cloned());
+            }
         }
         out
     }
 
     /// Every claim of the transformation `pass` (`jvp`, `unzip`, `transpose`).
     pub fn claims(&mut self, pass: &str, inp: &Prog, out: &Prog) -> Result<(), KernelError> {
-        let (it, ot) = (inp.tag, out.tag);
-        let texts =
-            (pass == "transpose").then(|| (texts(&inp.p, self.prims), texts(&out.p, self.prims)));
+        let (it, ot, reference) = (inp.tag, out.tag, pass == "jvp");
+        let prims = PrimTable::standard();
+        let texts = (pass == "transpose").then(|| (texts(&inp.p, prims), texts(&out.p, prims)));
         for f in &inp.p.funcs {
             let n = &f.name;
             let by = |s: &str| out.func(&format!("{n}{s}"));
-            // The targets, whether transposed, whether against the reference Jacobian, names.
-            let spec = match pass {
-                "jvp" => by(".jvp").map(|g| (g, None, false, true, ["jvp-primal", "jvp-tangent"])),
-                "unzip" => match (by(".nonlin"), by(".lin")) {
-                    (Some(a), Some(b)) => Some((a, Some(b), false, false, ["unzip"; 2])),
-                    _ => by("").map(|g| (g, None, false, false, ["unzip"; 2])),
-                },
-                _ => match (by(".T"), by("")) {
-                    (Some(t), _) => Some((t, None, true, false, ["transpose"; 2])),
-                    (None, g) => g.map(|g| (g, None, false, false, ["kept", "transpose"])),
-                },
+            let targets = match (pass, by(".nonlin").zip(by(".lin")), by(".T")) {
+                ("jvp", ..) => by(".jvp").map(|g| (g, None)),
+                ("unzip", Some((a, b)), _) => Some((a, Some(b))),
+                ("transpose", _, Some(t)) => Some((t, None)),
+                _ => by("").map(|g| (g, None)),
             };
-            let claim = if pass == "jvp" { "jvp-primal" } else { pass };
-            let Some((first, second, transposed, reference, names)) = spec else {
-                self.settle(n, claim, Err(format!("no output of `{n}`")), &[], None)?;
+            let transposed = pass == "transpose" && by(".T").is_some();
+            let kept = pass == "transpose" && !transposed;
+            let [claim, tangent] = if reference {
+                ["jvp-primal", "jvp-tangent"]
+            } else {
+                [pass; 2]
+            };
+            let primal = if kept { "kept" } else { claim };
+            let Some((first, second)) = targets else {
+                let why = Why::No(format!("no output of `{n}`"));
+                self.settle((n, claim), Err(why), &[], None)?;
                 continue;
             };
             // A kept function identical to its input, calling only kept functions whose claims
             // are verified, equals it by congruence: the one obligation `identical`.
-            let kept = |h: &String| {
-                let ls = self.lemmas.get(&format!("{ot}:{h}"));
-                ls.is_some_and(|ls| {
-                    ls.iter()
-                        .any(|l| l.name.starts_with(&format!("lemma:{h}:kept#")))
-                })
+            let verified = |h: &String| {
+                let ls = self.lemmas.get(&format!("{ot}:{h}")).into_iter().flatten();
+                let kept = format!("lemma:{h}:kept#");
+                ls.into_iter().any(|l| l.name.starts_with(&kept))
             };
-            if let (Some((a, b)), "kept") = (&texts, names[0])
+            let identical = matches!(&texts, Some((a, b)) if kept
                 && !out.refused.contains(&first.name)
                 && same_text(a, b, first)
-                && callees(&out.p, first).all(kept)
-            {
+                && callees(&out.p, first).all(verified));
+            let sides = if identical {
                 let zero = self.dag.num(0.0);
-                let pairs = vec![("identical".to_string(), zero, zero, Vec::new())];
-                let r = self.settle(n, claim, Ok(pairs), &[], None)?;
-                for k in (0..size(&f.results)).filter(|_| r.all("")) {
-                    let (from, to) = (format!("{ot}:{n}#{k}"), format!("{it}:{n}#{k}"));
-                    let owners = [format!("{ot}:{n}")];
-                    self.add_lemma(&owners, format!("lemma:{n}:kept#{k}"), from, None, to);
-                }
-                continue;
-            }
-            let sides = self.sides(inp, out, f, first, second, transposed, reference);
-            let (results, coefs, res, n_in, n_out) = match sides {
+                let pair = ("identical".to_string(), zero, zero, Vec::new());
+                Ok((vec![pair], Vec::new(), None, [size(&f.results), 0, 0]))
+            } else {
+                self.sides(inp, out, f, (first, second), transposed, reference)
+            };
+            let (results, coefs, res, [n_res, n_in, n_out]) = match sides {
                 Err(e) => {
-                    self.settle(n, claim, Err(e), &[], None)?;
+                    self.settle((n, claim), Err(e), &[], None)?;
                     continue;
                 }
                 Ok(s) => s,
             };
-            let mut fs = vec![first];
-            fs.extend(second);
+            let fs: Vec<&FnDef> = std::iter::once(first).chain(second).collect();
             let lemmas = self.lemmas_for(out, &fs);
-            let n_res = results.len();
-            let (r1, r2) = if pass == "jvp" {
-                let r1 = self.settle(n, names[0], Ok(results), &lemmas, None)?;
-                (r1, self.settle(n, names[1], Ok(coefs), &lemmas, None)?)
+            let (r1, r2) = if reference {
+                let r1 = self.settle((n, claim), Ok(results), &lemmas, None)?;
+                (r1, self.settle((n, tangent), Ok(coefs), &lemmas, None)?)
             } else {
-                let r = self.settle(
-                    n,
-                    claim,
-                    Ok(results.into_iter().chain(coefs).collect()),
-                    &lemmas,
-                    None,
-                )?;
-                (super::settle::Settled(r.0.clone()), r)
+                let r = self.settle((n, claim), Ok([results, coefs].concat()), &lemmas, None)?;
+                (Settled(r.0.clone()), r)
             };
             let owners: Vec<String> = fs.iter().map(|g| format!("{ot}:{}", g.name)).collect();
-            for k in (0..n_res).filter(|_| r1.all("result")) {
+            for k in (0..n_res).filter(|_| r1.all(if identical { "" } else { "result" })) {
+                let name = format!("lemma:{n}:{primal}#{k}");
                 let (from, to) = (format!("{ot}:{}#{k}", first.name), format!("{it}:{n}#{k}"));
-                self.add_lemma(
-                    &owners,
-                    format!("lemma:{n}:{}#{k}", names[0]),
-                    from,
-                    None,
-                    to,
-                );
+                self.add_lemma(&owners, [name, from, to], None);
             }
             // A pairing's obligations are not per coefficient: all of them, then.
-            let lin = second.unwrap_or(first).name.as_str();
-            let all = r2.all(if transposed { "" } else { "coefficient" });
-            for k in (0..n_out).filter(|_| all && names[0] != "kept") {
-                for i in 0..n_in {
-                    let (a, b) = if transposed { (i, k) } else { (k, i) };
-                    let (from, d) = (
-                        format!("{ot}:{lin}#{a}@{b}"),
-                        if reference { "d" } else { "" },
-                    );
-                    let name = format!("lemma:{n}:{}#{k}@{i}", names[1]);
-                    self.add_lemma(
-                        &owners,
-                        name,
-                        from,
-                        res.clone(),
-                        format!("{it}:{n}#{d}{k}@{i}"),
-                    );
-                }
+            let (lin, d) = (
+                &second.unwrap_or(first).name,
+                if reference { "d" } else { "" },
+            );
+            let all = !kept && r2.all(if transposed { "" } else { "coefficient" });
+            let entries = (0..n_out).flat_map(|k| (0..n_in).map(move |i| (k, i)));
+            for (k, i) in entries.filter(|_| all) {
+                let (a, b) = if transposed { (i, k) } else { (k, i) };
+                let name = format!("lemma:{n}:{tangent}#{k}@{i}");
+                let (from, to) = (
+                    format!("{ot}:{lin}#{a}@{b}"),
+                    format!("{it}:{n}#{d}{k}@{i}"),
+                );
+                self.add_lemma(&owners, [name, from, to], res.clone());
             }
         }
         Ok(())
@@ -266,88 +233,75 @@ impl Verifier<'_> {
                 format!("T:{nl}"),
                 format!("T:{n}.jvp.lin.T"),
                 format!("U:{nl}"),
-                format!("J:{n}.jvp"),
             ];
-            let lemmas: Vec<Rc<Lemma>> = owners
-                .iter()
-                .flat_map(|o| self.lemmas.get(o).cloned().unwrap_or_default())
-                .collect();
+            let owners = owners.into_iter().chain([format!("J:{n}.jvp")]);
+            let lemmas = owners.flat_map(|o| self.lemmas.get(&o).cloned().unwrap_or_default());
+            let lemmas: Vec<Rc<Lemma>> = lemmas.collect();
             let xs = self.lowered(inp, f, true, None).map(|l| l.0);
-            let pairs = xs
-                .clone()
-                .and_then(|xs| self.chain(out, f, &nl, &lemmas, &xs));
-            self.settle(n, "vjp", pairs, &lemmas, xs.ok().as_deref())?;
+            let pairs = match &xs {
+                Ok(xs) => self.chain(out, f, &nl, &lemmas, xs),
+                Err(e) => Err(e.clone()),
+            };
+            self.settle((n, "vjp"), pairs, &lemmas, xs.ok().as_deref())?;
         }
         Ok(())
     }
 
-    fn chain(
-        &mut self,
-        out: &Prog,
-        f: &FnDef,
-        nl: &str,
-        ls: &[Rc<Lemma>],
-        xs: &[Id],
-    ) -> Res<Pairs> {
+    fn chain(&mut self, out: &Prog, f: &FnDef, nl: &str, ls: &[Rc<Lemma>], xs: &[Id]) -> Stated {
         let n_res = size(&f.results);
         if n_res == 0 {
             return Ok(Vec::new());
         }
-        ok(!out.refused.contains(nl), &format!("`{nl}`: {OVER_BUDGET}"))?;
-        let n_all = size(&out.func(nl).ok_or(format!("no `{nl}`"))?.results);
+        if out.refused.contains(nl) {
+            return Err(Why::OverBudget(format!("`{nl}`: {OVER_BUDGET}")));
+        }
+        let n_all = size(&out.func(nl).ok_or(Why::No(format!("no `{nl}`")))?.results);
         let kept = |r: usize| ls.iter().any(|l| l.name == format!("lemma:{nl}:kept#{r}"));
         if !(0..n_all).all(kept) {
-            return Err(format!("the kept claim of `{nl}` is not verified"));
+            return Err(Why::No(format!("the kept claim of `{nl}` is not verified")));
         }
         let mut sym = |s: String, args: &[Id]| self.dag.add(&s, args.to_vec());
-        let res: Vec<Id> = (n_res..n_all)
-            .map(|r| sym(format!("U:{nl}#{r}"), xs))
-            .collect();
-        let mut out = Vec::new();
+        let res = Vec::from_iter((n_res..n_all).map(|r| sym(format!("U:{nl}#{r}"), xs)));
+        let (mut out, n) = (Vec::new(), &f.name);
         for k in 0..n_res {
             let (l, r) = (
                 sym(format!("T:{nl}#{k}"), xs),
-                sym(format!("P:{}#{k}", f.name), xs),
+                sym(format!("P:{n}#{k}"), xs),
             );
             out.push((format!("result {k}"), l, r, Vec::new()));
         }
         for k in 0..n_res {
             for i in 0..xs.len() {
-                let l = sym(format!("T:{}.jvp.lin.T#{i}@{k}", f.name), &res);
-                let r = sym(format!("P:{}#d{k}@{i}", f.name), xs);
+                let l = sym(format!("T:{n}.jvp.lin.T#{i}@{k}"), &res);
+                let r = sym(format!("P:{n}#d{k}@{i}"), xs);
                 out.push((format!("gradient {k}@{i}"), l, r, Vec::new()));
             }
         }
         Ok(out)
     }
 
-    /// The obligations of one claim: results, coefficients, the residual symbols the linear
-    /// half is applied to (`None`: the inputs), the numbers of linear inputs and original rows.
-    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    /// The obligations of one claim ([`Sides`]): `f`'s lowering (with its reference Jacobian
+    /// where `reference`) against its targets', the second at the first's residuals.
     fn sides(
         &mut self,
         inp: &Prog,
         out: &Prog,
         f: &FnDef,
-        first: &FnDef,
-        second: Option<&FnDef>,
+        (first, second): (&FnDef, Option<&FnDef>),
         transposed: bool,
         reference: bool,
-    ) -> Res<(Pairs, Pairs, Option<Vec<String>>, usize, usize)> {
+    ) -> Result<Sides, Why> {
         let (xs, orig) = self.lowered(inp, f, reference, None)?;
         let n_res = orig.nl.len();
         let (_, a) = self.lowered(out, first, false, Some(&xs))?;
         let (got_nl, got_lin, res) = match second {
             None => (a.nl.clone(), a.lin.clone(), None),
             Some(g) => {
-                let r =
-                    a.nl.get(n_res..)
-                        .ok_or(format!("`{}` returns too few results", first.name))?;
+                let too_few = || Why::No(format!("`{}` returns too few results", first.name));
+                let r = a.nl.get(n_res..).ok_or_else(too_few)?;
                 let (_, b) = self.lowered(out, g, false, Some(r))?;
-                let res = (n_res..a.nl.len())
-                    .map(|r| format!("{}:{}#{r}", out.tag, first.name))
-                    .collect();
-                (a.nl[..n_res].to_vec(), b.lin, Some(res))
+                let res = (n_res..a.nl.len()).map(|r| format!("{}:{}#{r}", out.tag, first.name));
+                (a.nl[..n_res].to_vec(), b.lin, Some(res.collect()))
             }
         };
         let want: &[Row] = if reference { &orig.grads } else { &orig.lin };
@@ -357,12 +311,12 @@ impl Verifier<'_> {
             size(f.lparams.iter().map(|p| &p.ty))
         };
         if got_nl.len() != n_res || (transposed && n_res > 0) {
-            return Err(format!("{} result leaves against {n_res}", got_nl.len()));
+            let m = got_nl.len();
+            return Err(Why::No(format!("{m} result leaves against {n_res}")));
         }
         let zero = self.dag.num(0.0);
-        let pair = |what: String, l: Option<Id>, r: Option<Id>| {
-            (what, l.unwrap_or(zero), r.unwrap_or(zero), Vec::new())
-        };
+        let pair =
+            |w, l: Option<Id>, r: Option<Id>| (w, l.unwrap_or(zero), r.unwrap_or(zero), vec![]);
         let results = (got_nl.iter().zip(&orig.nl).enumerate())
             .map(|(k, (&l, &r))| pair(format!("result {k}"), Some(l), Some(r)))
             .collect();
@@ -371,58 +325,44 @@ impl Verifier<'_> {
             let beyond = got_lin
                 .iter()
                 .flat_map(|r| r.iter())
-                .any(|&(k, _)| k as usize >= want.len());
+                .any(|e| e.0 as usize >= want.len());
             if got_lin.len() != n_in || beyond {
-                return Err(format!(
-                    "{} cotangents for {n_in} inputs, or one the original does not produce",
-                    got_lin.len()
-                ));
+                let (m, why) = (got_lin.len(), "or one the original does not produce");
+                return Err(Why::No(format!("{m} cotangents for {n_in} inputs, {why}")));
             }
             // Either statement proves the claim: the adjoint pairing or, where the prover's
             // failed or the map is empty (no inputs or results), the entrywise one.
-            let first_what = self
-                .claims
-                .as_slice()
-                .first()
-                .and_then(|c| c.obligations.first())
-                .map(|o| o.what.clone());
-            if first_what.map_or(n_in == 0 || want.is_empty(), |w| {
-                w.starts_with("coefficient")
-            }) {
+            let next = self.claims.as_slice().first();
+            let first_what = next.and_then(|c| c.obligations.first());
+            let entrywise = first_what.map(|o| o.what.starts_with("coefficient"));
+            if entrywise.unwrap_or(n_in == 0 || want.is_empty()) {
                 for (i, row) in got_lin.iter().enumerate() {
                     for (k, w) in want.iter().enumerate() {
-                        coefs.push(pair(
-                            format!("coefficient {k}@{i}"),
-                            coefficient(row, k as u32),
-                            coefficient(w, i as u32),
-                        ));
+                        let (l, r) = (coefficient(row, k as u32), coefficient(w, i as u32));
+                        coefs.push(pair(format!("coefficient {k}@{i}"), l, r));
                     }
                 }
             } else {
-                coefs = pairing(&mut self.dag, f, &orig, first, &a)?;
+                coefs = pairing(&mut self.dag, f, &orig, (first, &a)).map_err(Why::No)?;
             }
         } else {
             if got_lin.len() != want.len() {
-                return Err(format!(
-                    "{} linear result leaves against {}",
-                    got_lin.len(),
-                    want.len()
-                ));
+                let (m, w) = (got_lin.len(), want.len());
+                return Err(Why::No(format!("{m} linear result leaves against {w}")));
             }
             for (k, (g, w)) in got_lin.iter().zip(want).enumerate() {
                 let idx: BTreeSet<u32> = g.iter().chain(w.iter()).map(|&(i, _)| i).collect();
                 if idx.iter().any(|&i| i as usize >= n_in) {
-                    return Err("a coefficient of an input that does not exist".into());
+                    return Err(Why::No(
+                        "a coefficient of an input that does not exist".into(),
+                    ));
                 }
                 for i in idx {
-                    coefs.push(pair(
-                        format!("coefficient {k}@{i}"),
-                        coefficient(g, i),
-                        coefficient(w, i),
-                    ));
+                    let (l, r) = (coefficient(g, i), coefficient(w, i));
+                    coefs.push(pair(format!("coefficient {k}@{i}"), l, r));
                 }
             }
         }
-        Ok((results, coefs, res, n_in, want.len()))
+        Ok((results, coefs, res, [n_res, n_in, want.len()]))
     }
 }

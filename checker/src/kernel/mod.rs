@@ -1,23 +1,22 @@
 //! # The certificate kernel
 //!
-//! [`verify`] re-checks a certificate (SPEC §6, `docs/certificates.md`) without trusting the
+//! [`check`] re-checks a certificate (SPEC §6, `docs/certificates.md`) without trusting the
 //! code that produced it: not the prover (egg), not the inferring checker, not the
-//! transformations. It depends on `semantics` (parsing, types, the primitive table's names,
-//! arities, costs and derivative column, the static work) and on `serde`/`serde_json`, and on
-//! nothing else; `checker/tests/kernel_imports.rs` reads these files' `use` lines to keep it so.
+//! transformations. It depends on `semantics` (parsing, types, the primitive table, the static
+//! work) and `serde`/`serde_json` only; `checker/tests/kernel_imports.rs` reads its `use` lines.
 //!
-//! It parses the programs itself (a vjp's stages too), lowers every function in one sweep
-//! that is also its typing check and states the adjoint equations (`walk`), recomputes every
-//! claim's obligations (`claims`; transposes as the adjoint pairing; a VJP as the composition of its stages'
-//! lemmas), decides each obligation called proved with its own lemma rewriting and ring
-//! normaliser (`settle`, `ring`), re-evaluates each refutation at its point (`eval`), and
-//! recomputes the static work against its own bounds (`bounds`) and the linear forms. Any
-//! difference is a [`KernelError`] naming the claim and obligation. Every loop over input is
-//! a linear sweep; no recursion follows the input's size.
+//! It parses the programs (a vjp's stages too), lowers each function in one sweep that is also
+//! its typing check and states its adjoint equations (`walk`), recomputes every claim's
+//! obligations (`claims`: transposes as the adjoint pairing, a VJP as the composition of its
+//! stages' lemmas), decides each one called proved with its own lemma rewriting and ring
+//! normaliser (`settle`, `ring`), and recomputes the static work against its own bounds
+//! (`bounds`). Any difference is a [`KernelError`] naming the claim and obligation. A
+//! `refuted` obligation cannot make a claim proved: it is recorded, and re-evaluated outside
+//! the trusted base (`crate::refute`, which `lina verify` runs). Every loop over input is a
+//! linear sweep; no recursion follows the input's size.
 
 pub mod bounds;
 pub mod claims;
-pub mod eval;
 pub mod ring;
 pub mod schema;
 pub mod settle;
@@ -32,8 +31,10 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+pub type Verdict<T> = Result<T, KernelError>;
+
 /// What did not check: the claim (`function: claim`) and obligation, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct KernelError {
     /// A stable code (`docs/errors.md`, E0801-E0808).
     pub code: &'static str,
@@ -53,12 +54,20 @@ impl std::fmt::Display for KernelError {
     }
 }
 
-pub(crate) fn fail(code: &'static str, message: impl Into<String>) -> KernelError {
+pub fn fail(code: &'static str, message: impl Into<String>) -> KernelError {
+    let message = message.into();
     KernelError {
         code,
-        claim: None,
-        obligation: None,
-        message: message.into(),
+        message,
+        ..KernelError::default()
+    }
+}
+
+impl KernelError {
+    /// The error placed at a claim (`function: claim`) and obligation.
+    pub fn at(mut self, claim: &str, obligation: Option<&String>) -> KernelError {
+        (self.claim, self.obligation) = (Some(claim.into()), obligation.cloned());
+        self
     }
 }
 
@@ -78,80 +87,95 @@ pub struct ClaimOutcome {
     pub why: Option<String>,
 }
 
+impl ClaimOutcome {
+    fn new(function: &str, claim: &str, outcome: &str, why: Option<String>) -> Self {
+        let (function, claim, outcome) = (function.into(), claim.into(), outcome.into());
+        ClaimOutcome {
+            function,
+            claim,
+            outcome,
+            why,
+        }
+    }
+}
+
 /// An accepted certificate: each claim's outcome, how many obligations were decided, and the
 /// size of the kernel's term DAG.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub transformation: String,
     pub claims: Vec<ClaimOutcome>,
     pub proved: usize,
     pub unknown: usize,
-    /// Re-evaluated by the kernel at their points.
     pub refuted: usize,
     pub decided: usize,
     pub terms: usize,
 }
 
-pub struct Verifier<'a> {
+/// A `refuted` obligation: its claim and name, its two sides, its point, and how many
+/// lowerings the kernel had made when it met it (the meanings its symbols may use).
+pub struct Refutation {
+    pub claim: String,
+    pub what: String,
+    pub sides: (Id, Id),
+    pub point: Vec<(String, f64)>,
+    pub known: usize,
+}
+
+/// The kernel's state (its terms, lowerings, lemmas; the certificate's claims still to settle).
+#[derive(Default)]
+pub struct Verifier {
     pub dag: Dag,
-    prims: &'a PrimTable,
     columns: Vec<Option<Prog>>,
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
-    lowered: HashMap<String, (Vec<Id>, Lowered)>,
+    /// Each lowering by `tag:function:grad`: its input symbols, the lowering, its rank.
+    pub lowered: HashMap<String, (Vec<Id>, Lowered, usize)>,
     claims: std::vec::IntoIter<schema::ClaimCert>,
     report: Vec<ClaimOutcome>,
     decided: usize,
+    pub refutations: Vec<Refutation>,
 }
 
-/// Verifies a certificate (its JSON text) against the standard primitive table.
-pub fn verify(json: &str) -> Result<Report, KernelError> {
+/// Checks a certificate (its JSON text) against the standard primitive table: the verdict,
+/// and the verifier's state (once the programs parse) with the refutations met, in order,
+/// for `crate::refute::verify` to re-evaluate.
+pub fn check(json: &str) -> (Result<Report, KernelError>, Option<Verifier>) {
+    let mut v = None;
+    (run(json, &mut v), v)
+}
+
+fn run(json: &str, slot: &mut Option<Verifier>) -> Result<Report, KernelError> {
     let cert: Certificate =
         serde_json::from_str(json).map_err(|e| fail("E0801", format!("not a certificate: {e}")))?;
     if cert.schema != SCHEMA {
-        bail!(
-            "E0801",
-            "unknown schema `{}` (this kernel knows `{SCHEMA}`)",
-            cert.schema
-        );
+        let known = format!("this kernel knows `{SCHEMA}`");
+        bail!("E0801", "unknown schema `{}` ({known})", cert.schema);
     }
     let prims = PrimTable::standard();
-    let parse = |what: &str, text: &str, tag| {
-        let first = |d: Vec<semantics::Diagnostic>| {
-            d.first().map(|d| d.message.clone()).unwrap_or_default()
-        };
-        let p = semantics::parse_with(text, prims).map_err(|d| {
-            fail(
-                "E0802",
-                format!("the {what} program does not parse: {}", first(d)),
-            )
-        })?;
-        Ok::<_, KernelError>(Prog::new(p, tag))
+    let parse = |what: &str, text: &str, tag| match semantics::parse_with(text, prims) {
+        Ok(p) => Ok(Prog::new(p, tag)),
+        Err(d) => {
+            let why = d.first().map(|d| d.message.clone()).unwrap_or_default();
+            bail!("E0802", "the {what} program does not parse: {why}")
+        }
     };
     let pass = cert.transformation.as_str();
     let (it, ot) = match pass {
-        "jvp" | "vjp" => ("P", if pass == "jvp" { "J" } else { "T" }),
+        "jvp" => ("P", "J"),
+        "vjp" => ("P", "T"),
         "unzip" => ("J", "U"),
         "transpose" => ("U", "T"),
         t => bail!("E0801", "unknown transformation `{t}`"),
     };
-    let (input, output) = (
-        parse("input", &cert.input, it)?,
-        parse("output", &cert.output, ot)?,
-    );
+    let input = parse("input", &cert.input, it)?;
+    let output = parse("output", &cert.output, ot)?;
     let columns = walk::columns(prims).map_err(|e| fail("E0599", e))?;
-    let (dag, lemmas, lowered, report) =
-        (Dag::default(), HashMap::new(), HashMap::new(), Vec::new());
     let claims = cert.claims.clone().into_iter();
-    let mut v = Verifier {
-        dag,
-        prims,
+    let v = slot.insert(Verifier {
         columns,
-        lemmas,
-        lowered,
         claims,
-        report,
-        decided: 0,
-    };
+        ..Verifier::default()
+    });
     match (pass, &cert.stages[..]) {
         ("vjp", [j, u]) => {
             let (j, u) = (parse("jvp stage", j, "J")?, parse("unzip stage", u, "U")?);
@@ -167,53 +191,39 @@ pub fn verify(json: &str) -> Result<Report, KernelError> {
         ),
     }
     if let Some(c) = v.claims.next() {
-        bail!(
-            "E0803",
-            "a claim the kernel does not make: `{}: {}`",
-            c.function,
-            c.claim
-        );
+        let (f, k) = (c.function, c.claim);
+        bail!("E0803", "a claim the kernel does not make: `{f}: {k}`");
     }
     bounds::check(&cert, &input, &output.p, prims)?;
-    // The flat typing derivation: every binder's type as the output spells it, and every
-    // output function typed by the sweep (which re-tests each construct's rule).
-    // (After the claims and the work: a program they reject is not typed at all, and one whose
-    // static work is computed has slot types that are.)
+    // The flat typing derivation, after the claims and the work (a program they reject is not
+    // typed; one whose static work is computed has slot types that are): every binder's type
+    // as the output spells it, and every output function typed by the sweep.
     let types = semantics::local_types(&output.p, prims).map_err(|e| fail("E0807", e.message))?;
     let spelt = types.iter().map(|ts| {
-        ts.iter()
-            .map(|t| t.as_ref().map_or("?".into(), |t| t.to_string()))
+        let spell = |t: &Option<semantics::Type>| t.as_ref().map_or("?".into(), |t| t.to_string());
+        ts.iter().map(spell).collect::<Vec<_>>()
     });
-    if !spelt.map(Vec::from_iter).eq(cert.types.iter().cloned()) {
+    if !spelt.eq(cert.types.iter().cloned()) {
         bail!("E0807", "the binder types are not the output's");
     }
     for f in &output.p.funcs {
         // A function over the leaf budget is not swept: its typing is reported `unknown`.
         if output.refused.contains(&f.name) {
             let why = Some(format!("not typed by the sweep: {}", walk::OVER_BUDGET));
-            let (function, claim) = (f.name.clone(), "typing".into());
-            let outcome = "unknown".into();
-            v.report.push(ClaimOutcome {
-                function,
-                claim,
-                outcome,
-                why,
-            });
-            continue;
+            v.report
+                .push(ClaimOutcome::new(&f.name, "typing", "unknown", why));
+        } else if let Err(e) = v.lowered(&output, f, false, None) {
+            bail!("E0807", "the output does not type: {}", e.text());
         }
-        v.lowered(&output, f, false, None)
-            .map_err(|e| fail("E0807", format!("the output does not type: {e}")))?;
     }
     let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
-    let (proved, refuted) = (count("proved"), count("refuted"));
-    let (unknown, terms) = (v.report.len() - proved - refuted, v.dag.len());
-    Ok(Report {
+    let mut r = Report {
         transformation: cert.transformation,
-        proved,
-        unknown,
-        refuted,
-        claims: v.report,
-        decided: v.decided,
-        terms,
-    })
+        ..Report::default()
+    };
+    (r.proved, r.refuted, r.decided, r.terms) =
+        (count("proved"), count("refuted"), v.decided, v.dag.len());
+    r.unknown = v.report.len() - r.proved - r.refuted;
+    r.claims = v.report.clone();
+    Ok(r)
 }

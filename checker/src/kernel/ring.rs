@@ -24,6 +24,8 @@ pub enum Atom {
 /// A monomial: each atom's exponent.
 pub type Mono = BTreeMap<Atom, u32>;
 pub type Poly = BTreeMap<Mono, f64>;
+type Form = Option<Poly>;
+pub type Memo = HashMap<Id, Form>;
 
 fn exact_add(a: f64, b: f64) -> Option<f64> {
     let s = a + b;
@@ -131,13 +133,7 @@ fn recip(dag: &Dag, y: Id) -> Option<Poly> {
 ///
 /// `factors` (the scale factors, as the prover reads them) are atoms unless their own
 /// polynomial is a single monomial, which is expanded (it never grows the count).
-pub fn normal_form(
-    dag: &Dag,
-    root: Id,
-    atoms: Atoms,
-    factors: Atoms,
-    memo: &mut HashMap<Id, Option<Poly>>,
-) -> Option<Poly> {
+pub fn normal_form(dag: &Dag, root: Id, atoms: Atoms, factors: Atoms, memo: &mut Memo) -> Form {
     let mut stack = vec![(root, false)];
     while let Some((id, ready)) = stack.pop() {
         if memo.contains_key(&id) {
@@ -148,28 +144,21 @@ pub fn normal_form(
             stack.push((id, true));
             if let Some((o, kids)) = op {
                 let kids = if o == "div" { &kids[..1] } else { kids };
-                stack.extend(
-                    kids.iter()
-                        .filter(|k| !memo.contains_key(k))
-                        .map(|&k| (k, false)),
-                );
+                let todo = kids.iter().filter(|k| !memo.contains_key(k));
+                stack.extend(todo.map(|&k| (k, false)));
             }
             continue;
         }
         let get = |k: &Id| memo.get(k).cloned().flatten();
+        let (two, minus) = (|k: &[Id]| get(&k[0]).zip(get(&k[1])), constant(-1.0));
         let p = match op {
-            Some(("add", k)) => get(&k[0]).zip(get(&k[1])).and_then(|(a, b)| add(&a, &b)),
-            Some(("sub", k)) => get(&k[0])
-                .zip(get(&k[1]))
-                .and_then(|(a, b)| add(&a, &mul(&constant(-1.0), &b)?)),
-            Some(("mul", k)) => get(&k[0]).zip(get(&k[1])).and_then(|(a, b)| mul(&a, &b)),
-            Some(("neg", k)) => get(&k[0]).and_then(|a| mul(&constant(-1.0), &a)),
+            Some(("add", k)) => two(k).and_then(|(a, b)| add(&a, &b)),
+            Some(("sub", k)) => two(k).and_then(|(a, b)| add(&a, &mul(&minus, &b)?)),
+            Some(("mul", k)) => two(k).and_then(|(a, b)| mul(&a, &b)),
+            Some(("neg", k)) => get(&k[0]).and_then(|a| mul(&minus, &a)),
             Some((_, k)) => get(&k[0]).and_then(|a| mul(&a, &recip(dag, k[1])?)),
-            None => Some(
-                dyadic(dag, id)
-                    .filter(|_| !atoms(id))
-                    .map_or_else(|| atom(Atom::Node(id)), constant),
-            ),
+            None if atoms(id) => Some(atom(Atom::Node(id))),
+            None => Some(dyadic(dag, id).map_or_else(|| atom(Atom::Node(id)), constant)),
         };
         let p = match p {
             Some(m) if factors(id) && m.len() > 1 => Some(atom(Atom::Node(id))),

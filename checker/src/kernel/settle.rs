@@ -2,26 +2,39 @@
 //! obligations the kernel recomputed, in order. The kernel **decides** each obligation called
 //! `proved` itself (proof by reflection, as Coq's `ring`): both sides rewritten bottom-up by
 //! the lemmas of the verified callee claims, then put in the ring normal form of `ring.rs`;
-//! the forms must be equal. A `refuted` one is re-evaluated at its point (`eval.rs`).
+//! the forms must be equal. A `refuted` one is recorded for `crate::refute`.
 
 use super::ring::normal_form;
-use super::term::{Id, Lemma};
+use super::term::{Id, Lemma, Node};
 use super::walk::Pairs;
-use super::{ClaimOutcome, KernelError, Verifier};
+use super::{ClaimOutcome, KernelError, Refutation, Verifier, fail};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 const OUTCOMES: [&str; 3] = ["refuted", "unknown", "proved"];
+
+/// Why a claim has no obligations: its functions are over the leaf budget (never lowered, so
+/// E0808 where it is called proved), or another reason.
+#[derive(Clone)]
+pub enum Why {
+    OverBudget(String),
+    No(String),
+}
+
+impl Why {
+    pub fn text(&self) -> &str {
+        match self {
+            Why::OverBudget(s) | Why::No(s) => s,
+        }
+    }
+}
 
 /// Which obligations of a claim the kernel verified, by name.
 pub struct Settled(pub Vec<(String, bool)>);
 
 impl Settled {
     pub fn all(&self, prefix: &str) -> bool {
-        self.0
-            .iter()
-            .filter(|(w, _)| w.starts_with(prefix))
-            .all(|(_, ok)| *ok)
+        self.0.iter().all(|(w, ok)| *ok || !w.starts_with(prefix))
     }
 }
 
@@ -35,96 +48,55 @@ struct Memo {
 /// The lemmas of one claim by the operator they rewrite, and the inputs (a VJP's chain).
 struct Index<'a>(HashMap<&'a str, Vec<&'a Lemma>>, Option<&'a [Id]>);
 
-impl Verifier<'_> {
+impl Verifier {
     pub fn settle(
         &mut self,
-        func: &str,
-        claim: &str,
-        pairs: Result<Pairs, String>,
+        (func, claim): (&str, &str),
+        pairs: Result<Pairs, Why>,
         lemmas: &[Rc<Lemma>],
         inputs: Option<&[Id]>,
     ) -> Result<Settled, KernelError> {
-        let here = Some(format!("{func}: {claim}"));
-        let no = |code, obligation: Option<&String>, message: String| {
-            Err(KernelError {
-                code,
-                claim: here.clone(),
-                obligation: obligation.cloned(),
-                message,
-            })
-        };
+        let here = format!("{func}: {claim}");
+        let no = |code, at: Option<&String>, why: String| Err(fail(code, why).at(&here, at));
         let Some(c) = self.claims.next() else {
-            return no(
-                "E0803",
-                None,
-                "the certificate has no record of this claim".into(),
-            );
+            let why = "the certificate has no record of this claim";
+            return no("E0803", None, why.into());
         };
-        if (c.function.as_str(), c.claim.as_str()) != (func, claim) {
-            return no(
-                "E0803",
-                None,
-                format!(
-                    "the certificate's next claim is `{}: {}`",
-                    c.function, c.claim
-                ),
-            );
+        let (f, k, outcome) = (&c.function, &c.claim, c.outcome.as_str());
+        if (f.as_str(), k.as_str()) != (func, claim) {
+            let why = format!("the certificate's next claim is `{f}: {k}`");
+            return no("E0803", None, why);
         }
         let outcomes: Vec<&str> = c.obligations.iter().map(|o| o.outcome.as_str()).collect();
         // A claim without obligations (one the producer could not state) may be `unknown`.
-        let none = if outcomes.is_empty() && c.outcome == "unknown" {
-            "unknown"
-        } else {
-            "proved"
-        };
+        let none = ["proved", "unknown"][usize::from(outcomes.is_empty() && outcome == "unknown")];
         let worst = OUTCOMES.into_iter().find(|w| outcomes.contains(w));
-        if c.outcome != worst.unwrap_or(none) || outcomes.iter().any(|o| !OUTCOMES.contains(o)) {
-            return no(
-                "E0803",
-                None,
-                format!(
-                    "outcome `{}` is not the worst of its obligations'",
-                    c.outcome
-                ),
-            );
+        if outcome != worst.unwrap_or(none) || outcomes.iter().any(|o| !OUTCOMES.contains(o)) {
+            let why = format!("outcome `{outcome}` is not the worst of its obligations'");
+            return no("E0803", None, why);
         }
-        let why = pairs
-            .as_ref()
-            .err()
-            .cloned()
-            .or(c.reason.clone().filter(|_| c.outcome != "proved"));
-        let outcome = c.outcome.clone();
-        self.report.push(ClaimOutcome {
-            function: func.into(),
-            claim: claim.into(),
-            outcome,
-            why,
-        });
+        let own = pairs.as_ref().err().map(|w| w.text().to_string());
+        let why = own.or(c.reason.clone().filter(|_| outcome != "proved"));
+        self.report
+            .push(ClaimOutcome::new(func, claim, outcome, why));
         let pairs = match pairs {
             Err(_) if c.outcome != "proved" && c.obligations.is_empty() => Vec::new(),
-            Err(why) if why.contains(super::walk::OVER_BUDGET) => {
-                return no("E0808", None, format!("not lowered, so not proved: {why}"));
+            Err(Why::OverBudget(w)) => {
+                return no("E0808", None, format!("not lowered, so not proved: {w}"));
             }
-            Err(why) => return no("E0803", None, format!("no obligations here ({why})")),
+            Err(Why::No(why)) => return no("E0803", None, format!("no obligations here ({why})")),
             Ok(p) if p.len() != c.obligations.len() => {
-                return no(
-                    "E0803",
-                    None,
-                    format!(
-                        "{} obligations, the kernel has {}",
-                        c.obligations.len(),
-                        p.len()
-                    ),
-                );
+                let (n, m) = (c.obligations.len(), p.len());
+                let why = format!("{n} obligations, the kernel has {m}");
+                return no("E0803", None, why);
             }
             Ok(p) => p,
         };
         let mut ix = Index(HashMap::new(), inputs);
         for l in lemmas {
             let backward = inputs.is_none() && l.res.as_ref().is_some_and(Vec::is_empty);
-            ix.0.entry(if backward { &l.to } else { &l.from })
-                .or_default()
-                .push(l);
+            let op = if backward { &l.to } else { &l.from };
+            ix.0.entry(op).or_default().push(l);
         }
         // The lemmas rewrite the same terms in every obligation of a claim: one memo for all.
         let (mut memo, mut settled) = (Memo::default(), Vec::new());
@@ -133,13 +105,21 @@ impl Verifier<'_> {
                 _ if o.what != *what => format!("the kernel's obligation here is `{what}`"),
                 ("proved", None) if self.decide(*l, *r, &ix, atoms, &mut memo) => String::new(),
                 ("proved", None) => {
-                    return no(
-                        "E0804",
-                        Some(what),
-                        "the two sides have other ring normal forms".into(),
-                    );
+                    let why = "the two sides have other ring normal forms".into();
+                    return no("E0804", Some(what), why);
                 }
-                ("refuted", Some(p)) if self.differ(*l, *r, p) => String::new(),
+                ("refuted", Some(point)) => {
+                    let (claim, what, point) = (here.clone(), what.clone(), point.clone());
+                    let (sides, known) = ((*l, *r), self.lowered.len());
+                    self.refutations.push(Refutation {
+                        claim,
+                        what,
+                        sides,
+                        point,
+                        known,
+                    });
+                    String::new()
+                }
                 ("refuted", _) => "the two sides do not differ at the refutation's point".into(),
                 ("unknown", None) => String::new(),
                 _ => "a counterexample point on an obligation not refuted".into(),
@@ -180,14 +160,11 @@ impl Verifier<'_> {
             if memo.map.contains_key(&id) {
                 continue;
             }
-            let super::term::Node { op, kids } = self.dag.node(id).clone();
+            let Node { op, kids } = self.dag.node(id).clone();
             if !ready {
                 stack.push((id, true));
-                stack.extend(
-                    kids.iter()
-                        .filter(|k| !memo.map.contains_key(k))
-                        .map(|&k| (k, false)),
-                );
+                let todo = kids.iter().filter(|k| !memo.map.contains_key(k));
+                stack.extend(todo.map(|&k| (k, false)));
                 continue;
             }
             let kids = kids.iter().map(|k| *memo.map.get(k).unwrap_or(k)).collect();

@@ -78,17 +78,12 @@ pub fn leaf_count(p: &Program, f: &FnDef, size: &dyn Fn(&Type) -> u128) -> (u128
         Expr::Zero { ty, .. } => n = n.saturating_add(size(ty)),
         _ => {}
     });
-    let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
-    let width = if linear {
-        ty(&f.lparams)
-    } else {
-        ty(&f.params)
-    };
-    let made = n.saturating_add(semantics::fn_size(f));
-    (
-        n,
-        rows.saturating_add(made.saturating_mul(width.saturating_add(1))),
-    )
+    let nl = f.lparams.is_empty() && f.lresults.is_empty();
+    let width = ty(if nl { &f.params } else { &f.lparams }).saturating_add(1);
+    let made = n
+        .saturating_add(semantics::fn_size(f))
+        .saturating_mul(width);
+    (n, rows.saturating_add(made))
 }
 
 /// The functions of `p` over a budget, in program order: `f` is refused when the leaves (or
@@ -141,12 +136,28 @@ impl Drop for Val {
     }
 }
 
+impl Val {
+    fn leaf(&self) -> u32 {
+        if let Val::L(l, _) = self { *l } else { !0 }
+    }
+    fn term(&self) -> Id {
+        if let Val::N(t, _) = self { *t } else { 0 }
+    }
+    fn row(&self) -> Row {
+        match self {
+            Val::N(_, r) | Val::L(_, r) => r.clone(),
+            Val::Tup(_) => Row::default(),
+        }
+    }
+}
+
+/// A lowered function: its result terms and gradient rows, its linear results' rows, every
+/// binder's value by slot, the result leaves, the adjoint equations, the number of leaves.
 #[derive(Clone, Default)]
 pub struct Lowered {
     pub nl: Vec<Id>,
     pub grads: Vec<Row>,
     pub lin: Vec<Row>,
-    /// Every binder's value, by slot; the result leaves; the adjoint equations.
     pub env: Rc<Vec<Option<Val>>>,
     pub outs: Vec<u32>,
     pub eqs: Rc<Vec<Equation>>,
@@ -157,6 +168,8 @@ pub fn ok(cond: bool, why: &str) -> Res<()> {
     cond.then_some(()).ok_or_else(|| why.to_string())
 }
 
+const SIDE: &str = "a linear value in a nonlinear position, or the reverse";
+
 /// The scalar leaves of `vs`, in order (nonlinear ones, or linear ones when `linear`).
 fn leaves<'v>(vs: impl IntoIterator<Item = &'v Val>, linear: bool) -> Res<Vec<Val>> {
     let (mut out, mut stack) = (Vec::new(), vs.into_iter().collect::<Vec<_>>());
@@ -165,16 +178,26 @@ fn leaves<'v>(vs: impl IntoIterator<Item = &'v Val>, linear: bool) -> Res<Vec<Va
         match (v, linear) {
             (Val::Tup(items), _) => stack.extend(items.iter().rev()),
             (Val::N(..), false) | (Val::L(..), true) => out.push(v.clone()),
-            _ => return Err("a linear value in a nonlinear position, or the reverse".into()),
+            _ => return Err(SIDE.into()),
         }
     }
     Ok(out)
 }
 
+/// A value of type `ty` (or, from a value, of its tuple structure), its leaves from `it`.
 fn shape(ty: &Type, it: &mut dyn FnMut() -> Val) -> Val {
     match ty.components() {
         None => it(),
         Some(ts) => Val::Tup(Rc::new(ts.iter().map(|t| deep(|| shape(t, it))).collect())),
+    }
+}
+
+fn reshape(v: &Val, it: &mut dyn FnMut() -> Val) -> Val {
+    match v {
+        Val::Tup(vs) => Val::Tup(Rc::new(
+            vs.iter().map(|v| deep(|| reshape(v, it))).collect(),
+        )),
+        _ => it(),
     }
 }
 
@@ -207,20 +230,14 @@ pub fn row_program(text: &str, kw: &str, results: &str, prims: &PrimTable) -> Op
     let rest = text.trim().strip_prefix(kw)?;
     let (open, close) = (rest.find('(')?, rest.find(')')?);
     let body = rest[close + 1..].trim_start().strip_prefix('=')?;
-    let real = |ps: &str| {
-        ps.split(',')
-            .map(|p| format!("{}: R", p.trim()))
-            .collect::<Vec<_>>()
-    };
-    let ps: Vec<String> = rest[open + 1..close]
-        .split(';')
-        .map(|ps| real(ps).join(", "))
-        .collect();
-    let name = rest[..open].trim();
-    let src = format!(
-        "def {name}.{kw}({}) -> ({results}) = {body}",
-        ps.join(" ; ")
+    let real = |ps: &str| Vec::from_iter(ps.split(',').map(|p| format!("{}: R", p.trim())));
+    let ps = Vec::from_iter(
+        rest[open + 1..close]
+            .split(';')
+            .map(|ps| real(ps).join(", ")),
     );
+    let (name, ps) = (rest[..open].trim(), ps.join(" ; "));
+    let src = format!("def {name}.{kw}({ps}) -> ({results}) = {body}");
     semantics::parse_with(&src, prims).ok()
 }
 
@@ -232,59 +249,40 @@ pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Prog>>> {
         let col = prims
             .derivative(id)
             .map(|t| row_program(t, "d", &results, prims));
-        let name = format!("{}.d", row.name);
-        let fits = |p: &Program| matches!(&p.funcs[..], [f] if f.params.len() == row.arity && f.name == name);
+        let (name, bad) = (format!("{}.d", row.name), "does not parse");
+        let fits = |f: &FnDef| f.params.len() == row.arity && f.name == name;
         out.push(match col {
-            Some(Some(p)) if fits(&p) => Some(Prog::new(p, "d")),
+            Some(Some(p)) if matches!(&p.funcs[..], [f] if fits(f)) => Some(Prog::new(p, "d")),
             None => None,
-            _ => {
-                return Err(format!(
-                    "the derivative column of `{}` does not parse",
-                    row.name
-                ));
-            }
+            _ => return Err(format!("the derivative column of `{}` {bad}", row.name)),
         });
     }
     Ok(out)
 }
 
+/// One sweep: the tables it reads, and its state: values and uses per slot, leaves,
+/// equations, and how deep inside `drop` it is (no leaves or equations there).
 pub struct Lower<'a> {
     pub dag: &'a mut Dag,
     pub prims: &'a PrimTable,
     pub columns: &'a [Option<Prog>],
     pub prog: &'a Prog,
     pub grad: bool,
-}
-
-/// One sweep's state: values and uses per slot, leaves, equations, and how deep inside `drop`
-/// it is (no leaves or equations there).
-struct Sweep<'t> {
     env: Vec<Option<Val>>,
     uses: Vec<u32>,
-    f: &'t FnDef,
     leaves: u32,
     eqs: Vec<Equation>,
     dropped: u32,
 }
 
-impl Sweep<'_> {
-    fn leaf(&mut self, row: Row) -> Val {
-        let live = self.dropped == 0;
-        self.leaves += u32::from(live);
-        Val::L(if live { self.leaves - 1 } else { u32::MAX }, row)
-    }
-    fn set(&mut self, x: LocalId, v: Val) -> Res<()> {
-        let slot = self.env.get_mut(x.0 as usize).filter(|s| s.is_none());
-        *slot.ok_or("a binder bound twice, or without a slot")? = Some(v);
-        Ok(())
-    }
-}
-
 /// The values have the shapes of the declared types (aliases unfolded; a shared tuple met
 /// again at one alias is checked once, so a shared value costs no more than the text).
 fn fits<'t>(vs: &[Val], ts: impl IntoIterator<Item = &'t Type>) -> Res<()> {
-    let ts: Vec<&Type> = ts.into_iter().collect();
-    ok(vs.len() == ts.len(), "values of other types than declared")?;
+    let (ts, why): (Vec<_>, _) = (
+        ts.into_iter().collect(),
+        "values of other types than declared",
+    );
+    ok(vs.len() == ts.len(), why)?;
     let (mut seen, mut stack) = (HashSet::new(), vs.iter().zip(ts).collect::<Vec<_>>());
     while let Some((v, t)) = stack.pop() {
         if let (Val::Tup(items), Type::Named(a)) = (v, t)
@@ -295,7 +293,7 @@ fn fits<'t>(vs: &[Val], ts: impl IntoIterator<Item = &'t Type>) -> Res<()> {
         match (v, t.components()) {
             (Val::Tup(vs), Some(ts)) if vs.len() == ts.len() => stack.extend(vs.iter().zip(ts)),
             (Val::N(..) | Val::L(..), None) => {}
-            _ => return Err("values of other types than declared".into()),
+            _ => return Err(why.into()),
         }
     }
     Ok(())
@@ -307,9 +305,7 @@ fn same_shape(a: &Val, b: &Val) -> bool {
     let mut stack = vec![(a, b)];
     while let Some(pair) = stack.pop() {
         match pair {
-            (Val::Tup(x), Val::Tup(y)) if x.len() == y.len() => {
-                stack.extend(x.iter().zip(y.iter()))
-            }
+            (Val::Tup(x), Val::Tup(y)) if x.len() == y.len() => stack.extend(x.iter().zip(&**y)),
             (Val::L(..), Val::L(..)) => {}
             _ => return false,
         }
@@ -317,78 +313,65 @@ fn same_shape(a: &Val, b: &Val) -> bool {
     true
 }
 
-/// A value with the tuple structure of `v`, its leaves from `it`.
-fn reshape(v: &Val, it: &mut dyn FnMut() -> Val) -> Val {
-    match v {
-        Val::Tup(vs) => Val::Tup(Rc::new(
-            vs.iter().map(|v| deep(|| reshape(v, it))).collect(),
-        )),
-        _ => it(),
-    }
-}
-
-fn empty() -> Row {
-    Rc::new(Vec::new())
-}
-
-fn leaf_id(v: &Val) -> u32 {
-    if let Val::L(l, _) = v { *l } else { u32::MAX }
-}
-
-fn term(v: &Val) -> Id {
-    if let Val::N(t, _) = v { *t } else { 0 }
-}
-
-fn row_of(v: &Val) -> Row {
-    match v {
-        Val::N(_, r) | Val::L(_, r) => r.clone(),
-        Val::Tup(_) => empty(),
-    }
-}
-
 type Vals = (Vec<Val>, Vec<Val>);
 /// Per output leaf, its terms `(factor, input leaf)` (`None`: the factor 1).
 type Matrix = Vec<Vec<(Option<Id>, usize)>>;
 
-impl Lower<'_> {
-    /// `f` with its nonlinear parameter leaves bound to `at` (and, in `grad` mode, unit
-    /// gradients), its linear parameter leaves to unit rows.
-    pub fn lower(&mut self, f: &FnDef, at: &[Id]) -> Res<Lowered> {
-        let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
-        ok(
-            !(self.grad && linear),
-            "a function with linear parts has no gradient",
-        )?;
-        let (n, grad, one) = (f.locals.len(), self.grad, self.dag.num(1.0));
-        let (env, uses, eqs) = (vec![None; n], vec![0; n], Vec::new());
-        let mut s = Sweep {
+fn diag(n: usize, c: Option<Id>) -> Matrix {
+    (0..n).map(|i| vec![(c, i)]).collect()
+}
+
+impl<'a> Lower<'a> {
+    pub fn new(
+        dag: &'a mut Dag,
+        prims: &'a PrimTable,
+        columns: &'a [Option<Prog>],
+        prog: &'a Prog,
+        grad: bool,
+    ) -> Self {
+        let (env, uses, eqs) = (Vec::new(), Vec::new(), Vec::new());
+        Lower {
+            dag,
+            prims,
+            columns,
+            prog,
+            grad,
             env,
             uses,
-            f,
             leaves: 0,
             eqs,
             dropped: 0,
-        };
+        }
+    }
+
+    /// `f` with its nonlinear parameter leaves bound to `at` (and, in `grad` mode, unit
+    /// gradients), its linear parameter leaves to unit rows.
+    pub fn lower(mut self, f: &FnDef, at: &[Id]) -> Res<Lowered> {
+        let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
+        let why = "a function with linear parts has no gradient";
+        ok(!(self.grad && linear), why)?;
+        let (grad, one) = (self.grad, self.dag.num(1.0));
+        (self.env, self.uses) = (vec![None; f.locals.len()], vec![0; f.locals.len()]);
         let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
         let (mut k, ps) = (0, f.params.iter().map(|p| (p, false)));
         for (p, linear) in ps.chain(f.lparams.iter().map(|p| (p, true))) {
             let v = shape(&p.ty, &mut || match linear {
-                true => s.leaf(unit(s.leaves as usize)),
+                true => self.leaf(unit(self.leaves as usize)),
                 false => {
                     k += 1;
-                    let g = if grad { unit(k - 1) } else { empty() };
+                    let g = if grad { unit(k - 1) } else { Row::default() };
                     Val::N(*at.get(k - 1).unwrap_or(&one), g)
                 }
             });
             ok(f.is_linear(p.var) == linear, "a binder of the wrong sort")?;
-            s.set(p.var, v)?;
+            self.set(p.var, v)?;
         }
         ok(k == at.len(), "another number of inputs")?;
-        let (vn, vl) = self.block(&f.body, &mut s)?;
+        let (vn, vl) = self.block(f, &f.body)?;
         fits(&vn, &f.results).and(fits(&vl, &f.lresults))?;
         // Strict multiplicities (a derivative column may ignore a parameter).
         let bad = |(x, &n): (usize, &u32)| n == 0 || (f.locals[x].linear && n != 1);
-        if let Some(x) = s.uses.iter().enumerate().position(bad) {
+        if let Some(x) = self.uses.iter().enumerate().position(bad) {
             let x = f.name_of(LocalId(x as u32));
             ok(
                 self.prog.tag == "d",
@@ -396,279 +379,251 @@ impl Lower<'_> {
             )?;
         }
         let (ns, ls) = (leaves(&vn, false)?, leaves(&vl, true)?);
-        let (nl, grads) = (
-            ns.iter().map(term).collect(),
-            ns.iter().map(row_of).collect(),
-        );
-        let (lin, outs) = (
-            ls.iter().map(row_of).collect(),
-            ls.iter().map(leaf_id).collect(),
-        );
-        let (env, eqs) = (Rc::new(s.env), Rc::new(s.eqs));
-        Ok(Lowered {
-            nl,
-            grads,
-            lin,
+        let (env, eqs, leaves) = (Rc::new(self.env), Rc::new(self.eqs), self.leaves);
+        let mut low = Lowered {
             env,
-            outs,
             eqs,
-            leaves: s.leaves,
-        })
+            leaves,
+            ..Lowered::default()
+        };
+        (low.nl, low.grads) = (
+            ns.iter().map(Val::term).collect(),
+            ns.iter().map(Val::row).collect(),
+        );
+        (low.lin, low.outs) = (
+            ls.iter().map(Val::row).collect(),
+            ls.iter().map(Val::leaf).collect(),
+        );
+        Ok(low)
     }
 
-    fn block(&mut self, b: &Block, s: &mut Sweep) -> Res<Vals> {
+    fn leaf(&mut self, row: Row) -> Val {
+        let live = self.dropped == 0;
+        self.leaves += u32::from(live);
+        Val::L(if live { self.leaves - 1 } else { u32::MAX }, row)
+    }
+
+    fn set(&mut self, x: LocalId, v: Val) -> Res<()> {
+        let slot = self.env.get_mut(x.0 as usize).filter(|s| s.is_none());
+        *slot.ok_or("a binder bound twice, or without a slot")? = Some(v);
+        Ok(())
+    }
+
+    fn block(&mut self, f: &FnDef, b: &Block) -> Res<Vals> {
         for bind in &b.binds {
             let (xs, vs) = match bind {
                 Bind::Let { nl, lin, rhs, .. } => {
-                    let (vn, vl) = self.expr(rhs, s)?;
+                    let (vn, vl) = self.expr(f, rhs)?;
                     let n = (vn.len() == nl.len() && vl.len() == lin.len()).then_some(nl.len());
                     let n = n.ok_or("a `let` binds another number of values")?;
-                    let sides = (nl.iter().chain(lin).enumerate())
-                        .all(|(i, x)| s.f.is_linear(*x) == (i >= n));
+                    let xs: Vec<LocalId> = nl.iter().chain(lin).copied().collect();
+                    let sides = xs
+                        .iter()
+                        .enumerate()
+                        .all(|(i, x)| f.is_linear(*x) == (i >= n));
                     ok(sides, "a binder of the wrong sort")?;
-                    (
-                        nl.iter().chain(lin).copied().collect::<Vec<_>>(),
-                        [vn, vl].concat(),
-                    )
+                    (xs, [vn, vl].concat())
                 }
                 Bind::Unpack { binders, src, .. } => {
-                    let l = s.f.is_linear(src.id);
-                    let Val::Tup(items) = &self.atom(&Atom::Var(*src), s, l)? else {
+                    let l = f.is_linear(src.id);
+                    let Val::Tup(items) = &self.atom(f, &Atom::Var(*src), l)? else {
                         return Err("a destructure of a value that is not a tuple".into());
                     };
-                    let sides = binders.iter().all(|x| s.f.is_linear(*x) == l);
-                    ok(
-                        items.len() == binders.len() && sides,
-                        "a destructure of another size or sort",
-                    )?;
+                    let sides = binders.iter().all(|x| f.is_linear(*x) == l);
+                    let why = "a destructure of another size or sort";
+                    ok(items.len() == binders.len() && sides, why)?;
                     (binders.clone(), items.to_vec())
                 }
             };
-            xs.into_iter().zip(vs).try_for_each(|(x, v)| s.set(x, v))?;
+            xs.into_iter()
+                .zip(vs)
+                .try_for_each(|(x, v)| self.set(x, v))?;
         }
-        self.expr(&b.tail, s)
+        self.expr(f, &b.tail)
     }
 
     /// A variable's value, used once more; it must be on the side `linear` says.
-    fn atom(&mut self, a: &Atom, s: &mut Sweep, linear: bool) -> Res<Val> {
+    fn atom(&mut self, f: &FnDef, a: &Atom, linear: bool) -> Res<Val> {
         let v = match a {
-            Atom::Var(v) if s.f.is_linear(v.id) == linear => v.id,
-            Atom::Lit(x, _) if !linear => return Ok(Val::N(self.dag.num(*x), empty())),
-            _ => return Err("a linear value in a nonlinear position, or the reverse".into()),
+            Atom::Var(v) if f.is_linear(v.id) == linear => v.id,
+            Atom::Lit(x, _) if !linear => return Ok(Val::N(self.dag.num(*x), Row::default())),
+            _ => return Err(SIDE.into()),
         };
-        let n = s.uses.get_mut(v.0 as usize).ok_or("an unbound variable")?;
+        let (n, unbound) = (self.uses.get_mut(v.0 as usize), "an unbound variable");
+        let n = n.ok_or(unbound)?;
         *n = n.saturating_add(1);
         ok(!(linear && *n > 1), "a linear variable used twice")?;
-        s.env[v.0 as usize]
-            .clone()
-            .ok_or_else(|| "an unbound variable".into())
+        self.env[v.0 as usize].clone().ok_or(unbound.into())
     }
 
-    fn atoms(&mut self, xs: &[Atom], s: &mut Sweep, linear: bool) -> Res<Vec<Val>> {
-        xs.iter().map(|a| self.atom(a, s, linear)).collect()
+    fn atoms(&mut self, f: &FnDef, xs: &[Atom], linear: bool) -> Res<Vec<Val>> {
+        xs.iter().map(|a| self.atom(f, a, linear)).collect()
     }
 
-    fn scalar(&mut self, a: &Atom, s: &mut Sweep) -> Res<(Id, Row)> {
-        match &self.atom(a, s, false)? {
-            Val::N(id, g) => Ok((*id, g.clone())),
-            _ => Err("a tuple where a real is expected".into()),
-        }
-    }
-
-    /// The linear leaves `z_o = Σ c·u_i` (`m[o]`) over the leaves `us`, with the adjoint
-    /// equations `A_{u_i} = Σ_o c·A_{z_o}`.
-    fn linear(&mut self, s: &mut Sweep, us: &[Val], m: Matrix) -> Vec<Val> {
-        let (one, mut eqs) = (self.dag.num(1.0), vec![Vec::new(); us.len()]);
-        let mut out = Vec::new();
+    /// The linear leaves `z_o = Σ c·u_i` (`m[o]`) over the leaves of `us`, with the adjoint
+    /// equations `A_{u_i} = Σ_o c·A_{z_o}`, in the tuple structure of `like` (if any).
+    fn linear(&mut self, us: &[Val], m: Matrix, like: &[&Val]) -> Vec<Val> {
+        let (one, mut eqs, mut out) = (self.dag.num(1.0), vec![Vec::new(); us.len()], Vec::new());
         for z in &m {
             let terms = z
                 .iter()
-                .filter_map(|&(c, i)| Some((c.unwrap_or(one), row_of(us.get(i)?))));
-            let (cs, rs): (Vec<Id>, Vec<Row>) = terms.unzip();
-            let v = s.leaf(self.chain(&cs, &rs));
-            z.iter().for_each(|&(c, i)| eqs[i].push((c, leaf_id(&v))));
+                .filter_map(|&(c, i)| Some((c.unwrap_or(one), us.get(i)?)));
+            let (cs, rs): (Vec<Id>, Vec<Row>) = terms.map(|(c, u)| (c, u.row())).unzip();
+            let row = self.chain(&cs, &rs);
+            let v = self.leaf(row);
+            z.iter().for_each(|&(c, i)| eqs[i].push((c, v.leaf())));
             out.push(v);
         }
         for (u, terms) in us.iter().zip(eqs) {
-            if let (Val::L(u, _), 0) = (u, s.dropped) {
-                s.eqs.push((*u, terms));
+            if let (Val::L(u, _), 0) = (u, self.dropped) {
+                self.eqs.push((*u, terms));
             }
         }
-        out
+        let mut zs = out.into_iter();
+        let mut next = || zs.next().unwrap_or(Val::Tup(Rc::default()));
+        like.iter().map(|v| reshape(v, &mut next)).collect()
     }
 
-    fn expr(&mut self, e: &Expr, s: &mut Sweep) -> Res<Vals> {
-        let (lone, diag) = (
-            |v| Ok((vec![], vec![v])),
-            |n: usize, c| (0..n).map(|i| vec![(c, i)]).collect(),
-        );
+    fn expr(&mut self, f: &FnDef, e: &Expr) -> Res<Vals> {
+        let lone = |v| Ok((vec![], vec![v]));
         match e {
-            Expr::Ret { nl, lin, .. } => Ok((self.atoms(nl, s, false)?, self.atoms(lin, s, true)?)),
+            Expr::Ret { nl, lin, .. } => Ok((self.atoms(f, nl, false)?, self.atoms(f, lin, true)?)),
             Expr::Tuple { items, .. } => Ok((
-                vec![Val::Tup(Rc::new(self.atoms(items, s, false)?))],
+                vec![Val::Tup(Rc::new(self.atoms(f, items, false)?))],
                 vec![],
             )),
-            Expr::LTuple { items, .. } => lone(Val::Tup(Rc::new(self.atoms(items, s, true)?))),
+            Expr::LTuple { items, .. } => lone(Val::Tup(Rc::new(self.atoms(f, items, true)?))),
             Expr::Prim { prim, args, .. } => {
                 let arity = self.prims.get(*prim).map(|p| p.arity);
-                ok(
-                    arity == Some(args.len()),
-                    "a primitive applied to another number of arguments",
-                )?;
-                let xs = args
-                    .iter()
-                    .map(|a| self.scalar(a, s))
-                    .collect::<Res<Vec<_>>>()?;
+                let why = "a primitive applied to another number of arguments";
+                ok(arity == Some(args.len()), why)?;
+                let mut xs = Vec::new();
+                for a in args {
+                    match &self.atom(f, a, false)? {
+                        Val::N(id, g) => xs.push((*id, g.clone())),
+                        _ => return Err("a tuple where a real is expected".into()),
+                    }
+                }
                 let (xs, gs): (Vec<Id>, Vec<Row>) = xs.into_iter().unzip();
                 let y = self.dag.add(self.prims.name(*prim), xs.clone());
                 if !self.grad {
-                    return Ok((vec![Val::N(y, empty())], vec![]));
+                    return Ok((vec![Val::N(y, Row::default())], vec![]));
                 }
                 let no = || format!("`{}` has no derivative column", self.prims.name(*prim));
-                let col = self
-                    .columns
-                    .get(prim.0 as usize)
-                    .and_then(Option::as_ref)
-                    .ok_or_else(no)?;
-                let f = col.p.funcs.first().ok_or_else(no)?;
-                let (dag, prims) = (&mut *self.dag, self.prims);
-                let partials = Lower {
-                    dag,
-                    prims,
-                    columns: &[],
-                    prog: col,
-                    grad: false,
-                }
-                .lower(f, &xs)?
-                .nl;
+                let col = self.columns.get(prim.0 as usize).and_then(Option::as_ref);
+                let col = col.ok_or_else(no)?;
+                let d = col.p.funcs.first().ok_or_else(no)?;
+                let sweep = Lower::new(self.dag, self.prims, &[], col, false);
+                let partials = sweep.lower(d, &xs)?.nl;
                 Ok((vec![Val::N(y, self.chain(&partials, &gs))], vec![]))
             }
             Expr::LAdd { lhs, rhs, .. } => {
-                let (a, b) = (self.atom(lhs, s, true)?, self.atom(rhs, s, true)?);
+                let (a, b) = (self.atom(f, lhs, true)?, self.atom(f, rhs, true)?);
                 ok(same_shape(&a, &b), "a linear add of values of two types")?;
                 // Interleaved (`a_0, b_0, a_1, ..`): the equations in the prover's order.
                 let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
                 let us: Vec<Val> = la.into_iter().zip(lb).flat_map(|(x, y)| [x, y]).collect();
                 let m = (0..us.len() / 2).map(|i| vec![(None, 2 * i), (None, 2 * i + 1)]);
-                let m = m.collect();
-                let mut zs = self.linear(s, &us, m).into_iter();
-                lone(reshape(&a, &mut || {
-                    zs.next().unwrap_or(Val::Tup(Rc::default()))
-                }))
+                Ok((vec![], self.linear(&us, m.collect(), &[&a])))
             }
             Expr::Scale { scalar, lin, .. } => {
-                let ((c, _), x) = (self.scalar(scalar, s)?, self.atom(lin, s, true)?);
+                let c = match self.atom(f, scalar, false)? {
+                    Val::N(c, _) => c,
+                    _ => return Err("a tuple where a real is expected".into()),
+                };
+                let x = self.atom(f, lin, true)?;
                 let us = leaves([&x], true)?;
-                let mut zs = self.linear(s, &us, diag(us.len(), Some(c))).into_iter();
-                lone(reshape(&x, &mut || {
-                    zs.next().unwrap_or(Val::Tup(Rc::default()))
-                }))
+                Ok((vec![], self.linear(&us, diag(us.len(), Some(c)), &[&x])))
             }
-            Expr::Zero { ty, .. } => lone(shape(ty, &mut || s.leaf(empty()))),
+            Expr::Zero { ty, .. } => lone(shape(ty, &mut || self.leaf(Row::default()))),
             Expr::Dup { arg, .. } => {
-                let x = self.atom(arg, s, true)?;
+                let x = self.atom(f, arg, true)?;
                 let us = leaves([&x], true)?;
                 let m = [diag(us.len(), None), diag(us.len(), None)].concat();
-                let mut zs = self.linear(s, &us, m).into_iter();
-                let mut next = || zs.next().unwrap_or(Val::Tup(Rc::default()));
-                Ok((vec![], vec![reshape(&x, &mut next), reshape(&x, &mut next)]))
+                Ok((vec![], self.linear(&us, m, &[&x, &x])))
             }
             Expr::Drop { body, .. } => {
                 // Discarded: the linear leaves it reads from outside have zero adjoints.
                 let (mut reads, mut bound, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
                 semantics::expr_reads(e, &mut reads);
                 semantics::expr_bound(e, &mut bound);
-                for x in reads
-                    .into_iter()
-                    .filter(|x| !bound.contains(x) && seen.insert(*x))
-                {
-                    let v = s.env.get(x.0 as usize).cloned().flatten();
-                    let us = v
-                        .map(|v| leaves([&v], true).unwrap_or_default())
-                        .unwrap_or_default();
-                    self.linear(s, &us, Vec::new());
+                let outside = reads.into_iter().filter(|x| !bound.contains(x));
+                for x in outside.filter(|x| seen.insert(*x)) {
+                    let v = self.env.get(x.0 as usize).cloned().flatten();
+                    let us = v.map(|v| leaves([&v], true).unwrap_or_default());
+                    self.linear(&us.unwrap_or_default(), Vec::new(), &[]);
                 }
-                s.dropped += 1;
-                self.block(body, s)?;
-                s.dropped -= 1;
+                self.dropped += 1;
+                self.block(f, body)?;
+                self.dropped -= 1;
                 Ok((vec![], vec![]))
             }
-            Expr::Block(b) => self.block(b, s),
-            Expr::Call { func, nl, lin, .. } => self.call(*func, nl, lin, s),
+            Expr::Block(b) => self.block(f, b),
+            Expr::Call { func, nl, lin, .. } => self.call(f, *func, nl, lin),
         }
     }
 
-    fn call(&mut self, func: FuncId, nl: &[Atom], lin: &[Atom], s: &mut Sweep) -> Res<Vals> {
-        let (prog, me) = (self.prog, s_me(self.prog, s.f));
-        let g = prog
+    fn call(&mut self, f: &FnDef, func: FuncId, nl: &[Atom], lin: &[Atom]) -> Res<Vals> {
+        let me = self
+            .prog
             .p
-            .func(func)
-            .filter(|_| (func.0 as usize) < me)
-            .ok_or("a call of a function not defined above")?;
-        let (vn, vl) = (self.atoms(nl, s, false)?, self.atoms(lin, s, true)?);
+            .func_named(&f.name)
+            .map_or(0, |id| id.0 as usize);
+        let g = self.prog.p.func(func).filter(|_| (func.0 as usize) < me);
+        let g = g.ok_or("a call of a function not defined above")?;
+        let (vn, vl) = (self.atoms(f, nl, false)?, self.atoms(f, lin, true)?);
         fits(&vn, g.params.iter().map(|p| &p.ty))
             .and(fits(&vl, g.lparams.iter().map(|p| &p.ty)))?;
         let (args, us) = (leaves(&vn, false)?, leaves(&vl, true)?);
-        let xs: Vec<Id> = args.iter().map(term).collect();
-        let (tag, name) = (prog.tag, g.name.as_str());
-        let mut sym = |s: String| self.dag.add(&format!("{tag}:{name}#{s}"), xs.clone());
+        let (xs, gs): (Vec<Id>, Vec<Row>) = args.iter().map(|a| (a.term(), a.row())).unzip();
+        let (tag, name) = (self.prog.tag, g.name.as_str());
+        let sym = |dag: &mut Dag, s: String| dag.add(&format!("{tag}:{name}#{s}"), xs.clone());
         let mut ks = Vec::new();
         for k in 0..size(&g.results) {
-            let (y, ps): (Id, Vec<Id>) = (
-                sym(k.to_string()),
-                (0..xs.len()).map(|i| sym(format!("d{k}@{i}"))).collect(),
-            );
-            ks.push((y, ps));
+            let y = sym(self.dag, k.to_string());
+            let ps = (0..xs.len()).map(|i| sym(self.dag, format!("d{k}@{i}")));
+            ks.push((y, ps.collect::<Vec<_>>()));
         }
-        let m: Matrix = (0..size(&g.lresults))
-            .map(|k| {
-                (0..us.len())
-                    .map(|i| (Some(sym(format!("{k}@{i}"))), i))
-                    .collect()
-            })
-            .collect();
-        let gs: Vec<Row> = args.iter().map(row_of).collect();
-        let mut ks = ks.into_iter().map(|(y, ps)| {
-            Val::N(
-                y,
-                if self.grad {
-                    self.chain(&ps, &gs)
-                } else {
-                    empty()
-                },
-            )
+        let mut m: Matrix = Vec::new();
+        for k in 0..size(&g.lresults) {
+            let row = (0..us.len()).map(|i| (Some(sym(self.dag, format!("{k}@{i}"))), i));
+            m.push(row.collect());
+        }
+        let mut ks = ks.into_iter().map(|(y, ps)| match self.grad {
+            true => Val::N(y, self.chain(&ps, &gs)),
+            false => Val::N(y, Row::default()),
         });
-        let vn = g
-            .results
-            .iter()
-            .map(|t| shape(t, &mut || ks.next().unwrap_or(Val::Tup(Rc::default()))))
-            .collect();
-        let mut zs = self.linear(s, &us, m).into_iter();
-        let vl = g
+        let mut next = || ks.next().unwrap_or(Val::Tup(Rc::default()));
+        let vn = g.results.iter().map(|t| shape(t, &mut next)).collect();
+        let like = g
             .lresults
             .iter()
-            .map(|t| shape(t, &mut || zs.next().unwrap_or(Val::Tup(Rc::default()))));
-        Ok((vn, vl.collect()))
+            .map(|t| shape(t, &mut || Val::L(0, Row::default())));
+        let like: Vec<Val> = like.collect();
+        Ok((vn, self.linear(&us, m, &like.iter().collect::<Vec<_>>())))
     }
 
-    /// `Σ_k factor_k · row_k`: the chain rule, and every linear construct's rows.
+    /// `Σ_k factor_k · row_k`: the chain rule, and every linear construct's rows (the
+    /// factors are scale factors, which the ring normal form first reads as atoms).
     fn chain(&mut self, factors: &[Id], rows: &[Row]) -> Row {
-        let mut acc: BTreeMap<u32, Id> = BTreeMap::new();
-        for (&c, row) in factors.iter().zip(rows).filter(|(_, r)| !r.is_empty()) {
-            self.dag.factors.insert(c);
-            for &(j, x) in row.iter() {
-                let t = self.dag.mul(c, x);
-                let s = acc.get(&j).map_or(t, |&prev| self.dag.sum(prev, t));
-                acc.insert(j, s);
-            }
-        }
-        Rc::new(acc.into_iter().collect())
+        let terms = factors.iter().zip(rows).filter(|(_, r)| !r.is_empty());
+        let terms: Vec<(Option<Id>, Row)> = terms.map(|(&c, r)| (Some(c), r.clone())).collect();
+        self.dag.factors.extend(terms.iter().filter_map(|t| t.0));
+        combine(self.dag, terms.into_iter())
     }
 }
 
-/// The index of `f` in `prog` (the functions it may call are above it).
-fn s_me(prog: &Prog, f: &FnDef) -> usize {
-    prog.p.func_named(&f.name).map_or(0, |id| id.0 as usize)
+/// `Σ c·row` over `terms` (`None`: the factor 1), entry by entry: the rows' linear combination.
+fn combine(dag: &mut Dag, terms: impl Iterator<Item = (Option<Id>, Row)>) -> Row {
+    let mut acc: BTreeMap<u32, Id> = BTreeMap::new();
+    for (c, row) in terms {
+        for &(k, a) in row.iter() {
+            let t = c.map_or(a, |c| dag.mul(c, a));
+            let s = acc.get(&k).map_or(t, |&r| dag.sum(r, t));
+            acc.insert(k, s);
+        }
+    }
+    Rc::new(acc.into_iter().collect())
 }
 
 /// The transpose claim **binding by binding** (the adjoint pairing). Every linear leaf `v` of
@@ -678,18 +633,10 @@ fn s_me(prog: &Prog, f: &FnDef) -> usize {
 /// `Φ = Σ_{v live} N_v[i]·A_v[k]` is `T[i][k]` before the body and `F[k][i]` after it, and
 /// each equation `A_u = Σ L_vu·A_v` keeps it: one obligation per equation and cotangent, the
 /// rows `A_v` atoms. Together they prove `T = Fᵀ`.
-pub fn pairing(
-    dag: &mut Dag,
-    g: &FnDef,
-    low: &Lowered,
-    gt: &FnDef,
-    gt_low: &Lowered,
-) -> Res<Pairs> {
-    let n_in = size(g.lparams.iter().map(|p| &p.ty));
-    ok(
-        gt_low.lin.len() == n_in,
-        "the transpose returns another number of cotangents",
-    )?;
+pub fn pairing(dag: &mut Dag, g: &FnDef, low: &Lowered, gt: (&FnDef, &Lowered)) -> Res<Pairs> {
+    let (n_in, (gt, gt_low)) = (size(g.lparams.iter().map(|p| &p.ty)), gt);
+    let why = "the transpose returns another number of cotangents";
+    ok(gt_low.lin.len() == n_in, why)?;
     // Each leaf's hint: the row of the same leaf of its first binder's cotangent in `g.T`.
     let by_name: HashMap<&str, usize> = (gt.locals.iter().enumerate())
         .map(|(k, l)| (l.name.as_str(), k))
@@ -729,49 +676,30 @@ pub fn pairing(
     // in reverse program order, so that the rows of the leaves it produces are known.
     for (u, terms) in low.eqs.iter().rev() {
         if rows.get(*u as usize).is_some_and(Option::is_none) {
-            let mut acc: BTreeMap<u32, Id> = BTreeMap::new();
-            for &(c, v) in terms {
-                for &(k, a) in rows
-                    .get(v as usize)
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|r| r.iter())
-                {
-                    let t = c.map_or(a, |c| dag.mul(c, a));
-                    let s = acc.get(&k).map_or(t, |&r| dag.sum(r, t));
-                    acc.insert(k, s);
-                }
-            }
-            rows[*u as usize] = Some(Rc::new(acc.into_iter().collect()));
+            let rs = terms
+                .iter()
+                .filter_map(|&(c, v)| Some((c, rows.get(v as usize)?.clone()?)));
+            rows[*u as usize] = Some(combine(dag, rs.collect::<Vec<_>>().into_iter()));
         }
     }
     let rows = (rows.into_iter().enumerate())
         .map(|(l, r)| r.ok_or_else(|| format!("linear leaf {l} has no cotangent in `{}`", gt.name)))
         .collect::<Res<Vec<Row>>>()?;
-    let ks = |rs: &[&Row]| {
-        rs.iter()
-            .flat_map(|r| r.iter().map(|&(k, _)| k))
-            .collect::<BTreeSet<u32>>()
-    };
+    let ks = |rs: &[&Row]| BTreeSet::from_iter(rs.iter().flat_map(|r| r.iter().map(|e| e.0)));
     let mut out = Vec::new();
     for (l, unit) in checks {
         for k in ks(&[&rows[l], &unit]) {
             let (a, b) = (coefficient(&rows[l], k), coefficient(&unit, k));
-            out.push((
-                format!("input leaf {l} at cotangent {k}"),
-                a.unwrap_or(zero),
-                b.unwrap_or(zero),
-                Vec::new(),
-            ));
+            let what = format!("input leaf {l} at cotangent {k}");
+            out.push((what, a.unwrap_or(zero), b.unwrap_or(zero), Vec::new()));
         }
     }
     for (u, terms) in low.eqs.iter() {
         let au = rows
             .get(*u as usize)
             .ok_or("an equation of a leaf that does not exist")?;
-        let all: Vec<&Row> = std::iter::once(au)
-            .chain(terms.iter().filter_map(|(_, v)| rows.get(*v as usize)))
-            .collect();
+        let vs = terms.iter().filter_map(|(_, v)| rows.get(*v as usize));
+        let all: Vec<&Row> = std::iter::once(au).chain(vs).collect();
         for k in ks(&all) {
             let (mut atoms, mut rhs) = (Vec::new(), None);
             for &(c, v) in terms {
@@ -782,13 +710,11 @@ pub fn pairing(
                 let t = c.map_or(a, |c| dag.mul(c, a));
                 rhs = Some(rhs.map_or(t, |r| dag.sum(r, t)));
             }
-            let what = format!("adjoint of leaf {u} at cotangent {k}");
-            out.push((
-                what,
-                coefficient(au, k).unwrap_or(zero),
-                rhs.unwrap_or(zero),
-                atoms,
-            ));
+            let (what, lhs) = (
+                format!("adjoint of leaf {u} at cotangent {k}"),
+                coefficient(au, k),
+            );
+            out.push((what, lhs.unwrap_or(zero), rhs.unwrap_or(zero), atoms));
         }
     }
     Ok(out)
