@@ -27,7 +27,24 @@ pub struct FnBuilder {
     trusted: bool,
     /// A sparse table (see [`FnBuilder::sparse`]): the only names later passed to
     /// [`FnBuilder::named`], spelled, by hash (sorted); `None` for a table of every name.
-    asked: Option<Vec<(u64, String)>>,
+    asked: Option<AskedNames>,
+}
+
+/// The names a sparse builder is asked for (see [`FnBuilder::sparse`]), spelled, by hash
+/// (sorted): made once per program and shared by its functions' builders.
+#[derive(Clone)]
+pub struct AskedNames(std::rc::Rc<Vec<(u64, String)>>);
+
+impl AskedNames {
+    pub fn new(names: impl IntoIterator<Item = String>) -> AskedNames {
+        let mut asked: Vec<(u64, String)> = names
+            .into_iter()
+            .map(|a| (hash_spelled(&a, ""), a))
+            .collect();
+        asked.sort_unstable();
+        asked.dedup();
+        AskedNames(std::rc::Rc::new(asked))
+    }
 }
 
 impl FnBuilder {
@@ -85,15 +102,9 @@ impl FnBuilder {
     /// A name outside `asked` passed to `named` makes the table whole first, so every output
     /// equals a full table's (but where a full table would skip a candidate for sharing a
     /// 64-bit hash with a name a sparse one leaves out: either name is free).
-    pub fn sparse(locals: Vec<Local>, more: usize, asked: Vec<String>) -> FnBuilder {
-        let mut asked: Vec<(u64, String)> = asked
-            .into_iter()
-            .map(|a| (hash_spelled(&a, ""), a))
-            .collect();
-        asked.sort_unstable();
-        asked.dedup();
+    pub fn sparse(locals: Vec<Local>, more: usize, asked: &AskedNames) -> FnBuilder {
         let mut b = FnBuilder::from_owned(locals, more);
-        b.asked = Some(asked);
+        b.asked = Some(asked.clone());
         b
     }
 
@@ -114,8 +125,8 @@ impl FnBuilder {
         self.asked.as_ref().is_none_or(|asked| {
             // By hash (a probe of a few integers), then spelled out: `name ++ prime` is not built.
             let h = hash_spelled(name, prime);
-            let from = asked.partition_point(|(k, _)| *k < h);
-            asked[from..]
+            let from = asked.0.partition_point(|(k, _)| *k < h);
+            asked.0[from..]
                 .iter()
                 .take_while(|(k, _)| *k == h)
                 .any(|(_, a)| {
@@ -342,8 +353,8 @@ mod tests {
                 })
                 .to_vec()
         };
-        let asked = vec!["c".to_string(), "t1'".to_string(), "c".to_string()];
-        let mut sparse = FnBuilder::sparse(slots(), 4, asked);
+        let asked = AskedNames::new(["c", "t1'", "c"].map(String::from));
+        let mut sparse = FnBuilder::sparse(slots(), 4, &asked);
         let mut full = FnBuilder::from_owned(slots(), 4);
         for b in [&mut sparse, &mut full] {
             b.named("c", false);
@@ -374,7 +385,7 @@ mod tests {
             linear: false,
             span: Span::GENERATED,
         }];
-        let mut b = FnBuilder::sparse(slots, 4, vec!["x1'".to_string()]);
+        let mut b = FnBuilder::sparse(slots, 4, &AskedNames::new(["x1'".to_string()]));
         b.trust();
         b.named("x1", true);
         b.check();

@@ -12,7 +12,7 @@
 //! insertion ([`checker::elaborate`]) then adds the `dup`s (and, for relaxed input, the `drop`s),
 //! which makes the output strict.
 
-use crate::build::{FnBuilder, atom};
+use crate::build::{AskedNames, FnBuilder, atom};
 use crate::error::{RewriteError, internal};
 use crate::rules::JvpRules;
 use crate::subst::Copier;
@@ -97,22 +97,17 @@ pub fn tangent_type(t: &Type) -> Type {
 
 /// The names a JVP's builder is asked for after the tangents: its rules' local names, spelled
 /// as [`FnBuilder::named`] spells them (the rules' binders are copied under their names).
-fn rule_names(rules: &JvpRules) -> Vec<String> {
-    rules
-        .rules
-        .iter()
-        .flat_map(|r| &r.def.locals)
-        .map(|l| {
-            let [name, _, prime] = crate::build::spelling(l);
-            format!("{name}{prime}")
-        })
-        .collect()
+fn rule_names(rules: &JvpRules) -> AskedNames {
+    AskedNames::new(rules.rules.iter().flat_map(|r| &r.def.locals).map(|l| {
+        let [name, _, prime] = crate::build::spelling(l);
+        format!("{name}{prime}")
+    }))
 }
 
-fn jvp_fn(f: &FnDef, rules: &JvpRules, asked: &[String]) -> Result<FnDef, RewriteError> {
+fn jvp_fn(f: &FnDef, rules: &JvpRules, asked: &AskedNames) -> Result<FnDef, RewriteError> {
     // A tangent per slot, and the rules' own slots (two or three per application). The
     // builder's table is sparse: it is asked for the tangents, then for the rules' names only.
-    let mut out = FnBuilder::sparse(f.locals.to_vec(), 3 * f.locals.len(), asked.to_vec());
+    let mut out = FnBuilder::sparse(f.locals.to_vec(), 3 * f.locals.len(), asked);
     // The tangents `x'` are free as they are when the primal names are distinct and unprimed
     // (a nonlinear program's are): then no table of every name is built to take them.
     let distinct = f.locals.iter().all(|l| !l.name.ends_with('\''))
