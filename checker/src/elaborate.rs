@@ -68,25 +68,35 @@ fn elaborate_fn(mut f: FnDef) -> FnDef {
     let uses = count_uses(&f);
     let old = std::mem::take(&mut f.locals);
     let mut fresh = Fresh::new();
-    // Copies are linear names made from the stem `x_`: only primed names can equal one, and
-    // only a function with a copy to make needs them avoided (a strict one costs nothing).
-    if old.iter().zip(&uses).any(|(l, &u)| l.linear && u > 1) {
-        for l in old
-            .iter()
-            .filter(|l| l.name.ends_with('\'') && Fresh::could_be_fresh(&l.name))
-        {
+    let copied = |(l, u): &(&Local, &u32)| l.linear && **u > 1;
+    let mut counted = false;
+    // Copies are made from the stem `x_` of a linear `x'`: `x_1'`, `x_2'`, ... Only a name
+    // spelled so (primed, digits after a `_` before the prime) can equal one, and only a
+    // function with a copy to make needs them avoided (a strict one costs nothing).
+    if old.iter().zip(&uses).any(|p| copied(&p)) {
+        for l in old.iter().filter(|l| could_be_copy(&l.name)) {
             fresh.avoid(&l.name);
         }
+        // Distinct stems: each stem's copies are made in one run, from its own counter, and
+        // `Fresh` keeps no string per stem (a million of them on a JVP of a million lets).
+        counted = Fresh::distinct(
+            old.iter()
+                .zip(&uses)
+                .filter(copied)
+                .map(|(l, _)| [l.name.trim_end_matches('\''), "_", ""]),
+        );
     }
     let n = old.len();
     let mut e = Elaborator {
         old,
         uses,
         locals: Vec::with_capacity(n),
-        renamed: vec![None; n],
-        copies: vec![Vec::new(); n],
+        renamed: vec![NONE; n],
+        first_copy: vec![NONE; n],
+        copy_ids: Vec::new(),
         next_copy: vec![0; n],
         fresh,
+        counted,
         stem: String::new(),
         binders: Vec::new(),
     };
@@ -102,6 +112,18 @@ fn elaborate_fn(mut f: FnDef) -> FnDef {
     f.locals = e.locals;
     f
 }
+/// No slot ([`Elaborator::renamed`], [`Elaborator::first_copy`]).
+const NONE: u32 = u32::MAX;
+
+/// Whether a name is spelled as a copy could be: `stem_N'` (a copy's stem ends in `_`).
+fn could_be_copy(name: &str) -> bool {
+    let Some(name) = name.strip_suffix('\'') else {
+        return false;
+    };
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    stem.len() < name.len() && stem.ends_with('_')
+}
+
 /// The number of occurrences of every slot.
 fn count_uses(f: &FnDef) -> Vec<u32> {
     struct Uses(Vec<u32>);
@@ -123,12 +145,17 @@ struct Elaborator {
     uses: Vec<u32>,
     /// The output's slots, in declaration order.
     locals: Vec<Local>,
-    /// Old slot to new slot, for binders already declared.
-    renamed: Vec<Option<LocalId>>,
-    /// For a linear slot used k > 1 times: the k copies its uses are renamed to.
-    copies: Vec<Vec<LocalId>>,
-    next_copy: Vec<usize>,
+    /// Old slot to new slot, for binders already declared ([`NONE`] for none yet).
+    renamed: Vec<u32>,
+    /// For a linear slot used k > 1 times: where its k copies start in `copy_ids` (its uses
+    /// are renamed to them in order), else [`NONE`]. One flat vector, not a vector per slot.
+    first_copy: Vec<u32>,
+    copy_ids: Vec<LocalId>,
+    /// How many of a slot's copies its uses took so far.
+    next_copy: Vec<u32>,
     fresh: Fresh,
+    /// The copied stems are distinct: each is counted by [`Fresh::make_counted`].
+    counted: bool,
     /// Scratch: a copy's stem (`x_`).
     stem: String,
     /// Scratch: the old binders of the binding being rebuilt.
@@ -152,7 +179,7 @@ impl Elaborator {
         };
         self.locals.push(local);
         if let Some(r) = self.renamed.get_mut(old.0 as usize) {
-            *r = Some(id);
+            *r = id.0;
         }
         id
     }
@@ -211,11 +238,27 @@ impl Elaborator {
             let name = self.locals.get(var.id.0 as usize).map_or("", |l| &l.name);
             self.stem.push_str(name.trim_end_matches('\''));
             self.stem.push('_');
-            let mut copies = Vec::with_capacity(uses as usize);
+            let first_copy = self.copy_ids.len() as u32;
+            // A slot bound twice (never, in a well-formed function) takes the stem's counter.
+            let counted = self.counted
+                && self
+                    .first_copy
+                    .get(old.0 as usize)
+                    .is_some_and(|&c| c == NONE);
+            let mut n = 0;
             let mut src = var.id;
             for i in 1..uses {
-                let first = self.fresh.make(&self.stem, true);
-                let second = self.fresh.make(&self.stem, true);
+                let (first, second) = if counted {
+                    (
+                        self.fresh.make_counted(&self.stem, true, &mut n),
+                        self.fresh.make_counted(&self.stem, true, &mut n),
+                    )
+                } else {
+                    (
+                        self.fresh.make(&self.stem, true),
+                        self.fresh.make(&self.stem, true),
+                    )
+                };
                 let a = self.declare_fresh(first, span);
                 let b = self.declare_fresh(second, span);
                 out.push(Bind::Let {
@@ -227,34 +270,37 @@ impl Elaborator {
                     },
                     span,
                 });
-                copies.push(a);
+                self.copy_ids.push(a);
                 if i + 1 == uses {
-                    copies.push(b);
+                    self.copy_ids.push(b);
                 } else {
                     src = b;
                 }
             }
-            if let Some(c) = self.copies.get_mut(old.0 as usize) {
-                *c = copies;
+            if let Some(c) = self.first_copy.get_mut(old.0 as usize) {
+                *c = first_copy;
             }
         }
     }
 
     fn renamed(&self, old: LocalId) -> LocalId {
-        self.renamed
-            .get(old.0 as usize)
-            .copied()
-            .flatten()
-            .unwrap_or(old)
+        match self.renamed.get(old.0 as usize).copied() {
+            Some(id) if id != NONE => LocalId(id),
+            _ => old,
+        }
     }
 
     /// An occurrence: a copy for a duplicated linear variable, else the binder's new slot.
     fn var(&mut self, v: &mut Var) {
         let i = v.id.0 as usize;
-        let copy = self.copies.get(i).and_then(|c| {
-            let k = self.next_copy[i];
-            c.get(k).copied()
-        });
+        // The k-th use of a slot with copies takes its k-th copy (it has one per use).
+        let copy = match self.first_copy.get(i).copied() {
+            Some(first) if first != NONE => {
+                let k = self.next_copy[i];
+                (k < self.uses[i]).then(|| self.copy_ids[(first + k) as usize])
+            }
+            _ => None,
+        };
         v.id = match copy {
             Some(id) => {
                 self.next_copy[i] += 1;

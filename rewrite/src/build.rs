@@ -25,6 +25,26 @@ pub struct FnBuilder {
     /// [`FnBuilder::named`] takes its name as it is, without asking `fresh`: the caller has
     /// checked that the names it passes are pairwise distinct (see [`FnBuilder::distinct`]).
     trusted: bool,
+    /// A sparse table (see [`FnBuilder::sparse`]): the only names later passed to
+    /// [`FnBuilder::named`], spelled, by hash (sorted); `None` for a table of every name.
+    asked: Option<AskedNames>,
+}
+
+/// The names a sparse builder is asked for (see [`FnBuilder::sparse`]), spelled, by hash
+/// (sorted): made once per program and shared by its functions' builders.
+#[derive(Clone)]
+pub struct AskedNames(std::rc::Rc<Vec<(u64, String)>>);
+
+impl AskedNames {
+    pub fn new(names: impl IntoIterator<Item = String>) -> AskedNames {
+        let mut asked: Vec<(u64, String)> = names
+            .into_iter()
+            .map(|a| (hash_spelled(&a, ""), a))
+            .collect();
+        asked.sort_unstable();
+        asked.dedup();
+        AskedNames(std::rc::Rc::new(asked))
+    }
 }
 
 impl FnBuilder {
@@ -71,23 +91,90 @@ impl FnBuilder {
         b
     }
 
+    /// [`FnBuilder::from_owned`] whose table holds only the names a later query could equal,
+    /// for a caller that passes [`FnBuilder::named`] only names spelled as in `asked` (after
+    /// any it takes while trusting, see [`FnBuilder::trust`]): a JVP's builder, whose later
+    /// names are its rules' local names (`c`, `t1'`) and names it makes. A made name is
+    /// `base_N` (primed if linear: every stem a builder makes ends in `_`), so a name taken can
+    /// equal a candidate only if it is spelled so, and a name made never equals another
+    /// ([`Fresh`]'s guarantee): the table holds the names taken of that form and the names in
+    /// `asked`, a few where a table of every name held millions (each insertion a cache miss).
+    /// A name outside `asked` passed to `named` makes the table whole first, so every output
+    /// equals a full table's (but where a full table would skip a candidate for sharing a
+    /// 64-bit hash with a name a sparse one leaves out: either name is free).
+    pub fn sparse(locals: Vec<Local>, more: usize, asked: &AskedNames) -> FnBuilder {
+        let mut b = FnBuilder::from_owned(locals, more);
+        b.asked = Some(asked.clone());
+        b
+    }
+
+    /// From now on [`FnBuilder::named`] takes names as they are, until [`FnBuilder::check`]
+    /// or the first name made: the caller checked (with [`Fresh::distinct`]) that the names it
+    /// passes meanwhile are pairwise distinct and differ from the slots' names.
+    pub fn trust(&mut self) {
+        self.trusted = true;
+    }
+
+    /// Ends [`FnBuilder::trust`]: names are checked against the table again.
+    pub fn check(&mut self) {
+        self.trusted = false;
+    }
+
+    /// Whether the spelled name `name ++ prime` is one of the sparse table's asked names.
+    fn is_asked(&self, name: &str, prime: &str) -> bool {
+        self.asked.as_ref().is_none_or(|asked| {
+            // By hash (a probe of a few integers), then spelled out: `name ++ prime` is not built.
+            let h = hash_spelled(name, prime);
+            let from = asked.0.partition_point(|(k, _)| *k < h);
+            asked.0[from..]
+                .iter()
+                .take_while(|(k, _)| *k == h)
+                .any(|(_, a)| {
+                    a.len() == name.len() + prime.len() && a.starts_with(name) && a.ends_with(prime)
+                })
+        })
+    }
+
+    /// Whether a taken name goes into the table: every name in a full table; in a sparse
+    /// one, those spelled as a made name could be and the asked ones.
+    fn keeps(&self, spelled: &str) -> bool {
+        self.asked.is_none() || could_be_made(spelled) || self.is_asked(spelled, "")
+    }
+
+    /// A sparse table made whole: every slot's name avoided.
+    fn make_whole(&mut self) {
+        if self.asked.take().is_some() {
+            for l in &self.locals[..self.avoided] {
+                self.fresh.avoid(&l.name);
+            }
+        }
+    }
+
     /// Avoids the slots not yet in the table, before a name is made or taken through it; a
     /// builder that uses its table stops trusting (see [`FnBuilder::distinct`]).
     fn ready(&mut self) {
         self.trusted = false;
         if self.avoided < self.locals.len() {
-            self.fresh
-                .reserve(self.locals.len() - self.avoided + self.more);
-            for l in &self.locals[self.avoided..] {
-                self.fresh.avoid(&l.name);
+            if self.asked.is_none() {
+                self.fresh
+                    .reserve(self.locals.len() - self.avoided + self.more);
+            }
+            for i in self.avoided..self.locals.len() {
+                if self.keeps(&self.locals[i].name) {
+                    self.fresh.avoid(&self.locals[i].name);
+                }
             }
             self.avoided = self.locals.len();
         }
     }
 
+    /// A made name: avoided in a full table; in a sparse one only if asked (no candidate
+    /// equals a name made before it).
     fn push(&mut self, name: String, linear: bool) -> LocalId {
         self.ready();
-        self.fresh.avoid(&name);
+        if self.asked.is_none() || self.is_asked(&name, "") {
+            self.fresh.avoid(&name);
+        }
         self.push_avoided(name, linear)
     }
 
@@ -122,6 +209,9 @@ impl FnBuilder {
             // Free: the caller checked that the names it passes are pairwise distinct.
             return self.push_local(spell(), linear);
         }
+        if !self.is_asked(name, prime) {
+            self.make_whole();
+        }
         self.ready();
         if self.fresh.take(&[name, prime]) {
             self.push_avoided(spell(), linear)
@@ -141,6 +231,23 @@ impl FnBuilder {
         let name = self.fresh.make(&stem, linear);
         self.push(name, linear)
     }
+}
+
+/// The FNV hash of `name ++ prime`.
+fn hash_spelled(name: &str, prime: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = semantics::Fnv::default();
+    h.write(name.as_bytes());
+    h.write(prime.as_bytes());
+    h.finish()
+}
+
+/// Whether `spelled` could be a name a builder makes: `base_N`, perhaps primed ([`FnBuilder::fresh`]
+/// makes every stem end in `_`; the counter has digits only).
+fn could_be_made(spelled: &str) -> bool {
+    let name = spelled.strip_suffix('\'').unwrap_or(spelled);
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    stem.len() < name.len() && stem.ends_with('_')
 }
 
 /// How a builder spells a slot's name in three parts (see [`FnBuilder::named`]): its primes
@@ -230,5 +337,60 @@ mod tests {
         ];
         assert_eq!(names(&trusting)[4..], ["res_1", "res_2", "x1_1'"]);
         assert_eq!(made.map(|id| id.0), [4, 5, 6]);
+    }
+
+    /// A sparse builder spells what a full one spells: slots of a made name's form (`c_1`,
+    /// `t1_2'`) are avoided, asked names collide with earlier ones, and a name not asked
+    /// (`x`) makes the table whole first.
+    #[test]
+    fn a_sparse_builder_names_as_a_full_one() {
+        let slots = || {
+            [("x", false), ("c_1", false), ("c", false), ("t1_2'", true)]
+                .map(|(name, linear)| Local {
+                    name: name.to_string(),
+                    linear,
+                    span: Span::GENERATED,
+                })
+                .to_vec()
+        };
+        let asked = AskedNames::new(["c", "t1'", "c"].map(String::from));
+        let mut sparse = FnBuilder::sparse(slots(), 4, &asked);
+        let mut full = FnBuilder::from_owned(slots(), 4);
+        for b in [&mut sparse, &mut full] {
+            b.named("c", false);
+            b.named("c", false);
+            b.named("t1", true);
+            b.named("t1'", true);
+            b.named("t1", true);
+            b.fresh("zero", true);
+            b.named("x", false);
+            b.named("c", false);
+            b.named("c_2", false);
+        }
+        // Worked by hand: `c` and `c_1` are taken, so `c` gives `c_2`, `c_3`; `t1'` is free,
+        // then `t1_1'`, and `t1_2'` is taken; `x` is taken; the counters only grow.
+        let expected = [
+            "c_2", "c_3", "t1'", "t1_1'", "t1_3'", "zero_1'", "x_1", "c_4", "c_2_1",
+        ];
+        assert_eq!(names(&full)[4..], expected);
+        assert_eq!(names(&sparse), names(&full));
+    }
+
+    /// A trusting stretch of a sparse builder (a JVP's tangents) ends at `check`: the names
+    /// taken meanwhile are then avoided as a full table would (`x1'` is taken).
+    #[test]
+    fn a_trusting_stretch_ends_at_check() {
+        let slots = vec![Local {
+            name: "x1".to_string(),
+            linear: false,
+            span: Span::GENERATED,
+        }];
+        let mut b = FnBuilder::sparse(slots, 4, &AskedNames::new(["x1'".to_string()]));
+        b.trust();
+        b.named("x1", true);
+        b.check();
+        b.named("x1", true);
+        b.named("x1", false);
+        assert_eq!(names(&b), ["x1", "x1'", "x1_1'", "x1_2"]);
     }
 }

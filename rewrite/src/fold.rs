@@ -41,9 +41,9 @@ pub fn fold(mut f: FnDef, lresults_of: LinearResults) -> FnDef {
     let mut z = Zeros {
         // The slots move into the builder (a copy of every name before).
         out: FnBuilder::from_owned(std::mem::take(&mut f.locals), 0),
-        zero: vec![None; slots],
+        zero: ZeroTypes::new(slots),
         alias: vec![None; slots],
-        shared: FnvMap::default(),
+        shared: Shared::new(slots, top_level_prims(&f.body)),
         calls: FnvMap::default(),
         depth: 0,
         lresults_of,
@@ -71,13 +71,13 @@ struct Zeros<'a> {
     out: FnBuilder,
     lresults_of: LinearResults<'a>,
     /// The type of each linear slot known to be zero.
-    zero: Vec<Option<Type>>,
+    zero: ZeroTypes,
     /// A slot that is another one under a new name (a linear rename, or a shared application).
     alias: Vec<Option<LocalId>>,
     /// The primitive applications of the body's top level, by row and atoms (a literal by its
     /// bits): a later equal one reuses the slot. Nested blocks read it but add nothing (what
     /// they bind is out of scope after them).
-    shared: FnvMap<PrimKey, LocalId>,
+    shared: Shared,
     /// The calls of the top level, by callee and argument atoms (a zero linear argument as
     /// zero): a later equal call reuses the binders of the first (see `Zeros::share_call`).
     calls: FnvMap<CallKey, (Vec<LocalId>, Vec<LocalId>)>,
@@ -111,6 +111,138 @@ impl PrimKey {
     }
 }
 
+/// The number of top-level bindings of `b` that apply a primitive (room for [`Shared`]).
+fn top_level_prims(b: &Block) -> usize {
+    b.binds
+        .iter()
+        .filter(|s| {
+            matches!(
+                s,
+                Bind::Let {
+                    rhs: Expr::Prim { .. },
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+/// No entry ([`Shared::head`]).
+const NONE: u32 = u32::MAX;
+
+/// The top level's primitive applications, each kept under its newest variable argument (the
+/// one with the largest slot), as a short chain through an append-only vector: a JVP of a
+/// million lets has millions of applications, and a hash table of them missed the caches at
+/// every lookup and insertion (and rehashed as it grew), while an application's newest argument
+/// was bound a few bindings before it, so its chain is where the sweep just wrote. A chain
+/// holds at most [`Shared::CHAIN`] entries (an argument of many applications, `x * y1`,
+/// `x * y2`, ... with `x` newest, would make it long): the ones beyond, and applications of
+/// literals only, go to a hash table. A key is in exactly one of the two (chains only grow, so
+/// a key that went to the table finds its chain still full), so lookups answer as one table.
+struct Shared {
+    /// Per slot: the newest entry kept under it, or [`NONE`].
+    head: Vec<u32>,
+    /// (application, its result slot, the next entry of the chain or [`NONE`]).
+    entries: Vec<(PrimKey, LocalId, u32)>,
+    rest: FnvMap<PrimKey, LocalId>,
+}
+
+/// Where [`Shared::find`] looked: the slot whose chain holds the key's entry, if it has room.
+enum Room {
+    Chain(usize),
+    Table,
+}
+
+impl Shared {
+    const CHAIN: usize = 8;
+
+    fn new(slots: usize, prims: usize) -> Shared {
+        Shared {
+            head: vec![NONE; slots],
+            entries: Vec::with_capacity(prims),
+            rest: FnvMap::default(),
+        }
+    }
+
+    /// The slot an application is kept under: its newest (largest) variable argument.
+    fn slot_of(args: &[Atom]) -> Option<usize> {
+        args.iter()
+            .filter_map(|a| a.var())
+            .map(|v| v.id.0 as usize)
+            .max()
+    }
+
+    /// The result slot of an earlier equal application, or where to keep this one.
+    fn find(&self, key: &PrimKey, args: &[Atom]) -> Result<LocalId, Room> {
+        if let Some(s) = Shared::slot_of(args) {
+            let mut i = self.head.get(s).copied().unwrap_or(NONE);
+            let mut len = 0;
+            while i != NONE {
+                let (k, y, next) = &self.entries[i as usize];
+                if k == key {
+                    return Ok(*y);
+                }
+                len += 1;
+                i = *next;
+            }
+            if len < Shared::CHAIN {
+                return Err(Room::Chain(s));
+            }
+        }
+        self.rest.get(key).copied().ok_or(Room::Table)
+    }
+
+    fn insert(&mut self, key: PrimKey, x: LocalId, room: Room) {
+        match room {
+            Room::Chain(s) => {
+                if s >= self.head.len() {
+                    self.head.resize(s + 1, NONE);
+                }
+                self.entries.push((key, x, self.head[s]));
+                self.head[s] = (self.entries.len() - 1) as u32;
+            }
+            Room::Table => {
+                self.rest.insert(key, x);
+            }
+        }
+    }
+}
+
+/// The zero type of each slot: an index into a list of types (0 for none), 4 bytes a slot
+/// where an `Option<Type>` was 24, all written when the vector was made (a tenth of a gigabyte
+/// faulted in at a million lets, for the few slots a zero reaches).
+struct ZeroTypes {
+    at: Vec<u32>,
+    types: Vec<Type>,
+}
+
+impl ZeroTypes {
+    fn new(slots: usize) -> ZeroTypes {
+        ZeroTypes {
+            at: vec![0; slots],
+            types: Vec::new(),
+        }
+    }
+
+    fn resize(&mut self, n: usize) {
+        self.at.resize(n, 0);
+    }
+
+    fn get(&self, x: usize) -> Option<Type> {
+        match self.at.get(x).copied() {
+            Some(i) if i > 0 => self.types.get(i as usize - 1).cloned(),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, x: usize, ty: Type) {
+        if let Some(slot) = self.at.get_mut(x) {
+            self.types.push(ty);
+            *slot = self.types.len() as u32;
+        }
+    }
+}
+
 /// A call by callee, nonlinear and linear argument atoms: `(0, slot)` a variable, `(1, bits)`
 /// a literal, `(2, 0)` a statically zero linear value.
 type CallKey = (FuncId, Vec<(u8, u64)>, Vec<(u8, u64)>);
@@ -140,7 +272,7 @@ fn ret(nl: Vec<Atom>, lin: Vec<Atom>) -> Expr {
 impl Zeros<'_> {
     fn grow(&mut self) {
         let n = self.out.locals.len();
-        self.zero.resize(n, None);
+        self.zero.resize(n);
         self.alias.resize(n, None);
     }
 
@@ -158,7 +290,7 @@ impl Zeros<'_> {
     /// The zero type of an atom, if it is statically zero.
     fn zero_of(&self, a: &Atom) -> Option<Type> {
         match self.resolve(a) {
-            Atom::Var(v) => self.zero.get(v.id.0 as usize).cloned().flatten(),
+            Atom::Var(v) => self.zero.get(v.id.0 as usize),
             Atom::Lit(..) => None,
         }
     }
@@ -184,9 +316,7 @@ impl Zeros<'_> {
     }
 
     fn set_zero(&mut self, y: LocalId, ty: Type) {
-        if let Some(slot) = self.zero.get_mut(y.0 as usize) {
-            *slot = Some(ty);
-        }
+        self.zero.set(y.0 as usize, ty);
     }
 
     fn set_alias(&mut self, y: LocalId, to: &Atom) {
@@ -391,14 +521,17 @@ impl Zeros<'_> {
             *a = self.resolve(a);
         }
         let key = PrimKey::new(prim, &args);
-        if let Some(&y) = self.shared.get(&key) {
-            if let Some(slot) = self.alias.get_mut(x.0 as usize) {
-                *slot = Some(y);
+        let room = match self.shared.find(&key, &args) {
+            Ok(y) => {
+                if let Some(slot) = self.alias.get_mut(x.0 as usize) {
+                    *slot = Some(y);
+                }
+                return;
             }
-            return;
-        }
+            Err(room) => room,
+        };
         if self.depth == 1 {
-            self.shared.insert(key, x);
+            self.shared.insert(key, x, room);
         }
         out.push(Bind::Let {
             nl,
@@ -568,10 +701,12 @@ fn remove_dead(b: &mut Block, linear: &[bool]) {
     for (i, s) in b.binds.iter().enumerate().rev() {
         reads.clear();
         bind_reads(s, &mut reads);
-        let binders: Vec<LocalId> = match s {
-            Bind::Let { nl, lin, .. } => nl.iter().chain(lin).copied().collect(),
-            Bind::Unpack { binders, .. } => binders.clone(),
+        // Borrowed in two parts, not collected: a vector per binding was a million allocations.
+        let (first, second): (&[LocalId], &[LocalId]) = match s {
+            Bind::Let { nl, lin, .. } => (nl, lin),
+            Bind::Unpack { binders, .. } => (binders, &[]),
         };
+        let binders = || first.iter().chain(second);
         let pure = match s {
             Bind::Let { rhs, .. } => matches!(
                 rhs,
@@ -580,12 +715,10 @@ fn remove_dead(b: &mut Block, linear: &[bool]) {
             Bind::Unpack { .. } => true,
         };
         let dead = pure
-            && !binders.is_empty()
-            && !binders.iter().any(is_lin)
+            && binders().next().is_some()
+            && !binders().any(is_lin)
             && !reads.iter().any(is_lin)
-            && binders
-                .iter()
-                .all(|x| !used.get(x.0 as usize).copied().unwrap_or(true));
+            && binders().all(|x| !used.get(x.0 as usize).copied().unwrap_or(true));
         if dead {
             keep[i] = false;
         } else {
@@ -647,8 +780,18 @@ impl Zeros<'_> {
         let n = self.out.locals.len();
         let mut uses = vec![0u32; n];
         count_reads(&b, &mut uses);
-        // The single-use slots made by a top-level scaling: (binding index, scalar, source).
-        let mut scaled: Vec<Option<(usize, Atom, LocalId)>> = vec![None; n];
+        // The single-use slots made by a top-level scaling: (binding index, scalar, source),
+        // by an index per slot (0 for none) into `scalings`, 4 bytes a slot where the option
+        // of a triple was 40, every one written when the vector was made.
+        let mut scaled: Vec<u32> = vec![0; n];
+        let mut scalings: Vec<(usize, Atom, LocalId)> = Vec::new();
+        let scaling = |scaled: &[u32], scalings: &[(usize, Atom, LocalId)], x: LocalId| match scaled
+            .get(x.0 as usize)
+            .copied()
+        {
+            Some(i) if i > 0 => scalings.get(i as usize - 1).copied(),
+            _ => None,
+        };
         let mut out: Vec<Option<Bind>> = Vec::with_capacity(b.binds.len());
         for s in b.binds {
             let Bind::Let { nl, lin, rhs, span } = &s else {
@@ -662,7 +805,7 @@ impl Zeros<'_> {
             let once = |x: LocalId| uses.get(x.0 as usize) == Some(&1);
             let term = |a: &Atom| -> Option<Term> {
                 let x = a.var()?.id;
-                Some(match scaled.get(x.0 as usize).cloned().flatten() {
+                Some(match scaling(&scaled, &scalings, x) {
                     Some((at, k, src)) if once(x) => Term {
                         at: Some(at),
                         k,
@@ -678,7 +821,8 @@ impl Zeros<'_> {
             match rhs {
                 Expr::Scale { scalar, lin: a, .. } => {
                     if let Some(x) = a.var() {
-                        scaled[y.0 as usize] = Some((out.len(), *scalar, x.id));
+                        scalings.push((out.len(), *scalar, x.id));
+                        scaled[y.0 as usize] = scalings.len() as u32;
                     }
                     out.push(Some(s));
                 }
@@ -707,9 +851,10 @@ impl Zeros<'_> {
                             }
                         };
                         if scaled.len() < self.out.locals.len() {
-                            scaled.resize(self.out.locals.len(), None);
+                            scaled.resize(self.out.locals.len(), 0);
                         }
-                        scaled[y.0 as usize] = Some((out.len(), k, t1.src));
+                        scalings.push((out.len(), k, t1.src));
+                        scaled[y.0 as usize] = scalings.len() as u32;
                         out.push(Some(scale(*y, k, t1.src, *span)));
                     }
                     _ => out.push(Some(s)),

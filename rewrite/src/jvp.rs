@@ -12,7 +12,7 @@
 //! insertion ([`checker::elaborate`]) then adds the `dup`s (and, for relaxed input, the `drop`s),
 //! which makes the output strict.
 
-use crate::build::{FnBuilder, atom};
+use crate::build::{AskedNames, FnBuilder, atom};
 use crate::error::{RewriteError, internal};
 use crate::rules::JvpRules;
 use crate::subst::Copier;
@@ -50,10 +50,11 @@ pub fn jvp_with(
     // native linearization (`ll_linearize`), which must agree with this JVP bit for bit, does
     // not see through calls (`inf * 0` is NaN there). The transposed program folds them.
     let lresults = |_: FuncId| None;
+    let asked = rule_names(rules);
     let funcs = prog
         .funcs
         .iter()
-        .map(|f| jvp_fn(f, rules).map(|f| crate::fold::fold(f, &lresults)))
+        .map(|f| jvp_fn(f, rules, &asked).map(|f| crate::fold::fold(f, &lresults)))
         .collect::<Result<Vec<_>, _>>()?;
     checker::elaborate_built(Program { funcs }, prims).map_err(|d| {
         internal(format!(
@@ -94,10 +95,28 @@ pub fn tangent_type(t: &Type) -> Type {
     t.clone()
 }
 
-fn jvp_fn(f: &FnDef, rules: &JvpRules) -> Result<FnDef, RewriteError> {
-    // A tangent per slot, and the rules' own slots (two or three per application).
-    let mut out = FnBuilder::from_owned(f.locals.to_vec(), 3 * f.locals.len());
+/// The names a JVP's builder is asked for after the tangents: its rules' local names, spelled
+/// as [`FnBuilder::named`] spells them (the rules' binders are copied under their names).
+fn rule_names(rules: &JvpRules) -> AskedNames {
+    AskedNames::new(rules.rules.iter().flat_map(|r| &r.def.locals).map(|l| {
+        let [name, _, prime] = crate::build::spelling(l);
+        format!("{name}{prime}")
+    }))
+}
+
+fn jvp_fn(f: &FnDef, rules: &JvpRules, asked: &AskedNames) -> Result<FnDef, RewriteError> {
+    // A tangent per slot, and the rules' own slots (two or three per application). The
+    // builder's table is sparse: it is asked for the tangents, then for the rules' names only.
+    let mut out = FnBuilder::sparse(f.locals.to_vec(), 3 * f.locals.len(), asked);
+    // The tangents `x'` are free as they are when the primal names are distinct and unprimed
+    // (a nonlinear program's are): then no table of every name is built to take them.
+    let distinct = f.locals.iter().all(|l| !l.name.ends_with('\''))
+        && Fresh::distinct(f.locals.iter().map(|l| [l.name.as_str(), "", ""]));
+    if distinct {
+        out.trust();
+    }
     let tan: Vec<LocalId> = f.locals.iter().map(|l| out.named(&l.name, true)).collect();
+    out.check();
     let lparams = f
         .params
         .iter()

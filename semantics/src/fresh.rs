@@ -186,6 +186,34 @@ impl Fresh {
     }
 }
 
+impl Fresh {
+    /// [`Fresh::make`] counting in the caller's counter `n` (the last one used, 0 at first)
+    /// instead of the stem's, for a caller that makes every name of `stem` with that one
+    /// counter since the last [`Fresh::restart`] and uses no other counter for it (dup/drop
+    /// insertion, whose stems are its linear names, once each when they are distinct): the
+    /// per-stem table then holds no string per stem. The guarantee is unchanged.
+    pub fn make_counted(&mut self, stem: &str, linear: bool, n: &mut u32) -> String {
+        let stem = stem.trim_end_matches('\'');
+        let mut name = String::with_capacity(stem.len() + 12);
+        name.push_str(stem);
+        if stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit()) {
+            name.push('_');
+        }
+        let stem_len = name.len();
+        loop {
+            *n += 1;
+            name.truncate(stem_len);
+            push_decimal(&mut name, *n);
+            if linear {
+                name.push('\'');
+            }
+            if !self.avoided.contains(&[&name]) {
+                return name;
+            }
+        }
+    }
+}
+
 /// Appends `n` in decimal (without the formatting machinery: a name is made per generated
 /// slot, a million times on the longest programs).
 fn push_decimal(out: &mut String, n: u32) {
@@ -235,6 +263,28 @@ mod tests {
         assert_eq!(got, ["_t1", "_t3", "_t4'", "x_2'", "x_3"]);
         f.restart();
         assert_eq!(f.make("_t", false), "_t1");
+    }
+
+    /// A caller's counter makes what the stem's counter makes.
+    #[test]
+    fn counted_names_are_the_stems_names() {
+        let (mut a, mut b) = (Fresh::new(), Fresh::new());
+        for f in [&mut a, &mut b] {
+            f.avoid("x_2'");
+            f.avoid("y1_1");
+        }
+        let mut n = 0;
+        let counted = [
+            b.make_counted("x_", true, &mut n),
+            b.make_counted("x_", true, &mut n),
+            b.make_counted("x_", false, &mut n),
+        ];
+        let made = [a.make("x_", true), a.make("x_", true), a.make("x_", false)];
+        assert_eq!(counted, made);
+        assert_eq!(counted, ["x_1'", "x_3'", "x_4"]);
+        let mut m = 0;
+        assert_eq!(b.make_counted("y1", false, &mut m), a.make("y1", false));
+        assert_eq!(m, 2);
     }
 
     #[test]
