@@ -53,7 +53,9 @@ pub use liveness::{SIZE_CAP, peak_live};
 pub use names::{NameTable, repeated_names};
 pub use parser::{MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_flat, parse_flat_with, parse_with};
 pub use prims::{DERIVATIVES, Prim, PrimTable};
-pub use printer::{expr_line, print, print_flat, print_fn, print_with, program_types};
+pub use printer::{
+    expr_line, print, print_each_fn, print_flat, print_fn, print_with, program_types,
+};
 pub use size::fn_size;
 pub use span::{LineIndex, Span};
 pub use syntax::*;

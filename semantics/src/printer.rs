@@ -77,6 +77,26 @@ pub fn print_fn(out: &mut String, index: usize, funcs: &[FnDef], prims: &PrimTab
     }
 }
 
+/// Prints every function of `funcs`, one text each ([`print_fn`] of each index, with the
+/// shadowed primitives computed once, so that this is linear in the number of functions).
+pub fn print_each_fn(funcs: &[FnDef], prims: &PrimTable) -> Vec<String> {
+    let shadows = Shadows::of(funcs.iter().map(|f| f.name.as_str()), prims);
+    let print = |(i, f): (usize, &FnDef)| {
+        let mut out = String::new();
+        let names = PublicNames { f, funcs };
+        print_at(
+            &mut out,
+            &NO_PROGRAM,
+            &names,
+            &fn_view(f),
+            prims,
+            &shadows.at(i),
+        );
+        out
+    };
+    funcs.iter().enumerate().map(print).collect()
+}
+
 /// Reading a public [`Block`] needs no program: the view of these blocks.
 static NO_PROGRAM: Program = Program { funcs: Vec::new() };
 
@@ -515,6 +535,33 @@ impl<'a, P: CodeView, N: Names> Printer<'a, '_, P, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Printing every function at once is printing each: a call of the primitive `sin` above
+    /// a user `sin` and a call of the user's below it are spelled apart in both.
+    #[test]
+    fn each_function_prints_as_print_fn_prints_it() {
+        let src = "def f(x: R) -> (R) = sin(x)\ndef sin(x: R) -> (R) = x * 2.0\n\
+                   def g(x: R) -> (R) = let y = %sin(x) in sin(y)\n";
+        let prims = PrimTable::standard();
+        let p = crate::parse_with(src, prims).unwrap();
+        let each = print_each_fn(&p.funcs, prims);
+        assert_eq!(each.len(), 3);
+        for (i, text) in each.iter().enumerate() {
+            let mut one = String::new();
+            print_fn(&mut one, i, &p.funcs, prims);
+            assert_eq!(text, &one);
+        }
+        assert!(
+            each[0].contains("sin(x)") && !each[0].contains("%sin"),
+            "{}",
+            each[0]
+        );
+        assert!(
+            each[2].contains("%sin(x)") && each[2].contains("sin(y)"),
+            "{}",
+            each[2]
+        );
+    }
 
     /// The flat form prints as the public program it converts to: every corpus program that
     /// parses (well and ill typed), and one whose aliases are first met in `zero<T>`s inside

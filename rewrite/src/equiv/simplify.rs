@@ -416,13 +416,7 @@ pub fn simplify(prog: &Program, prims: &PrimTable, limits: &Limits) -> Result<Si
         .iter()
         .map(|a| format!("type {} = {}\n", a.name, a.def))
         .collect();
-    let originals: Vec<String> = (0..n)
-        .map(|i| {
-            let mut s = String::new();
-            semantics::print_fn(&mut s, i, &prog.funcs, prims);
-            s
-        })
-        .collect();
+    let originals = semantics::print_each_fn(&prog.funcs, prims);
     let counts_orig = call_counts(prog);
     let own = |works: &[u128], counts: &[HashMap<usize, u128>], i: usize| {
         counts[i].iter().fold(works[i], |w, (&g, &k)| {
