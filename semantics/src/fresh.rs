@@ -144,13 +144,7 @@ impl Fresh {
 
     /// A new name `stem ++ n`, primed if `linear`, for the next `n` whose name is not avoided.
     pub fn make(&mut self, stem: &str, linear: bool) -> String {
-        let stem = stem.trim_end_matches('\'');
-        let mut name = String::with_capacity(stem.len() + 12);
-        name.push_str(stem);
-        if stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit()) {
-            name.push('_');
-        }
-        let stem_len = name.len();
+        let (name, stem_len) = Self::spelled(stem);
         if !matches!(&self.recent, Some((s, _)) if *s == name) {
             // Another stem: the recent one's counter goes back to the table and its string is
             // reused for this one (a JVP alternates its rules' stems, `c_`, `t1_`, `t2_`: moving
@@ -172,34 +166,32 @@ impl Fresh {
             }
         }
         let (_, n) = self.recent.get_or_insert_with(|| (name.clone(), 0));
-        loop {
-            *n += 1;
-            name.truncate(stem_len);
-            push_decimal(&mut name, *n);
-            if linear {
-                name.push('\'');
-            }
-            if !self.avoided.contains(&[&name]) {
-                return name;
-            }
-        }
+        Self::first_free(&self.avoided, name, stem_len, linear, n)
     }
 }
 
 impl Fresh {
-    /// [`Fresh::make`] counting in the caller's counter `n` (the last one used, 0 at first)
-    /// instead of the stem's, for a caller that makes every name of `stem` with that one
-    /// counter since the last [`Fresh::restart`] and uses no other counter for it (dup/drop
-    /// insertion, whose stems are its linear names, once each when they are distinct): the
-    /// per-stem table then holds no string per stem. The guarantee is unchanged.
-    pub fn make_counted(&mut self, stem: &str, linear: bool, n: &mut u32) -> String {
+    /// The stem, unprimed, with `_` after a final digit (so `x1`'s names never read as `x`'s),
+    /// and its length.
+    fn spelled(stem: &str) -> (String, usize) {
         let stem = stem.trim_end_matches('\'');
         let mut name = String::with_capacity(stem.len() + 12);
         name.push_str(stem);
         if stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit()) {
             name.push('_');
         }
-        let stem_len = name.len();
+        let len = name.len();
+        (name, len)
+    }
+
+    /// `stem ++ n` for the next `n` after `*n` whose name is not avoided.
+    fn first_free(
+        avoided: &HashedNames,
+        mut name: String,
+        stem_len: usize,
+        linear: bool,
+        n: &mut u32,
+    ) -> String {
         loop {
             *n += 1;
             name.truncate(stem_len);
@@ -207,10 +199,20 @@ impl Fresh {
             if linear {
                 name.push('\'');
             }
-            if !self.avoided.contains(&[&name]) {
+            if !avoided.contains(&[&name]) {
                 return name;
             }
         }
+    }
+
+    /// [`Fresh::make`] counting in the caller's counter `n` (the last one used, 0 at first)
+    /// instead of the stem's, for a caller that makes every name of `stem` with that one
+    /// counter since the last [`Fresh::restart`] and uses no other counter for it (dup/drop
+    /// insertion, whose stems are its linear names, once each when they are distinct): the
+    /// per-stem table then holds no string per stem. The guarantee is unchanged.
+    pub fn make_counted(&mut self, stem: &str, linear: bool, n: &mut u32) -> String {
+        let (name, stem_len) = Self::spelled(stem);
+        Self::first_free(&self.avoided, name, stem_len, linear, n)
     }
 }
 
