@@ -177,3 +177,37 @@ fn simplify_and_encode_stay_bounded() {
         }
     }
 }
+
+/// A chain of aliases, `type A{i} = <A{i-1}>`, is a type as deep as the program is long (one
+/// scalar): `simplify` walks it on a stack that grows, `encode` refuses to spell it out
+/// (λLL's types are trees: a chain 10^5 deep overflowed the stack when dropped).
+#[test]
+fn deep_alias_chains_do_not_overflow_the_stack() {
+    for n in [1_000, 100_000] {
+        let mut text = String::from("type A0 = <R>\n");
+        for i in 1..n {
+            text.push_str(&format!("type A{i} = <A{}>\n", i - 1));
+        }
+        text.push_str(&format!("def g(x: A{m}) -> (A{m}) = x\n", m = n - 1));
+        let file = temp(&format!("chain{n}.la"));
+        std::fs::write(&file, text).unwrap();
+        let s = lina(&["simplify", &file]);
+        assert_eq!(s.code, 0, "{n}: {}", s.stderr);
+        assert!(
+            s.stdout
+                .contains(&format!("def g(x: A{m}) -> (A{m}) =", m = n - 1))
+        );
+        let e = lina(&["encode", &file]);
+        assert!(
+            e.code == 1 && e.stderr.contains("E0770"),
+            "{n}: {}",
+            e.stderr
+        );
+        let why = if n == 1_000 {
+            "nest deeper than 256 levels"
+        } else {
+            "more than"
+        };
+        assert!(e.stderr.contains(why), "{n}: {}", e.stderr);
+    }
+}

@@ -18,7 +18,8 @@
 use crate::error::{RewriteError, internal};
 use semantics::ll::{self, Atom as LAtom, Bind as LBind, Block as LBlock, Expr as LExpr, *};
 use semantics::{Atom, Bind, Block, Expr, FnDef, PrimTable, Program, Span};
-use std::collections::HashSet;
+use semantics::{Type, TypeAlias};
+use std::collections::{HashMap, HashSet};
 
 /// `c_enc`: `W(encode(f)) ≤ C_ENC · W(f) + ENTRY` for a strict Linear A function `f`, derived
 /// construct by construct from the two cost models (Linear A's SPEC §3 against λLL's, in
@@ -154,31 +155,35 @@ pub fn linear_a_to_ll(prog: &Program, prims: &PrimTable) -> Result<LlProgram, Re
 }
 
 /// λLL has no type names, so its terms spell every signature and `zero` type out: a DAG of
-/// aliases (`type A{i} = <A{i-1}, A{i-1}>`) would print `2^d` scalars from `d` lines. The
-/// scalars spelled, in all, must stay within `2^16 + 4·|P|` (an alias-free program's types
-/// are its own text, so only aliases can pass it).
+/// aliases (`type A{i} = <A{i-1}, A{i-1}>`) would print `2^d` nodes from `d` lines, and a
+/// chain of them (`type A{i} = <A{i-1}>`) a type as deep as the program is long, which λLL's
+/// types (trees) cannot even be dropped without recursing that deep. The nodes spelled, in
+/// all, must stay within `2^16 + 4·|P|` (an alias-free program's types are its own text, so
+/// only aliases can pass it) and each type within the checker's depth limit.
 fn spelled_within_budget(p: &Program) -> Result<(), RewriteError> {
-    let text = p
-        .funcs
-        .iter()
-        .map(semantics::fn_size)
-        .fold(0u128, u128::saturating_add);
-    let budget = (1u128 << 16).saturating_add(text.saturating_mul(4));
-    let mut spelled = 0u128;
+    let text = p.funcs.iter().map(semantics::fn_size);
+    let budget = (1u128 << 16).saturating_add(text.fold(0, u128::saturating_add).saturating_mul(4));
+    let (mut spelled, mut memo) = (0u128, HashMap::new());
     for f in &p.funcs {
         let ps = f.params.iter().chain(&f.lparams).map(|q| &q.ty);
-        let mut tys: Vec<&semantics::Type> = ps.chain(&f.results).chain(&f.lresults).collect();
+        let mut tys: Vec<&Type> = ps.chain(&f.results).chain(&f.lresults).collect();
         semantics::each_expr(&f.body, &mut |e| {
             if let Expr::Zero { ty, .. } = e {
                 tys.push(ty);
             }
         });
-        spelled = tys.iter().fold(spelled, |n, t| n.saturating_add(t.size()));
-        if spelled > budget {
+        for t in tys {
+            let (nodes, depth) = nodes_and_depth(t, &mut memo);
+            spelled = spelled.saturating_add(nodes);
+            let limit = semantics::TYPE_DEPTH_LIMIT;
+            let why = match (spelled > budget, depth > limit) {
+                (true, _) => format!("take the program's types to more than {budget} nodes"),
+                (_, true) => format!("nest deeper than {limit} levels"),
+                _ => continue,
+            };
             return Err(RewriteError::NotInLlFragment {
                 what: format!(
-                    "`{}`: its types spelled out (λLL has no type names) take the program's \
-                     types to more than {budget} scalars",
+                    "`{}`: its types spelled out (λLL has no type names) {why}",
                     f.name
                 ),
                 span: f.span,
@@ -186,6 +191,27 @@ fn spelled_within_budget(p: &Program) -> Result<(), RewriteError> {
         }
     }
     Ok(())
+}
+
+/// A type's nodes and depth spelled out, saturating; each alias is measured once.
+fn nodes_and_depth(t: &Type, memo: &mut HashMap<*const TypeAlias, (u128, u32)>) -> (u128, u32) {
+    match t {
+        Type::Real => (1, 0),
+        Type::Tuple(ts) => ts.iter().fold((1, 1), |(n, d), t| {
+            let (m, e) = nodes_and_depth(t, memo);
+            (n.saturating_add(m), d.max(e.saturating_add(1)))
+        }),
+        Type::Named(a) => {
+            let key = std::sync::Arc::as_ptr(a);
+            if let Some(&v) = memo.get(&key) {
+                return v;
+            }
+            // An alias chain is as deep as the program is long: the stack grows on demand.
+            let v = semantics::deep(|| nodes_and_depth(&a.def, memo));
+            memo.insert(key, v);
+            v
+        }
+    }
 }
 
 /// Slots renumbered in text order (the order [`ll::parse`] assigns: a `let`'s right-hand

@@ -66,6 +66,6 @@ pub use visit::{
     fold_bind, fold_block, fold_expr, visit_bind, visit_block, visit_expr,
 };
 pub use work::{
-    WorkError, binding_works, local_types, static_work, static_work_flat, static_work_saturating,
-    work_and_types,
+    TYPE_DEPTH_LIMIT, WorkError, binding_works, local_types, static_work, static_work_flat,
+    static_work_saturating, work_and_types,
 };

@@ -98,8 +98,9 @@ impl Writer {
                     rhs: name.to_string(),
                 });
                 let from = out.len();
+                // As deep as a chain of aliases: the stack grows on demand.
                 for (x, t) in names.iter().zip(ts.iter()) {
-                    self.leaves(x, t, linear, out);
+                    semantics::deep(|| self.leaves(x, t, linear, out));
                 }
                 if !linear {
                     self.known
