@@ -209,5 +209,11 @@ fn deep_alias_chains_do_not_overflow_the_stack() {
             "more than"
         };
         assert!(e.stderr.contains(why), "{n}: {}", e.stderr);
+        // The kernel names `g`'s input by its path, `x.0.0...` (made once, not per level:
+        // per level it was quadratic in the depth, 4 GB at 10^5).
+        let cert = temp(&format!("chain{n}.json"));
+        assert_eq!(lina(&["vjp", &file, "--certify", &cert]).code, 0);
+        let v = lina(&["verify", &cert]);
+        assert_eq!(v.code, 0, "{n}: {}", v.stderr);
     }
 }

@@ -203,15 +203,21 @@ fn reshape(v: &Val, it: &mut dyn FnMut() -> Val) -> Val {
 
 /// The input symbols of `f`'s nonlinear parameter leaves (`x`, `v.0`, `v.1`).
 pub fn inputs(dag: &mut Dag, f: &FnDef) -> Vec<Id> {
-    fn names(name: String, ty: &Type, out: &mut Vec<String>) {
-        match ty.components() {
-            None => out.push(name),
-            Some(ts) => (ts.iter().enumerate())
-                .for_each(|(i, t)| deep(|| names(format!("{name}.{i}"), t, out))),
+    // One buffer for the path (a chain of aliases is as deep as the program is long: a string
+    // made per level would be quadratic in it).
+    fn names(name: &mut String, ty: &Type, out: &mut Vec<String>) {
+        let Some(ts) = ty.components() else {
+            return out.push(name.clone());
+        };
+        for (i, t) in ts.iter().enumerate() {
+            let len = name.len();
+            name.push_str(&format!(".{i}"));
+            deep(|| names(name, t, out));
+            name.truncate(len);
         }
     }
     let mut out = Vec::new();
-    (f.params.iter()).for_each(|p| names(f.name_of(p.var).into(), &p.ty, &mut out));
+    (f.params.iter()).for_each(|p| names(&mut f.name_of(p.var).into(), &p.ty, &mut out));
     out.iter().map(|n| dag.add(n, Vec::new())).collect()
 }
 
