@@ -20,7 +20,7 @@ use properties::tolerance::linear_combination_agrees;
 use properties::{parse_generated, size};
 use proptest::prelude::*;
 use rewrite::{JvpRules, tangent_type, work_bounds};
-use semantics::numeric::{Rng, axpy, central_difference, leaves};
+use semantics::numeric::{Rng, absorbs, axpy, central_difference, leaves};
 use semantics::{FuncId, PrimTable, Program, Type, Value, eval_fn, print, static_work};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -248,6 +248,9 @@ fn tangent_vs_differences(
             "finite differences alias (a fast oscillation)",
         ));
     }
+    // A point that rounds an operand away (`c·c + 1.0 == 1.0`) has a float function that does
+    // not depend on what the real one does: differences see the one, the tangent the other.
+    prop_assume!(!absorbs(p, id, x), "the point absorbs an operand");
     match agrees(&t, &fd1, &fd2, magnitude) {
         Ok(true) => {
             let teeth = t.iter().any(|&v| v.abs() > 1e-3).then(|| {

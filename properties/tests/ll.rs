@@ -15,7 +15,7 @@ use rewrite::{
     C_ENC, ENTRY, Policy, linear_a_to_ll, ll_grad, ll_jvp, ll_linearize, ll_transpose, ll_vjp, vjp,
 };
 use semantics::ll::{self, DefId, LlProgram, LlValue};
-use semantics::numeric::{Rng, central_difference, dot, leaves};
+use semantics::numeric::{Rng, absorbs, central_difference, dot, leaves};
 use semantics::{FuncId, PrimTable, Program, Type, Value, eval_fn};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -283,6 +283,7 @@ fn ll_closures_are_the_jvp_and_their_transposes_pass_the_dot_product_test_and_tr
 }
 
 static FD_COMPARED: AtomicUsize = AtomicUsize::new(0);
+static FD_ABSORBED: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
@@ -357,6 +358,13 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
                 if magnitude > 1e8 {
                     continue;
                 }
+                // Where the point rounds an operand away, the float function and the real one
+                // depend on different things (`sqrt(c·c + 1.0)` is 1 for tiny `c`; a later
+                // `sin(exp(exp(..)))` made converged differences 0.74 of a real 3.1e6).
+                if absorbs(&p, FuncId(i as u32), &x) {
+                    FD_ABSORBED.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
                 let mut fd = |h: f64| {
                     central_difference(&mut runf, &x, &u, h)
                         .and_then(|v| v.first().copied())
@@ -393,8 +401,9 @@ fn ll_route_gradients_equal_the_linear_a_route_and_finite_differences() {
     );
     let compared = FD_COMPARED.load(Ordering::Relaxed);
     println!(
-        "finite differences judged {compared} gradients of {} cases",
-        report.cases
+        "finite differences judged {compared} gradients of {} cases ({} points absorbed an operand)",
+        report.cases,
+        FD_ABSORBED.load(Ordering::Relaxed)
     );
     assert!(
         compared as u32 >= report.cases / 2,
@@ -669,4 +678,49 @@ fn ll_native_linearization_agrees_with_the_encoded_linear_a_jvp() {
         funcs as u32 >= report.cases,
         "too few functions compared: {funcs}"
     );
+}
+
+/// The counterexample a CI run shrank to (seed kept in the regression file): at this point
+/// `cos(x2)` is 0.06, three rounds of `log(c·c + 1.0)` bring it to 2e-10, and
+/// `sqrt(c·c + 1.0)` is then exactly 1, so the float function no longer depends on `x2`
+/// through `c12 = sin(exp(exp(exp(..))))` while the real one does, steeply: differences
+/// converged to 0.74 at every step from 1e-3 to 1e-11, the gradient (both routes) said
+/// -3.1e6. The point absorbs; one where no intermediate is that small does not.
+#[test]
+fn regression_a_point_that_rounds_an_operand_away_is_not_judged_by_differences() {
+    let src = "def add(x0: R, x1: R, x2: R) -> (R, R, R) =
+  let v1 = x0 in
+  let v2 = x2 in
+  let c3 = cos(x2) in
+  let _t1 = c3 * c3 in
+  let _t2 = _t1 + 1.0 in
+  let c4 = log(_t2) in
+  let _t3 = c4 * c4 in
+  let _t4 = _t3 + 1.0 in
+  let c5 = log(_t4) in
+  let _t5 = c5 * c5 in
+  let _t6 = _t5 + 1.0 in
+  let c6 = log(_t6) in
+  let _t7 = c6 * c6 in
+  let _t8 = _t7 + 1.0 in
+  let c7 = sqrt(_t8) in
+  let _t9 = c7 * c7 in
+  let _t10 = _t9 + 1.0 in
+  let c8 = sqrt(_t10) in
+  let c9 = exp(c8) in
+  let c10 = exp(c9) in
+  let c11 = exp(c10) in
+  let c12 = sin(c11) in
+  let () = drop(x1) in
+  (v2, c12, v1)
+";
+    let p = semantics::parse(src).expect("the counterexample parses");
+    let at = |x2: f64| {
+        [-0.1710543358302119, -1.256339170743674, x2]
+            .map(Value::Real)
+            .to_vec()
+    };
+    assert!(absorbs(&p, FuncId(0), &at(1.6321678602537562)));
+    // With cos(x2) = 0.88 the smallest intermediate is 0.08: nothing is rounded away.
+    assert!(!absorbs(&p, FuncId(0), &at(0.5)));
 }

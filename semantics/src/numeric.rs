@@ -2,8 +2,13 @@
 //! operations on values, and central finite differences. These are the *independent* checks
 //! that derivatives are compared against, so they use nothing but evaluation.
 
+use crate::eval::eval_fn;
+use crate::prims::PrimTable;
+use crate::syntax::{FuncId, PrimId, Program};
 use crate::types::Type;
 use crate::value::Value;
+use std::cell::Cell;
+use std::sync::OnceLock;
 
 /// SplitMix64: a small, seeded, reproducible generator (the suites must be deterministic).
 #[derive(Clone, Debug)]
@@ -117,4 +122,40 @@ pub fn allclose(a: &[f64], b: &[f64], atol: f64, rtol: f64) -> bool {
         && a.iter()
             .zip(b)
             .all(|(p, q)| (p - q).abs() <= atol + rtol * q.abs())
+}
+
+thread_local! {
+    static ABSORBED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `y`, noting whether it absorbed a nonzero operand (`a ± b == a` with `b ≠ 0`, or the
+/// reverse).
+fn noting(y: f64, a: f64, b: f64) -> f64 {
+    if (y == a && b != 0.0) || (y == b && a != 0.0) {
+        ABSORBED.with(|c| c.set(true));
+    }
+    y
+}
+
+/// Whether evaluating function `func` of `prog` (over the standard table) at `x` rounds a
+/// nonzero operand of an addition or subtraction away (`a + b == a` with `b ≠ 0`:
+/// absorption). There the floating-point function does not depend on what the real one
+/// depends on: `sqrt(c·c + 1.0)` is exactly 1 once `|c| < 1e-8`, while its real derivative
+/// `c / sqrt(c·c + 1)` is not zero, and a later `sin(exp(exp(..)))` makes that dependence as
+/// large as it likes. Differences measure the floating-point function, derivatives the real
+/// one, so at such a point differences judge nothing. Decided by evaluation alone, never by
+/// looking at a derivative. `false` when evaluation fails (that is reported elsewhere).
+pub fn absorbs(prog: &Program, func: FuncId, x: &[Value]) -> bool {
+    static OBSERVED: OnceLock<PrimTable> = OnceLock::new();
+    let table = OBSERVED.get_or_init(|| {
+        let mut t = PrimTable::extensible();
+        let add: fn(&[f64]) -> f64 = |a| noting(a[0] + a[1], a[0], a[1]);
+        let sub: fn(&[f64]) -> f64 = |a| noting(a[0] - a[1], a[0], -a[1]);
+        t.set_eval(PrimId::ADD, add).expect("add is a standard row");
+        t.set_eval(PrimId::SUB, sub).expect("sub is a standard row");
+        t
+    });
+    ABSORBED.with(|c| c.set(false));
+    let ran = eval_fn(prog, table, func, x, &[]).is_ok();
+    ran && ABSORBED.with(Cell::get)
 }

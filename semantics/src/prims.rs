@@ -156,6 +156,17 @@ impl PrimTable {
         Ok(())
     }
 
+    /// Replaces a row's evaluation (the rest of the row, its rule included, stays): how a test
+    /// observes evaluation, as [`crate::numeric::absorbs`] does.
+    pub fn set_eval(&mut self, id: PrimId, eval: fn(&[f64]) -> f64) -> Result<(), String> {
+        let row = self
+            .rows
+            .get_mut(id.0 as usize)
+            .ok_or_else(|| format!("no primitive row {}", id.0))?;
+        row.eval = eval;
+        Ok(())
+    }
+
     /// Adds a row. Fails if the name is taken.
     pub fn register(&mut self, prim: Prim) -> Result<PrimId, String> {
         if self.by_name.contains_key(prim.name) {
