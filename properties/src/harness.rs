@@ -9,7 +9,9 @@
 //! do not.
 
 use proptest::strategy::Strategy;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{
+    Config, FileFailurePersistence, RngSeed, TestCaseError, TestError, TestRunner,
+};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -23,19 +25,37 @@ pub fn cases() -> u32 {
 }
 
 /// The configuration of property `name`.
+///
+/// The generator's seed is fixed per property (a hash of its name) unless
+/// `PROPTEST_RNG_SEED=N` says otherwise: a run is reproducible, CI judges the same programs a
+/// developer ran (as the numeric references' `Rng` is seeded), and exploring is asking for it,
+/// `PROPTEST_RNG_SEED=$RANDOM` with many cases (README, "Longer runs").
 pub fn config(name: &str) -> Config {
     let n = cases();
     let path = format!(
         "{}/proptest-regressions/{name}.txt",
         env!("CARGO_MANIFEST_DIR")
     );
+    let base = Config::with_cases(n);
+    let rng_seed = match base.rng_seed {
+        RngSeed::Random => RngSeed::Fixed(fnv1a(name)),
+        chosen => chosen,
+    };
     Config {
+        rng_seed,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(Box::leak(
             path.into_boxed_str(),
         )))),
         max_global_rejects: n.max(64),
-        ..Config::with_cases(n)
+        ..base
     }
+}
+
+/// FNV-1a of `s`: a seed that is stable across runs and platforms (std's hasher is not).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What a run did, for the report.
