@@ -142,10 +142,8 @@ fn certify_given(
     let mut certs: Vec<ClaimCert> = claims.iter().map(claim_cert).collect();
     if let Some(u) = &kept_from {
         identical_kept(u, &out, prims, &mut certs);
-    }
-    if name == "vjp" {
-        for f in &p.funcs {
-            let c = vjp_chain(&mut s, &p, &out, f, &certs);
+        for f in p.funcs.iter().filter(|_| name == "vjp") {
+            let c = vjp_chain(u, &out, f, &certs);
             certs.push(c);
         }
     }
@@ -243,10 +241,7 @@ fn identical_kept(u: &Program, t: &Program, prims: &PrimTable, certs: &mut [Clai
             }];
             (c.outcome, c.reason) = ("proved".into(), None);
         }
-        if c.outcome == "proved"
-            && t.func_named(&format!("{n}.T")).is_none()
-            && checker::kernel::walk::size(&g.results) > 0
-        {
+        if c.outcome == "proved" && t.func_named(&format!("{n}.T")).is_none() {
             kept.insert(n.clone());
         }
     }
@@ -256,72 +251,47 @@ fn work(p: &Program, prims: &PrimTable) -> Result<Vec<u128>, RewriteError> {
     semantics::static_work(p, prims).map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))
 }
 
-/// The VJP claim of `f` as the kernel states it (`checker::kernel::claims`): each obligation
-/// proved by a chain of three lemma instances of the stages' claims, `proved` only when every
-/// claim it uses was proved.
-fn vjp_chain(
-    s: &mut Session,
-    p: &Program,
-    t: &Program,
-    f: &semantics::FnDef,
-    certs: &[ClaimCert],
-) -> ClaimCert {
+/// The VJP claim of `f` as the kernel states it (`checker::kernel::claims`, schema 6): the
+/// composition of five stage claims, one obligation each, `proved` when the certificate calls
+/// every one of them proved and the output is `f.jvp.nonlin` and `f.jvp.lin.T`; else `unknown`
+/// with no obligations.
+fn vjp_chain(u: &Program, t: &Program, f: &semantics::FnDef, certs: &[ClaimCert]) -> ClaimCert {
     let n = &f.name;
-    let (jvp, nl, lin) = (
+    let (j, nl, lin) = (
         format!("{n}.jvp"),
         format!("{n}.jvp.nonlin"),
         format!("{n}.jvp.lin"),
     );
-    // What the certificate states, not what the prover found: an obligation the prover proved
-    // without an explanation is `unknown` in the certificate, and so is a VJP built on it.
-    let proved = |func: &str, claim: Claim| {
+    let stages = [
+        (n.clone(), Claim::JvpPrimal),
+        (n.clone(), Claim::JvpTangent),
+        (j, Claim::Unzip),
+        (lin.clone(), Claim::Transpose),
+        (nl.clone(), Claim::Transpose),
+    ];
+    let has = |p: &Program, g: &str| p.func_named(g).is_some();
+    let shaped = has(u, &nl)
+        && has(u, &lin)
+        && has(t, &nl)
+        && !has(t, &format!("{nl}.T"))
+        && has(t, &format!("{lin}.T"));
+    let proved = |(func, claim): &(String, Claim)| {
         (certs.iter())
-            .any(|c| c.function == func && c.claim == claim.name() && c.outcome == "proved")
+            .any(|c| c.function == *func && c.claim == claim.name() && c.outcome == "proved")
     };
-    let claim = |outcome: &str, obligations, reason: Option<String>| ClaimCert {
+    let all = shaped && stages.iter().all(proved);
+    let obligations = stages.iter().filter(|_| all).map(|(g, c)| ObligationCert {
+        what: format!("stage {g}: {}", c.name()),
+        outcome: "proved".into(),
+        point: None,
+    });
+    let reason = (!all).then(|| "a claim of a stage it composes is not proved".to_string());
+    ClaimCert {
         function: n.clone(),
         claim: "vjp".into(),
-        outcome: outcome.into(),
-        obligations,
+        outcome: if all { "proved" } else { "unknown" }.into(),
+        obligations: obligations.collect(),
         reason,
         time_ms: None,
-    };
-    let n_res = crate::equiv::lower::size(&f.results);
-    let g = t.func_named(&nl).and_then(|id| t.func(id));
-    let (Some(_), true) = (g, proved(&nl, Claim::Transpose)) else {
-        return if n_res == 0 {
-            claim("proved", Vec::new(), None)
-        } else {
-            claim(
-                "unknown",
-                Vec::new(),
-                Some(format!("the kept claim of `{nl}` is not proved")),
-            )
-        };
-    };
-    let all = proved(n, Claim::JvpPrimal)
-        && proved(n, Claim::JvpTangent)
-        && proved(&jvp, Claim::Unzip)
-        && proved(&lin, Claim::Transpose);
-    let Ok((x, _)) = s.lowered(p, "P", f) else {
-        return claim("unknown", Vec::new(), Some(format!("`{n}` does not lower")));
-    };
-    let mut obligations = Vec::new();
-    // Each obligation is decided by the kernel through three lemmas (transpose or kept,
-    // unzip, jvp), whatever the length of `f`.
-    let outcome = if all { "proved" } else { "unknown" };
-    let mut chain = |what: String| {
-        let (outcome, point) = (outcome.into(), None);
-        obligations.push(ObligationCert {
-            what,
-            outcome,
-            point,
-        });
-    };
-    (0..n_res).for_each(|k| chain(format!("result {k}")));
-    for k in 0..n_res {
-        (0..x.len()).for_each(|i| chain(format!("gradient {k}@{i}")));
     }
-    let reason = (!all).then(|| "a claim of a stage it composes is not proved".to_string());
-    claim(outcome, obligations, reason)
 }

@@ -70,7 +70,6 @@ type Sides = (Pairs, Pairs, Res, [usize; 3]);
 /// The residual symbols a split function's linear half is applied to (see [`Lemma`]).
 type Res = Option<Vec<String>>;
 type Low = Result<(Vec<Id>, Lowered), Why>;
-type Stated = Result<Pairs, Why>;
 
 impl Verifier {
     /// `f` of `prog` lowered at its own input symbols (memoised), or at `at`.
@@ -101,14 +100,9 @@ impl Verifier {
         low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
 
-    /// The lemma `name: from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.
-    fn add_lemma(&mut self, owners: &[String], [name, from, to]: [String; 3], res: Res) {
-        let lemma = Rc::new(Lemma {
-            name,
-            from,
-            res,
-            to,
-        });
+    /// The lemma `from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.
+    fn add_lemma(&mut self, owners: &[String], [from, to]: [String; 2], res: Res) {
+        let lemma = Rc::new(Lemma { from, res, to });
         for o in owners {
             self.lemmas
                 .entry(o.clone())
@@ -127,7 +121,7 @@ impl Verifier {
                 let ls = ls
                     .into_iter()
                     .flatten()
-                    .filter(|l| names.insert(l.name.clone()));
+                    .filter(|l| names.insert(Rc::as_ptr(l)));
                 out.extend(ls.cloned());
             }
         }
@@ -155,18 +149,16 @@ impl Verifier {
             } else {
                 [pass; 2]
             };
-            let primal = if kept { "kept" } else { claim };
             let Some((first, second)) = targets else {
                 let why = Why::No(format!("no output of `{n}`"));
-                self.settle((n, claim), Err(why), &[], None)?;
+                self.settle((n, claim), Err(why), &[])?;
                 continue;
             };
             // A kept function identical to its input, calling only kept functions whose claims
             // are verified, equals it by congruence: the one obligation `identical`.
             let verified = |h: &String| {
-                let ls = self.lemmas.get(&format!("{ot}:{h}")).into_iter().flatten();
-                let kept = format!("lemma:{h}:kept#");
-                ls.into_iter().any(|l| l.name.starts_with(&kept))
+                self.proved.contains(&format!("{h}: transpose"))
+                    && out.func(&format!("{h}.T")).is_none()
             };
             let identical = matches!(&texts, Some((a, b)) if kept
                 && !out.refused.contains(&first.name)
@@ -181,7 +173,7 @@ impl Verifier {
             };
             let (results, coefs, res, [n_res, n_in, n_out]) = match sides {
                 Err(e) => {
-                    self.settle((n, claim), Err(e), &[], None)?;
+                    self.settle((n, claim), Err(e), &[])?;
                     continue;
                 }
                 Ok(s) => s,
@@ -189,17 +181,16 @@ impl Verifier {
             let fs: Vec<&FnDef> = std::iter::once(first).chain(second).collect();
             let lemmas = self.lemmas_for(out, &fs);
             let (r1, r2) = if reference {
-                let r1 = self.settle((n, claim), Ok(results), &lemmas, None)?;
-                (r1, self.settle((n, tangent), Ok(coefs), &lemmas, None)?)
+                let r1 = self.settle((n, claim), Ok(results), &lemmas)?;
+                (r1, self.settle((n, tangent), Ok(coefs), &lemmas)?)
             } else {
-                let r = self.settle((n, claim), Ok([results, coefs].concat()), &lemmas, None)?;
+                let r = self.settle((n, claim), Ok([results, coefs].concat()), &lemmas)?;
                 (Settled(r.0.clone()), r)
             };
             let owners: Vec<String> = fs.iter().map(|g| format!("{ot}:{}", g.name)).collect();
             for k in (0..n_res).filter(|_| r1.all(if identical { "" } else { "result" })) {
-                let name = format!("lemma:{n}:{primal}#{k}");
                 let (from, to) = (format!("{ot}:{}#{k}", first.name), format!("{it}:{n}#{k}"));
-                self.add_lemma(&owners, [name, from, to], None);
+                self.add_lemma(&owners, [from, to], None);
             }
             // A pairing's obligations are not per coefficient: all of them, then.
             let (lin, d) = (
@@ -210,74 +201,58 @@ impl Verifier {
             let entries = (0..n_out).flat_map(|k| (0..n_in).map(move |i| (k, i)));
             for (k, i) in entries.filter(|_| all) {
                 let (a, b) = if transposed { (i, k) } else { (k, i) };
-                let name = format!("lemma:{n}:{tangent}#{k}@{i}");
                 let (from, to) = (
                     format!("{ot}:{lin}#{a}@{b}"),
                     format!("{it}:{n}#{d}{k}@{i}"),
                 );
-                self.add_lemma(&owners, [name, from, to], res.clone());
+                self.add_lemma(&owners, [from, to], res.clone());
             }
         }
         Ok(())
     }
 
-    /// The VJP claims, as the composition of the verified lemmas of the stages (`jvp`, then
-    /// `unzip` of `f.jvp`, then `transpose` of `f.jvp.lin`, with `f.jvp.nonlin` kept):
-    /// `T:f.jvp.nonlin#k(x) = P:f#k(x)` and `T:f.jvp.lin.T#i@k(r) = P:f#dk@i(x)`, where the
-    /// residuals `r` are `U:f.jvp.nonlin#j(x)`: the output's own `T:f.jvp.nonlin#j(x)` once
-    /// the kept claim of `f.jvp.nonlin` is verified (then the two are equal, by congruence).
-    pub fn vjp(&mut self, inp: &Prog, out: &Prog) -> Result<(), KernelError> {
+    /// The VJP claims, **by composition** (schema 6): `f`'s VJP is the output's
+    /// `f.jvp.nonlin` and `f.jvp.lin.T`, and it holds once the five stage claims it composes
+    /// are proved (`jvp-primal` and `jvp-tangent` of `f`, `unzip` of `f.jvp` split into
+    /// `f.jvp.nonlin` and `f.jvp.lin`, `transpose` of `f.jvp.lin` into `f.jvp.lin.T`, and of
+    /// `f.jvp.nonlin` kept): `T:f.jvp.nonlin = U:f.jvp.nonlin`, whose results are `J:f.jvp`'s,
+    /// `P:f`'s, and whose residuals `r` give `T:f.jvp.lin.T(r, ·) = U:f.jvp.lin(r, ·)ᵀ =
+    /// (J:f.jvp's tangent)ᵀ = (∂f)ᵀ` (equalities of functions chain). One obligation per stage
+    /// claim, decided by that claim's verdict; with a stage not proved, none.
+    pub fn vjp(&mut self, inp: &Prog, u: &Prog, out: &Prog) -> Result<(), KernelError> {
         for f in &inp.p.funcs {
-            let (n, nl) = (&f.name, format!("{}.jvp.nonlin", f.name));
-            let owners = [
-                format!("T:{nl}"),
-                format!("T:{n}.jvp.lin.T"),
-                format!("U:{nl}"),
+            let n = &f.name;
+            let (j, nl, lin) = (
+                format!("{n}.jvp"),
+                format!("{n}.jvp.nonlin"),
+                format!("{n}.jvp.lin"),
+            );
+            let stages = [
+                format!("{n}: jvp-primal"),
+                format!("{n}: jvp-tangent"),
+                format!("{j}: unzip"),
+                format!("{lin}: transpose"),
+                format!("{nl}: transpose"),
             ];
-            let owners = owners.into_iter().chain([format!("J:{n}.jvp")]);
-            let lemmas = owners.flat_map(|o| self.lemmas.get(&o).cloned().unwrap_or_default());
-            let lemmas: Vec<Rc<Lemma>> = lemmas.collect();
-            let xs = self.lowered(inp, f, true, None).map(|l| l.0);
-            let pairs = match &xs {
-                Ok(xs) => self.chain(out, f, &nl, &lemmas, xs),
-                Err(e) => Err(e.clone()),
+            let split = u.func(&nl).is_some() && u.func(&lin).is_some();
+            let kept = out.func(&nl).is_some() && out.func(&format!("{nl}.T")).is_none();
+            let zero = self.dag.num(0.0);
+            let pairs = match stages.iter().find(|s| !self.proved.contains(*s)) {
+                _ if !(split && kept && out.func(&format!("{lin}.T")).is_some()) => {
+                    Err(Why::No(format!("the output is not `{nl}` and `{lin}.T`")))
+                }
+                Some(s) if self.over.contains(s) => {
+                    Err(Why::OverBudget(format!("`{s}`: {OVER_BUDGET}")))
+                }
+                Some(s) => Err(Why::No(format!("the stage claim `{s}` is not proved"))),
+                None => Ok(stages
+                    .iter()
+                    .map(|s| (format!("stage {s}"), zero, zero, vec![]))
+                    .collect()),
             };
-            self.settle((n, "vjp"), pairs, &lemmas, xs.ok().as_deref())?;
+            self.settle((n, "vjp"), pairs, &[])?;
         }
         Ok(())
-    }
-
-    fn chain(&mut self, out: &Prog, f: &FnDef, nl: &str, ls: &[Rc<Lemma>], xs: &[Id]) -> Stated {
-        let n_res = size(&f.results);
-        if n_res == 0 {
-            return Ok(Vec::new());
-        }
-        if out.refused.contains(nl) {
-            return Err(Why::OverBudget(format!("`{nl}`: {OVER_BUDGET}")));
-        }
-        let n_all = size(&out.func(nl).ok_or(Why::No(format!("no `{nl}`")))?.results);
-        let kept = |r: usize| ls.iter().any(|l| l.name == format!("lemma:{nl}:kept#{r}"));
-        if !(0..n_all).all(kept) {
-            return Err(Why::No(format!("the kept claim of `{nl}` is not verified")));
-        }
-        let mut sym = |s: String, args: &[Id]| self.dag.add(&s, args.to_vec());
-        let res = Vec::from_iter((n_res..n_all).map(|r| sym(format!("U:{nl}#{r}"), xs)));
-        let (mut out, n) = (Vec::new(), &f.name);
-        for k in 0..n_res {
-            let (l, r) = (
-                sym(format!("T:{nl}#{k}"), xs),
-                sym(format!("P:{n}#{k}"), xs),
-            );
-            out.push((format!("result {k}"), l, r, Vec::new()));
-        }
-        for k in 0..n_res {
-            for i in 0..xs.len() {
-                let l = sym(format!("T:{n}.jvp.lin.T#{i}@{k}"), &res);
-                let r = sym(format!("P:{n}#d{k}@{i}"), xs);
-                out.push((format!("gradient {k}@{i}"), l, r, Vec::new()));
-            }
-        }
-        Ok(out)
     }
 
     /// The obligations of one claim ([`Sides`]): `f`'s lowering (with its reference Jacobian

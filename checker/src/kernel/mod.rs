@@ -28,7 +28,7 @@ use self::term::{Dag, Id, Lemma};
 use self::walk::{Lowered, Prog};
 use semantics::PrimTable;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 pub type Verdict<T> = Result<T, KernelError>;
@@ -128,6 +128,9 @@ pub struct Verifier {
     pub dag: Dag,
     columns: Vec<Option<Prog>>,
     lemmas: HashMap<String, Vec<Rc<Lemma>>>,
+    /// The claims settled `proved` (`function: claim`), and those over the leaf budget.
+    proved: HashSet<String>,
+    over: HashSet<String>,
     /// Each lowering by `tag:function:grad`: its input symbols, the lowering, its rank.
     pub lowered: HashMap<String, (Vec<Id>, Lowered, usize)>,
     claims: std::vec::IntoIter<schema::ClaimCert>,
@@ -182,7 +185,7 @@ fn run(json: &str, slot: &mut Option<Verifier>) -> Result<Report, KernelError> {
             v.claims("jvp", &input, &j)?;
             v.claims("unzip", &j, &u)?;
             v.claims("transpose", &u, &output)?;
-            v.vjp(&input, &output)?;
+            v.vjp(&input, &u, &output)?;
         }
         (t, []) if t != "vjp" => v.claims(t, &input, &output)?,
         _ => bail!(

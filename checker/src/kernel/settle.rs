@@ -45,8 +45,8 @@ struct Memo {
     factors: HashSet<Id>,
 }
 
-/// The lemmas of one claim by the operator they rewrite, and the inputs (a VJP's chain).
-struct Index<'a>(HashMap<&'a str, Vec<&'a Lemma>>, Option<&'a [Id]>);
+/// The lemmas of one claim by the operator they rewrite.
+struct Index<'a>(HashMap<&'a str, Vec<&'a Lemma>>);
 
 impl Verifier {
     pub fn settle(
@@ -54,7 +54,6 @@ impl Verifier {
         (func, claim): (&str, &str),
         pairs: Result<Pairs, Why>,
         lemmas: &[Rc<Lemma>],
-        inputs: Option<&[Id]>,
     ) -> Result<Settled, KernelError> {
         let here = format!("{func}: {claim}");
         let no = |code, at: Option<&String>, why: String| Err(fail(code, why).at(&here, at));
@@ -79,6 +78,9 @@ impl Verifier {
         let why = own.or(c.reason.clone().filter(|_| outcome != "proved"));
         self.report
             .push(ClaimOutcome::new(func, claim, outcome, why));
+        if let Err(Why::OverBudget(_)) = pairs {
+            self.over.insert(here.clone());
+        }
         let pairs = match pairs {
             Err(_) if c.outcome != "proved" && c.obligations.is_empty() => Vec::new(),
             Err(Why::OverBudget(w)) => {
@@ -92,9 +94,9 @@ impl Verifier {
             }
             Ok(p) => p,
         };
-        let mut ix = Index(HashMap::new(), inputs);
+        let mut ix = Index(HashMap::new());
         for l in lemmas {
-            let backward = inputs.is_none() && l.res.as_ref().is_some_and(Vec::is_empty);
+            let backward = l.res.as_ref().is_some_and(Vec::is_empty);
             let op = if backward { &l.to } else { &l.from };
             ix.0.entry(op).or_default().push(l);
         }
@@ -129,6 +131,9 @@ impl Verifier {
             }
             self.decided += usize::from(o.outcome == "proved");
             settled.push((what.clone(), o.outcome == "proved"));
+        }
+        if outcome == "proved" {
+            self.proved.insert(here);
         }
         Ok(Settled(settled))
     }
@@ -172,7 +177,7 @@ impl Verifier {
             for _ in 0..16 {
                 let op = self.dag.node(new).op.clone();
                 let ls = ix.0.get(op.as_str()).into_iter().flatten();
-                match ls.filter_map(|l| l.apply(&mut self.dag, new, ix.1)).next() {
+                match ls.filter_map(|l| l.apply(&mut self.dag, new)).next() {
                     Some(t) if t != new => new = t,
                     _ => break,
                 }

@@ -71,27 +71,24 @@ impl Dag {
 /// A verified claim's consequence about one symbol: `from(args) = to(x..)` for all inputs
 /// `x..`, where `args` are the inputs themselves (`res: None`) or the residual symbols
 /// `res_j(x..)` of the first half of a split function. With no residuals (`Some([])`), `from()`
-/// has no variables: it is applied backwards (`to(x..)` ↦ `from()`) unless the obligation
-/// gives the inputs to instantiate `x..` with (a VJP's chain).
+/// has no variables: it is applied backwards (`to(x..)` ↦ `from()`).
 pub struct Lemma {
-    pub name: String,
     pub from: String,
     pub res: Option<Vec<String>>,
     pub to: String,
 }
 
 impl Lemma {
-    /// The lemma applied at `id` (forwards, or backwards without `inputs`), if it matches.
-    pub fn apply(&self, dag: &mut Dag, id: Id, inputs: Option<&[Id]>) -> Option<Id> {
+    /// The lemma applied at `id` (backwards without residuals), if it matches.
+    pub fn apply(&self, dag: &mut Dag, id: Id) -> Option<Id> {
         let Node { op, kids } = dag.node(id).clone();
-        let xs = match (&self.res, inputs) {
-            (Some(r), None) if r.is_empty() => {
+        let xs = match &self.res {
+            Some(r) if r.is_empty() => {
                 return (op == self.to).then(|| dag.add(&self.from, Vec::new()));
             }
             _ if op != self.from => return None,
-            (None, _) => kids,
-            (Some(r), Some(xs)) if r.is_empty() => kids.is_empty().then(|| xs.to_vec())?,
-            (Some(r), _) => {
+            None => kids,
+            Some(r) => {
                 let first = kids.first().map(|&k| dag.node(k).kids.clone())?;
                 let fits =
                     |(k, r): (&Id, &String)| dag.node(*k).op == *r && dag.node(*k).kids == first;
