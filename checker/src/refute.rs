@@ -10,7 +10,8 @@
 
 use crate::kernel::term::Id;
 use crate::kernel::walk::coefficient;
-use crate::kernel::{self, KernelError, Refutation, Report, Verifier};
+use crate::kernel::{self, ClaimOutcome, KernelError, Refutation, Verifier};
+use serde::Serialize;
 use std::collections::HashMap;
 
 pub const MAX_DEPTH: usize = 256;
@@ -19,16 +20,51 @@ pub const MAX_DEPTH: usize = 256;
 /// order it met them (a refutation that fails before the kernel's first error is reported).
 pub fn verify(json: &str) -> Result<Report, KernelError> {
     let (verdict, v) = kernel::check(json);
-    for (v, r) in v
-        .iter()
-        .flat_map(|v| v.refutations.iter().map(move |r| (v, r)))
-    {
-        if !differ(v, r) {
+    let Some(v) = v else {
+        return Err(verdict.err().unwrap_or_default());
+    };
+    let count = |o: &str| v.report.iter().filter(|c| c.outcome == o).count();
+    let (proved, refuted) = (count("proved"), count("refuted"));
+    let report = Report {
+        transformation: v.transformation.clone(),
+        claims: v.report.clone(),
+        proved,
+        unknown: v.report.len() - proved - refuted,
+        refuted,
+        decided: v.decided,
+        terms: v.dag.len(),
+    };
+    for r in &v.refutations {
+        if !differ(&v, r) {
             let why = "the two sides do not differ at the refutation's point";
             return Err(kernel::fail("E0803", why).at(&r.claim, Some(&r.what)));
         }
     }
-    verdict
+    verdict.map(|()| report)
+}
+
+/// An accepted certificate, as `lina verify` reports it: each claim's outcome, how many
+/// obligations the kernel decided, and the size of its term DAG.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub transformation: String,
+    pub claims: Vec<ClaimOutcome>,
+    pub proved: usize,
+    pub unknown: usize,
+    pub refuted: usize,
+    pub decided: usize,
+    pub terms: usize,
+}
+
+impl std::fmt::Display for KernelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (label, part) in [("claim", &self.claim), ("obligation", &self.obligation)] {
+            if let Some(p) = part {
+                write!(f, "{label} `{p}`, ")?;
+            }
+        }
+        write!(f, "{} [{}]", self.message, self.code)
+    }
 }
 
 /// Do the two sides differ at the point (input symbol ↦ value), beyond rounding?

@@ -117,7 +117,7 @@ fn the_check_catches_forbidden_imports() {
 /// kernel, `checker::refute`) to 1,944, and the row-entry budget for wide tuples (main) to
 /// 1,982 (with a buffer for input names). This ceiling is today's count, so the kernel can only shrink toward the budget; lower it with
 /// every reduction.
-const KERNEL_LINES_CEILING: usize = 1_962;
+const KERNEL_LINES_CEILING: usize = 1_932;
 const KERNEL_LINES_BUDGET: usize = 1_000;
 
 #[test]
