@@ -631,3 +631,69 @@ fn a_call_dag_certificate_grows_linearly_with_its_depth() {
     let (lo, hi) = (steps.iter().min().unwrap(), steps.iter().max().unwrap());
     assert!(hi * 100 <= lo * 105, "not linear: steps {steps:?}");
 }
+
+/// Schema 6's VJP claim is the composition of five stage claims: it is `proved` only when
+/// each of them is. For the last function of the worked example (no other function calls it,
+/// so no other claim uses its lemmas), each stage claim in turn is made `unknown` with all its
+/// obligations (a certificate may always claim less): the VJP claim still called `proved` is
+/// then rejected, at the VJP claim, and accepted once it is `unknown` without obligations.
+#[test]
+fn a_vjp_claim_is_proved_only_when_every_stage_claim_it_composes_is() {
+    let src = std::fs::read_to_string("../corpus/worked_example.la").unwrap();
+    let p = semantics::parse(&src).unwrap();
+    let (_, cert) = certify(&p, PrimTable::standard(), Pass::Vjp(Policy::SaveAll)).unwrap();
+    let json = serde_json::to_value(&cert).unwrap();
+    assert!(checker::refute::verify(&json.to_string()).is_ok());
+    let n = &p.funcs.last().unwrap().name;
+    let stages = [
+        (n.clone(), "jvp-primal"),
+        (n.clone(), "jvp-tangent"),
+        (format!("{n}.jvp"), "unzip"),
+        (format!("{n}.jvp.lin"), "transpose"),
+        (format!("{n}.jvp.nonlin"), "transpose"),
+    ];
+    let index = |j: &Json, f: &str, k: &str| {
+        let cs = j["claims"].as_array().unwrap();
+        cs.iter()
+            .position(|c| c["function"] == f && c["claim"] == k)
+            .unwrap_or_else(|| panic!("no claim `{f}: {k}`"))
+    };
+    let vjp = index(&json, n, "vjp");
+    let whats: Vec<&str> = (json["claims"][vjp]["obligations"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .map(|o| o["what"].as_str().unwrap())
+    .collect();
+    let want: Vec<String> = stages
+        .iter()
+        .map(|(f, k)| format!("stage {f}: {k}"))
+        .collect();
+    assert_eq!(whats, want);
+    for (f, k) in &stages {
+        let mut t = json.clone();
+        let i = index(&t, f, k);
+        t["claims"][i]["outcome"] = "unknown".into();
+        for o in t["claims"][i]["obligations"].as_array_mut().unwrap() {
+            o["outcome"] = "unknown".into();
+        }
+        let e = checker::refute::verify(&t.to_string()).unwrap_err();
+        assert_eq!(
+            e.claim.as_deref(),
+            Some(format!("{n}: vjp").as_str()),
+            "{f}: {k}: {e}"
+        );
+        assert!(e.message.contains("is not proved"), "{f}: {k}: {e}");
+        t["claims"][vjp]["outcome"] = "unknown".into();
+        t["claims"][vjp]["obligations"] = Json::Array(Vec::new());
+        let r = checker::refute::verify(&t.to_string()).unwrap_or_else(|e| panic!("{f}: {k}: {e}"));
+        let outcome = |f: &str, k: &str| {
+            let c = r.claims.iter().find(|c| c.function == f && c.claim == k);
+            c.unwrap().outcome.clone()
+        };
+        assert_eq!(
+            (outcome(f, k), outcome(n, "vjp")),
+            ("unknown".into(), "unknown".into())
+        );
+    }
+}
