@@ -259,9 +259,8 @@ fn push_decimal(out: &mut String, n: u32) {
             break;
         }
     }
-    for &d in &digits[k..] {
-        out.push(char::from(d));
-    }
+    // ASCII digits: one copy, not a `char` pushed (and encoded) per digit.
+    out.push_str(std::str::from_utf8(&digits[k..]).unwrap_or("0"));
 }
 
 #[cfg(test)]
