@@ -1346,8 +1346,18 @@ impl<'a> Judge<'a> {
         ty: Option<Multi>,
         premises: impl IntoIterator<Item = Premise>,
     ) -> Typed {
-        let mut children = Vec::new();
         let mut consumed = Vec::new();
+        // No derivation is built (checking only, or after a fault): only what the premises
+        // consume is kept, as `conclude` would return no node.
+        if !self.derive || !self.errors.is_empty() {
+            consumed.extend(premises.into_iter().filter_map(|p| p.consumed));
+            return Typed {
+                deriv: None,
+                ty,
+                consumed,
+            };
+        }
+        let mut children = Vec::new();
         for p in premises {
             if p.deriv.is_some() {
                 children.push(p.deriv);

@@ -85,6 +85,8 @@ pub struct Fresh {
     /// The stem used last and its counter (the parser makes a million names of one stem; two
     /// table lookups per name were 1.5% of `lina eval`).
     recent: Option<(String, u32)>,
+    /// The last name [`Fresh::make_str`] made (its storage reused for the next one).
+    made: String,
 }
 
 impl Fresh {
@@ -171,6 +173,33 @@ impl Fresh {
 }
 
 impl Fresh {
+    /// [`Fresh::make`] without a string per name: the name is written into a buffer the next
+    /// call reuses, for a caller that copies it at once (the parser, which names a million
+    /// temporaries of one stem). The names made are `make`'s, in the same order.
+    pub fn make_str(&mut self, stem: &str, linear: bool) -> &str {
+        match &mut self.recent {
+            Some((spelled, n)) if Self::spells(spelled, stem) => {
+                let mut name = std::mem::take(&mut self.made);
+                name.clear();
+                name.push_str(spelled);
+                let stem_len = spelled.len();
+                self.made = Self::first_free(&self.avoided, name, stem_len, linear, n);
+            }
+            _ => self.made = self.make(stem, linear),
+        }
+        &self.made
+    }
+
+    /// Whether `spelled` is [`Fresh::spelled`]'s spelling of `stem` (compared, not built).
+    fn spells(spelled: &str, stem: &str) -> bool {
+        let stem = stem.trim_end_matches('\'');
+        let underscore = stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit());
+        match spelled.strip_prefix(stem) {
+            Some(rest) => rest == if underscore { "_" } else { "" },
+            None => false,
+        }
+    }
+
     /// The stem, unprimed, with `_` after a final digit (so `x1`'s names never read as `x`'s),
     /// and its length.
     fn spelled(stem: &str) -> (String, usize) {
@@ -230,9 +259,8 @@ fn push_decimal(out: &mut String, n: u32) {
             break;
         }
     }
-    for &d in &digits[k..] {
-        out.push(char::from(d));
-    }
+    // ASCII digits: one copy, not a `char` pushed (and encoded) per digit.
+    out.push_str(std::str::from_utf8(&digits[k..]).unwrap_or("0"));
 }
 
 #[cfg(test)]
@@ -265,6 +293,29 @@ mod tests {
         assert_eq!(got, ["_t1", "_t3", "_t4'", "x_2'", "x_3"]);
         f.restart();
         assert_eq!(f.make("_t", false), "_t1");
+    }
+
+    /// `make_str` makes `make`'s names in `make`'s order, whichever stems alternate (one
+    /// ending in a digit, one primed, the empty one), with avoided names skipped.
+    #[test]
+    fn make_str_makes_what_make_makes() {
+        let stems = ["_t", "_t", "x1", "_t'", "", "x1", "x1'", "_t", "", "y"];
+        let (mut a, mut b) = (Fresh::new(), Fresh::new());
+        for f in [&mut a, &mut b] {
+            for n in ["_t2", "x1_2'", "_3", "_t5'", "y1"] {
+                f.avoid(n);
+            }
+        }
+        for (i, stem) in stems.iter().cycle().take(40).enumerate() {
+            let linear = i % 3 == 1;
+            let made = b.make_str(stem, linear).to_string();
+            assert_eq!(a.make(stem, linear), made, "name {i}, stem {stem:?}");
+            if i == 25 {
+                a.restart();
+                b.restart();
+            }
+        }
+        assert_eq!(Fresh::new().make_str("_t", false), "_t1");
     }
 
     /// A caller's counter makes what the stem's counter makes.

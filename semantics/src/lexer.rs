@@ -156,7 +156,12 @@ impl<'s> Lexer<'s> {
             let start = i;
             let tok = match c {
                 b' ' | b'\t' | b'\r' | b'\n' => {
+                    // A run of white space at once (it makes no token, so the window's count
+                    // need not be checked inside it).
                     i += 1;
+                    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+                        i += 1;
+                    }
                     continue;
                 }
                 b'#' => {
@@ -221,15 +226,15 @@ impl<'s> Lexer<'s> {
                     let tok = if linear {
                         Tok::LinIdent
                     } else {
-                        match &src[start..i] {
-                            "def" => Tok::Def,
-                            "type" => Tok::TypeKw,
-                            "let" => Tok::Let,
-                            "in" => Tok::In,
-                            "dup" => Tok::Dup,
-                            "drop" => Tok::Drop,
-                            "zero" => Tok::Zero,
-                            "R" => Tok::Real,
+                        match &bytes[start..i] {
+                            b"def" => Tok::Def,
+                            b"type" => Tok::TypeKw,
+                            b"let" => Tok::Let,
+                            b"in" => Tok::In,
+                            b"dup" => Tok::Dup,
+                            b"drop" => Tok::Drop,
+                            b"zero" => Tok::Zero,
+                            b"R" => Tok::Real,
                             _ => Tok::Ident,
                         }
                     };
@@ -325,20 +330,30 @@ fn scan_number(bytes: &[u8], i: usize) -> usize {
     i
 }
 
+/// The bytes of a name, `[A-Za-z0-9_]`, as a table (one load per byte).
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
 /// `[A-Za-z_][A-Za-z0-9_]*` followed by any number of `.[A-Za-z0-9_]+` (function names).
 fn scan_ident(bytes: &[u8], mut i: usize) -> usize {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let word = |b: &u8| WORD[*b as usize];
     i += 1;
-    while i < bytes.len() {
-        if word(bytes[i]) {
-            i += 1;
-        } else if bytes[i] == b'.' && i + 1 < bytes.len() && word(bytes[i + 1]) {
-            i += 2;
-        } else {
-            break;
+    loop {
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        i += rest.iter().position(|b| !word(b)).unwrap_or(rest.len());
+        match bytes.get(i..i + 2) {
+            Some([b'.', b]) if word(b) => i += 2,
+            _ => return i,
         }
     }
-    i
 }
 
 #[cfg(test)]

@@ -200,6 +200,8 @@ fn slot_name(flat: &FlatProgram, start: usize, slot: u32) -> &str {
 
 /// The stem of the desugaring's temporaries: `_t1`, `_t2'`, ... (numbered per function).
 const TEMP_STEM: &str = "_t";
+// The lexer window's scan for names of the temporaries' form tests the first byte only.
+const _: () = assert!(TEMP_STEM.as_bytes()[0] == b'_');
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, prims: &'s PrimTable, fresh: Fresh) -> Self {
@@ -267,7 +269,10 @@ impl<'s> Parser<'s> {
                     self.defs_lexed += 1;
                     self.def_pending = true;
                 }
-                Tok::Ident | Tok::LinIdent => {
+                // Only a name starting with `_` can have the temporaries' form (`_t`).
+                Tok::Ident | Tok::LinIdent
+                    if self.src.as_bytes().get(t.span.start as usize) == Some(&b'_') =>
+                {
                     let text = &self.src[t.span.range()];
                     if is_temp_form(t.tok, text) && self.fresh.take(&[text]) && self.made_temp {
                         self.reparse = true;
@@ -666,9 +671,11 @@ impl<'s> Parser<'s> {
     }
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
-        let name = self.fresh.make(TEMP_STEM, linear);
+        let name = self.fresh.make_str(TEMP_STEM, linear);
+        let id = LocalId((self.flat.locals.len() - self.locals_start) as u32);
+        self.flat.push_local(name, linear, span);
         self.made_temp = true;
-        self.new_local(&name, linear, span)
+        id
     }
 
     fn scope_mark(&self) -> usize {

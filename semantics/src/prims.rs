@@ -6,7 +6,7 @@
 //! [`PrimTable::register`]): the parser, evaluator, work analysis, JVP and (through JVP and
 //! transposition of the linear core) reverse mode pick it up with no other change.
 
-use crate::syntax::PrimId;
+use crate::syntax::{NameMap, PrimId};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -26,7 +26,8 @@ pub struct Prim {
 #[derive(Clone, Debug)]
 pub struct PrimTable {
     rows: Vec<Prim>,
-    by_name: HashMap<&'static str, PrimId>,
+    /// Hashed with FNV ([`NameMap`]): the parser asks it once per application.
+    by_name: NameMap<&'static str, PrimId>,
     /// The derivative column (see [`DERIVATIVES`]), by row.
     derivatives: HashMap<PrimId, &'static str>,
 }
@@ -126,7 +127,7 @@ impl PrimTable {
     }
 
     fn from_rows(rows: Vec<Prim>) -> PrimTable {
-        let by_name: HashMap<&'static str, PrimId> = rows
+        let by_name: NameMap<&'static str, PrimId> = rows
             .iter()
             .enumerate()
             .map(|(i, p)| (p.name, PrimId(i as u16)))

@@ -215,6 +215,8 @@ impl Program {
         self.funcs.iter().map(|f| f.name.as_str()).collect()
     }
 
+    /// A linear scan: a caller that looks names up per call or per function should build a
+    /// [`FuncIndex`] once ([`Program::index`]) and ask it instead.
     pub fn func_named(&self, name: &str) -> Option<FuncId> {
         self.funcs
             .iter()
@@ -222,8 +224,63 @@ impl Program {
             .map(|i| FuncId(i as u32))
     }
 
+    /// Every function's name to its position, built in one pass; [`FuncIndex::get`] answers as
+    /// [`Program::func_named`] does, in constant time. It borrows the program, so the borrow
+    /// checker keeps it true: the program cannot change while the index exists.
+    pub fn index(&self) -> FuncIndex<'_> {
+        FuncIndex::new(self.funcs.iter().map(|f| f.name.as_str()))
+    }
+
     pub fn func(&self, id: FuncId) -> Option<&FnDef> {
         self.funcs.get(id.0 as usize)
+    }
+}
+
+/// Function names to positions: [`Program::func_named`] in constant time (with duplicate
+/// names, a checker error, the last one, as `func_named`). Built from the program
+/// ([`Program::index`]) or from names in order ([`FuncIndex::new`]); [`FuncIndex::push`] keeps
+/// it true while a caller appends functions to a program it is building.
+#[derive(Clone, Debug, Default)]
+pub struct FuncIndex<'p> {
+    by_name: NameMap<&'p str, FuncId>,
+    len: u32,
+}
+
+impl<'p> FuncIndex<'p> {
+    /// The index of functions named `names`, in order (position `i` is `FuncId(i)`).
+    pub fn new<I: IntoIterator<Item = &'p str>>(names: I) -> FuncIndex<'p> {
+        let names = names.into_iter();
+        let mut index = FuncIndex {
+            by_name: NameMap::with_capacity_and_hasher(names.size_hint().0, Default::default()),
+            len: 0,
+        };
+        for name in names {
+            index.push(name);
+        }
+        index
+    }
+
+    /// Records the next function (position [`FuncIndex::len`]) and returns its position; a
+    /// name seen before now answers the new position, as `func_named` answers the last one.
+    pub fn push(&mut self, name: &'p str) -> FuncId {
+        let id = FuncId(self.len);
+        self.by_name.insert(name, id);
+        self.len += 1;
+        id
+    }
+
+    /// The function named `name`; with duplicates, the last one.
+    pub fn get(&self, name: &str) -> Option<FuncId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// How many functions were recorded (duplicates counted).
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 

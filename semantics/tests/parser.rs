@@ -699,3 +699,32 @@ fn unknown_functions_met_early_are_reported_in_source_order_among_other_faults()
     assert_eq!(diags[0].message, "unknown function `nosuch0`");
     assert!(diags[MAX_DIAGNOSTICS].message.contains("70 more"));
 }
+
+/// The name index answers every name as `func_named` does: the last of duplicates, none for a
+/// name no function has, and a pushed function is found at once.
+#[test]
+fn func_index_answers_as_func_named() {
+    let mut p = parse_ok("def f(x: R) -> (R) = x\ndef g(x: R) -> (R) = f(x)\n");
+    let (f, g) = (p.funcs[0].clone(), p.funcs[1].clone());
+    let mut renamed = |d: &FnDef, name: &str| {
+        let mut d = d.clone();
+        d.name = name.to_string();
+        p.funcs.push(d);
+    };
+    for (i, name) in ["h", "f", "k", "g", "f", "h", "f.jvp"].iter().enumerate() {
+        renamed(if i % 2 == 0 { &f } else { &g }, name);
+    }
+    let index = p.index();
+    assert_eq!(index.len(), p.funcs.len());
+    for name in ["f", "g", "h", "k", "f.jvp", "f.jv", "", "F", "ff"] {
+        assert_eq!(index.get(name), p.func_named(name), "{name}");
+    }
+    assert_eq!(index.get("f"), Some(FuncId(6)));
+    assert_eq!(index.get("nope"), None);
+    let names: Vec<String> = (0..3).map(|i| format!("n{i}")).collect();
+    let mut built = FuncIndex::new(names.iter().map(String::as_str));
+    assert_eq!(built.get("n1"), Some(FuncId(1)));
+    let again = "n1".to_string();
+    assert_eq!(built.push(&again), FuncId(3));
+    assert_eq!((built.get("n1"), built.len()), (Some(FuncId(3)), 4));
+}
