@@ -27,11 +27,28 @@ pub fn jvp(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
     jvp_with(prog, prims, &rules)
 }
 
+/// [`jvp`] of a program the caller no longer needs: it is freed once the `.jvp` functions
+/// are built, before dup/drop insertion rebuilds them (`lina vjp` and `lina grad`).
+pub(crate) fn jvp_owned(prog: Program, prims: &PrimTable) -> Result<Program, RewriteError> {
+    let built = if std::ptr::eq(prims, PrimTable::standard()) {
+        build_jvp(&prog, prims, JvpRules::standard()?)?
+    } else {
+        build_jvp(&prog, prims, &JvpRules::load(prims)?)?
+    };
+    drop(prog);
+    insert_dups(built, prims)
+}
+
 pub fn jvp_with(
     prog: &Program,
     prims: &PrimTable,
     rules: &JvpRules,
 ) -> Result<Program, RewriteError> {
+    insert_dups(build_jvp(prog, prims, rules)?, prims)
+}
+
+/// The `.jvp` functions, folded, before dup/drop insertion.
+fn build_jvp(prog: &Program, prims: &PrimTable, rules: &JvpRules) -> Result<Program, RewriteError> {
     checker::accepts(prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
     let names = prog.func_names();
@@ -56,7 +73,11 @@ pub fn jvp_with(
         .iter()
         .map(|f| jvp_fn(f, rules, &asked).map(|f| crate::fold::fold(f, &lresults)))
         .collect::<Result<Vec<_>, _>>()?;
-    checker::elaborate_built(Program { funcs }, prims).map_err(|d| {
+    Ok(Program { funcs })
+}
+
+fn insert_dups(built: Program, prims: &PrimTable) -> Result<Program, RewriteError> {
+    checker::elaborate_built(built, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the JVP: {}",
             d.first().map_or("", |d| d.message.as_str())

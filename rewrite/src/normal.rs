@@ -167,7 +167,7 @@ fn empty_block() -> Block {
 }
 
 /// What an item holds while its binding is lent to the typing view (allocates nothing).
-fn lent() -> Bind {
+pub(crate) fn lent() -> Bind {
     Bind::Unpack {
         binders: Vec::new(),
         src: Var {

@@ -78,11 +78,11 @@ pub(crate) fn transpose_strict(
     drop(prog);
     let types = with_typing(&mut normals, |typing| local_types(typing, prims))?;
     let mut funcs = Vec::with_capacity(normals.len());
-    for (i, (n, ts)) in normals.into_iter().zip(types).enumerate() {
+    for (i, (mut n, ts)) in normals.into_iter().zip(types).enumerate() {
         if classes[i] == Class::Linear {
             // Cotangents that are statically zero (of a dropped result) are folded, and the
             // code computing cotangents that only reach a `drop` is removed.
-            let t = transpose_fn(&n, &ts)?;
+            let t = transpose_fn(&mut n, &ts)?;
             // Free the normal form before the output is folded (a copy of the function).
             drop((n, ts));
             funcs.push(crate::fold::fold(t, &lresults));
@@ -348,7 +348,8 @@ fn copies_distinct(f: &FnDef) -> bool {
     Fresh::distinct(f.locals.iter().map(spelling).chain(cotangents))
 }
 
-fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteError> {
+/// The nonlinear items move into the output (renamed in place): nothing reads them again.
+fn transpose_fn(n: &mut Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteError> {
     let f = &n.typing;
     let (results, lresults) = (&n.results, &n.lresults);
     if !results.is_empty() {
@@ -375,9 +376,12 @@ fn transpose_fn(n: &Normal, types: &[Option<Type>]) -> Result<FnDef, RewriteErro
     }
     // About one binding per item, plus the drops and zeros of unused cotangents.
     let mut binds = Vec::with_capacity(n.items.len() + n.items.len() / 4 + 4);
-    for it in &n.items {
+    for it in &mut n.items {
         match it {
-            Item::Nl(s) => binds.push(c.bind_stmt(&mut t.out, s)?),
+            Item::Nl(s) => {
+                let s = std::mem::replace(s, crate::normal::lent());
+                binds.push(c.bind_moved(&mut t.out, s)?)
+            }
             Item::Lin(_) => {}
             Item::SplitNl { .. } | Item::SplitLin { .. } => {
                 return Err(internal("a mixed call in Linear B"));

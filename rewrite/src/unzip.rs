@@ -132,14 +132,19 @@ pub(crate) fn unzip_strict(
         funcs: Vec::new(),
     };
     let mut reports = Vec::new();
-    // Per function: the items `.lin` recomputes (none for a function passed through).
-    let mut recomputed: Vec<Vec<bool>> = Vec::with_capacity(normals.len());
+    // Per function: the work of the items `.lin` recomputes, but for the recomputed split
+    // calls, whose callee's `.nonlin` is measured on the output (none for a function passed
+    // through). Each function's normal form, slot types and item works are freed once its
+    // halves are emitted: the output is elaborated and measured without them.
+    let mut recomputed: Vec<Recomputed> = Vec::with_capacity(normals.len());
     let strategy = Marks(policy.strategy());
-    for (i, n) in normals.iter().enumerate() {
+    let per_fn = normals.into_iter().zip(types).zip(item_works);
+    for (i, ((mut n, types), item_works)) in per_fn.enumerate() {
+        let n = &mut n;
         let f = &prog.funcs[i];
         if classes[i] == Class::Mixed {
-            let s = u.split(n, &types[i], &item_works[i], &strategy, i)?;
-            recomputed.push(s.recompute);
+            let s = u.split(n, &types, &item_works, &strategy, i)?;
+            recomputed.push(Recomputed::new(n, &s.recompute, &item_works));
             reports.push(FnReport {
                 name: f.name.clone(),
                 split: true,
@@ -150,7 +155,7 @@ pub(crate) fn unzip_strict(
                 outputs: outputs[i],
             });
         } else {
-            recomputed.push(Vec::new());
+            recomputed.push(Recomputed::default());
             let overhead_bound = u.pass_through(kept[i].then_some(f), n)?;
             reports.push(FnReport {
                 name: f.name.clone(),
@@ -163,11 +168,6 @@ pub(crate) fn unzip_strict(
             });
         }
     }
-    // The typing views are not read again: free them before the output is elaborated.
-    for n in &mut normals {
-        n.typing = crate::build::shell(&n.typing);
-    }
-    drop(types);
     let program = checker::elaborate_built(Program { funcs: u.funcs }, prims).map_err(|d| {
         internal(format!(
             "dup/drop insertion rejected the unzipped program: {}",
@@ -184,13 +184,7 @@ pub(crate) fn unzip_strict(
     };
     for (i, r) in reports.iter_mut().enumerate() {
         if r.split {
-            r.recomputed_work = recomputed_work(
-                &normals[i],
-                &recomputed[i],
-                &item_works[i],
-                &works,
-                &outputs,
-            );
+            r.recomputed_work = recomputed[i].work(&works, &outputs);
         }
         let (a, b) = r.outputs;
         r.peak_live = (peak(a), b.map_or(peak(a), peak));
@@ -235,29 +229,39 @@ fn item_work(n: &Normal, binding_works: &[u128]) -> Vec<u128> {
         .collect()
 }
 
-/// Work of the items of `n` that `.lin` recomputes, as they run there: a recomputed split
-/// call runs the callee's `.nonlin` (its work in the output `works`).
-fn recomputed_work(
-    n: &Normal,
-    recompute: &[bool],
-    item_work: &[u128],
-    works: &[u128],
-    outputs: &[(FuncId, Option<FuncId>)],
-) -> u128 {
-    n.items
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| recompute[*i])
-        .map(|(i, item)| match item {
-            Item::SplitNl { g, args, .. } => {
-                let nonlin = outputs[g.0 as usize].0;
-                let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
-                w.saturating_add(2 + args.len() as u128)
+/// Work of the items of a function that `.lin` recomputes, as they run there, kept once its
+/// normal form is freed: a recomputed split call runs the callee's `.nonlin`, whose work is
+/// known only on the output.
+#[derive(Default)]
+struct Recomputed {
+    /// The recomputed items but the split calls (saturating).
+    items: u128,
+    /// Per recomputed split call: the callee, and the work of the call around its body.
+    calls: Vec<(FuncId, u128)>,
+}
+
+impl Recomputed {
+    fn new(n: &Normal, recompute: &[bool], item_work: &[u128]) -> Recomputed {
+        let mut r = Recomputed::default();
+        for (i, item) in n.items.iter().enumerate().filter(|(i, _)| recompute[*i]) {
+            match item {
+                Item::SplitNl { g, args, .. } => r.calls.push((*g, 2 + args.len() as u128)),
+                _ => r.items = r.items.saturating_add(item_work[i]),
             }
-            _ => item_work[i],
+        }
+        r
+    }
+
+    /// The total, given the output's `works`. Work figures saturate at u128::MAX ("2^128 or
+    /// more"), as static work does; a saturating sum of non-negative terms does not depend on
+    /// their order.
+    fn work(&self, works: &[u128], outputs: &[(FuncId, Option<FuncId>)]) -> u128 {
+        self.calls.iter().fold(self.items, |acc, &(g, around)| {
+            let nonlin = outputs[g.0 as usize].0;
+            let w = works.get(nonlin.0 as usize).copied().unwrap_or(0);
+            acc.saturating_add(w.saturating_add(around))
         })
-        // Work figures saturate at u128::MAX ("2^128 or more"), as static work does.
-        .fold(0, u128::saturating_add)
+    }
 }
 
 struct Unzip<'a> {
@@ -272,15 +276,22 @@ impl Unzip<'_> {
         self.outputs.get(g.0 as usize).map(|o| o.0)
     }
 
-    /// Emits `item` into a function under construction.
+    /// Emits `item` into a function under construction. A binding emitted for the last time
+    /// (`last`: no other half emits it) is moved out of the item and renamed in place, not
+    /// copied: with the default policy every item is emitted once, so the halves reuse the
+    /// normal form's vectors instead of allocating (and faulting in) their own.
     fn emit(
         &self,
         c: &mut Copier,
         out: &mut FnBuilder,
-        item: &Item,
+        item: &mut Item,
+        last: bool,
         binds: &mut Vec<Bind>,
     ) -> Result<(), RewriteError> {
         match item {
+            Item::Nl(b) | Item::Lin(b) if last => {
+                binds.push(c.bind_moved(out, std::mem::replace(b, crate::normal::lent()))?)
+            }
             Item::Nl(b) | Item::Lin(b) => binds.push(c.bind_stmt(out, b)?),
             Item::SplitNl { xs, r, g, args, .. } => {
                 let (nonlin, _) = self.outputs[g.0 as usize];
@@ -323,7 +334,7 @@ impl Unzip<'_> {
     /// A function in Linear B: copied as it is (calls renumbered), or, if it calls a split
     /// function, in normal form with each such call replaced by its two halves. Returns the
     /// work bound it may add.
-    fn pass_through(&mut self, orig: Option<&FnDef>, n: &Normal) -> Result<u128, RewriteError> {
+    fn pass_through(&mut self, orig: Option<&FnDef>, n: &mut Normal) -> Result<u128, RewriteError> {
         let sites = n
             .items
             .iter()
@@ -352,8 +363,8 @@ impl Unzip<'_> {
         let params = c.params(&mut out, &f.params);
         let lparams = c.params(&mut out, &f.lparams);
         let mut binds = Vec::with_capacity(n.items.len());
-        for item in &n.items {
-            self.emit(&mut c, &mut out, item, &mut binds)?;
+        for item in &mut n.items {
+            self.emit(&mut c, &mut out, item, true, &mut binds)?;
         }
         let tail = ret(
             n.results
@@ -380,7 +391,7 @@ impl Unzip<'_> {
     /// [`checkpoint::decide`]), then both halves are emitted.
     fn split(
         &mut self,
-        n: &Normal,
+        n: &mut Normal,
         types: &[Option<Type>],
         item_work: &[u128],
         policy: &dyn Checkpoint,
@@ -391,10 +402,11 @@ impl Unzip<'_> {
         let r_type = residual_type(&n.typing.name, &d.residuals, &slot_type)?;
         let (keep, live) = nonlin_items(n, &d.residuals);
         let distinct = copies_distinct(&n.typing);
-        let nonlin = self.nonlin_half(n, &keep, &d.residuals, &r_type, distinct)?;
-        let lin = self.lin_half(n, &d.recompute, &d.residuals, &r_type, distinct)?;
+        // Measured before the halves take the items' bindings.
         let bound = overhead_bound(n, &d, &keep, &live, &slot_type)?;
         drop(slot_type);
+        let nonlin = self.nonlin_half(n, &keep, &d.recompute, &d.residuals, &r_type, distinct)?;
+        let lin = self.lin_half(n, &d.recompute, &d.residuals, &r_type, distinct)?;
         self.funcs.push(nonlin);
         self.funcs.push(lin);
         let residual_scalars = r_type.size();
@@ -409,8 +421,9 @@ impl Unzip<'_> {
     /// Step 3a: `.nonlin`, the items in `keep`, then the residual tuple.
     fn nonlin_half(
         &self,
-        n: &Normal,
+        n: &mut Normal,
         keep: &[bool],
+        recompute: &[bool],
         residuals: &[LocalId],
         r_type: &Type,
         distinct: bool,
@@ -421,9 +434,11 @@ impl Unzip<'_> {
         let mut out = copy_builder(distinct, f.locals.len() + 1);
         let params = c.params(&mut out, &f.params);
         let mut binds = Vec::with_capacity(keep.iter().filter(|&&k| k).count() + 1);
-        for (i, it) in n.items.iter().enumerate() {
+        for (i, it) in n.items.iter_mut().enumerate() {
             if keep[i] {
-                self.emit(&mut c, &mut out, it, &mut binds)?;
+                // `.lin` emits the nonlinear items it recomputes again.
+                let last = !(it.nonlinear() && recompute[i]);
+                self.emit(&mut c, &mut out, it, last, &mut binds)?;
             }
         }
         let res = out.named("res", false);
@@ -467,7 +482,7 @@ impl Unzip<'_> {
     /// their original order.
     fn lin_half(
         &self,
-        n: &Normal,
+        n: &mut Normal,
         recompute: &[bool],
         residuals: &[LocalId],
         r_type: &Type,
@@ -492,9 +507,9 @@ impl Unzip<'_> {
             src: var(r),
             span: Span::GENERATED,
         });
-        for (i, it) in n.items.iter().enumerate() {
+        for (i, it) in n.items.iter_mut().enumerate() {
             if !it.nonlinear() || recompute[i] {
-                self.emit(&mut c, &mut out, it, &mut binds)?;
+                self.emit(&mut c, &mut out, it, true, &mut binds)?;
             }
         }
         let lresults = n

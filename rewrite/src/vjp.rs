@@ -66,16 +66,20 @@ pub fn vjp_output(
 }
 
 /// [`vjp_output`] of a program the caller no longer needs: it is freed as soon as its JVP is
-/// built, so that unzip reuses its memory (`lina vjp`).
+/// built (before the JVP's dup/drop insertion), so that later stages reuse its memory
+/// (`lina vjp`).
 pub fn vjp_output_owned(
     prog: Program,
     prims: &PrimTable,
     policy: Policy,
     with_work: bool,
 ) -> Result<VjpOutput, RewriteError> {
-    let j = jvp(&prog, prims)?;
-    drop(prog);
-    after_jvp(j, prims, policy, with_work)
+    after_jvp(
+        crate::jvp::jvp_owned(prog, prims)?,
+        prims,
+        policy,
+        with_work,
+    )
 }
 
 /// Unzip and transpose of a JVP, each stage freed once the next is built.
