@@ -34,6 +34,9 @@ pub struct Prog {
     pub p: Program,
     pub tag: &'static str,
     pub refused: HashSet<String>,
+    /// Names to positions, the last of duplicates as `func_named` (a scan per call was
+    /// quadratic in the number of functions); `p` is never changed after [`Prog::new`].
+    index: HashMap<String, FuncId>,
 }
 
 /// The lowering's budgets for a program: `LEAF_BASE + LEAF_PER_NODE·|P|` scalar leaves and
@@ -112,10 +115,17 @@ pub fn refused(p: &Program, size: &dyn Fn(&Type) -> u128) -> HashSet<String> {
 impl Prog {
     pub fn new(p: Program, tag: &'static str) -> Prog {
         let refused = refused(&p, &Type::size);
-        Prog { p, tag, refused }
+        let index = (p.funcs.iter().enumerate()).map(|(i, f)| (f.name.clone(), FuncId(i as u32)));
+        let index = index.collect();
+        Prog {
+            p,
+            tag,
+            refused,
+            index,
+        }
     }
     pub fn func(&self, name: &str) -> Option<&FnDef> {
-        self.p.func(self.p.func_named(name)?)
+        self.p.func(*self.index.get(name)?)
     }
 }
 
@@ -570,11 +580,7 @@ impl<'a> Lower<'a> {
     }
 
     fn call(&mut self, f: &FnDef, func: FuncId, nl: &[Atom], lin: &[Atom]) -> Res<Vals> {
-        let me = self
-            .prog
-            .p
-            .func_named(&f.name)
-            .map_or(0, |id| id.0 as usize);
+        let me = self.prog.index.get(&f.name).map_or(0, |id| id.0 as usize);
         let g = self.prog.p.func(func).filter(|_| (func.0 as usize) < me);
         let g = g.ok_or("a call of a function not defined above")?;
         let (vn, vl) = (self.atoms(f, nl, false)?, self.atoms(f, lin, true)?);
