@@ -547,7 +547,10 @@ pub fn grad(
         within_work(&prog, id, limits.max_work, &src, format)?;
         let x = arguments(args, &f.params, "arguments", f)?;
         let cts = cotangents(cotangent, f)?;
-        let v = rewrite::vjp_output(&prog, prims, policy, false)
+        let eval_err = |e: semantics::EvalError| reject(&src, &[e.to_diagnostic()], format);
+        // The source is evaluated first so that the VJP can free it early (`_owned`).
+        let orig = semantics::eval_fn(&prog, prims, id, &x, &[]);
+        let v = rewrite::vjp_output_owned(prog, prims, policy, false)
             .map_err(|e| rejected(&src, &e, format))?;
         let (nonlin, lin_t) = v
             .halves(id.0 as usize)
@@ -556,8 +559,7 @@ pub fn grad(
             .map_err(|e| reject(&src, &[e.to_diagnostic()], format))?;
         within_work_of(&works, &v.program, nonlin, limits.max_work, &src, format)?;
         within_work_of(&works, &v.program, lin_t, limits.max_work, &src, format)?;
-        let eval_err = |e: semantics::EvalError| reject(&src, &[e.to_diagnostic()], format);
-        let orig = semantics::eval_fn(&prog, prims, id, &x, &[]).map_err(eval_err)?;
+        let orig = orig.map_err(eval_err)?;
         let fwd = semantics::eval_fn(&v.program, prims, nonlin, &x, &[]).map_err(eval_err)?;
         let mut value = fwd.nl;
         let res = value.pop().ok_or_else(|| usage("no residuals"))?;
