@@ -20,23 +20,26 @@ use semantics::*;
 
 /// JVP of a whole nonlinear program (strict or relaxed): only the `.jvp` functions remain.
 pub fn jvp(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
-    if std::ptr::eq(prims, PrimTable::standard()) {
-        return jvp_with(prog, prims, JvpRules::standard()?);
-    }
-    let rules = JvpRules::load(prims)?;
-    jvp_with(prog, prims, &rules)
+    with_rules(prims, |rules| jvp_with(prog, prims, rules))
 }
 
 /// [`jvp`] of a program the caller no longer needs: it is freed once the `.jvp` functions
 /// are built, before dup/drop insertion rebuilds them (`lina vjp` and `lina grad`).
 pub(crate) fn jvp_owned(prog: Program, prims: &PrimTable) -> Result<Program, RewriteError> {
-    let built = if std::ptr::eq(prims, PrimTable::standard()) {
-        build_jvp(&prog, prims, JvpRules::standard()?)?
-    } else {
-        build_jvp(&prog, prims, &JvpRules::load(prims)?)?
-    };
+    let built = with_rules(prims, |rules| build_jvp(&prog, prims, rules))?;
     drop(prog);
     insert_dups(built, prims)
+}
+
+/// `go` with the table's JVP rules: the standard table's are loaded once per process.
+fn with_rules<T>(
+    prims: &PrimTable,
+    go: impl FnOnce(&JvpRules) -> Result<T, RewriteError>,
+) -> Result<T, RewriteError> {
+    if std::ptr::eq(prims, PrimTable::standard()) {
+        return go(JvpRules::standard()?);
+    }
+    go(&JvpRules::load(prims)?)
 }
 
 pub fn jvp_with(

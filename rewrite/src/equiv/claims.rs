@@ -391,10 +391,10 @@ impl<'a> Session<'a> {
 
     /// jvp-primal and jvp-tangent for every function of `p` (tag `P`) against `j` (tag `J`).
     pub fn jvp(&mut self, p: &Program, j: &Program) -> Vec<ClaimReport> {
-        let mut out = Vec::new();
+        let (mut out, index) = (Vec::new(), j.index());
         for f in &p.funcs {
             let name = format!("{}.jvp", f.name);
-            let Some(g) = j.func_named(&name).and_then(|id| j.func(id)) else {
+            let Some(g) = index.get(&name).and_then(|id| j.func(id)) else {
                 out.push(Self::failed(
                     &f.name,
                     Claim::JvpPrimal,

@@ -498,8 +498,9 @@ pub fn simplify(prog: &Program, prims: &PrimTable, limits: &Limits) -> Result<Si
         let mut session = Session::new(prims, prove::Limits::default())?;
         let reports = session.equiv(prog, &out, None);
         let mut proof: Vec<Outcome> = vec![Outcome::Unknown; n];
+        let index = prog.index();
         for r in &reports {
-            if let Some(i) = prog.func_named(&r.func) {
+            if let Some(i) = index.get(&r.func) {
                 let i = i.0 as usize;
                 proof[i] = r.outcome;
                 if r.outcome != Outcome::Proved {

@@ -11,12 +11,12 @@ impl Session<'_> {
     /// Same-named functions of `a` and `b` (or only `only`) compute the same results and, for
     /// linear results, the same coefficients.
     pub fn equiv(&mut self, a: &Program, b: &Program, only: Option<&str>) -> Vec<ClaimReport> {
-        let mut out = Vec::new();
+        let (mut out, index) = (Vec::new(), b.index());
         for f in &a.funcs {
             if only.is_some_and(|o| o != f.name) {
                 continue;
             }
-            let Some(g) = b.func_named(&f.name).and_then(|id| b.func(id)) else {
+            let Some(g) = index.get(&f.name).and_then(|id| b.func(id)) else {
                 if only.is_some() {
                     out.push(unknown(
                         &f.name,
