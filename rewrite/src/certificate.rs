@@ -8,11 +8,13 @@
 //! prover explained it (as a ring normalisation or lemma chain, which the kernel re-decides);
 //! one the prover proved without an explanation (terms too large as trees) is `unknown`.
 
-use crate::equiv::claims::{Claim, ClaimReport, Session};
+use crate::equiv::claims::{Claim, ClaimReport, Counts, Session};
 use crate::equiv::prove::{Limits, Outcome};
 use crate::{Policy, RewriteError};
+use checker::kernel::claims::Texts;
 use checker::kernel::schema::*;
-use semantics::{PrimTable, Program};
+use semantics::{FuncIndex, PrimTable, Program};
+use std::collections::HashSet;
 
 /// The transformation a certificate is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +70,17 @@ pub fn certify(
     prims: &PrimTable,
     pass: Pass,
 ) -> Result<(Program, Certificate), RewriteError> {
-    certify_given(prog, prims, pass, None)
+    certify_given(prog, prims, pass, None).map(|(p, c, _)| (p, c))
+}
+
+/// [`certify`], with the prover's operation counts (`Session::counts`): what the tests
+/// that catch a quadratic regression without timing measure.
+pub fn certify_counts(
+    prog: &Program,
+    prims: &PrimTable,
+    pass: Pass,
+) -> Result<(Certificate, Counts), RewriteError> {
+    certify_given(prog, prims, pass, None).map(|(_, c, n)| (c, n))
 }
 
 /// Certifies `given` as the output of `pass` (`jvp`, `unzip` or `transpose`) on `prog`,
@@ -80,7 +92,7 @@ pub fn certify_output(
     pass: Pass,
     given: Program,
 ) -> Result<Certificate, RewriteError> {
-    certify_given(prog, prims, pass, Some(given)).map(|(_, c)| c)
+    certify_given(prog, prims, pass, Some(given)).map(|(_, c, _)| c)
 }
 
 fn certify_given(
@@ -88,7 +100,7 @@ fn certify_given(
     prims: &PrimTable,
     pass: Pass,
     given: Option<Program>,
-) -> Result<(Program, Certificate), RewriteError> {
+) -> Result<(Program, Certificate, Counts), RewriteError> {
     // Transposes by the adjoint pairing (entrywise where it fails): the kernel re-derives
     // the obligations of either.
     let limits = Limits {
@@ -123,7 +135,7 @@ fn certify_given(
         }
         Pass::Transpose => {
             let t = given.map_or_else(|| crate::transpose(&p, prims), Ok)?;
-            let r = s.transpose(&p, "U", &t, "T", None);
+            let r = transpose(&mut s, &p, &t, None, prims);
             kept_from = Some(p.clone());
             ("transpose", None, t, "T", r, Vec::new())
         }
@@ -133,7 +145,7 @@ fn certify_given(
             let (j, u, pol) = (v.jvp, v.unzipped.program, pol.to_string());
             let mut r = s.jvp(&p, &j);
             r.extend(s.unzip(&j, &u, "U", &pol));
-            r.extend(s.transpose(&u, "U", &v.program, "T", Some(&pol)));
+            r.extend(transpose(&mut s, &u, &v.program, Some(&pol), prims));
             let stages = vec![semantics::print(&j), semantics::print(&u)];
             kept_from = Some(u);
             ("vjp", Some(pol), v.program, "T", r, stages)
@@ -142,14 +154,20 @@ fn certify_given(
     let mut certs: Vec<ClaimCert> = claims.iter().map(claim_cert).collect();
     if let Some(u) = &kept_from {
         identical_kept(u, &out, prims, &mut certs);
+        let proved: HashSet<(String, String)> = (certs.iter())
+            .filter(|c| c.outcome == "proved")
+            .map(|c| (c.function.clone(), c.claim.clone()))
+            .collect();
+        let (ui, ti) = (u.index(), out.index());
         for f in p.funcs.iter().filter(|_| name == "vjp") {
-            let c = vjp_chain(u, &out, f, &certs);
+            let c = vjp_chain((&ui, &ti), f, &proved);
             certs.push(c);
         }
     }
     claims.clear();
     let (w_in, w_out) = (work(&p, prims)?, work(&out, prims)?);
-    let has = |n: &String| out.func_named(n).is_some();
+    let out_index = out.index();
+    let has = |n: &String| out_index.get(n).is_some();
     let work = p
         .funcs
         .iter()
@@ -177,7 +195,7 @@ fn certify_given(
             };
             let work_out = outputs
                 .iter()
-                .filter_map(|o| out.func_named(o))
+                .filter_map(|o| out_index.get(o))
                 .map(|id| w_out[id.0 as usize])
                 .sum();
             Work {
@@ -211,29 +229,85 @@ fn certify_given(
         comment: None,
         producer: Some(format!("lina {}", env!("CARGO_PKG_VERSION"))),
     };
-    Ok((out, cert))
+    Ok((out, cert, s.counts))
 }
 
-/// A kept function whose text is its input's, whose callees are all kept functions with
-/// proved claims and results, has the one obligation `identical` (`checker::kernel::claims`):
-/// one record instead of one per result leaf (a call DAG's residual tuple has `2^d`).
-fn identical_kept(u: &Program, t: &Program, prims: &PrimTable, certs: &mut [ClaimCert]) {
-    use checker::kernel::claims::{Texts, texts};
-    let (a, b): (Texts, Texts) = (texts(u, prims), texts(t, prims));
-    let mut kept = std::collections::HashSet::new();
-    // A function over the leaf budget has no lemmas: the kernel does not call it identical.
-    let refused = checker::kernel::walk::refused(t, &semantics::Type::size);
-    for c in certs.iter_mut().filter(|c| c.claim == "transpose") {
-        let n = &c.function;
-        let Some(g) = t.func_named(n).and_then(|id| t.func(id)) else {
-            continue;
+/// Which kept functions are certified by the one obligation `identical`: a kept function
+/// whose text is its input's, whose callees are all kept functions with proved claims and
+/// results (`checker::kernel::claims`): one record instead of one per result leaf (a call
+/// DAG's residual tuple has `2^d`). Asked in program order, after the claims before it.
+struct Identical<'p> {
+    texts: (Texts, Texts),
+    t: &'p Program,
+    index: FuncIndex<'p>,
+    /// Over the leaf budget: no lemmas, so the kernel does not call it identical.
+    refused: HashSet<String>,
+    /// The kept functions whose claims are proved so far.
+    kept: HashSet<String>,
+}
+
+impl<'p> Identical<'p> {
+    fn new(u: &Program, t: &'p Program, prims: &PrimTable) -> Identical<'p> {
+        use checker::kernel::claims::texts;
+        Identical {
+            texts: (texts(u, prims), texts(t, prims)),
+            t,
+            index: t.index(),
+            refused: checker::kernel::walk::refused(t, &semantics::Type::size),
+            kept: HashSet::new(),
+        }
+    }
+
+    fn transposed(&self, n: &str) -> bool {
+        self.index.get(&format!("{n}.T")).is_some()
+    }
+
+    /// `n` (kept) is identical to its input.
+    fn holds(&self, n: &str) -> bool {
+        let Some(g) = self.index.get(n).and_then(|id| self.t.func(id)) else {
+            return false;
         };
-        let callees_kept = checker::kernel::claims::callees(t, g).all(|h| kept.contains(h));
-        if t.func_named(&format!("{n}.T")).is_none()
-            && !refused.contains(n)
+        let callees_kept =
+            checker::kernel::claims::callees(self.t, g).all(|h| self.kept.contains(h));
+        !self.transposed(n)
+            && !self.refused.contains(n)
             && callees_kept
-            && checker::kernel::claims::same_text(&a, &b, g)
-        {
+            && checker::kernel::claims::same_text(&self.texts.0, &self.texts.1, g)
+    }
+
+    /// A claim settled (`outcome` as certified): kept and proved, it may be called.
+    fn settled(&mut self, n: &str, outcome: &str) {
+        if outcome == "proved" && !self.transposed(n) {
+            self.kept.insert(n.to_string());
+        }
+    }
+}
+
+/// The transpose claims (`Session::transpose_kept`): those [`Identical`] will call identical
+/// are not proved leaf by leaf.
+fn transpose(
+    s: &mut Session,
+    u: &Program,
+    t: &Program,
+    policy: Option<&str>,
+    prims: &PrimTable,
+) -> Vec<ClaimReport> {
+    let mut id = Identical::new(u, t, prims);
+    let mut seen = 0;
+    s.transpose_kept((u, "U"), (t, "T"), policy, &mut |g, done| {
+        for r in &done[seen..] {
+            id.settled(&r.func, &claim_cert(r).outcome);
+        }
+        seen = done.len();
+        id.holds(&g.name)
+    })
+}
+
+/// Certifies identical kept functions by the one obligation `identical` ([`Identical`]).
+fn identical_kept(u: &Program, t: &Program, prims: &PrimTable, certs: &mut [ClaimCert]) {
+    let mut id = Identical::new(u, t, prims);
+    for c in certs.iter_mut().filter(|c| c.claim == "transpose") {
+        if id.holds(&c.function) {
             c.obligations = vec![ObligationCert {
                 what: "identical".into(),
                 outcome: "proved".into(),
@@ -241,9 +315,7 @@ fn identical_kept(u: &Program, t: &Program, prims: &PrimTable, certs: &mut [Clai
             }];
             (c.outcome, c.reason) = ("proved".into(), None);
         }
-        if c.outcome == "proved" && t.func_named(&format!("{n}.T")).is_none() {
-            kept.insert(n.clone());
-        }
+        id.settled(&c.function, &c.outcome);
     }
 }
 
@@ -255,7 +327,11 @@ fn work(p: &Program, prims: &PrimTable) -> Result<Vec<u128>, RewriteError> {
 /// composition of five stage claims, one obligation each, `proved` when the certificate calls
 /// every one of them proved and the output is `f.jvp.nonlin` and `f.jvp.lin.T`; else `unknown`
 /// with no obligations.
-fn vjp_chain(u: &Program, t: &Program, f: &semantics::FnDef, certs: &[ClaimCert]) -> ClaimCert {
+fn vjp_chain(
+    (u, t): (&FuncIndex, &FuncIndex),
+    f: &semantics::FnDef,
+    proved: &HashSet<(String, String)>,
+) -> ClaimCert {
     let n = &f.name;
     let (j, nl, lin) = (
         format!("{n}.jvp"),
@@ -269,15 +345,14 @@ fn vjp_chain(u: &Program, t: &Program, f: &semantics::FnDef, certs: &[ClaimCert]
         (lin.clone(), Claim::Transpose),
         (nl.clone(), Claim::Transpose),
     ];
-    let has = |p: &Program, g: &str| p.func_named(g).is_some();
+    let has = |p: &FuncIndex, g: &str| p.get(g).is_some();
     let shaped = has(u, &nl)
         && has(u, &lin)
         && has(t, &nl)
         && !has(t, &format!("{nl}.T"))
         && has(t, &format!("{lin}.T"));
     let proved = |(func, claim): &(String, Claim)| {
-        (certs.iter())
-            .any(|c| c.function == *func && c.claim == claim.name() && c.outcome == "proved")
+        proved.contains(&(func.clone(), claim.name().to_string()))
     };
     let all = shaped && stages.iter().all(proved);
     let obligations = stages.iter().filter(|_| all).map(|(g, c)| ObligationCert {

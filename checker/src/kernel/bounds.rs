@@ -23,7 +23,7 @@
 use super::schema::Certificate;
 use super::walk::{Prog, row_program};
 use super::{KernelError, Verdict, bail, fail};
-use semantics::{Bind, Expr, PrimTable, Program, each_expr};
+use semantics::{Bind, Expr, PrimTable, Program, binding_works, each_expr};
 
 pub const C_T: f64 = 4.0;
 pub const C_U: f64 = 5.0;
@@ -57,8 +57,8 @@ fn halves(pass: &str, n: &str) -> [String; 2] {
 /// `X(f)` for every input function; [`halves`] names the split functions (`f.nonlin` and
 /// `f.lin`, or `f.jvp.nonlin` and `f.jvp.lin.T`).
 pub fn extra(inp: &Program, out: &Program, prims: &PrimTable, pass: &str) -> Vec<f64> {
-    let works = semantics::binding_works(out, prims).unwrap_or_default();
-    let by = |n: &str| out.func_named(n).map(|id| id.0 as usize);
+    let (works, ix) = (binding_works(out, prims).unwrap_or_default(), out.index());
+    let by = |n: &str| ix.get(n).map(|id| id.0 as usize);
     let mut xs: Vec<f64> = Vec::with_capacity(inp.funcs.len());
     for f in &inp.funcs {
         let [nl, lin] = halves(pass, &f.name);
@@ -88,7 +88,7 @@ pub fn extra(inp: &Program, out: &Program, prims: &PrimTable, pass: &str) -> Vec
 /// `factor · W(f) + offset` of its row.
 pub fn check(cert: &Certificate, inp: &Prog, out: &Program, prims: &PrimTable) -> Verdict<()> {
     let work = |p| semantics::static_work(p, prims).map_err(|e| fail("E0805", e.message));
-    let (w_in, w_out) = (work(&inp.p)?, work(out)?);
+    let (w_in, w_out, ix) = (work(&inp.p)?, work(out)?, out.index());
     if cert.work.len() != inp.p.funcs.len() {
         let why = "work figures for another number of functions than the input has";
         bail!("E0805", "{why}");
@@ -97,17 +97,17 @@ pub fn check(cert: &Certificate, inp: &Prog, out: &Program, prims: &PrimTable) -
     let (c_jvp, extra) = (c_jvp(prims, inp)?, extra(&inp.p, out, prims, pass));
     for (((f, w), e), x) in inp.p.funcs.iter().zip(&w_in).zip(&cert.work).zip(extra) {
         let n = &f.name;
-        let split = halves(pass, n).iter().all(|h| out.func_named(h).is_some());
+        let split = halves(pass, n).iter().all(|h| ix.get(h).is_some());
         let outputs = match pass {
             "jvp" => vec![format!("{n}.jvp")],
-            "transpose" if out.func_named(&format!("{n}.T")).is_some() => vec![format!("{n}.T")],
+            "transpose" if ix.get(&format!("{n}.T")).is_some() => vec![format!("{n}.T")],
             "unzip" | "vjp" if split => halves(pass, n).to_vec(),
             "vjp" => Vec::new(),
             _ => vec![n.clone()],
         };
         let sum: Option<u128> = outputs
             .iter()
-            .map(|o| Some(w_out[out.func_named(o)?.0 as usize]))
+            .map(|o| Some(w_out[ix.get(o)?.0 as usize]))
             .sum();
         if e.function != *n || e.outputs != outputs || e.work_in != *w || Some(e.work_out) != sum {
             bail!("E0805", "work of `{n}`: the figures do not recompute");

@@ -88,6 +88,17 @@ pub struct Session<'a> {
     /// (`checker::kernel::walk::refused`, the kernel's own rule): never lowered, their claims
     /// `unknown`.
     refused: HashMap<String, Rc<std::collections::HashSet<String>>>,
+    /// Operations counted for the tests that catch a quadratic regression without timing
+    /// (`rewrite/tests/certify_linear.rs`): obligations handed to the prover, and the lemmas
+    /// offered to each (summed).
+    pub counts: Counts,
+}
+
+/// See [`Session::counts`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub obligations: u64,
+    pub lemma_offers: u64,
 }
 
 /// A proved claim as a rewrite between function symbols, compiled when a caller first
@@ -157,6 +168,7 @@ impl<'a> Session<'a> {
             lowered: HashMap::new(),
             references: HashMap::new(),
             refused: HashMap::new(),
+            counts: Counts::default(),
         })
     }
 
@@ -375,6 +387,8 @@ impl<'a> Session<'a> {
         lemmas: &[Rule],
     ) -> ClaimReport {
         let pairs = split_tuples(&mut self.dag, pairs);
+        self.counts.obligations += pairs.len() as u64;
+        self.counts.lemma_offers += (pairs.len() * lemmas.len()) as u64;
         let verdicts: Vec<Verdict> = pairs
             .into_iter()
             .map(|(what, l, r)| prove(&self.dag, self.prims, what, l, r, lemmas, &self.limits))
@@ -456,10 +470,10 @@ impl<'a> Session<'a> {
 
     /// The unzip claim for every function of `j` (tag `J`) against its halves in `u` (tag `ut`).
     pub fn unzip(&mut self, j: &Program, u: &Program, ut: &str, policy: &str) -> Vec<ClaimReport> {
-        let mut out = Vec::new();
+        let (mut out, index) = (Vec::new(), u.index());
         for f in &j.funcs {
             let r = self
-                .unzip_one(j, u, ut, f, policy)
+                .unzip_one(j, (u, &index), ut, f, policy)
                 .unwrap_or_else(|e| Self::failed(&f.name, Claim::Unzip, Some(policy.into()), e));
             out.push(r);
         }
@@ -469,13 +483,13 @@ impl<'a> Session<'a> {
     fn unzip_one(
         &mut self,
         j: &Program,
-        u: &Program,
+        (u, index): (&Program, &FuncIndex),
         ut: &str,
         f: &FnDef,
         policy: &str,
     ) -> Result<ClaimReport, String> {
         let (inputs, orig) = self.lowered(j, "J", f)?;
-        let by = |n: &str| u.func_named(n).and_then(|id| u.func(id));
+        let by = |n: &str| index.get(n).and_then(|id| u.func(id));
         let n_res = orig.nl.len();
         let m = size(&f.lparams.iter().map(|p| p.ty.clone()).collect::<Vec<_>>());
         let xs = vars(inputs.len());
@@ -560,10 +574,10 @@ impl<'a> Session<'a> {
         tt: &str,
         policy: Option<&str>,
     ) -> Vec<ClaimReport> {
-        let mut out = Vec::new();
+        let (mut out, index) = (Vec::new(), t.index());
         for g in &u.funcs {
             let r = self
-                .transpose_one(u, ut, t, tt, g, policy)
+                .transpose_one(u, ut, (t, &index), tt, g, policy)
                 .unwrap_or_else(|e| {
                     Self::failed(&g.name, Claim::Transpose, policy.map(Into::into), e)
                 });
@@ -572,18 +586,83 @@ impl<'a> Session<'a> {
         out
     }
 
+    /// [`Session::transpose`] for a certificate: a kept function for which `identical(g,
+    /// reports so far)` holds (`rewrite::certificate`, which then certifies it by the one
+    /// obligation `identical`) is not proved leaf by leaf, a proof the certificate would drop
+    /// (a chain's `f{i}.jvp.nonlin` has `2i + 2` result leaves, so proving them made certifying
+    /// quadratic). It is lowered as before (callers sample its symbols) and gives the lemmas
+    /// of a proved kept claim.
+    pub fn transpose_kept(
+        &mut self,
+        (u, ut): (&Program, &str),
+        (t, tt): (&Program, &str),
+        policy: Option<&str>,
+        identical: &mut dyn FnMut(&FnDef, &[ClaimReport]) -> bool,
+    ) -> Vec<ClaimReport> {
+        let (mut out, index) = (Vec::new(), t.index());
+        for g in &u.funcs {
+            let kept = (index.get(&format!("{}.T", g.name)).is_none())
+                .then(|| index.get(&g.name).and_then(|id| t.func(id)))
+                .flatten();
+            let r = match kept {
+                Some(kept) if identical(g, &out) => {
+                    self.identical_one((u, ut), (t, tt), g, kept, policy)
+                }
+                _ => self.transpose_one(u, ut, (t, &index), tt, g, policy),
+            };
+            let policy = policy.map(Into::into);
+            out.push(r.unwrap_or_else(|e| Self::failed(&g.name, Claim::Transpose, policy, e)));
+        }
+        out
+    }
+
+    /// The claim of a kept `g` called identical (see [`Session::transpose_kept`]).
+    fn identical_one(
+        &mut self,
+        (u, ut): (&Program, &str),
+        (t, tt): (&Program, &str),
+        g: &FnDef,
+        kept: &FnDef,
+        policy: Option<&str>,
+    ) -> Result<ClaimReport, String> {
+        let policy = policy.map(Into::into);
+        let (inputs, orig) = self.lowered(u, ut, g)?;
+        self.lowered(t, tt, kept)?;
+        let xs = vars(inputs.len());
+        for k in 0..orig.nl.len() {
+            self.add_lemma(
+                &format!("{tt}:{}", g.name),
+                format!("lemma:{}:kept#{k}", g.name),
+                app(&result_symbol(tt, &g.name, k), &xs),
+                app(&result_symbol(ut, &g.name, k), &xs),
+            );
+        }
+        let v = Verdict {
+            what: "identical".into(),
+            outcome: Outcome::Proved,
+            nodes: 0,
+            iterations: 0,
+            time_ms: 0.0,
+            steps: 0,
+            proof: Some(super::prove::Proof::default()),
+            counterexample: None,
+            reason: None,
+        };
+        Ok(summarise(&g.name, Claim::Transpose, policy, vec![v]))
+    }
+
     fn transpose_one(
         &mut self,
         u: &Program,
         ut: &str,
-        t: &Program,
+        (t, index): (&Program, &FuncIndex),
         tt: &str,
         g: &FnDef,
         policy: Option<&str>,
     ) -> Result<ClaimReport, String> {
         let (inputs, orig) = self.lowered(u, ut, g)?;
         let xs = vars(inputs.len());
-        let by = |n: &str| t.func_named(n).and_then(|id| t.func(id));
+        let by = |n: &str| index.get(n).and_then(|id| t.func(id));
         let tname = format!("{}.T", g.name);
         let owner_kept = format!("{tt}:{}", g.name);
         if let Some(gt) = by(&tname) {
