@@ -791,9 +791,10 @@ impl<'a> Session<'a> {
         policy: &str,
     ) -> Vec<ClaimReport> {
         let mut out = Vec::new();
+        let funcs = t.index();
         for f in &p.funcs {
             let r = self
-                .vjp_one(p, t, tt, ut, f, policy)
+                .vjp_one(p, (t, &funcs), tt, ut, f, policy)
                 .unwrap_or_else(|e| Self::failed(&f.name, Claim::Vjp, Some(policy.into()), e));
             out.push(r);
         }
@@ -803,7 +804,7 @@ impl<'a> Session<'a> {
     fn vjp_one(
         &mut self,
         p: &Program,
-        t: &Program,
+        (t, funcs): (&Program, &FuncIndex),
         tt: &str,
         ut: Option<&str>,
         f: &FnDef,
@@ -811,7 +812,7 @@ impl<'a> Session<'a> {
     ) -> Result<ClaimReport, String> {
         let (inputs, orig) = self.lowered(p, "P", f)?;
         let reference = self.reference(p, "P", f)?;
-        let by = |n: &str| t.func_named(n).and_then(|id| t.func(id));
+        let by = |n: &str| funcs.get(n).and_then(|id| t.func(id));
         let nl_name = format!("{}.jvp.nonlin", f.name);
         let lt_name = format!("{}.jvp.lin.T", f.name);
         let n_res = orig.nl.len();

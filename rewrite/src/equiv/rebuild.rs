@@ -12,7 +12,7 @@
 use super::extract::Choice;
 use super::language::Term;
 use egg::{Id, Symbol};
-use semantics::{FnDef, PrimTable, Program, Type};
+use semantics::{FnDef, FuncIndex, PrimTable, Program, Type};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -20,6 +20,8 @@ use std::fmt::Write;
 pub struct Target<'a> {
     pub f: &'a FnDef,
     pub prog: &'a Program,
+    /// `prog`'s functions by name (a lookup per call, so not a scan).
+    pub funcs: &'a FuncIndex<'a>,
     pub prims: &'a PrimTable,
     /// The index of `f` in `prog` (a primitive shadowed by a user function above it is
     /// spelled `%p(..)`).
@@ -448,8 +450,8 @@ fn nonlinear_args<'p>(
     atom: &HashMap<Id, String>,
 ) -> Result<(&'p FnDef, Vec<String>), String> {
     let callee = t
-        .prog
-        .func_named(g)
+        .funcs
+        .get(g)
         .and_then(|id| t.prog.func(id))
         .ok_or("a call of an unknown function")?;
     let leaves = args

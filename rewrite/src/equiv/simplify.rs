@@ -31,7 +31,7 @@ use super::prove::{self, Outcome};
 use super::rebuild::{KeptCall, Roots, Target, rebuild};
 use super::rules::{RULES, parse_rules};
 use egg::{Analysis, DidMerge, EGraph, Id, Language, Pattern, Rewrite, Runner, Symbol};
-use semantics::{Diagnostic, Expr, PrimTable, Program, Value};
+use semantics::{Diagnostic, Expr, FuncIndex, PrimTable, Program, Value};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -186,9 +186,11 @@ pub fn simplify_rules() -> Result<Vec<Rule>, String> {
 const TAG: &str = "S";
 
 /// A rebuilt candidate for one function, or why there is none.
+#[allow(clippy::too_many_arguments)]
 fn candidate(
     dag: &mut Dag,
     prog: &Program,
+    funcs: &FuncIndex,
     prims: &PrimTable,
     index: usize,
     works: &[u128],
@@ -303,7 +305,7 @@ fn candidate(
         .map(|n| n.clone().map_children(|c| egraph.find(ids[usize::from(c)])))
         .collect();
     let cost = |n: &Term| {
-        let w = node_cost(n, prog, prims, works).saturating_mul(64);
+        let w = node_cost(n, funcs, prims, works).saturating_mul(64);
         w.saturating_add(u64::from(!original.contains(n)))
     };
     let mut choice: Choice = extract::extract(&egraph, &cost);
@@ -312,6 +314,7 @@ fn candidate(
     let target = Target {
         f,
         prog,
+        funcs,
         prims,
         index,
         tag: TAG,
@@ -332,7 +335,7 @@ fn candidate(
 /// A node's own work once rebuilt: a `let` of a primitive is the binding, the primitive's
 /// cost and its atom occurrences; a call adds the callee's work. Literals and inputs cost
 /// nothing of their own (their occurrences are counted where they are read).
-fn node_cost(n: &Term, prog: &Program, prims: &PrimTable, works: &[u128]) -> u64 {
+fn node_cost(n: &Term, funcs: &FuncIndex, prims: &PrimTable, works: &[u128]) -> u64 {
     match n {
         Term::Num(_) | Term::Input(_) => 0,
         Term::Prim(s, args) => {
@@ -347,7 +350,7 @@ fn node_cost(n: &Term, prog: &Program, prims: &PrimTable, works: &[u128]) -> u64
             let callee = name
                 .strip_prefix("S:")
                 .and_then(|n| n.rsplit_once('#'))
-                .and_then(|(g, _)| prog.func_named(g));
+                .and_then(|(g, _)| funcs.get(g));
             let w = callee
                 .and_then(|g| works.get(g.0 as usize))
                 .copied()
@@ -406,10 +409,11 @@ pub fn simplify(prog: &Program, prims: &PrimTable, limits: &Limits) -> Result<Si
     let mut dag = Dag::default();
     // A function over the lowering's budget (a wide tuple: `n²` row entries) is kept as it is.
     let refused = checker::kernel::walk::refused(prog, &semantics::Type::size);
+    let funcs = prog.index();
     let mut cands: Vec<Result<String, String>> = (0..n)
         .map(|i| match refused.contains(&prog.funcs[i].name) {
             true => Err(checker::kernel::walk::OVER_BUDGET.to_string()),
-            false => candidate(&mut dag, prog, prims, i, &works, &rules, limits),
+            false => candidate(&mut dag, prog, &funcs, prims, i, &works, &rules, limits),
         })
         .collect();
     let header: String = semantics::aliases_in(semantics::program_types(prog))

@@ -115,10 +115,11 @@ impl Session<'_> {
     pub fn adjoint(&mut self, l: &Program, lt: &Program) -> Vec<ClaimReport> {
         let mut out = self.transpose(l, "L", lt, "LT", None);
         // Functions with no `.T` in the second program and absent from it are not claimed.
+        let funcs = lt.index();
         out.retain(|r| {
             r.outcome == Outcome::Proved
-                || lt.func_named(&format!("{}.T", r.func)).is_some()
-                || lt.func_named(&r.func).is_some()
+                || funcs.get(&format!("{}.T", r.func)).is_some()
+                || funcs.get(&r.func).is_some()
         });
         if out.is_empty() {
             out.push(unknown(
@@ -132,14 +133,15 @@ impl Session<'_> {
     /// Each `f.jvp` (or `f.jvp.nonlin` with `f.jvp.lin.T`) of `d` is the JVP (or VJP) of `f` in `f_prog`.
     pub fn derivative(&mut self, f_prog: &Program, d: &Program) -> Vec<ClaimReport> {
         let mut out = Vec::new();
+        let funcs = d.index();
         let has_jvp = f_prog
             .funcs
             .iter()
-            .any(|f| d.func_named(&format!("{}.jvp", f.name)).is_some());
+            .any(|f| funcs.get(&format!("{}.jvp", f.name)).is_some());
         let has_vjp = f_prog
             .funcs
             .iter()
-            .any(|f| d.func_named(&format!("{}.jvp.lin.T", f.name)).is_some());
+            .any(|f| funcs.get(&format!("{}.jvp.lin.T", f.name)).is_some());
         if has_jvp {
             out.extend(self.jvp(f_prog, d));
         }
