@@ -55,7 +55,12 @@ impl NameTable {
 
     /// The slot named `name`.
     pub fn get<'n>(&self, name: &str, name_of: impl Fn(u32) -> &'n str) -> Option<u32> {
-        let h = hash32(name);
+        self.get_hashed(hash32(name), name, name_of)
+    }
+
+    /// [`NameTable::get`] with the name's [`hash32`] already computed (a scope asks several
+    /// tables for one name).
+    fn get_hashed<'n>(&self, h: u32, name: &str, name_of: impl Fn(u32) -> &'n str) -> Option<u32> {
         self.table
             .find(spread(h), |&(eh, slot)| eh == h && name_of(slot) == name)
             .map(|&(_, slot)| slot)
@@ -249,10 +254,11 @@ impl Scope {
     /// The innermost binder named `name` in scope (building the large table when the name is
     /// not held).
     pub fn get<'n>(&mut self, name: &str, name_of: impl Fn(u32) -> &'n str + Copy) -> Option<u32> {
-        if let Some(slot) = self.held.get(name, name_of) {
+        let h = hash32(name);
+        if let Some(slot) = self.held.get_hashed(h, name, name_of) {
             return Some(slot);
         }
-        if let Some(slot) = self.older.get(name, name_of) {
+        if let Some(slot) = self.older.get_hashed(h, name, name_of) {
             return Some(slot);
         }
         if !self.built {
@@ -261,7 +267,7 @@ impl Scope {
             }
             self.build(name_of);
         }
-        self.table.get(name, name_of)
+        self.table.get_hashed(h, name, name_of)
     }
 
     /// A mark for [`Scope::pop`]: where a nested block starts.
