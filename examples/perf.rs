@@ -483,7 +483,23 @@ fn svg(runs: &[Run]) -> String {
     s + "</svg>\n"
 }
 
+/// What `--help` prints: the harness takes no arguments, only the environment variables.
+const USAGE: &str = "usage: scripts/perf.sh (or target/release/examples/perf), no arguments
+Runs the release lina on generated programs (chain, wide, functions) of growing size and rewrites
+docs/PERFORMANCE.md's figures and docs/perf.svg. Environment: PERF_SIZES=10000,100000 (sizes),
+PERF_LIMIT (CPU s per run, default 60), PERF_MEMORY (MB, default 4000), PERF_WALL (s, default 600),
+LINA (the binary, default target/release/lina).";
+
 fn main() {
+    // Every argument is a mistake or a request for help: a long run must not start on either.
+    if let Some(a) = std::env::args().nth(1) {
+        if a == "--help" || a == "-h" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        eprintln!("perf: unexpected argument `{a}`\n{USAGE}");
+        std::process::exit(2);
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lina = std::env::var_os("LINA")
         .map(PathBuf::from)
@@ -501,10 +517,16 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    let sizes: Vec<usize> = std::env::var("PERF_SIZES")
-        .ok()
-        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+    let sizes: Vec<usize> = match std::env::var("PERF_SIZES") {
+        Err(_) => vec![10_000, 100_000, 1_000_000],
+        Ok(v) => match v.split(',').map(|x| x.trim().parse()).collect() {
+            Ok(sizes) => sizes,
+            Err(_) => {
+                eprintln!("perf: PERF_SIZES=`{v}` is not a comma-separated list of sizes");
+                std::process::exit(2);
+            }
+        },
+    };
     let dir = std::env::temp_dir().join(format!("lina-perf-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("cannot create {}: {e}", dir.display());
