@@ -19,8 +19,8 @@
 
 use crate::typing::{Mode, check_program};
 use semantics::{
-    Atom, Bind, Block, Diagnostic, Expr, FnDef, Fresh, Local, LocalId, PrimTable, Program, Span,
-    Var,
+    Atom, Bind, Block, CompactString, Diagnostic, Expr, FnDef, Fresh, Local, LocalId, PrimTable,
+    Program, Span, Var,
 };
 
 /// Makes a relaxed program strict by inserting `dup`s and `drop`s. The program must type-check
@@ -172,7 +172,7 @@ impl Elaborator {
                 span: l.span,
             },
             None => Local {
-                name: format!("_slot{}", old.0),
+                name: format!("_slot{}", old.0).into(),
                 linear: false,
                 span: Span::GENERATED,
             },
@@ -184,7 +184,7 @@ impl Elaborator {
         id
     }
 
-    fn declare_fresh(&mut self, name: String, span: Span) -> LocalId {
+    fn declare_fresh(&mut self, name: CompactString, span: Span) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
         self.locals.push(Local {
             name,

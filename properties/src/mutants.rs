@@ -225,7 +225,7 @@ fn new_local(f: &mut FnDef, hint: &str, linear: bool) -> LocalId {
         k += 1;
     };
     f.locals.push(Local {
-        name,
+        name: name.into(),
         linear,
         span: Span::GENERATED,
     });

@@ -3,7 +3,7 @@
 //! Every pass writes its output through a [`FnBuilder`], so no two passes invent names
 //! differently and no generated name can clash with another binder of the same function.
 
-use semantics::{Atom, Block, Expr, FnDef, Fresh, Local, LocalId, Span, Var};
+use semantics::{Atom, Block, CompactString, Expr, FnDef, Fresh, Local, LocalId, Span, Var};
 
 /// A function's slots under construction. Names come from one [`Fresh`] (see its guarantee)
 /// that has avoided every name of the function, so a generated name never clashes with
@@ -170,7 +170,7 @@ impl FnBuilder {
 
     /// A made name: avoided in a full table; in a sparse one only if asked (no candidate
     /// equals a name made before it).
-    fn push(&mut self, name: String, linear: bool) -> LocalId {
+    fn push(&mut self, name: CompactString, linear: bool) -> LocalId {
         self.ready();
         if self.asked.is_none() || self.is_asked(&name, "") {
             self.fresh.avoid(&name);
@@ -179,13 +179,13 @@ impl FnBuilder {
     }
 
     /// [`FnBuilder::push`] of a name already avoided.
-    fn push_avoided(&mut self, name: String, linear: bool) -> LocalId {
+    fn push_avoided(&mut self, name: CompactString, linear: bool) -> LocalId {
         let id = self.push_local(name, linear);
         self.avoided = self.locals.len();
         id
     }
 
-    fn push_local(&mut self, name: String, linear: bool) -> LocalId {
+    fn push_local(&mut self, name: CompactString, linear: bool) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
         self.locals.push(Local {
             name,
@@ -197,13 +197,18 @@ impl FnBuilder {
 
     /// A slot named `name` exactly if that name is free, else a fresh variant of it.
     pub fn named(&mut self, name: &str, linear: bool) -> LocalId {
+        let asked = name;
         let name = name.trim_end_matches('\'');
         let prime = if linear { "'" } else { "" };
+        // Copied once into an inline string: `asked` itself when it is spelled so already.
         let spell = || {
-            let mut spelled = String::with_capacity(name.len() + prime.len());
-            spelled.push_str(name);
-            spelled.push_str(prime);
-            spelled
+            if asked.len() == name.len() + prime.len() {
+                CompactString::new(asked)
+            } else {
+                let mut spelled = CompactString::new(name);
+                spelled.push_str(prime);
+                spelled
+            }
         };
         if self.trusted {
             // Free: the caller checked that the names it passes are pairwise distinct.
@@ -347,7 +352,7 @@ mod tests {
         let slots = || {
             [("x", false), ("c_1", false), ("c", false), ("t1_2'", true)]
                 .map(|(name, linear)| Local {
-                    name: name.to_string(),
+                    name: name.into(),
                     linear,
                     span: Span::GENERATED,
                 })
@@ -381,7 +386,7 @@ mod tests {
     #[test]
     fn a_trusting_stretch_ends_at_check() {
         let slots = vec![Local {
-            name: "x1".to_string(),
+            name: "x1".into(),
             linear: false,
             span: Span::GENERATED,
         }];

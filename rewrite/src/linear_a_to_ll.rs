@@ -65,9 +65,9 @@ impl LlFn {
             next: 0,
         };
         for l in &f.locals {
-            b.taken.insert(l.name.clone());
+            b.taken.insert(l.name.to_string());
             b.slots.push(SlotInfo {
-                name: l.name.clone(),
+                name: l.name.to_string(),
                 intuitionistic: !l.linear,
                 span: l.span,
             });

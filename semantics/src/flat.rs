@@ -544,7 +544,7 @@ impl FlatProgram {
             .locals_of(f)
             .iter()
             .map(|l| Local {
-                name: self.spelling(l).to_string(),
+                name: self.spelling(l).into(),
                 linear: l.linear(),
                 span: l.span,
             })

@@ -16,7 +16,7 @@
 //! two names only makes a candidate be skipped, never accepted, so the guarantee does not rest
 //! on the hash.
 
-use crate::syntax::{Fnv, NameMap};
+use crate::syntax::{CompactString, Fnv, NameMap};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -87,6 +87,8 @@ pub struct Fresh {
     recent: Option<(String, u32)>,
     /// The last name [`Fresh::make_str`] made (its storage reused for the next one).
     made: String,
+    /// Where [`Fresh::make`] spells a name before copying it into the (inline) result.
+    scratch: String,
 }
 
 impl Fresh {
@@ -145,8 +147,9 @@ impl Fresh {
     }
 
     /// A new name `stem ++ n`, primed if `linear`, for the next `n` whose name is not avoided.
-    pub fn make(&mut self, stem: &str, linear: bool) -> String {
-        let (name, stem_len) = Self::spelled(stem);
+    pub fn make(&mut self, stem: &str, linear: bool) -> CompactString {
+        let mut name = std::mem::take(&mut self.scratch);
+        let stem_len = Self::spell_into(&mut name, stem);
         if !matches!(&self.recent, Some((s, _)) if *s == name) {
             // Another stem: the recent one's counter goes back to the table and its string is
             // reused for this one (a JVP alternates its rules' stems, `c_`, `t1_`, `t2_`: moving
@@ -168,7 +171,10 @@ impl Fresh {
             }
         }
         let (_, n) = self.recent.get_or_insert_with(|| (name.clone(), 0));
-        Self::first_free(&self.avoided, name, stem_len, linear, n)
+        Self::first_free(&self.avoided, &mut name, stem_len, linear, n);
+        let made = CompactString::new(&name);
+        self.scratch = name;
+        made
     }
 }
 
@@ -179,13 +185,16 @@ impl Fresh {
     pub fn make_str(&mut self, stem: &str, linear: bool) -> &str {
         match &mut self.recent {
             Some((spelled, n)) if Self::spells(spelled, stem) => {
-                let mut name = std::mem::take(&mut self.made);
-                name.clear();
-                name.push_str(spelled);
+                self.made.clear();
+                self.made.push_str(spelled);
                 let stem_len = spelled.len();
-                self.made = Self::first_free(&self.avoided, name, stem_len, linear, n);
+                Self::first_free(&self.avoided, &mut self.made, stem_len, linear, n);
             }
-            _ => self.made = self.make(stem, linear),
+            _ => {
+                let made = self.make(stem, linear);
+                self.made.clear();
+                self.made.push_str(&made);
+            }
         }
         &self.made
     }
@@ -200,36 +209,36 @@ impl Fresh {
         }
     }
 
-    /// The stem, unprimed, with `_` after a final digit (so `x1`'s names never read as `x`'s),
-    /// and its length.
-    fn spelled(stem: &str) -> (String, usize) {
+    /// Writes the stem into `name` (cleared first), unprimed, with `_` after a final digit (so
+    /// `x1`'s names never read as `x`'s), and gives its length.
+    fn spell_into(name: &mut String, stem: &str) -> usize {
         let stem = stem.trim_end_matches('\'');
-        let mut name = String::with_capacity(stem.len() + 12);
+        name.clear();
         name.push_str(stem);
         if stem.is_empty() || stem.ends_with(|c: char| c.is_ascii_digit()) {
             name.push('_');
         }
-        let len = name.len();
-        (name, len)
+        name.len()
     }
 
-    /// `stem ++ n` for the next `n` after `*n` whose name is not avoided.
+    /// `stem ++ n` for the next `n` after `*n` whose name is not avoided, written into `name`
+    /// after its first `stem_len` bytes (the stem).
     fn first_free(
         avoided: &HashedNames,
-        mut name: String,
+        name: &mut String,
         stem_len: usize,
         linear: bool,
         n: &mut u32,
-    ) -> String {
+    ) {
         loop {
             *n += 1;
             name.truncate(stem_len);
-            push_decimal(&mut name, *n);
+            push_decimal(name, *n);
             if linear {
                 name.push('\'');
             }
-            if !avoided.contains(&[&name]) {
-                return name;
+            if !avoided.contains(&[name]) {
+                return;
             }
         }
     }
@@ -239,9 +248,13 @@ impl Fresh {
     /// counter since the last [`Fresh::restart`] and uses no other counter for it (dup/drop
     /// insertion, whose stems are its linear names, once each when they are distinct): the
     /// per-stem table then holds no string per stem. The guarantee is unchanged.
-    pub fn make_counted(&mut self, stem: &str, linear: bool, n: &mut u32) -> String {
-        let (name, stem_len) = Self::spelled(stem);
-        Self::first_free(&self.avoided, name, stem_len, linear, n)
+    pub fn make_counted(&mut self, stem: &str, linear: bool, n: &mut u32) -> CompactString {
+        let mut name = std::mem::take(&mut self.scratch);
+        let stem_len = Self::spell_into(&mut name, stem);
+        Self::first_free(&self.avoided, &mut name, stem_len, linear, n);
+        let made = CompactString::new(&name);
+        self.scratch = name;
+        made
     }
 }
 
@@ -374,7 +387,10 @@ mod tests {
         let mut seen: HashSet<String> = program.iter().cloned().collect();
         for k in 0..3000 {
             let name = f.make(stems[k % stems.len()], k % 3 == 0);
-            assert!(seen.insert(name.clone()), "{name} made twice or avoided");
+            assert!(
+                seen.insert(name.to_string()),
+                "{name} made twice or avoided"
+            );
         }
     }
 }

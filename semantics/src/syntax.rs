@@ -17,6 +17,10 @@ use crate::span::Span;
 use crate::types::Type;
 use serde::{Deserialize, Serialize};
 
+/// A slot's spelling ([`Local::name`]): inline up to 24 bytes, so no name the passes make
+/// allocates; serialized as a string.
+pub use compact_str::CompactString;
+
 /// A function's slot for one binder (parameter, `let` binder or destructure binder).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LocalId(pub u32);
@@ -65,7 +69,7 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Local {
     /// The spelling, primes included (`x`, `dy'`).
-    pub name: String,
+    pub name: CompactString,
     /// Spelled with primes.
     pub linear: bool,
     /// The binder's position.
