@@ -81,25 +81,24 @@ impl Verifier {
             return Err(Why::OverBudget(format!("`{}`: {OVER_BUDGET}", f.name)));
         }
         let key = format!("{}:{}:{grad}", prog.tag, f.name);
+        let lower = |v: &mut Self, at: &[Id]| {
+            let low = walk::lower(&mut v.dag, &v.columns, prog, f, at, grad);
+            low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
+        };
         let (xs, low) = match self.lowered.get(&key) {
             Some((xs, low, _)) => (xs.clone(), low.clone()),
             None => {
                 let xs = inputs(&mut self.dag, f);
-                let low = self.lower(prog, f, &xs, grad)?;
+                let low = lower(self, &xs)?;
                 let rank = self.lowered.len();
                 self.lowered.insert(key, (xs.clone(), low.clone(), rank));
                 (xs, low)
             }
         };
         match at {
-            Some(at) if at != xs => Ok((at.to_vec(), self.lower(prog, f, at, grad)?)),
+            Some(at) if at != xs => Ok((at.to_vec(), lower(self, at)?)),
             _ => Ok((xs, low)),
         }
-    }
-
-    fn lower(&mut self, prog: &Prog, f: &FnDef, at: &[Id], grad: bool) -> Result<Lowered, Why> {
-        let low = walk::lower(&mut self.dag, &self.columns, prog, f, at, grad);
-        low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
 
     /// The lemma `from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.

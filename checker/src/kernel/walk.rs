@@ -166,7 +166,7 @@ impl Val {
 
 /// A lowered function: its result terms and gradient rows, its linear results' rows, every
 /// binder's value by slot, the result leaves, the adjoint equations, the number of leaves.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Lowered {
     pub nl: Vec<Id>,
     pub grads: Vec<Row>,
@@ -652,12 +652,13 @@ pub fn pairing(dag: &mut Dag, g: &FnDef, low: &Lowered, gt: (&FnDef, &Lowered)) 
     let why = "the transpose returns another number of cotangents";
     ok(gt_low.lin.len() == n_in, why)?;
     // Each leaf's hint: the row of the same leaf of its first binder's cotangent in `g.T`.
-    let by_name: HashMap<&str, usize> = (gt.locals.iter().enumerate())
-        .map(|(k, l)| (l.name.as_str(), k))
+    let slot = |x: usize| LocalId(x as u32);
+    let by_name: HashMap<&str, usize> = (0..gt.locals.len())
+        .map(|y| (gt.name_of(slot(y)), y))
         .collect();
     let mut hints: HashMap<u32, Row> = HashMap::new();
     for (x, v) in low.env.iter().enumerate() {
-        let name = format!("{}_ct'", g.locals[x].name.trim_end_matches('\''));
+        let name = format!("{}_ct'", g.name_of(slot(x)).trim_end_matches('\''));
         let w = by_name
             .get(name.as_str())
             .and_then(|&y| gt_low.env.get(y)?.as_ref());
