@@ -54,8 +54,7 @@ fn halves(pass: &str, n: &str) -> [String; 2] {
     }
 }
 
-/// `X(f)` for every input function; [`halves`] names the split functions (`f.nonlin` and
-/// `f.lin`, or `f.jvp.nonlin` and `f.jvp.lin.T`).
+/// `X(f)` for every input function (its split functions named by [`halves`]).
 pub fn extra(inp: &Program, out: &Program, prims: &PrimTable, pass: &str) -> Vec<f64> {
     let (works, ix) = (binding_works(out, prims).unwrap_or_default(), out.index());
     let by = |n: &str| ix.get(n).map(|id| id.0 as usize);

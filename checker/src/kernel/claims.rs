@@ -9,39 +9,42 @@
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
 //! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
 
-use super::settle::{Settled, Why};
+use super::settle::Why;
 use super::term::{Id, Lemma};
-use super::walk::{Lower, Lowered, OVER_BUDGET, Pairs, Prog, Row, coefficient, inputs};
-use super::walk::{pairing, size};
+use super::walk::{
+    self, Lowered, OVER_BUDGET, Pairs, Prog, Row, coefficient, inputs, pairing, size,
+};
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, PrimTable, Program, each_expr};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 /// A program printed: its type declarations, and each function's text by name (`None` where
-/// the printed text does not split into exactly these, so that nothing is called identical).
-/// A text is keyed by the primitives that user functions above it shadow: there `cos(x)` is a
-/// call of the function `cos`, above it the primitive, so alike texts may differ in meaning.
+/// two functions have one name, so that nothing is called identical). A text is keyed by the
+/// primitives that user functions above it shadow: there `cos(x)` is a call of the function
+/// `cos`, above it the primitive, so alike texts may differ in meaning.
 pub type Texts = Option<(String, HashMap<String, String>)>;
 
 pub fn texts(p: &Program, prims: &PrimTable) -> Texts {
-    let (mut types, mut fs, mut shadowed) = (String::new(), HashMap::new(), BTreeSet::new());
-    for (i, chunk) in semantics::print_with(p, prims).split("\n\n").enumerate() {
-        match (chunk.strip_prefix("def "), p.funcs.get(fs.len())) {
-            (Some(rest), Some(g)) if rest.split('(').next() == Some(&g.name) => {
-                let above = shadowed
-                    .iter()
-                    .fold(String::new(), |s, n: &&str| s + n + " ");
-                fs.insert(g.name.clone(), above + "\n" + chunk.trim_end());
-                prims
-                    .lookup(&g.name)
-                    .map(|_| shadowed.insert(g.name.as_str()));
-            }
-            _ if i == 0 && chunk.starts_with("type ") => types = chunk.to_string(),
-            _ => return None,
+    let aliases = semantics::aliases_in(semantics::program_types(p));
+    let types = aliases
+        .iter()
+        .map(|a| format!("type {} = {}\n", a.name, a.def));
+    let (mut fs, mut shadowed) = (HashMap::new(), BTreeSet::new());
+    for (g, text) in p
+        .funcs
+        .iter()
+        .zip(semantics::print_each_fn(&p.funcs, prims))
+    {
+        let above = shadowed
+            .iter()
+            .fold(String::new(), |s, n: &&str| s + n + " ");
+        fs.insert(g.name.clone(), above + "\n" + text.trim_end());
+        if prims.lookup(&g.name).is_some() {
+            shadowed.insert(g.name.as_str());
         }
     }
-    (fs.len() == p.funcs.len()).then_some((types, fs))
+    (fs.len() == p.funcs.len()).then(|| (types.collect(), fs))
 }
 
 /// The names of the functions `g` calls.
@@ -78,26 +81,24 @@ impl Verifier {
             return Err(Why::OverBudget(format!("`{}`: {OVER_BUDGET}", f.name)));
         }
         let key = format!("{}:{}:{grad}", prog.tag, f.name);
+        let lower = |v: &mut Self, at: &[Id]| {
+            let low = walk::lower(&mut v.dag, &v.columns, prog, f, at, grad);
+            low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
+        };
         let (xs, low) = match self.lowered.get(&key) {
             Some((xs, low, _)) => (xs.clone(), low.clone()),
             None => {
                 let xs = inputs(&mut self.dag, f);
-                let low = self.lower(prog, f, &xs, grad)?;
+                let low = lower(self, &xs)?;
                 let rank = self.lowered.len();
                 self.lowered.insert(key, (xs.clone(), low.clone(), rank));
                 (xs, low)
             }
         };
         match at {
-            Some(at) if at != xs => Ok((at.to_vec(), self.lower(prog, f, at, grad)?)),
+            Some(at) if at != xs => Ok((at.to_vec(), lower(self, at)?)),
             _ => Ok((xs, low)),
         }
-    }
-
-    fn lower(&mut self, prog: &Prog, f: &FnDef, at: &[Id], grad: bool) -> Result<Lowered, Why> {
-        let (dag, prims, columns) = (&mut self.dag, PrimTable::standard(), &self.columns[..]);
-        let low = Lower::new(dag, prims, columns, prog, grad).lower(f, at);
-        low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
     }
 
     /// The lemma `from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.
@@ -180,15 +181,19 @@ impl Verifier {
             };
             let fs: Vec<&FnDef> = std::iter::once(first).chain(second).collect();
             let lemmas = self.lemmas_for(out, &fs);
+            // Which were proved: the results (or `identical`), then the rest.
             let (r1, r2) = if reference {
                 let r1 = self.settle((n, claim), Ok(results), &lemmas)?;
                 (r1, self.settle((n, tangent), Ok(coefs), &lemmas)?)
             } else {
-                let r = self.settle((n, claim), Ok([results, coefs].concat()), &lemmas)?;
-                (Settled(r.0.clone()), r)
+                let m = results.len();
+                let mut r1 = self.settle((n, claim), Ok([results, coefs].concat()), &lemmas)?;
+                let r2 = r1.split_off(m);
+                (r1, r2)
             };
+            let (r1, r2) = (!r1.contains(&false), !r2.contains(&false));
             let owners: Vec<String> = fs.iter().map(|g| format!("{ot}:{}", g.name)).collect();
-            for k in (0..n_res).filter(|_| r1.all(if identical { "" } else { "result" })) {
+            for k in (0..n_res).filter(|_| r1) {
                 let (from, to) = (format!("{ot}:{}#{k}", first.name), format!("{it}:{n}#{k}"));
                 self.add_lemma(&owners, [from, to], None);
             }
@@ -197,7 +202,7 @@ impl Verifier {
                 &second.unwrap_or(first).name,
                 if reference { "d" } else { "" },
             );
-            let all = !kept && r2.all(if transposed { "" } else { "coefficient" });
+            let all = !kept && r2;
             let entries = (0..n_out).flat_map(|k| (0..n_in).map(move |i| (k, i)));
             for (k, i) in entries.filter(|_| all) {
                 let (a, b) = if transposed { (i, k) } else { (k, i) };

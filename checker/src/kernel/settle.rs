@@ -29,15 +29,6 @@ impl Why {
     }
 }
 
-/// Which obligations of a claim the kernel verified, by name.
-pub struct Settled(pub Vec<(String, bool)>);
-
-impl Settled {
-    pub fn all(&self, prefix: &str) -> bool {
-        self.0.iter().all(|(w, ok)| *ok || !w.starts_with(prefix))
-    }
-}
-
 /// Each term rewritten by the lemmas, and the images of the scale factors.
 #[derive(Default)]
 struct Memo {
@@ -49,12 +40,14 @@ struct Memo {
 struct Index<'a>(HashMap<&'a str, Vec<&'a Lemma>>);
 
 impl Verifier {
+    /// Settles the next claim of the certificate against the kernel's obligations `pairs`:
+    /// which of them it proved.
     pub fn settle(
         &mut self,
         (func, claim): (&str, &str),
         pairs: Result<Pairs, Why>,
         lemmas: &[Rc<Lemma>],
-    ) -> Result<Settled, KernelError> {
+    ) -> Result<Vec<bool>, KernelError> {
         let here = format!("{func}: {claim}");
         let no = |code, at: Option<&String>, why: String| Err(fail(code, why).at(&here, at));
         let Some(c) = self.claims.next() else {
@@ -111,14 +104,12 @@ impl Verifier {
                     return no("E0804", Some(what), why);
                 }
                 ("refuted", Some(point)) => {
-                    let (claim, what, point) = (here.clone(), what.clone(), point.clone());
-                    let (sides, known) = ((*l, *r), self.lowered.len());
                     self.refutations.push(Refutation {
-                        claim,
-                        what,
-                        sides,
-                        point,
-                        known,
+                        claim: here.clone(),
+                        what: what.clone(),
+                        sides: (*l, *r),
+                        point: point.clone(),
+                        known: self.lowered.len(),
                     });
                     String::new()
                 }
@@ -130,12 +121,12 @@ impl Verifier {
                 return no("E0803", Some(what), why);
             }
             self.decided += usize::from(o.outcome == "proved");
-            settled.push((what.clone(), o.outcome == "proved"));
+            settled.push(o.outcome == "proved");
         }
         if outcome == "proved" {
             self.proved.insert(here);
         }
-        Ok(Settled(settled))
+        Ok(settled)
     }
 
     /// Both sides, with the lemmas applied, have one polynomial normal form: `atoms` (a

@@ -63,9 +63,8 @@ fn total<'t>(ts: impl IntoIterator<Item = &'t Type>, size: &dyn Fn(&Type) -> u12
 pub fn leaf_count(p: &Program, f: &FnDef, size: &dyn Fn(&Type) -> u128) -> (u128, u128) {
     let ty = |ps: &[semantics::Param]| total(ps.iter().map(|p| &p.ty), size);
     let sig = |g: &FnDef| {
-        let ts = [ty(&g.params), ty(&g.lparams), total(&g.results, size)];
-        ts.into_iter()
-            .fold(total(&g.lresults, size), u128::saturating_add)
+        let ps = g.params.iter().chain(&g.lparams).map(|p| &p.ty);
+        total(ps.chain(&g.results).chain(&g.lresults), size)
     };
     let symbols = |g: &FnDef| {
         let nl = total(&g.results, size).saturating_mul(ty(&g.params).saturating_add(1));
@@ -159,11 +158,15 @@ impl Val {
             Val::Tup(_) => Row::default(),
         }
     }
+    fn items(&self) -> Option<&[Val]> {
+        let Val::Tup(vs) = self else { return None };
+        Some(vs)
+    }
 }
 
 /// A lowered function: its result terms and gradient rows, its linear results' rows, every
 /// binder's value by slot, the result leaves, the adjoint equations, the number of leaves.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Lowered {
     pub nl: Vec<Id>,
     pub grads: Vec<Row>,
@@ -194,21 +197,24 @@ fn leaves<'v>(vs: impl IntoIterator<Item = &'v Val>, linear: bool) -> Res<Vec<Va
     Ok(out)
 }
 
-/// A value of type `ty` (or, from a value, of its tuple structure), its leaves from `it`.
-fn shape(ty: &Type, it: &mut dyn FnMut() -> Val) -> Val {
-    match ty.components() {
+/// The components of a type ([`Type::components`]) or of a value ([`Val::items`]).
+type Parts<T> = fn(&T) -> Option<&[T]>;
+
+/// A value with the tuple structure of `t` (a type or a value), its leaves from `it`.
+fn shape<T>(t: &T, parts: Parts<T>, it: &mut dyn FnMut() -> Val) -> Val {
+    match parts(t) {
         None => it(),
-        Some(ts) => Val::Tup(Rc::new(ts.iter().map(|t| deep(|| shape(t, it))).collect())),
+        Some(ts) => Val::Tup(Rc::new(
+            ts.iter().map(|t| deep(|| shape(t, parts, it))).collect(),
+        )),
     }
 }
 
-fn reshape(v: &Val, it: &mut dyn FnMut() -> Val) -> Val {
-    match v {
-        Val::Tup(vs) => Val::Tup(Rc::new(
-            vs.iter().map(|v| deep(|| reshape(v, it))).collect(),
-        )),
-        _ => it(),
-    }
+/// Values with the structures of `like`, their leaves `zs` in order.
+fn fill<T>(like: &[T], parts: Parts<T>, zs: impl IntoIterator<Item = Val>) -> Vec<Val> {
+    let mut zs = zs.into_iter();
+    let mut next = || zs.next().unwrap_or(Val::Tup(Rc::default()));
+    like.iter().map(|t| shape(t, parts, &mut next)).collect()
 }
 
 /// The input symbols of `f`'s nonlinear parameter leaves (`x`, `v.0`, `v.1`).
@@ -232,8 +238,7 @@ pub fn inputs(dag: &mut Dag, f: &FnDef) -> Vec<Id> {
 }
 
 pub fn size<'t>(tys: impl IntoIterator<Item = &'t Type>) -> usize {
-    let leaves = |t: &Type| usize::try_from(t.size()).unwrap_or(usize::MAX);
-    tys.into_iter().map(leaves).fold(0, usize::saturating_add)
+    usize::try_from(total(tys, &Type::size)).unwrap_or(usize::MAX)
 }
 
 pub fn coefficient(row: &Row, i: u32) -> Option<Id> {
@@ -276,14 +281,14 @@ pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Prog>>> {
     Ok(out)
 }
 
-/// One sweep: the tables it reads, and its state: values and uses per slot, leaves,
+/// One sweep of `f`: the tables it reads, and its state: values and uses per slot, leaves,
 /// equations, and how deep inside `drop` it is (no leaves or equations there).
-pub struct Lower<'a> {
-    pub dag: &'a mut Dag,
-    pub prims: &'a PrimTable,
-    pub columns: &'a [Option<Prog>],
-    pub prog: &'a Prog,
-    pub grad: bool,
+struct Lower<'a> {
+    dag: &'a mut Dag,
+    columns: &'a [Option<Prog>],
+    prog: &'a Prog,
+    f: &'a FnDef,
+    grad: bool,
     env: Vec<Option<Val>>,
     uses: Vec<u32>,
     leaves: u32,
@@ -294,10 +299,8 @@ pub struct Lower<'a> {
 /// The values have the shapes of the declared types (aliases unfolded; a shared tuple met
 /// again at one alias is checked once, so a shared value costs no more than the text).
 fn fits<'t>(vs: &[Val], ts: impl IntoIterator<Item = &'t Type>) -> Res<()> {
-    let (ts, why): (Vec<_>, _) = (
-        ts.into_iter().collect(),
-        "values of other types than declared",
-    );
+    let ts: Vec<&Type> = ts.into_iter().collect();
+    let why = "values of other types than declared";
     ok(vs.len() == ts.len(), why)?;
     let (mut seen, mut stack) = (HashSet::new(), vs.iter().zip(ts).collect::<Vec<_>>());
     while let Some((v, t)) = stack.pop() {
@@ -337,41 +340,43 @@ fn diag(n: usize, c: Option<Id>) -> Matrix {
     (0..n).map(|i| vec![(c, i)]).collect()
 }
 
-impl<'a> Lower<'a> {
-    pub fn new(
-        dag: &'a mut Dag,
-        prims: &'a PrimTable,
-        columns: &'a [Option<Prog>],
-        prog: &'a Prog,
-        grad: bool,
-    ) -> Self {
-        let (env, uses, eqs) = (Vec::new(), Vec::new(), Vec::new());
-        Lower {
-            dag,
-            prims,
-            columns,
-            prog,
-            grad,
-            env,
-            uses,
-            leaves: 0,
-            eqs,
-            dropped: 0,
-        }
-    }
+/// `f` of `prog` lowered, its nonlinear parameter leaves bound to `at` (and, in `grad` mode,
+/// unit gradients), its linear parameter leaves to unit rows (`columns`: the derivative
+/// column of each primitive, for `grad` mode).
+pub fn lower(
+    dag: &mut Dag,
+    columns: &[Option<Prog>],
+    prog: &Prog,
+    f: &FnDef,
+    at: &[Id],
+    grad: bool,
+) -> Res<Lowered> {
+    let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
+    let why = "a function with linear parts has no gradient";
+    ok(!(grad && linear), why)?;
+    let (env, uses) = (vec![None; f.locals.len()], vec![0; f.locals.len()]);
+    let sweep = Lower {
+        dag,
+        columns,
+        prog,
+        f,
+        grad,
+        env,
+        uses,
+        leaves: 0,
+        eqs: Vec::new(),
+        dropped: 0,
+    };
+    sweep.run(at)
+}
 
-    /// `f` with its nonlinear parameter leaves bound to `at` (and, in `grad` mode, unit
-    /// gradients), its linear parameter leaves to unit rows.
-    pub fn lower(mut self, f: &FnDef, at: &[Id]) -> Res<Lowered> {
-        let linear = !(f.lparams.is_empty() && f.lresults.is_empty());
-        let why = "a function with linear parts has no gradient";
-        ok(!(self.grad && linear), why)?;
-        let (grad, one) = (self.grad, self.dag.num(1.0));
-        (self.env, self.uses) = (vec![None; f.locals.len()], vec![0; f.locals.len()]);
+impl Lower<'_> {
+    fn run(mut self, at: &[Id]) -> Res<Lowered> {
+        let (f, grad, one) = (self.f, self.grad, self.dag.num(1.0));
         let unit = |k: usize| Rc::new(vec![(k as u32, one)]);
         let (mut k, ps) = (0, f.params.iter().map(|p| (p, false)));
         for (p, linear) in ps.chain(f.lparams.iter().map(|p| (p, true))) {
-            let v = shape(&p.ty, &mut || match linear {
+            let v = shape(&p.ty, Type::components, &mut || match linear {
                 true => self.leaf(unit(self.leaves as usize)),
                 false => {
                     k += 1;
@@ -383,34 +388,26 @@ impl<'a> Lower<'a> {
             self.set(p.var, v)?;
         }
         ok(k == at.len(), "another number of inputs")?;
-        let (vn, vl) = self.block(f, &f.body)?;
+        let (vn, vl) = self.block(&f.body)?;
         fits(&vn, &f.results).and(fits(&vl, &f.lresults))?;
         // Strict multiplicities (a derivative column may ignore a parameter).
         let bad = |(x, &n): (usize, &u32)| n == 0 || (f.locals[x].linear && n != 1);
-        if let Some(x) = self.uses.iter().enumerate().position(bad) {
+        if let Some(x) = self.uses.iter().enumerate().position(bad)
+            && self.prog.tag != "d"
+        {
             let x = f.name_of(LocalId(x as u32));
-            ok(
-                self.prog.tag == "d",
-                &format!("`{x}` is not used as its sort requires"),
-            )?;
+            return Err(format!("`{x}` is not used as its sort requires"));
         }
         let (ns, ls) = (leaves(&vn, false)?, leaves(&vl, true)?);
-        let (env, eqs, leaves) = (Rc::new(self.env), Rc::new(self.eqs), self.leaves);
-        let mut low = Lowered {
-            env,
-            eqs,
-            leaves,
-            ..Lowered::default()
-        };
-        (low.nl, low.grads) = (
-            ns.iter().map(Val::term).collect(),
-            ns.iter().map(Val::row).collect(),
-        );
-        (low.lin, low.outs) = (
-            ls.iter().map(Val::row).collect(),
-            ls.iter().map(Val::leaf).collect(),
-        );
-        Ok(low)
+        Ok(Lowered {
+            nl: ns.iter().map(Val::term).collect(),
+            grads: ns.iter().map(Val::row).collect(),
+            lin: ls.iter().map(Val::row).collect(),
+            outs: ls.iter().map(Val::leaf).collect(),
+            env: Rc::new(self.env),
+            eqs: Rc::new(self.eqs),
+            leaves: self.leaves,
+        })
     }
 
     fn leaf(&mut self, row: Row) -> Val {
@@ -425,11 +422,12 @@ impl<'a> Lower<'a> {
         Ok(())
     }
 
-    fn block(&mut self, f: &FnDef, b: &Block) -> Res<Vals> {
+    fn block(&mut self, b: &Block) -> Res<Vals> {
+        let f = self.f;
         for bind in &b.binds {
             let (xs, vs) = match bind {
                 Bind::Let { nl, lin, rhs, .. } => {
-                    let (vn, vl) = self.expr(f, rhs)?;
+                    let (vn, vl) = self.expr(rhs)?;
                     let n = (vn.len() == nl.len() && vl.len() == lin.len()).then_some(nl.len());
                     let n = n.ok_or("a `let` binds another number of values")?;
                     let xs: Vec<LocalId> = nl.iter().chain(lin).copied().collect();
@@ -442,7 +440,7 @@ impl<'a> Lower<'a> {
                 }
                 Bind::Unpack { binders, src, .. } => {
                     let l = f.is_linear(src.id);
-                    let Val::Tup(items) = &self.atom(f, &Atom::Var(*src), l)? else {
+                    let Val::Tup(items) = &self.atom(&Atom::Var(*src), l)? else {
                         return Err("a destructure of a value that is not a tuple".into());
                     };
                     let sides = binders.iter().all(|x| f.is_linear(*x) == l);
@@ -455,13 +453,13 @@ impl<'a> Lower<'a> {
                 .zip(vs)
                 .try_for_each(|(x, v)| self.set(x, v))?;
         }
-        self.expr(f, &b.tail)
+        self.expr(&b.tail)
     }
 
     /// A variable's value, used once more; it must be on the side `linear` says.
-    fn atom(&mut self, f: &FnDef, a: &Atom, linear: bool) -> Res<Val> {
+    fn atom(&mut self, a: &Atom, linear: bool) -> Res<Val> {
         let v = match a {
-            Atom::Var(v) if f.is_linear(v.id) == linear => v.id,
+            Atom::Var(v) if self.f.is_linear(v.id) == linear => v.id,
             Atom::Lit(x, _) if !linear => return Ok(Val::N(self.dag.num(*x), Row::default())),
             _ => return Err(SIDE.into()),
         };
@@ -472,13 +470,13 @@ impl<'a> Lower<'a> {
         self.env[v.0 as usize].clone().ok_or(unbound.into())
     }
 
-    fn atoms(&mut self, f: &FnDef, xs: &[Atom], linear: bool) -> Res<Vec<Val>> {
-        xs.iter().map(|a| self.atom(f, a, linear)).collect()
+    fn atoms(&mut self, xs: &[Atom], linear: bool) -> Res<Vec<Val>> {
+        xs.iter().map(|a| self.atom(a, linear)).collect()
     }
 
-    /// The linear leaves `z_o = Σ c·u_i` (`m[o]`) over the leaves of `us`, with the adjoint
-    /// equations `A_{u_i} = Σ_o c·A_{z_o}`, in the tuple structure of `like` (if any).
-    fn linear(&mut self, us: &[Val], m: Matrix, like: &[&Val]) -> Vec<Val> {
+    /// The linear leaves `z_o = Σ c·u_i` (`m[o]`) over the leaves `us`, with the adjoint
+    /// equations `A_{u_i} = Σ_o c·A_{z_o}`.
+    fn linear(&mut self, us: &[Val], m: Matrix) -> Vec<Val> {
         let (one, mut eqs, mut out) = (self.dag.num(1.0), vec![Vec::new(); us.len()], Vec::new());
         for z in &m {
             let terms = z
@@ -495,68 +493,74 @@ impl<'a> Lower<'a> {
                 self.eqs.push((*u, terms));
             }
         }
-        let mut zs = out.into_iter();
-        let mut next = || zs.next().unwrap_or(Val::Tup(Rc::default()));
-        like.iter().map(|v| reshape(v, &mut next)).collect()
+        out
     }
 
-    fn expr(&mut self, f: &FnDef, e: &Expr) -> Res<Vals> {
+    fn expr(&mut self, e: &Expr) -> Res<Vals> {
         let lone = |v| Ok((vec![], vec![v]));
         match e {
-            Expr::Ret { nl, lin, .. } => Ok((self.atoms(f, nl, false)?, self.atoms(f, lin, true)?)),
-            Expr::Tuple { items, .. } => Ok((
-                vec![Val::Tup(Rc::new(self.atoms(f, items, false)?))],
-                vec![],
-            )),
-            Expr::LTuple { items, .. } => lone(Val::Tup(Rc::new(self.atoms(f, items, true)?))),
+            Expr::Ret { nl, lin, .. } => Ok((self.atoms(nl, false)?, self.atoms(lin, true)?)),
+            Expr::Tuple { items, .. } => {
+                Ok((vec![Val::Tup(Rc::new(self.atoms(items, false)?))], vec![]))
+            }
+            Expr::LTuple { items, .. } => lone(Val::Tup(Rc::new(self.atoms(items, true)?))),
             Expr::Prim { prim, args, .. } => {
-                let arity = self.prims.get(*prim).map(|p| p.arity);
+                let prims = PrimTable::standard();
+                let arity = prims.get(*prim).map(|p| p.arity);
                 let why = "a primitive applied to another number of arguments";
                 ok(arity == Some(args.len()), why)?;
                 let mut xs = Vec::new();
                 for a in args {
-                    match &self.atom(f, a, false)? {
+                    match &self.atom(a, false)? {
                         Val::N(id, g) => xs.push((*id, g.clone())),
                         _ => return Err("a tuple where a real is expected".into()),
                     }
                 }
                 let (xs, gs): (Vec<Id>, Vec<Row>) = xs.into_iter().unzip();
-                let y = self.dag.add(self.prims.name(*prim), xs.clone());
+                let y = self.dag.add(prims.name(*prim), xs.clone());
                 if !self.grad {
                     return Ok((vec![Val::N(y, Row::default())], vec![]));
                 }
-                let no = || format!("`{}` has no derivative column", self.prims.name(*prim));
+                let no = || format!("`{}` has no derivative column", prims.name(*prim));
                 let col = self.columns.get(prim.0 as usize).and_then(Option::as_ref);
                 let col = col.ok_or_else(no)?;
                 let d = col.p.funcs.first().ok_or_else(no)?;
-                let sweep = Lower::new(self.dag, self.prims, &[], col, false);
-                let partials = sweep.lower(d, &xs)?.nl;
+                let partials = lower(self.dag, &[], col, d, &xs, false)?.nl;
                 Ok((vec![Val::N(y, self.chain(&partials, &gs))], vec![]))
             }
             Expr::LAdd { lhs, rhs, .. } => {
-                let (a, b) = (self.atom(f, lhs, true)?, self.atom(f, rhs, true)?);
+                let (a, b) = (self.atom(lhs, true)?, self.atom(rhs, true)?);
                 ok(same_shape(&a, &b), "a linear add of values of two types")?;
                 // Interleaved (`a_0, b_0, a_1, ..`): the equations in the prover's order.
                 let (la, lb) = (leaves([&a], true)?, leaves([&b], true)?);
                 let us: Vec<Val> = la.into_iter().zip(lb).flat_map(|(x, y)| [x, y]).collect();
                 let m = (0..us.len() / 2).map(|i| vec![(None, 2 * i), (None, 2 * i + 1)]);
-                Ok((vec![], self.linear(&us, m.collect(), &[&a])))
+                Ok((
+                    vec![],
+                    fill(&[a], Val::items, self.linear(&us, m.collect())),
+                ))
             }
             Expr::Scale { scalar, lin, .. } => {
-                let c = match self.atom(f, scalar, false)? {
+                let c = match self.atom(scalar, false)? {
                     Val::N(c, _) => c,
                     _ => return Err("a tuple where a real is expected".into()),
                 };
-                let x = self.atom(f, lin, true)?;
+                let x = self.atom(lin, true)?;
                 let us = leaves([&x], true)?;
-                Ok((vec![], self.linear(&us, diag(us.len(), Some(c)), &[&x])))
+                let zs = self.linear(&us, diag(us.len(), Some(c)));
+                Ok((vec![], fill(&[x], Val::items, zs)))
             }
-            Expr::Zero { ty, .. } => lone(shape(ty, &mut || self.leaf(Row::default()))),
+            Expr::Zero { ty, .. } => lone(shape(ty, Type::components, &mut || {
+                self.leaf(Row::default())
+            })),
             Expr::Dup { arg, .. } => {
-                let x = self.atom(f, arg, true)?;
+                let x = self.atom(arg, true)?;
                 let us = leaves([&x], true)?;
                 let m = [diag(us.len(), None), diag(us.len(), None)].concat();
-                Ok((vec![], self.linear(&us, m, &[&x, &x])))
+                Ok((
+                    vec![],
+                    fill(&[x.clone(), x], Val::items, self.linear(&us, m)),
+                ))
             }
             Expr::Drop { body, .. } => {
                 // Discarded: the linear leaves it reads from outside have zero adjoints.
@@ -567,23 +571,27 @@ impl<'a> Lower<'a> {
                 for x in outside.filter(|x| seen.insert(*x)) {
                     let v = self.env.get(x.0 as usize).cloned().flatten();
                     let us = v.map(|v| leaves([&v], true).unwrap_or_default());
-                    self.linear(&us.unwrap_or_default(), Vec::new(), &[]);
+                    self.linear(&us.unwrap_or_default(), Vec::new());
                 }
                 self.dropped += 1;
-                self.block(f, body)?;
+                self.block(body)?;
                 self.dropped -= 1;
                 Ok((vec![], vec![]))
             }
-            Expr::Block(b) => self.block(f, b),
-            Expr::Call { func, nl, lin, .. } => self.call(f, *func, nl, lin),
+            Expr::Block(b) => self.block(b),
+            Expr::Call { func, nl, lin, .. } => self.call(*func, nl, lin),
         }
     }
 
-    fn call(&mut self, f: &FnDef, func: FuncId, nl: &[Atom], lin: &[Atom]) -> Res<Vals> {
-        let me = self.prog.index.get(&f.name).map_or(0, |id| id.0 as usize);
+    fn call(&mut self, func: FuncId, nl: &[Atom], lin: &[Atom]) -> Res<Vals> {
+        let me = self
+            .prog
+            .index
+            .get(&self.f.name)
+            .map_or(0, |id| id.0 as usize);
         let g = self.prog.p.func(func).filter(|_| (func.0 as usize) < me);
         let g = g.ok_or("a call of a function not defined above")?;
-        let (vn, vl) = (self.atoms(f, nl, false)?, self.atoms(f, lin, true)?);
+        let (vn, vl) = (self.atoms(nl, false)?, self.atoms(lin, true)?);
         fits(&vn, g.params.iter().map(|p| &p.ty))
             .and(fits(&vl, g.lparams.iter().map(|p| &p.ty)))?;
         let (args, us) = (leaves(&vn, false)?, leaves(&vl, true)?);
@@ -601,18 +609,12 @@ impl<'a> Lower<'a> {
             let row = (0..us.len()).map(|i| (Some(sym(self.dag, format!("{k}@{i}"))), i));
             m.push(row.collect());
         }
-        let mut ks = ks.into_iter().map(|(y, ps)| match self.grad {
+        let ks = ks.into_iter().map(|(y, ps)| match self.grad {
             true => Val::N(y, self.chain(&ps, &gs)),
             false => Val::N(y, Row::default()),
         });
-        let mut next = || ks.next().unwrap_or(Val::Tup(Rc::default()));
-        let vn = g.results.iter().map(|t| shape(t, &mut next)).collect();
-        let like = g
-            .lresults
-            .iter()
-            .map(|t| shape(t, &mut || Val::L(0, Row::default())));
-        let like: Vec<Val> = like.collect();
-        Ok((vn, self.linear(&us, m, &like.iter().collect::<Vec<_>>())))
+        let vn = fill(&g.results, Type::components, ks);
+        Ok((vn, fill(&g.lresults, Type::components, self.linear(&us, m))))
     }
 
     /// `Σ_k factor_k · row_k`: the chain rule, and every linear construct's rows (the
@@ -650,12 +652,13 @@ pub fn pairing(dag: &mut Dag, g: &FnDef, low: &Lowered, gt: (&FnDef, &Lowered)) 
     let why = "the transpose returns another number of cotangents";
     ok(gt_low.lin.len() == n_in, why)?;
     // Each leaf's hint: the row of the same leaf of its first binder's cotangent in `g.T`.
-    let by_name: HashMap<&str, usize> = (gt.locals.iter().enumerate())
-        .map(|(k, l)| (l.name.as_str(), k))
+    let slot = |x: usize| LocalId(x as u32);
+    let by_name: HashMap<&str, usize> = (0..gt.locals.len())
+        .map(|y| (gt.name_of(slot(y)), y))
         .collect();
     let mut hints: HashMap<u32, Row> = HashMap::new();
     for (x, v) in low.env.iter().enumerate() {
-        let name = format!("{}_ct'", g.locals[x].name.trim_end_matches('\''));
+        let name = format!("{}_ct'", g.name_of(slot(x)).trim_end_matches('\''));
         let w = by_name
             .get(name.as_str())
             .and_then(|&y| gt_low.env.get(y)?.as_ref());
