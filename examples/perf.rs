@@ -11,6 +11,12 @@
 //! (`PERF_LIMIT` CPU seconds, default 60; `PERF_MEMORY` MB, default 4000) is skipped and
 //! reported as skipped, and a run is killed after `PERF_WALL` wall seconds (default 600), so
 //! the harness never exhausts the machine. `PERF_SIZES=10000,100000` chooses the sizes.
+//!
+//! CPU time depends on the machine (the tables of `docs/PERFORMANCE.md` were measured on two
+//! machines, 1.4-2.3 times apart at 10^6) and on its load; instruction counts depend on
+//! neither. So each pass is also run once at one size (`PERF_INSTRUCTIONS`, default 10000;
+//! `0` turns it off) under `valgrind --tool=cachegrind --cache-sim=no`, and its instruction
+//! count goes into its own table, comparable across machines and sessions.
 
 #[path = "../rewrite/benches/common/shapes.rs"]
 mod shapes;
@@ -37,6 +43,8 @@ enum Outcome {
         rss_kb: u64,
         /// Work units `eval` reports (eval only).
         work: Option<u128>,
+        /// Instructions executed (cachegrind), at the size `PERF_INSTRUCTIONS` names.
+        instructions: Option<u64>,
     },
     Skipped(String),
     Failed(String),
@@ -68,6 +76,8 @@ struct Harness {
     limit: f64,
     wall: f64,
     memory_mb: f64,
+    /// The size whose runs are repeated under cachegrind (`None`: no valgrind, or turned off).
+    count_at: Option<usize>,
     runs: Vec<Run>,
 }
 
@@ -133,9 +143,32 @@ impl Harness {
                 cpu: user + sys,
                 rss_kb: *rss as u64,
                 work: None,
+                instructions: None,
             },
             _ => Outcome::Failed(format!("cannot read /usr/bin/time's output `{text}`")),
         }
+    }
+
+    /// The instructions `lina args` executes, by cachegrind (no cache simulation: the count
+    /// only). `None` when valgrind fails or its summary line is missing.
+    fn count(&self, args: &[&str], out: &Path) -> Option<u64> {
+        let output = Command::new("valgrind")
+            .args(["--tool=cachegrind", "--cache-sim=no"])
+            .arg("--cachegrind-out-file=/dev/null")
+            .arg(&self.lina)
+            .args(args)
+            .stdout(std::fs::File::create(out).ok()?)
+            .stderr(Stdio::piped())
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        // `==pid== I   refs:      1,234,567`
+        let text = String::from_utf8_lossy(&output.stderr);
+        let line = text.lines().find(|l| l.contains("I   refs:"))?;
+        let digits = line.split("refs:").nth(1)?.trim().replace(',', "");
+        digits.parse().ok()
     }
 
     /// The run of `pass` at the size below this one, if it was measured.
@@ -166,10 +199,17 @@ impl Harness {
         args: &[&str],
         out: &Path,
     ) -> bool {
-        let outcome = match self.projected_skip(shape, pass, n) {
+        let mut outcome = match self.projected_skip(shape, pass, n) {
             Some(why) => Outcome::Skipped(why),
             None => self.measure(args, out),
         };
+        // Counted in a second run, so that valgrind's slowdown is not in the times.
+        let size = if shape == "functions" { n * 10 } else { n };
+        if let Outcome::Done { instructions, .. } = &mut outcome
+            && self.count_at == Some(size)
+        {
+            *instructions = self.count(args, out);
+        }
         let done = matches!(outcome, Outcome::Done { .. });
         eprintln!("{shape:>9} {pass:>9} {n:>8}: {}", describe(&outcome));
         self.runs.push(Run {
@@ -357,6 +397,7 @@ fn table(runs: &[Run], shape: &str, unit: &str) -> String {
                 cpu,
                 rss_kb,
                 work,
+                ..
             } => {
                 // Ratios and rates from CPU time (see the module doc); sizes below 10^4 are
                 // too short to time (0.01 s resolution).
@@ -394,18 +435,56 @@ fn table(runs: &[Run], shape: &str, unit: &str) -> String {
     t
 }
 
+/// The passes in the order the harness runs them.
+const PASSES: [&str; 8] = [
+    "fmt",
+    "check",
+    "eval",
+    "jvp",
+    "unzip",
+    "transpose",
+    "vjp",
+    "grad",
+];
+
+/// Instructions per pass at the counted size (the functions shape at a tenth of it), one
+/// column per shape, with the count per source let (or function).
+fn instruction_table(runs: &[Run], at: usize) -> String {
+    let shapes = [("chain", at), ("wide", at), ("functions", at / 10)];
+    let mut t = format!(
+        "| pass | chain, {} lets | wide, {} lets | functions, {} functions |\n| --- | ---: | ---: | ---: |\n",
+        shapes[0].1, shapes[1].1, shapes[2].1
+    );
+    for pass in PASSES {
+        let cells: Vec<String> = shapes
+            .iter()
+            .map(|&(shape, n)| {
+                let found = runs.iter().find_map(|r| match r.outcome {
+                    Outcome::Done { instructions, .. }
+                        if r.shape == shape && r.pass == pass && r.n == n =>
+                    {
+                        Some(instructions)
+                    }
+                    _ => None,
+                });
+                match found {
+                    Some(Some(i)) => format!(
+                        "{:.1}M ({:.1}k each)",
+                        i as f64 / 1e6,
+                        i as f64 / n as f64 / 1e3
+                    ),
+                    Some(None) => "valgrind failed".into(),
+                    None => "not run".into(),
+                }
+            })
+            .collect();
+        let _ = writeln!(t, "| {pass} | {} |", cells.join(" | "));
+    }
+    t
+}
+
 /// A log-log plot of wall time against size, one line per pass of the chain shape.
 fn svg(runs: &[Run]) -> String {
-    let passes = [
-        "fmt",
-        "check",
-        "eval",
-        "jvp",
-        "unzip",
-        "transpose",
-        "vjp",
-        "grad",
-    ];
     let colours = [
         "#888", "#1b9e77", "#66a61e", "#7570b3", "#e7298a", "#d95f02", "#e6ab02", "#a6761d",
     ];
@@ -444,7 +523,7 @@ fn svg(runs: &[Run]) -> String {
         px(6.0) - 60.0,
         py(3f64.log10()) - 8.0
     );
-    for (i, (pass, colour)) in passes.iter().zip(colours).enumerate() {
+    for (i, (pass, colour)) in PASSES.iter().zip(colours).enumerate() {
         let points: Vec<(f64, f64)> = runs
             .iter()
             .filter(|r| r.shape == "chain" && r.pass == *pass)
@@ -488,6 +567,7 @@ const USAGE: &str = "usage: scripts/perf.sh (or target/release/examples/perf), n
 Runs the release lina on generated programs (chain, wide, functions) of growing size and rewrites
 docs/PERFORMANCE.md's figures and docs/perf.svg. Environment: PERF_SIZES=10000,100000 (sizes),
 PERF_LIMIT (CPU s per run, default 60), PERF_MEMORY (MB, default 4000), PERF_WALL (s, default 600),
+PERF_INSTRUCTIONS (the size counted under valgrind's cachegrind, default 10000; 0: none),
 LINA (the binary, default target/release/lina).";
 
 fn main() {
@@ -527,6 +607,28 @@ fn main() {
             }
         },
     };
+    let count_at = match std::env::var("PERF_INSTRUCTIONS") {
+        Err(_) => Some(10_000),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(0) => None,
+            Ok(n) => Some(n),
+            Err(_) => {
+                eprintln!("perf: PERF_INSTRUCTIONS=`{v}` is not a size");
+                std::process::exit(2);
+            }
+        },
+    };
+    let valgrind = Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if count_at.is_some() && !valgrind {
+        eprintln!(
+            "perf: valgrind not found: no instruction counts (PERF_INSTRUCTIONS=0 hides this)"
+        );
+    }
+    let count_at = count_at.filter(|_| valgrind);
     let dir = std::env::temp_dir().join(format!("lina-perf-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("cannot create {}: {e}", dir.display());
@@ -538,6 +640,7 @@ fn main() {
         limit: env_f64("PERF_LIMIT", 60.0),
         wall: env_f64("PERF_WALL", 600.0),
         memory_mb: env_f64("PERF_MEMORY", 4000.0),
+        count_at,
         runs: Vec::new(),
     };
     for &n in &sizes {
@@ -579,6 +682,10 @@ fn main() {
     figures += &table(&h.runs, "wide", "lets");
     figures += "\n### Functions: `def f{i}(x: R) -> (R) = f{i-1}(x) * x`\n\n";
     figures += &table(&h.runs, "functions", "functions");
+    if let Some(at) = count_at {
+        figures += "\n### Instructions (valgrind's cachegrind, `--cache-sim=no`): independent of the machine's speed and load\n\n";
+        figures += &instruction_table(&h.runs, at);
+    }
     figures += "<!-- perf:end -->\n";
 
     let doc = root.join("docs/PERFORMANCE.md");
