@@ -636,7 +636,7 @@ fn a_call_dag_certificate_grows_linearly_with_its_depth() {
 
 /// Schema 6's VJP claim is the composition of five stage claims: it is `proved` only when
 /// each of them is. For the last function of the worked example (no other function calls it,
-/// so no other claim uses its lemmas), each stage claim in turn is made `unknown` with all its
+/// so no other claim uses the names its claims give), each stage claim in turn is made `unknown` with all its
 /// obligations (a certificate may always claim less): the VJP claim still called `proved` is
 /// then rejected, at the VJP claim, and accepted once it is `unknown` without obligations.
 #[test]
