@@ -10,10 +10,10 @@
 //! the verified claims about the callee say), recomputes every claim's obligations (`claims`:
 //! transposes as the adjoint pairing, a VJP as the composition of its stage claims), decides
 //! each one called proved with its own ring normaliser (`settle`, `ring`), and recomputes the
-//! static work against its own bounds (`bounds`). Any difference is a [`KernelError`] naming the claim and obligation. A
-//! `refuted` obligation cannot make a claim proved: it is recorded, and re-evaluated outside
-//! the trusted base (`crate::refute`, which `lina verify` runs). Every loop over input is a
-//! linear sweep; no recursion follows the input's size.
+//! static work against its own bounds (`bounds`). Any difference is a [`KernelError`] naming
+//! the claim and obligation. A `refuted` obligation cannot make a claim proved: it is
+//! recorded, and re-evaluated outside the trusted base (`crate::refute`, which `lina verify`
+//! runs). Every loop over input is a linear sweep; no recursion follows the input's size.
 
 pub mod bounds;
 pub mod claims;
