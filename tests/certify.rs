@@ -47,7 +47,7 @@ fn each_transformation_certifies_and_the_certificate_verifies() {
         let claims = v["claims"].as_array().unwrap();
         assert!(!claims.is_empty(), "{args:?}");
         // Every claim decided by the kernel, long_chain's too (its transpose by the adjoint pairing, its
-        // VJP as the composition of the stages' lemmas): no `unknown`.
+        // VJP as the composition of the stage claims): no `unknown`.
         let unknown = claims.iter().filter(|c| c["outcome"] != "proved").count();
         assert_eq!(unknown, 0, "{args:?}: {v}");
         assert_eq!(v["unknown"], 0);

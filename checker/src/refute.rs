@@ -4,8 +4,9 @@
 //! it recorded, both sides evaluated at the certificate's point by a loop over the kernel's
 //! term DAG with the primitive table's evaluation functions; they must differ (beyond
 //! `1e-6·(1+|l|+|r|)`, both finite). A function symbol `tag:g#k`, `tag:g#k@i` or `tag:g#dk@i`
-//! means the kernel's own lowering of `g` (its result, coefficient or reference partial) as
-//! it stood when the refutation was met, evaluated in a frame of its own; frames nest as deep
+//! means the kernel's own lowering of `g` (its result, coefficient or reference partial) in
+//! the refutation's stage (each stage names its calls its own way) as it stood when the
+//! refutation was met, evaluated in a frame of its own; frames nest as deep
 //! as the calls do, at most [`MAX_DEPTH`] (beyond that nothing is confirmed).
 
 use crate::kernel::term::Id;
@@ -72,8 +73,8 @@ fn differ(v: &Verifier, r: &Refutation) -> bool {
     let env: HashMap<&str, f64> = r.point.iter().map(|(n, x)| (n.as_str(), *x)).collect();
     let (memo, (l, rr)) = (&mut HashMap::new(), r.sides);
     let (a, b) = (
-        value(v, r.known, l, &env, memo, 0),
-        value(v, r.known, rr, &env, memo, 0),
+        value(v, r, l, &env, memo, 0),
+        value(v, r, rr, &env, memo, 0),
     );
     let apart = |(a, b): (f64, f64)| (a - b).abs() > 1e-6 * (1.0 + a.abs() + b.abs());
     a.zip(b)
@@ -81,10 +82,10 @@ fn differ(v: &Verifier, r: &Refutation) -> bool {
 }
 
 /// The value of `root`, inputs read from `env` (an explicit post-order stack); a symbol's
-/// meaning is one of the first `known` lowerings.
+/// meaning is one of the lowerings of `r`'s stage made before `r` was met.
 fn value(
     v: &Verifier,
-    known: usize,
+    r: &Refutation,
     root: Id,
     env: &HashMap<&str, f64>,
     memo: &mut HashMap<Id, f64>,
@@ -106,7 +107,7 @@ fn value(
             (Some(c), _) => c,
             (_, Some(row)) if row.arity == xs.len() => (row.eval)(&xs),
             _ if n.kids.is_empty() && !n.op.contains('#') => *env.get(n.op.as_str())?,
-            _ => symbol(v, known, &n.op, &xs, depth)?,
+            _ => symbol(v, r, &n.op, &xs, depth)?,
         };
         memo.insert(id, x);
     }
@@ -114,7 +115,7 @@ fn value(
 }
 
 /// A function symbol's value at `xs`: its meaning, the kernel's lowering of the callee.
-fn symbol(v: &Verifier, known: usize, op: &str, xs: &[f64], depth: usize) -> Option<f64> {
+fn symbol(v: &Verifier, r: &Refutation, op: &str, xs: &[f64], depth: usize) -> Option<f64> {
     let (tag, rest) = op.split_once(':')?;
     let (name, which) = rest.rsplit_once('#')?;
     let (grad, which) = which
@@ -122,8 +123,8 @@ fn symbol(v: &Verifier, known: usize, op: &str, xs: &[f64], depth: usize) -> Opt
         .map_or((false, which), |w| (true, w));
     // A result leaf is the same term in either lowering (`grad` adds the partials).
     let get = |g: bool| {
-        let l = v.lowered.get(&format!("{tag}:{name}:{g}"));
-        l.filter(|(_, _, rank)| *rank < known)
+        let l = v.lowered.get(&format!("{} {tag}:{name}:{g}", r.stage));
+        l.filter(|(_, _, rank)| *rank < r.known)
     };
     let (own, low, _) = get(grad).or_else(|| get(!grad).filter(|_| !which.contains('@')))?;
     let body = match which.split_once('@') {
@@ -144,5 +145,5 @@ fn symbol(v: &Verifier, known: usize, op: &str, xs: &[f64], depth: usize) -> Opt
         .zip(xs)
         .map(|(&x, &x_v)| (v.dag.node(x).op.as_str(), x_v))
         .collect();
-    value(v, known, body, &env, &mut HashMap::new(), depth + 1)
+    value(v, r, body, &env, &mut HashMap::new(), depth + 1)
 }

@@ -5,8 +5,9 @@
 //! called `proved` itself; the schema is `checker::kernel::schema` and `docs/certificates.md`.
 //!
 //! A certificate never claims what was not proved: an obligation is `proved` only when the
-//! prover explained it (as a ring normalisation or lemma chain, which the kernel re-decides);
-//! one the prover proved without an explanation (terms too large as trees) is `unknown`.
+//! prover explained it (as a ring normalisation or lemma chain; the kernel re-decides it by its
+//! own ring normal form, over call symbols named as the verified callee claims say); one the
+//! prover proved without an explanation (terms too large as trees) is `unknown`.
 
 use crate::equiv::claims::{Claim, ClaimReport, Counts, Session};
 use crate::equiv::prove::{Limits, Outcome};
@@ -140,7 +141,7 @@ fn certify_given(
             ("transpose", None, t, "T", r, Vec::new())
         }
         Pass::Vjp(pol) => {
-            // The stages' claims, then the VJP's as the composition of their lemmas.
+            // The stages' claims, then the VJP's as the composition of the stage claims.
             let v = crate::vjp(&p, prims, pol)?;
             let (j, u, pol) = (v.jvp, v.unzipped.program, pol.to_string());
             let mut r = s.jvp(&p, &j);
@@ -240,7 +241,7 @@ struct Identical<'p> {
     texts: (Texts, Texts),
     t: &'p Program,
     index: FuncIndex<'p>,
-    /// Over the leaf budget: no lemmas, so the kernel does not call it identical.
+    /// Over the leaf budget: never lowered, so the kernel does not call it identical.
     refused: HashSet<String>,
     /// The kept functions whose claims are proved so far.
     kept: HashSet<String>,
@@ -323,7 +324,7 @@ fn work(p: &Program, prims: &PrimTable) -> Result<Vec<u128>, RewriteError> {
     semantics::static_work(p, prims).map_err(|e| RewriteError::IllTyped(vec![e.to_diagnostic()]))
 }
 
-/// The VJP claim of `f` as the kernel states it (`checker::kernel::claims`, schema 6): the
+/// The VJP claim of `f` as the kernel states it (`checker::kernel::claims`, schema 6 on): the
 /// composition of five stage claims, one obligation each, `proved` when the certificate calls
 /// every one of them proved and the output is `f.jvp.nonlin` and `f.jvp.lin.T`; else `unknown`
 /// with no obligations.

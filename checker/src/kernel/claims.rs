@@ -2,22 +2,23 @@
 //! (`rewrite::equiv::claims`, `docs/equiv.md`): for each input function `f`, the output's
 //! **targets** (`f.jvp`; `f.nonlin` then `f.lin`, or `f` passed through; `g.T`, or `g` kept;
 //! `f.jvp.nonlin` then `f.jvp.lin.T`), one obligation per result leaf and per coefficient
-//! (a transpose's by the adjoint pairing, or entrywise), and, once verified, the **lemmas**
-//! used at the function's call sites.
+//! (a transpose's by the adjoint pairing, or entrywise), and, once verified, the **names** its
+//! callers' symbols get ([`walk::Names`]).
 //!
-//! A lemma follows from its claim's verified obligations by the definition of the function
+//! A name follows from its claim's verified obligations by the definition of the function
 //! symbols: `J:g.jvp#k(x..)` *is* the lowered result `k` of `g.jvp` at `x..`, so the obligation
-//! `lowered(g.jvp)_k = lowered(g)_k` is the lemma `J:g.jvp#k(x..) = P:g#k(x..)`.
+//! `lowered(g.jvp)_k = lowered(g)_k` says `J:g.jvp#k(x..) = P:g#k(x..)`, and a call of `g.jvp`
+//! later in the stage makes the symbol `P:g#k(x..)` directly. Every stage names its symbols by
+//! its own claims and lowers its programs afresh: a name is about the stage's input program.
 
 use super::settle::Why;
-use super::term::{Id, Lemma};
+use super::term::Id;
 use super::walk::{
-    self, Lowered, OVER_BUDGET, Pairs, Prog, Row, coefficient, inputs, pairing, size,
+    self, Lowered, Name, OVER_BUDGET, Pairs, Prog, Row, coefficient, inputs, pairing, size,
 };
 use super::{KernelError, Verifier};
 use semantics::{Expr, FnDef, PrimTable, Program, each_expr};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
+use std::collections::{BTreeSet, HashMap};
 
 /// A program printed: its type declarations, and each function's text by name (`None` where
 /// two functions have one name, so that nothing is called identical). A text is keyed by the
@@ -70,7 +71,7 @@ pub fn same_text(a: &Texts, b: &Texts, g: &FnDef) -> bool {
 /// A claim's obligations: results, coefficients, the residual symbols the linear half is
 /// applied to (`None`: the inputs), and the numbers of results, linear inputs, original rows.
 type Sides = (Pairs, Pairs, Res, [usize; 3]);
-/// The residual symbols a split function's linear half is applied to (see [`Lemma`]).
+/// The residual symbols a split function's linear half is applied to (see [`Name`]).
 type Res = Option<Vec<String>>;
 type Low = Result<(Vec<Id>, Lowered), Why>;
 
@@ -80,9 +81,10 @@ impl Verifier {
         if prog.refused.contains(&f.name) {
             return Err(Why::OverBudget(format!("`{}`: {OVER_BUDGET}", f.name)));
         }
-        let key = format!("{}:{}:{grad}", prog.tag, f.name);
+        // By stage: each names its calls by its own claims.
+        let key = format!("{} {}:{}:{grad}", self.stage, prog.tag, f.name);
         let lower = |v: &mut Self, at: &[Id]| {
-            let low = walk::lower(&mut v.dag, &v.columns, prog, f, at, grad);
+            let low = walk::lower(&mut v.dag, (&v.columns, &v.names), prog, f, at, grad);
             low.map_err(|e| Why::No(format!("{}: {e}", f.name)))
         };
         let (xs, low) = match self.lowered.get(&key) {
@@ -101,37 +103,10 @@ impl Verifier {
         }
     }
 
-    /// The lemma `from(..) = to(..)` (`res`: see [`Lemma`]), about each of `owners`.
-    fn add_lemma(&mut self, owners: &[String], [from, to]: [String; 2], res: Res) {
-        let lemma = Rc::new(Lemma { from, res, to });
-        for o in owners {
-            self.lemmas
-                .entry(o.clone())
-                .or_default()
-                .push(lemma.clone());
-        }
-    }
-
-    /// The lemmas about the functions `fs` call, each once.
-    fn lemmas_for(&self, prog: &Prog, fs: &[&FnDef]) -> Vec<Rc<Lemma>> {
-        let (mut out, mut names) = (Vec::new(), HashSet::new());
-        for f in fs {
-            let mut seen = HashSet::new();
-            for g in callees(&prog.p, f).filter(|g| seen.insert(*g)) {
-                let ls = self.lemmas.get(&format!("{}:{g}", prog.tag));
-                let ls = ls
-                    .into_iter()
-                    .flatten()
-                    .filter(|l| names.insert(Rc::as_ptr(l)));
-                out.extend(ls.cloned());
-            }
-        }
-        out
-    }
-
     /// Every claim of the transformation `pass` (`jvp`, `unzip`, `transpose`).
     pub fn claims(&mut self, pass: &str, inp: &Prog, out: &Prog) -> Result<(), KernelError> {
         let (it, ot, reference) = (inp.tag, out.tag, pass == "jvp");
+        (self.stage, self.names) = (pass.to_string(), walk::Names::new());
         let prims = PrimTable::standard();
         let texts = (pass == "transpose").then(|| (texts(&inp.p, prims), texts(&out.p, prims)));
         for f in &inp.p.funcs {
@@ -152,7 +127,7 @@ impl Verifier {
             };
             let Some((first, second)) = targets else {
                 let why = Why::No(format!("no output of `{n}`"));
-                self.settle((n, claim), Err(why), &[])?;
+                self.settle((n, claim), Err(why))?;
                 continue;
             };
             // A kept function identical to its input, calling only kept functions whose claims
@@ -174,43 +149,47 @@ impl Verifier {
             };
             let (results, coefs, res, [n_res, n_in, n_out]) = match sides {
                 Err(e) => {
-                    self.settle((n, claim), Err(e), &[])?;
+                    self.settle((n, claim), Err(e))?;
                     continue;
                 }
                 Ok(s) => s,
             };
-            let fs: Vec<&FnDef> = std::iter::once(first).chain(second).collect();
-            let lemmas = self.lemmas_for(out, &fs);
             // Which were proved: the results (or `identical`), then the rest.
             let (r1, r2) = if reference {
-                let r1 = self.settle((n, claim), Ok(results), &lemmas)?;
-                (r1, self.settle((n, tangent), Ok(coefs), &lemmas)?)
+                let r1 = self.settle((n, claim), Ok(results))?;
+                (r1, self.settle((n, tangent), Ok(coefs))?)
             } else {
                 let m = results.len();
-                let mut r1 = self.settle((n, claim), Ok([results, coefs].concat()), &lemmas)?;
+                let mut r1 = self.settle((n, claim), Ok([results, coefs].concat()))?;
                 let r2 = r1.split_off(m);
                 (r1, r2)
             };
             let (r1, r2) = (!r1.contains(&false), !r2.contains(&false));
-            let owners: Vec<String> = fs.iter().map(|g| format!("{ot}:{}", g.name)).collect();
+            // The verified claim names the targets' symbols at their callers' call sites.
             for k in (0..n_res).filter(|_| r1) {
-                let (from, to) = (format!("{ot}:{}#{k}", first.name), format!("{it}:{n}#{k}"));
-                self.add_lemma(&owners, [from, to], None);
+                let from = format!("{ot}:{}#{k}", first.name);
+                self.names.insert(from, Name::Same(format!("{it}:{n}#{k}")));
             }
             // A pairing's obligations are not per coefficient: all of them, then.
             let (lin, d) = (
                 &second.unwrap_or(first).name,
                 if reference { "d" } else { "" },
             );
-            let all = !kept && r2;
             let entries = (0..n_out).flat_map(|k| (0..n_in).map(move |i| (k, i)));
-            for (k, i) in entries.filter(|_| all) {
+            for (k, i) in entries.filter(|_| r2) {
                 let (a, b) = if transposed { (i, k) } else { (k, i) };
                 let (from, to) = (
                     format!("{ot}:{lin}#{a}@{b}"),
                     format!("{it}:{n}#{d}{k}@{i}"),
                 );
-                self.add_lemma(&owners, [from, to], res.clone());
+                let (from, name) = match &res {
+                    None => (from, Name::Same(to)),
+                    // No residuals: the coefficient is a constant, and the input's symbol is
+                    // named as the linear half's, without arguments.
+                    Some(r) if r.is_empty() => (to, Name::Constant(from)),
+                    Some(r) => (from, Name::AtResiduals(to, r.clone())),
+                };
+                self.names.insert(from, name);
             }
         }
         Ok(())
@@ -255,7 +234,7 @@ impl Verifier {
                     .map(|s| (format!("stage {s}"), zero, zero, vec![]))
                     .collect()),
             };
-            self.settle((n, "vjp"), pairs, &[])?;
+            self.settle((n, "vjp"), pairs)?;
         }
         Ok(())
     }

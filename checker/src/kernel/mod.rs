@@ -6,14 +6,14 @@
 //! work) and `serde`/`serde_json` only; `checker/tests/kernel_imports.rs` reads its `use` lines.
 //!
 //! It parses the programs (a vjp's stages too), lowers each function in one sweep that is also
-//! its typing check and states its adjoint equations (`walk`), recomputes every claim's
-//! obligations (`claims`: transposes as the adjoint pairing, a VJP as the composition of its
-//! stages' lemmas), decides each one called proved with its own lemma rewriting and ring
-//! normaliser (`settle`, `ring`), and recomputes the static work against its own bounds
-//! (`bounds`). Any difference is a [`KernelError`] naming the claim and obligation. A
-//! `refuted` obligation cannot make a claim proved: it is recorded, and re-evaluated outside
-//! the trusted base (`crate::refute`, which `lina verify` runs). Every loop over input is a
-//! linear sweep; no recursion follows the input's size.
+//! its typing check and states its adjoint equations (`walk`; a call's symbols are named as
+//! the verified claims about the callee say), recomputes every claim's obligations (`claims`:
+//! transposes as the adjoint pairing, a VJP as the composition of its stage claims), decides
+//! each one called proved with its own ring normaliser (`settle`, `ring`), and recomputes the
+//! static work against its own bounds (`bounds`). Any difference is a [`KernelError`] naming
+//! the claim and obligation. A `refuted` obligation cannot make a claim proved: it is
+//! recorded, and re-evaluated outside the trusted base (`crate::refute`, which `lina verify`
+//! runs). Every loop over input is a linear sweep; no recursion follows the input's size.
 
 pub mod bounds;
 pub mod claims;
@@ -24,12 +24,11 @@ pub mod term;
 pub mod walk;
 
 use self::schema::{Certificate, SCHEMA};
-use self::term::{Dag, Id, Lemma};
-use self::walk::{Lowered, Prog};
+use self::term::{Dag, Id};
+use self::walk::{Lowered, Names, Prog};
 use semantics::PrimTable;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 pub type Verdict<T> = Result<T, KernelError>;
 
@@ -88,27 +87,31 @@ impl ClaimOutcome {
     }
 }
 
-/// A `refuted` obligation: its claim and name, its two sides, its point, and how many
-/// lowerings the kernel had made when it met it (the meanings its symbols may use).
+/// A `refuted` obligation: its claim and name, its two sides, its point, its stage and how
+/// many lowerings the kernel had made when it met it (the meanings its symbols may use).
 pub struct Refutation {
     pub claim: String,
     pub what: String,
     pub sides: (Id, Id),
     pub point: Vec<(String, f64)>,
+    pub stage: String,
     pub known: usize,
 }
 
-/// The kernel's state (its terms, lowerings, lemmas; the certificate's claims still to settle).
+/// The kernel's state (its terms, lowerings, the names of the stage it checks; the
+/// certificate's claims still to settle).
 #[derive(Default)]
 pub struct Verifier {
     pub transformation: String,
     pub dag: Dag,
     columns: Vec<Option<Prog>>,
-    lemmas: HashMap<String, Vec<Rc<Lemma>>>,
+    /// The stage checked (`jvp`, `unzip`, `transpose`), and how its calls' symbols are named.
+    stage: String,
+    names: Names,
     /// The claims settled `proved` (`function: claim`), and those over the leaf budget.
     proved: HashSet<String>,
     over: HashSet<String>,
-    /// Each lowering by `tag:function:grad`: its input symbols, the lowering, its rank.
+    /// Each lowering by `stage tag:function:grad`: its input symbols, the lowering, its rank.
     pub lowered: HashMap<String, (Vec<Id>, Lowered, usize)>,
     claims: std::vec::IntoIter<schema::ClaimCert>,
     /// Each claim's outcome (in the kernel's order), and how many obligations it decided.

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The one schema version this kernel knows.
-pub const SCHEMA: &str = "lina-certificate/6";
+pub const SCHEMA: &str = "lina-certificate/7";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,5 @@
 //! The kernel's terms: one hash-consed DAG (a node is an operator and child ids, each child
-//! older than its parent; walks over it are loops over ids), and the lemmas that rename a
-//! callee's symbols to the original program's.
+//! older than its parent; walks over it are loops over ids).
 
 use std::collections::{HashMap, HashSet};
 
@@ -65,36 +64,5 @@ impl Dag {
     }
     pub fn sum(&mut self, a: Id, b: Id) -> Id {
         self.add("add", vec![a, b])
-    }
-}
-
-/// A verified claim's consequence about one symbol: `from(args) = to(x..)` for all inputs
-/// `x..`, where `args` are the inputs themselves (`res: None`) or the residual symbols
-/// `res_j(x..)` of the first half of a split function. With no residuals (`Some([])`), `from()`
-/// has no variables: it is applied backwards (`to(x..)` ↦ `from()`).
-pub struct Lemma {
-    pub from: String,
-    pub res: Option<Vec<String>>,
-    pub to: String,
-}
-
-impl Lemma {
-    /// The lemma applied at `id` (backwards without residuals), if it matches.
-    pub fn apply(&self, dag: &mut Dag, id: Id) -> Option<Id> {
-        let Node { op, kids } = dag.node(id).clone();
-        let xs = match &self.res {
-            Some(r) if r.is_empty() => {
-                return (op == self.to).then(|| dag.add(&self.from, Vec::new()));
-            }
-            _ if op != self.from => return None,
-            None => kids,
-            Some(r) => {
-                let first = kids.first().map(|&k| dag.node(k).kids.clone())?;
-                let fits =
-                    |(k, r): (&Id, &String)| dag.node(*k).op == *r && dag.node(*k).kids == first;
-                (kids.len() == r.len() && kids.iter().zip(r).all(fits)).then_some(first)?
-            }
-        };
-        Some(dag.add(&self.to, xs))
     }
 }

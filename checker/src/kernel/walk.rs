@@ -6,7 +6,8 @@
 //!   coefficients over the linear inputs (scale multiplies, `+` adds, `dup` shares, `zero` is
 //!   the empty row: the sweep is the linearity check); in `grad` mode a nonlinear scalar also
 //!   carries its gradient row from the derivative column alone (the reference Jacobian);
-//!   calls are modular symbols `tag:g#k`, `tag:g#k@i`, `tag:g#dk@i`;
+//!   calls are modular symbols `tag:g#k`, `tag:g#k@i`, `tag:g#dk@i`, named when they are made
+//!   as the verified claims about `g` say ([`Names`]: the earlier program's symbols);
 //! - **types** it (strict mode, SPEC §2; a value's shape is its type): each atom on the side
 //!   its construct needs (a binder's side is its spelling), a primitive's arity, a call's
 //!   arguments against the callee's declared signature (the callee defined above), a linear
@@ -27,6 +28,23 @@ pub type Pairs = Vec<(String, Id, Id, Vec<Id>)>;
 pub type Res<T> = Result<T, String>;
 /// `A_u = Σ coef · A_v` (`None`: the coefficient 1).
 type Equation = (u32, Vec<(Option<Id>, u32)>);
+
+/// How a call's symbol `from(args)` is named when it is made: a verified claim about the
+/// callee says it equals a symbol of the earlier program (`claims.rs` adds the entry, under
+/// `from`, once the claim is proved; nothing is rewritten afterwards).
+pub enum Name {
+    /// `from(x..) = to(x..)`.
+    Same(String),
+    /// A split function's linear half at the residuals of its first half:
+    /// `from(r_1(x..), .., r_m(x..)) = to(x..)`, the `r_j` the first half's residual symbols
+    /// (`to`, then the `r_j`); at other arguments the symbol keeps its own name.
+    AtResiduals(String, Vec<String>),
+    /// A coefficient that does not depend on the inputs (its linear half has no residuals):
+    /// `from(x..) = to()` for all `x..`.
+    Constant(String),
+}
+
+pub type Names = HashMap<String, Name>;
 
 /// A program, the tag of its function symbols (`P`, `J`, `U`, `T`), and the functions over
 /// the leaf budget ([`refused`]), which are never lowered.
@@ -286,6 +304,7 @@ pub fn columns(prims: &PrimTable) -> Res<Vec<Option<Prog>>> {
 struct Lower<'a> {
     dag: &'a mut Dag,
     columns: &'a [Option<Prog>],
+    names: &'a Names,
     prog: &'a Prog,
     f: &'a FnDef,
     grad: bool,
@@ -342,10 +361,10 @@ fn diag(n: usize, c: Option<Id>) -> Matrix {
 
 /// `f` of `prog` lowered, its nonlinear parameter leaves bound to `at` (and, in `grad` mode,
 /// unit gradients), its linear parameter leaves to unit rows (`columns`: the derivative
-/// column of each primitive, for `grad` mode).
+/// column of each primitive, for `grad` mode; `names`: how its calls' symbols are named).
 pub fn lower(
     dag: &mut Dag,
-    columns: &[Option<Prog>],
+    (columns, names): (&[Option<Prog>], &Names),
     prog: &Prog,
     f: &FnDef,
     at: &[Id],
@@ -358,6 +377,7 @@ pub fn lower(
     let sweep = Lower {
         dag,
         columns,
+        names,
         prog,
         f,
         grad,
@@ -525,7 +545,7 @@ impl Lower<'_> {
                 let col = self.columns.get(prim.0 as usize).and_then(Option::as_ref);
                 let col = col.ok_or_else(no)?;
                 let d = col.p.funcs.first().ok_or_else(no)?;
-                let partials = lower(self.dag, &[], col, d, &xs, false)?.nl;
+                let partials = lower(self.dag, (&[], &Names::new()), col, d, &xs, false)?.nl;
                 Ok((vec![Val::N(y, self.chain(&partials, &gs))], vec![]))
             }
             Expr::LAdd { lhs, rhs, .. } => {
@@ -596,8 +616,8 @@ impl Lower<'_> {
             .and(fits(&vl, g.lparams.iter().map(|p| &p.ty)))?;
         let (args, us) = (leaves(&vn, false)?, leaves(&vl, true)?);
         let (xs, gs): (Vec<Id>, Vec<Row>) = args.iter().map(|a| (a.term(), a.row())).unzip();
-        let (tag, name) = (self.prog.tag, g.name.as_str());
-        let sym = |dag: &mut Dag, s: String| dag.add(&format!("{tag}:{name}#{s}"), xs.clone());
+        let (tag, name, names) = (self.prog.tag, g.name.as_str(), self.names);
+        let sym = |dag: &mut Dag, s: String| symbol(dag, names, format!("{tag}:{name}#{s}"), &xs);
         let mut ks = Vec::new();
         for k in 0..size(&g.results) {
             let y = sym(self.dag, k.to_string());
@@ -624,6 +644,26 @@ impl Lower<'_> {
         let terms: Vec<(Option<Id>, Row)> = terms.map(|(&c, r)| (Some(c), r.clone())).collect();
         self.dag.factors.extend(terms.iter().filter_map(|t| t.0));
         combine(self.dag, terms.into_iter())
+    }
+}
+
+/// The call symbol `from(xs)`, named as `names` says.
+fn symbol(dag: &mut Dag, names: &Names, from: String, xs: &[Id]) -> Id {
+    match names.get(&from) {
+        None => dag.add(&from, xs.to_vec()),
+        Some(Name::Same(to)) => dag.add(to, xs.to_vec()),
+        Some(Name::Constant(to)) => dag.add(to, Vec::new()),
+        Some(Name::AtResiduals(to, rs)) => {
+            // `xs` are `r_1(ys), .., r_m(ys)` for one `ys`: the residuals of one call.
+            let ys = xs.first().map(|&k| dag.node(k).kids.clone());
+            let ys = ys.unwrap_or_default();
+            let of = |(&x, r): (&Id, &String)| dag.node(x).op == *r && dag.node(x).kids == ys;
+            if xs.len() == rs.len() && xs.iter().zip(rs).all(of) {
+                dag.add(to, ys)
+            } else {
+                dag.add(&from, xs.to_vec())
+            }
+        }
     }
 }
 
