@@ -272,8 +272,9 @@ fn push_decimal(out: &mut String, n: u32) {
             break;
         }
     }
-    // ASCII digits: one copy, not a `char` pushed (and encoded) per digit.
-    out.push_str(std::str::from_utf8(&digits[k..]).unwrap_or("0"));
+    // ASCII digits, each one byte in UTF-8: pushed as they are (a `str::from_utf8` of the
+    // run, to copy it at once, cost more than the few pushes it saved).
+    out.extend(digits[k..].iter().map(|&d| char::from(d)));
 }
 
 #[cfg(test)]

@@ -133,6 +133,9 @@ pub struct Scope {
     older_slots: Vec<u32>,
     /// Nested binders with the slot each hid, in order: a block's end pops its own.
     log: Vec<(u32, Option<u32>)>,
+    /// The binder declared last, while it is in scope: the innermost binder of its name, which
+    /// [`Scope::get`] compares first (a chain's `let`s read the binder just before them).
+    last: Option<u32>,
     /// A binder had the name of one already in its batch or in the large table, or was nested
     /// (and so may leave the scope before another of its name comes): see [`Scope::distinct`].
     repeat: bool,
@@ -159,6 +162,7 @@ impl Scope {
         self.older.clear();
         self.older_slots.clear();
         self.log.clear();
+        self.last = None;
         self.repeat = false;
     }
 
@@ -205,6 +209,7 @@ impl Scope {
         nested: bool,
         name_of: impl Fn(u32) -> &'n str + Copy,
     ) {
+        self.last = Some(slot);
         if nested {
             self.build(name_of);
             self.shift(name_of);
@@ -254,6 +259,11 @@ impl Scope {
     /// The innermost binder named `name` in scope (building the large table when the name is
     /// not held).
     pub fn get<'n>(&mut self, name: &str, name_of: impl Fn(u32) -> &'n str + Copy) -> Option<u32> {
+        if let Some(slot) = self.last
+            && name_of(slot) == name
+        {
+            return Some(slot);
+        }
         let h = hash32(name);
         if let Some(slot) = self.held.get_hashed(h, name, name_of) {
             return Some(slot);
@@ -279,6 +289,11 @@ impl Scope {
     /// hid. (Its binders were all nested, so nothing held is newer than them: the binders held
     /// before the block were moved to the large table by its first binder.)
     pub fn pop<'n>(&mut self, mark: usize, name_of: impl Fn(u32) -> &'n str + Copy) {
+        if self.log.len() > mark {
+            // The last binder may be one of the block's (a block's binders are all nested, so
+            // it is unless the block declared none).
+            self.last = None;
+        }
         while self.log.len() > mark {
             let Some((slot, hid)) = self.log.pop() else {
                 break;
