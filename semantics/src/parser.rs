@@ -281,23 +281,25 @@ impl<'s> Parser<'s> {
         self.pos -= keep;
         let from = self.toks.len();
         self.lexer.fill(&mut self.toks, WINDOW);
-        for &t in &self.toks[from..] {
-            if std::mem::take(&mut self.def_pending) && t.tok == Tok::Ident {
-                self.defs_by_name
-                    .entry(&self.src[t.span.range()])
-                    .or_default()
-                    .push(self.defs_lexed - 1);
-                self.defs_entered += 1;
-            }
+        // A `def` last in the window before: its name is the first token of this one.
+        if std::mem::take(&mut self.def_pending)
+            && let Some(&t) = self.toks.get(from)
+        {
+            self.enter_def(t);
+        }
+        // Only the tokens the lexer noted matter here: `def`s and names starting with `_`
+        // (only those can have the temporaries' form, `_t`).
+        for k in 0..self.lexer.noted().len() {
+            let t = self.toks[self.lexer.noted()[k]];
             match t.tok {
                 Tok::Def => {
                     self.defs_lexed += 1;
-                    self.def_pending = true;
+                    match self.toks.get(self.lexer.noted()[k] + 1) {
+                        Some(&name) => self.enter_def(name),
+                        None => self.def_pending = true,
+                    }
                 }
-                // Only a name starting with `_` can have the temporaries' form (`_t`).
-                Tok::Ident | Tok::LinIdent
-                    if self.src.as_bytes().get(t.span.start as usize) == Some(&b'_') =>
-                {
+                Tok::Ident | Tok::LinIdent => {
                     let text = &self.src[t.span.range()];
                     if is_temp_form(t.tok, text) && self.fresh.take(&[text]) && self.made_temp {
                         self.reparse = true;
@@ -305,6 +307,17 @@ impl<'s> Parser<'s> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// The token after the latest `def` lexed: its name, if it is one, is entered.
+    fn enter_def(&mut self, t: Token) {
+        if t.tok == Tok::Ident {
+            self.defs_by_name
+                .entry(&self.src[t.span.range()])
+                .or_default()
+                .push(self.defs_lexed - 1);
+            self.defs_entered += 1;
         }
     }
 
@@ -1531,6 +1544,37 @@ mod tests {
             ]
         );
         assert_eq!(callees(3), [func(1)]);
+    }
+
+    /// Definitions and names of the temporaries' form are seen wherever the lexer's windows
+    /// split the file: a `def` and its name at every position around the first window's end
+    /// (the name is entered, so a later call finds it), and a parameter `_t1` there (avoided,
+    /// so the temporary made for `sin(_t1)` is `_t2`).
+    #[test]
+    fn definitions_and_temporaries_are_seen_across_the_lexers_windows() {
+        let mut boundary = false;
+        for lets in 810..=818 {
+            for terms in 0..5 {
+                let mut src = String::from("def f(x0: R) -> (R) =\n");
+                for i in 1..=lets {
+                    src += &format!("let x{i} = x{} in\n", i - 1);
+                }
+                src += &format!("x{lets}");
+                src += &" + x0".repeat(terms);
+                let def_at = 11 + 5 * lets + 2 * terms;
+                boundary |= def_at == WINDOW - 1;
+                src += "\ndef g(_t1: R) -> (R) = sin(_t1) * _t1\ndef h(x: R) -> (R) = g(x)\n";
+                let p = parse(&src).unwrap();
+                let names: Vec<&str> = p.funcs[1].locals.iter().map(|l| l.name.as_str()).collect();
+                assert_eq!(names, ["_t1", "_t2"], "{lets} lets, {terms} terms");
+                assert!(
+                    matches!(&p.funcs[2].body.tail, Expr::Call { func, .. } if func.0 == 1),
+                    "{lets} lets, {terms} terms"
+                );
+            }
+        }
+        // Among them, the `def` last in the first window and its name first in the next.
+        assert!(boundary);
     }
 
     #[test]
