@@ -91,6 +91,16 @@ impl Context {
         })
     }
 
+    /// The type a slot's binder gave it; `None` for a slot that does not exist.
+    pub fn ty_of(&self, id: LocalId) -> Option<Ty> {
+        self.slots.get(id.0 as usize).map(|s| unpack(s.ty))
+    }
+
+    /// Whether the slot exists.
+    pub fn has(&self, id: LocalId) -> bool {
+        (id.0 as usize) < self.slots.len()
+    }
+
     /// Silences sort and multiplicity faults about a slot whose binder is already reported.
     pub fn quiet(&mut self, id: LocalId) {
         if let Some(s) = self.slots.get_mut(id.0 as usize) {

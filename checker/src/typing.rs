@@ -342,6 +342,9 @@ impl<'a> Judge<'a> {
         let mut consumed = Vec::new();
         // Premises: each binding, in order, in the context the earlier ones extend.
         for bind in binds {
+            if !self.derive && self.quick_let(bind, block) {
+                continue;
+            }
             let t = match bind {
                 FlatBind::Let {
                     binders,
@@ -440,6 +443,93 @@ impl<'a> Judge<'a> {
             ty: Some(shown),
             consumed: e1.consumed,
         }
+    }
+
+    /// T-Let over T-Prim or T-Call with T-Var and T-Lit premises, for the bindings long
+    /// programs are made of (`let x = p(a1..an) in`, `let (x1..xk) = g(a1..an) in`, every
+    /// argument nonlinear and of the type expected, every binder nonlinear), when no
+    /// derivation is built: the premises read directly and the same conclusion drawn (each
+    /// argument's use counted, the binders bound to the results' types), without the rules'
+    /// intermediate premises and multi-types. `false`, having changed nothing, when the
+    /// binding is of another form or a premise would fail: the caller then applies the rules,
+    /// which report the fault.
+    fn quick_let(&mut self, bind: &FlatBind, block: u32) -> bool {
+        let FlatBind::Let {
+            binders, nl, rhs, ..
+        } = *bind
+        else {
+            return false;
+        };
+        let (fp, f) = (self.fp, self.f);
+        let ids = fp.binders(binders);
+        if nl as usize != ids.len() {
+            return false;
+        }
+        let real = [Some(self.types.real())];
+        let sigs = self.sigs;
+        // The arguments, the types the rule expects of them, and the types it concludes.
+        let (args, params, results): (_, &[Ty], &[Ty]) = match rhs {
+            FlatExpr::Prim { prim, args, .. } => match self.prims.get(prim) {
+                Some(row) if row.arity == args.len as usize => (args, &[], &real),
+                _ => return false,
+            },
+            FlatExpr::Call {
+                func,
+                atoms,
+                nl: args_nl,
+                ..
+            } if (func.0 as usize) < self.me && args_nl == atoms.len => {
+                match sigs.get(func.0 as usize) {
+                    Some(sig)
+                        if sig.lparams.is_empty()
+                            && sig.lresults.is_empty()
+                            && sig.params.len() == atoms.len as usize =>
+                    {
+                        (atoms, &sig.params, &sig.results)
+                    }
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        };
+        if results.len() != ids.len() {
+            return false;
+        }
+        let atoms = fp.atoms(args);
+        for (i, a) in atoms.iter().enumerate() {
+            let want = if params.is_empty() {
+                real[0]
+            } else {
+                params[i]
+            };
+            let found = match a {
+                Atom::Lit(..) => real[0],
+                Atom::Var(v) if !fp.is_linear(f, v.id) => match self.ctx.ty_of(v.id) {
+                    Some(ty) => ty,
+                    None => return false,
+                },
+                Atom::Var(_) => return false,
+            };
+            if want.is_none() || found != want {
+                return false;
+            }
+        }
+        let binders_ok = ids
+            .iter()
+            .all(|&x| fp.local(f, x).is_some_and(|l| !l.linear()) && self.ctx.has(x));
+        if !binders_ok {
+            return false;
+        }
+        // Conclusion, in the rules' order: the arguments' uses, then the binders.
+        for a in atoms {
+            if let Atom::Var(v) = a {
+                self.ctx.use_var(v.id, v.span);
+            }
+        }
+        for (&x, &ty) in ids.iter().zip(results) {
+            self.ctx.bind(x, ty, block, Rule::Let);
+        }
+        true
     }
 
     /// ```text
@@ -1414,6 +1504,71 @@ mod tests {
         }
         assert_eq!(&*tys![r, None], [r, None].as_slice());
         assert!(tys![].is_empty());
+    }
+
+    /// Checking without derivations (where [`Judge::quick_let`] concludes the common
+    /// bindings directly) finds the faults checking with them finds (every binding through the
+    /// rules), at the same spans: on the corpus and on bindings made to break each premise the
+    /// quick path reads (argument sorts, types and counts, callee order and signature, binder
+    /// sorts and counts), alone and followed by uses that see the binders' types.
+    #[test]
+    fn checking_without_derivations_finds_the_faults_the_rules_find() {
+        let prims = PrimTable::standard();
+        let header = "type P = <R, R>\n\
+                      def g(a: R, b: R) -> (R, R) = (a * b, a)\n\
+                      def h(p: P) -> (R) = let <u, v> = p in u + v\n\
+                      def k(a: R ; y': R) -> (R ; R) = (a ; y')\n";
+        let bodies = [
+            "let a = sin(x) in let b = a * x in b",
+            "let a = sin(x) in let (c, d) = g(a, 2.0) in c * d",
+            "let a = sin(t) in a",
+            "let a = sin(x, x) in a",
+            "let a = sin() in a",
+            "let a = sin(y') in a + x",
+            "let a = x * y' in a",
+            "let (c, d) = g(x, t) in c * d",
+            "let (c, d) = g(x) in c * d",
+            "let (c, d, e) = g(x, x) in c * d * e",
+            "let c = g(x, x) in c",
+            "let (c, e') = g(x, x) in c",
+            "let c = h(t) in let d = h(x) in c + d",
+            "let c = h(<x, x>) in c",
+            "let (c ; z') = k(x ; y') in c",
+            "let c = later(x) in c",
+            "let c = f(x, t ; y') in c",
+            "let a = sin(x) in let b = sin(x) in a",
+            "let a = sin(x) in let a = cos(x) in a",
+            "let a = sin(x) in let (b, c) = g(a, a) in let d = h(<b, c>) in d + sin(d)",
+        ];
+        let mut sources: Vec<String> = bodies
+            .iter()
+            .map(|b| {
+                format!(
+                    "{header}def f(x: R, t: P ; y': R) -> (R ; R) = let r = ({b}) in (r ; y')\n\
+                     def later(x: R) -> (R) = x\n"
+                )
+            })
+            .collect();
+        for dir in ["", "linear", "ill"] {
+            for file in semantics::corpus::load(dir).unwrap() {
+                sources.push(file.src);
+            }
+        }
+        let (mut checked, mut faults) = (0, 0);
+        for src in &sources {
+            let Ok(flat) = semantics::parse_flat(src) else {
+                continue;
+            };
+            for mode in [Mode::Strict, Mode::Relaxed] {
+                let quick = verdict(check_flat(&flat, prims, mode, false)).0;
+                let rules = verdict(check_flat(&flat, prims, mode, true)).0;
+                assert_eq!(quick, rules, "{src}");
+                faults += quick.len();
+            }
+            checked += 1;
+        }
+        assert!(checked > 100, "{checked} programs");
+        assert!(faults > 60, "{faults} faults");
     }
 
     /// The parser's flat form and the flat form of the public program it converts to are

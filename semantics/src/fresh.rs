@@ -261,19 +261,22 @@ impl Fresh {
 /// Appends `n` in decimal (without the formatting machinery: a name is made per generated
 /// slot, a million times on the longest programs).
 fn push_decimal(out: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut k = digits.len();
-    let mut n = n;
+    // The largest power of ten not above `n`, then the digits from the most significant, each
+    // an ASCII `char` (one byte: a `str::from_utf8` of the run, to copy it at once, cost more
+    // than the few pushes it saved).
+    let mut scale = 1;
+    while n / scale >= 10 {
+        scale *= 10;
+    }
+    out.reserve(10);
     loop {
-        k -= 1;
-        digits[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        let digit = (n / scale % 10) as u8;
+        out.push(char::from(b'0' + digit));
+        if scale == 1 {
             break;
         }
+        scale /= 10;
     }
-    // ASCII digits: one copy, not a `char` pushed (and encoded) per digit.
-    out.push_str(std::str::from_utf8(&digits[k..]).unwrap_or("0"));
 }
 
 #[cfg(test)]

@@ -111,6 +111,10 @@ pub struct Lexer<'s> {
     errors: Vec<Diagnostic>,
     faults: usize,
     done: bool,
+    /// Where the last [`Lexer::fill`] put its `def` tokens and its names starting with `_`
+    /// (indices into its vector, ascending): the tokens the parser looks at as they are lexed
+    /// ([`Lexer::noted`]), so that it need not read every token twice.
+    noted: Vec<usize>,
 }
 
 impl<'s> Lexer<'s> {
@@ -121,7 +125,14 @@ impl<'s> Lexer<'s> {
             errors: Vec::new(),
             faults: 0,
             done: false,
+            noted: Vec::new(),
         }
+    }
+
+    /// The positions, in the vector the last [`Lexer::fill`] appended to, of the `def` tokens
+    /// and the names starting with `_` it appended, ascending.
+    pub fn noted(&self) -> &[usize] {
+        &self.noted
     }
 
     /// [`Tok::Eof`] has been produced: nothing more comes.
@@ -137,9 +148,11 @@ impl<'s> Lexer<'s> {
     /// Appends the next tokens to `tokens`, stopping after at least `n` (or at the end, with
     /// [`Tok::Eof`] last).
     pub fn fill(&mut self, tokens: &mut Vec<Token>, n: usize) {
+        self.noted.clear();
         if self.done {
             return;
         }
+        let noted = &mut self.noted;
         let src = self.src;
         let bytes = src.as_bytes();
         let mut faults = 0;
@@ -227,7 +240,10 @@ impl<'s> Lexer<'s> {
                         Tok::LinIdent
                     } else {
                         match &bytes[start..i] {
-                            b"def" => Tok::Def,
+                            b"def" => {
+                                noted.push(tokens.len());
+                                Tok::Def
+                            }
                             b"type" => Tok::TypeKw,
                             b"let" => Tok::Let,
                             b"in" => Tok::In,
@@ -238,10 +254,17 @@ impl<'s> Lexer<'s> {
                             _ => Tok::Ident,
                         }
                     };
+                    if c == b'_' {
+                        noted.push(tokens.len());
+                    }
                     tokens.push(Token {
                         tok,
                         span: Span::new(start, i),
                     });
+                    // A single space after a name is skipped here rather than dispatched.
+                    if bytes.get(i) == Some(&b' ') {
+                        i += 1;
+                    }
                     continue;
                 }
                 _ => {
@@ -373,5 +396,31 @@ mod tests {
             .collect();
         assert_eq!(nums, [2500.0, 0.0]);
         assert_eq!((errors[0].code, faults), ("E0102", 1));
+    }
+
+    /// A window's noted positions are its `def` tokens and its names starting with `_`
+    /// (linear or not), found here by reading every token.
+    #[test]
+    fn a_window_notes_its_definitions_and_underscored_names() {
+        let src = "def _f(_a: R ; _b': R) -> (R) = let def' = _a in let _c = def' in _c\n\
+                   def g(x: R) -> (R) = x _ __ ";
+        let mut lexer = Lexer::new(src);
+        let mut window = Vec::new();
+        let mut noted = 0;
+        while !lexer.done() {
+            window.clear();
+            lexer.fill(&mut window, 7);
+            let want: Vec<usize> = (0..window.len())
+                .filter(|&k| {
+                    let t = window[k];
+                    t.tok == Tok::Def
+                        || (matches!(t.tok, Tok::Ident | Tok::LinIdent)
+                            && src[t.span.range()].starts_with('_'))
+                })
+                .collect();
+            assert_eq!(lexer.noted(), want.as_slice());
+            noted += want.len();
+        }
+        assert_eq!(noted, 10);
     }
 }

@@ -73,7 +73,18 @@ impl NameTable {
         slot: u32,
         name_of: impl Fn(u32) -> &'n str,
     ) -> Option<u32> {
-        let h = hash32(name);
+        self.insert_hashed(hash32(name), name, slot, name_of)
+    }
+
+    /// [`NameTable::insert`] with the name's [`hash32`] already computed (a scope keeps the
+    /// hashes of the binders it holds).
+    fn insert_hashed<'n>(
+        &mut self,
+        h: u32,
+        name: &str,
+        slot: u32,
+        name_of: impl Fn(u32) -> &'n str,
+    ) -> Option<u32> {
         // One probe: finding the name and the free bucket for it are the same search.
         let eq = |&(eh, s): &(u32, u32)| eh == h && name_of(s) == name;
         match self.table.entry(spread(h), eq, |&(eh, _)| spread(eh)) {
@@ -123,16 +134,20 @@ pub struct Scope {
     /// The large table holds every binder not held (else those are in `waiting`).
     built: bool,
     /// Top-level binders no longer held while the large table was not built, in order of
-    /// declaration.
-    waiting: Vec<u32>,
-    /// The current batch of held binders, and their slots in order of declaration.
+    /// declaration, each with its name's hash (as the held ones: computed once, at
+    /// declaration, for the tables and for [`Scope::distinct`]).
+    waiting: Vec<(u32, u32)>,
+    /// The current batch of held binders, and their hashes and slots in order of declaration.
     held: NameTable,
-    held_slots: Vec<u32>,
+    held_slots: Vec<(u32, u32)>,
     /// The batch before it.
     older: NameTable,
-    older_slots: Vec<u32>,
+    older_slots: Vec<(u32, u32)>,
     /// Nested binders with the slot each hid, in order: a block's end pops its own.
     log: Vec<(u32, Option<u32>)>,
+    /// The binder declared last, while it is in scope: the innermost binder of its name, which
+    /// [`Scope::get`] compares first (a chain's `let`s read the binder just before them).
+    last: Option<u32>,
     /// A binder had the name of one already in its batch or in the large table, or was nested
     /// (and so may leave the scope before another of its name comes): see [`Scope::distinct`].
     repeat: bool,
@@ -159,6 +174,7 @@ impl Scope {
         self.older.clear();
         self.older_slots.clear();
         self.log.clear();
+        self.last = None;
         self.repeat = false;
     }
 
@@ -177,21 +193,30 @@ impl Scope {
             }
             let (w, o) = (self.waiting.len(), self.older_slots.len());
             let all = |i: usize| {
-                name_of(if i < w {
-                    self.waiting[i]
-                } else if i < w + o {
-                    self.older_slots[i - w]
-                } else {
-                    self.held_slots[i - w - o]
-                })
+                name_of(
+                    if i < w {
+                        self.waiting[i]
+                    } else if i < w + o {
+                        self.older_slots[i - w]
+                    } else {
+                        self.held_slots[i - w - o]
+                    }
+                    .1,
+                )
             };
-            return repeated_names(w + o + self.held_slots.len(), all).is_empty();
+            let keyed = (self.waiting.iter())
+                .chain(&self.older_slots)
+                .chain(&self.held_slots)
+                .enumerate()
+                .map(|(i, &(h, _))| (h, i as u32))
+                .collect();
+            return repeats_among(keyed, all).is_empty();
         }
         // The held binders have not met the large table yet (at most 2 * `HELD` lookups).
-        let unseen = |s: &u32| self.table.get(name_of(*s), name_of).is_none();
+        let unseen = |&(h, s): &(u32, u32)| self.table.get_hashed(h, name_of(s), name_of).is_none();
         self.held_slots
             .iter()
-            .all(|&s| self.older.get(name_of(s), name_of).is_none())
+            .all(|&(h, s)| self.older.get_hashed(h, name_of(s), name_of).is_none())
             && self.held_slots.iter().all(unseen)
             && self.older_slots.iter().all(unseen)
     }
@@ -205,6 +230,7 @@ impl Scope {
         nested: bool,
         name_of: impl Fn(u32) -> &'n str + Copy,
     ) {
+        self.last = Some(slot);
         if nested {
             self.build(name_of);
             self.shift(name_of);
@@ -214,8 +240,9 @@ impl Scope {
             self.repeat = true;
             return;
         }
-        self.repeat |= self.held.insert(name, slot, name_of).is_some();
-        self.held_slots.push(slot);
+        let h = hash32(name);
+        self.repeat |= self.held.insert_hashed(h, name, slot, name_of).is_some();
+        self.held_slots.push((h, slot));
         if self.held_slots.len() >= HELD {
             self.shift(name_of);
         }
@@ -225,8 +252,9 @@ impl Scope {
     /// list, in order), and the current one becomes the older.
     fn shift<'n>(&mut self, name_of: impl Fn(u32) -> &'n str + Copy) {
         if self.built {
-            for &slot in &self.older_slots {
-                self.repeat |= self.table.insert(name_of(slot), slot, name_of).is_some();
+            for &(h, slot) in &self.older_slots {
+                let name = name_of(slot);
+                self.repeat |= self.table.insert_hashed(h, name, slot, name_of).is_some();
             }
         } else {
             self.waiting.extend_from_slice(&self.older_slots);
@@ -245,8 +273,9 @@ impl Scope {
         }
         self.built = true;
         self.table = NameTable::with_capacity(self.waiting.len() + 2 * HELD);
-        for &slot in &self.waiting {
-            self.repeat |= self.table.insert(name_of(slot), slot, name_of).is_some();
+        for &(h, slot) in &self.waiting {
+            let name = name_of(slot);
+            self.repeat |= self.table.insert_hashed(h, name, slot, name_of).is_some();
         }
         self.waiting = Vec::new();
     }
@@ -254,6 +283,11 @@ impl Scope {
     /// The innermost binder named `name` in scope (building the large table when the name is
     /// not held).
     pub fn get<'n>(&mut self, name: &str, name_of: impl Fn(u32) -> &'n str + Copy) -> Option<u32> {
+        if let Some(slot) = self.last
+            && name_of(slot) == name
+        {
+            return Some(slot);
+        }
         let h = hash32(name);
         if let Some(slot) = self.held.get_hashed(h, name, name_of) {
             return Some(slot);
@@ -279,6 +313,11 @@ impl Scope {
     /// hid. (Its binders were all nested, so nothing held is newer than them: the binders held
     /// before the block were moved to the large table by its first binder.)
     pub fn pop<'n>(&mut self, mark: usize, name_of: impl Fn(u32) -> &'n str + Copy) {
+        if self.log.len() > mark {
+            // The last binder may be one of the block's (a block's binders are all nested, so
+            // it is unless the block declared none).
+            self.last = None;
+        }
         while self.log.len() > mark {
             let Some((slot, hid)) = self.log.pop() else {
                 break;
@@ -304,7 +343,17 @@ impl Scope {
 /// checker's distinct-binders premise (every binder of a function) this is several times
 /// faster than inserting each name in a table, whose every insertion missed the caches.
 pub fn repeated_names<'n>(len: usize, name_of: impl Fn(usize) -> &'n str) -> Vec<(u32, u32)> {
-    let mut keyed: Vec<(u32, u32)> = (0..len).map(|i| (hash32(name_of(i)), i as u32)).collect();
+    let keyed: Vec<(u32, u32)> = (0..len).map(|i| (hash32(name_of(i)), i as u32)).collect();
+    repeats_among(keyed, name_of)
+}
+
+/// [`repeated_names`] of the names whose positions and [`hash32`]es are `keyed` (`(hash,
+/// position)`, positions `0..len` in order).
+fn repeats_among<'n>(
+    mut keyed: Vec<(u32, u32)>,
+    name_of: impl Fn(usize) -> &'n str,
+) -> Vec<(u32, u32)> {
+    let len = keyed.len();
     // (Positions are distinct, so sorting the pairs is sorting by hash stably.) A radix pass
     // costs its 2048 counters, which on many small functions would be most of the check: a
     // short list is sorted by comparison, at most ten levels deep.

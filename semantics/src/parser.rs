@@ -130,6 +130,24 @@ struct Forward<'s> {
     after: usize,
 }
 
+/// What a call's name resolved to: a user function or a primitive.
+#[derive(Clone, Copy)]
+enum Callee {
+    Func(FuncId),
+    Prim(PrimId),
+}
+
+/// The last call's resolution, with what it depended on: the name, `%`, the definitions
+/// entered by name so far and the one being parsed. A million calls of `sin` in a row are resolved once.
+#[derive(Clone, Copy)]
+struct CalleeMemo<'s> {
+    name: &'s str,
+    primitive: bool,
+    defs_entered: usize,
+    current: usize,
+    callee: Callee,
+}
+
 /// Whether a token is a name the desugaring's temporaries must avoid.
 fn is_temp_form(tok: Tok, text: &str) -> bool {
     matches!(tok, Tok::Ident | Tok::LinIdent)
@@ -146,10 +164,14 @@ struct Parser<'s> {
     /// `def` tokens lexed so far, and whether the last token lexed was one (its name is next).
     defs_lexed: usize,
     def_pending: bool,
+    /// Definitions entered in [`Parser::defs_by_name`] so far.
+    defs_entered: usize,
     /// `def` tokens consumed so far.
     defs_read: usize,
     /// Calls of functions not yet lexed.
     forward: Vec<Forward<'s>>,
+    /// The last call resolved to a function or primitive.
+    callee_memo: Option<CalleeMemo<'s>>,
     /// A temporary was made.
     made_temp: bool,
     /// A name of the temporaries' form was lexed after a temporary was made, so the
@@ -225,8 +247,10 @@ impl<'s> Parser<'s> {
             pos: 0,
             defs_lexed: 0,
             def_pending: false,
+            defs_entered: 0,
             defs_read: 0,
             forward: Vec::new(),
+            callee_memo: None,
             made_temp: false,
             reparse: false,
             prims,
@@ -257,22 +281,25 @@ impl<'s> Parser<'s> {
         self.pos -= keep;
         let from = self.toks.len();
         self.lexer.fill(&mut self.toks, WINDOW);
-        for &t in &self.toks[from..] {
-            if std::mem::take(&mut self.def_pending) && t.tok == Tok::Ident {
-                self.defs_by_name
-                    .entry(&self.src[t.span.range()])
-                    .or_default()
-                    .push(self.defs_lexed - 1);
-            }
+        // A `def` last in the window before: its name is the first token of this one.
+        if std::mem::take(&mut self.def_pending)
+            && let Some(&t) = self.toks.get(from)
+        {
+            self.enter_def(t);
+        }
+        // Only the tokens the lexer noted matter here: `def`s and names starting with `_`
+        // (only those can have the temporaries' form, `_t`).
+        for k in 0..self.lexer.noted().len() {
+            let t = self.toks[self.lexer.noted()[k]];
             match t.tok {
                 Tok::Def => {
                     self.defs_lexed += 1;
-                    self.def_pending = true;
+                    match self.toks.get(self.lexer.noted()[k] + 1) {
+                        Some(&name) => self.enter_def(name),
+                        None => self.def_pending = true,
+                    }
                 }
-                // Only a name starting with `_` can have the temporaries' form (`_t`).
-                Tok::Ident | Tok::LinIdent
-                    if self.src.as_bytes().get(t.span.start as usize) == Some(&b'_') =>
-                {
+                Tok::Ident | Tok::LinIdent => {
                     let text = &self.src[t.span.range()];
                     if is_temp_form(t.tok, text) && self.fresh.take(&[text]) && self.made_temp {
                         self.reparse = true;
@@ -280,6 +307,17 @@ impl<'s> Parser<'s> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// The token after the latest `def` lexed: its name, if it is one, is entered.
+    fn enter_def(&mut self, t: Token) {
+        if t.tok == Tok::Ident {
+            self.defs_by_name
+                .entry(&self.src[t.span.range()])
+                .or_default()
+                .push(self.defs_lexed - 1);
+            self.defs_entered += 1;
         }
     }
 
@@ -1247,6 +1285,25 @@ impl<'s> Parser<'s> {
         }))
     }
 
+    /// What a call of `name` names (`primitive`: written `%name`): a user function defined
+    /// above, else a primitive, else a user function defined below (which the checker
+    /// rejects); `None` when none is known yet.
+    fn callee(&self, name: &str, primitive: bool) -> Option<Callee> {
+        let ids = self.defs_by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let split = ids.partition_point(|&i| i < self.current);
+        let prim = self.prims.lookup(name);
+        if primitive {
+            return prim.map(Callee::Prim);
+        }
+        if split > 0 {
+            return Some(Callee::Func(FuncId(ids[split - 1] as u32)));
+        }
+        if let Some(prim) = prim {
+            return Some(Callee::Prim(prim));
+        }
+        ids.get(split).map(|&i| Callee::Func(FuncId(i as u32)))
+    }
+
     /// `name(args)`: a call of a user function defined above, else of a primitive, else of a
     /// later user function (which the checker rejects). `%name(args)` (`primitive`) is always
     /// the primitive: the printer's spelling of a primitive shadowed by a user function.
@@ -1288,23 +1345,44 @@ impl<'s> Parser<'s> {
         let span = name_tok.span.to(close);
         let has_lin = self.args.len() > base + n_nl as usize;
         let atoms = self.take_args(base);
-        let ids = self.defs_by_name.get(name).map_or(&[][..], Vec::as_slice);
-        let split = ids.partition_point(|&i| i < self.current);
-        if primitive && self.prims.lookup(name).is_none() {
+        let (defs_entered, current) = (self.defs_entered, self.current);
+        let memo = self.callee_memo.filter(|m| {
+            m.name == name
+                && m.primitive == primitive
+                && m.defs_entered == defs_entered
+                && m.current == current
+        });
+        let callee = match memo {
+            Some(m) => Some(m.callee),
+            None => {
+                let c = self.callee(name, primitive);
+                if let Some(callee) = c {
+                    self.callee_memo = Some(CalleeMemo {
+                        name,
+                        primitive,
+                        defs_entered,
+                        current,
+                        callee,
+                    });
+                }
+                c
+            }
+        };
+        if primitive && !matches!(callee, Some(Callee::Prim(_))) {
             return self.fail(
                 Diagnostic::error("E0113", format!("`%{name}` is not a primitive"))
                     .with_primary(name_tok.span, "`%` names a primitive of the table"),
             );
         }
-        if split > 0 && !primitive {
+        if let Some(Callee::Func(func)) = callee {
             return Ok(Operand::Expr(FlatExpr::Call {
-                func: FuncId(ids[split - 1] as u32),
+                func,
                 atoms,
                 nl: n_nl,
                 span,
             }));
         }
-        if let Some(prim) = self.prims.lookup(name) {
+        if let Some(Callee::Prim(prim)) = callee {
             if has_lin {
                 return self.fail(
                     Diagnostic::error(
@@ -1317,14 +1395,6 @@ impl<'s> Parser<'s> {
             return Ok(Operand::Expr(FlatExpr::Prim {
                 prim,
                 args: atoms,
-                span,
-            }));
-        }
-        if let Some(&i) = ids.get(split) {
-            return Ok(Operand::Expr(FlatExpr::Call {
-                func: FuncId(i as u32),
-                atoms,
-                nl: n_nl,
                 span,
             }));
         }
@@ -1424,6 +1494,87 @@ mod tests {
             }
         }
         assert!(marked > 50, "{marked} functions marked distinct");
+    }
+
+    /// Each call names what its name means where it stands, however calls of one name follow
+    /// each other (the parser remembers the last resolution): the primitive before a user
+    /// function of its name is defined, the user function after it, the primitive again
+    /// under `%`, a function defined below by its index.
+    #[test]
+    fn calls_in_a_row_resolve_where_each_stands() {
+        let src = "def h(x: R) -> (R) = let a = sin(x) in let b = sin(a) in b\n\
+                   def sin(x: R) -> (R) = x\n\
+                   def f(x: R) -> (R) = let a = sin(x) in let b = %sin(a) in let c = sin(b) in \
+                   let d = %sin(c) in let e = cos(d) in let k = g(e) in let m = g(k) in \
+                   let n = sin(m) in n\n\
+                   def g(x: R) -> (R) = let a = sin(x) in a\n";
+        let p = parse(src).unwrap();
+        let prim = |name| format!("prim {}", PrimTable::standard().lookup(name).unwrap().0);
+        let callees = |i: usize| -> Vec<String> {
+            p.funcs[i]
+                .body
+                .binds
+                .iter()
+                .map(|b| match b {
+                    Bind::Let {
+                        rhs: Expr::Call { func, .. },
+                        ..
+                    } => format!("func {}", func.0),
+                    Bind::Let {
+                        rhs: Expr::Prim { prim, .. },
+                        ..
+                    } => format!("prim {}", prim.0),
+                    _ => "other".to_string(),
+                })
+                .collect()
+        };
+        let func = |i: u32| format!("func {i}");
+        assert_eq!(callees(0), [prim("sin"), prim("sin")]);
+        assert_eq!(
+            callees(2),
+            [
+                func(1),
+                prim("sin"),
+                func(1),
+                prim("sin"),
+                prim("cos"),
+                func(3),
+                func(3),
+                func(1)
+            ]
+        );
+        assert_eq!(callees(3), [func(1)]);
+    }
+
+    /// Definitions and names of the temporaries' form are seen wherever the lexer's windows
+    /// split the file: a `def` and its name at every position around the first window's end
+    /// (the name is entered, so a later call finds it), and a parameter `_t1` there (avoided,
+    /// so the temporary made for `sin(_t1)` is `_t2`).
+    #[test]
+    fn definitions_and_temporaries_are_seen_across_the_lexers_windows() {
+        let mut boundary = false;
+        for lets in 810..=818 {
+            for terms in 0..5 {
+                let mut src = String::from("def f(x0: R) -> (R) =\n");
+                for i in 1..=lets {
+                    src += &format!("let x{i} = x{} in\n", i - 1);
+                }
+                src += &format!("x{lets}");
+                src += &" + x0".repeat(terms);
+                let def_at = 11 + 5 * lets + 2 * terms;
+                boundary |= def_at == WINDOW - 1;
+                src += "\ndef g(_t1: R) -> (R) = sin(_t1) * _t1\ndef h(x: R) -> (R) = g(x)\n";
+                let p = parse(&src).unwrap();
+                let names: Vec<&str> = p.funcs[1].locals.iter().map(|l| l.name.as_str()).collect();
+                assert_eq!(names, ["_t1", "_t2"], "{lets} lets, {terms} terms");
+                assert!(
+                    matches!(&p.funcs[2].body.tail, Expr::Call { func, .. } if func.0 == 1),
+                    "{lets} lets, {terms} terms"
+                );
+            }
+        }
+        // Among them, the `def` last in the first window and its name first in the next.
+        assert!(boundary);
     }
 
     #[test]
