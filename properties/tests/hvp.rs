@@ -31,7 +31,7 @@ fn forget_keeps_the_meaning_of_generated_linear_programs() {
         |g| {
             let p = parse_generated(&g.render())?;
             let fg = forget(&p, prims()).map_err(|e| fail(format!("forget fails: {e}"), &p))?;
-            if let Err(d) = checker::check(&fg, prims(), checker::Options::default()) {
+            if let Err(d) = checker::accepts(&fg, prims(), checker::Options::default()) {
                 return Err(fail(
                     format!("forgotten program rejected: {}", d[0].message),
                     &fg,

@@ -51,7 +51,7 @@ fn jvp_output_type_checks() {
         nonlinear::program_strategy(),
         |g| {
             let (p, j) = pair(&g)?;
-            if let Err(d) = checker::check(&j, prims(), checker::Options::default()) {
+            if let Err(d) = checker::accepts(&j, prims(), checker::Options::default()) {
                 let src = print(&j);
                 return Err(fail(
                     format!(
@@ -119,7 +119,7 @@ fn jvp_of_a_relaxed_program_agrees_with_jvp_of_its_strict_form() {
             let r = parse_generated(&g.render_with(true))?;
             let jr = rewrite::jvp(&r, prims())
                 .map_err(|e| fail(format!("jvp of the relaxed form fails: {e}"), &r))?;
-            if let Err(d) = checker::check(&jr, prims(), checker::Options::default()) {
+            if let Err(d) = checker::accepts(&jr, prims(), checker::Options::default()) {
                 return Err(fail(
                     format!(
                         "the JVP of the relaxed form is not strict: {} [{}]\n{}",

@@ -130,7 +130,7 @@ fn same(x: &Value, y: &Value) -> bool {
 fn laws(c: &Case) -> Result<(), String> {
     let src = programs(&c.ty);
     let prog = parse(&src).map_err(|d| format!("does not parse: {}", d[0].message))?;
-    checker::check(&prog, PrimTable::standard(), checker::Options::default())
+    checker::accepts(&prog, PrimTable::standard(), checker::Options::default())
         .map_err(|d| format!("rejected: {} [{}]", d[0].message, d[0].code))?;
     let s = Space { prog };
     let (u, v, w, a, b) = (&c.u, &c.v, &c.w, c.a, c.b);

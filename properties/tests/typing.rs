@@ -221,6 +221,20 @@ fn mutants_are_rejected_with_the_expected_code() {
                 render(&diags, "mutant", &src)
             );
             let relaxed_result = checker::check(&p, prims(), relaxed());
+            // The check without derivations (what the CLI, the passes and the other suites
+            // use) judges every mutant exactly as the one that builds them.
+            let fulls = [
+                (strict(), Some(&diags)),
+                (relaxed(), relaxed_result.as_ref().err()),
+            ];
+            for (opts, full) in fulls {
+                let quick = checker::accepts(&p, prims(), opts).err();
+                prop_assert!(
+                    quick.as_ref() == full,
+                    "{:?}: `accepts` and `check` disagree ({opts:?}):\n{src}",
+                    case.fault
+                );
+            }
             if case.fault.is_multiplicity() {
                 prop_assert!(
                     relaxed_result.is_ok(),

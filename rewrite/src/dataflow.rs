@@ -121,7 +121,7 @@ pub fn dataflow(
     policy: Policy,
     func: Option<&str>,
 ) -> Result<Graph, RewriteError> {
-    checker::check(prog, prims, checker::Options { relaxed: true })
+    checker::accepts(prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
     let nonlinear = prog.funcs.iter().all(|f| {
         f.lparams.is_empty() && f.lresults.is_empty() && !f.locals.iter().any(|l| l.linear)

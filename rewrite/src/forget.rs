@@ -23,7 +23,7 @@ use semantics::*;
 
 /// Forgets the linearity of every function of a well-typed (strict or relaxed) program.
 pub fn forget(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
-    checker::check(prog, prims, checker::Options { relaxed: true })
+    checker::accepts(prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
     let types = local_types(prog, prims).map_err(|e| internal(e.to_diagnostic().message))?;
     let funcs = prog

@@ -90,7 +90,7 @@ fn parse_column(row: &Prim, text: &str, prims: &PrimTable) -> Result<Program, St
     );
     let prog =
         parse_with(&src, prims).map_err(|d| bad(&format!("does not parse: {}", d[0].message)))?;
-    checker::check(&prog, prims, checker::Options { relaxed: true })
+    checker::accepts(&prog, prims, checker::Options { relaxed: true })
         .map_err(|d| bad(&format!("is ill-typed: {}", d[0].message)))?;
     Ok(prog)
 }
