@@ -147,6 +147,10 @@ impl<'s> Lexer<'s> {
 
     /// Appends the next tokens to `tokens`, stopping after at least `n` (or at the end, with
     /// [`Tok::Eof`] last).
+    ///
+    /// Each byte is dispatched by its class ([`CLASS`], one load), so a punctuation token is
+    /// a table read and a push; a single space after a name or a punctuation token is skipped
+    /// where it is met rather than dispatched.
     pub fn fill(&mut self, tokens: &mut Vec<Token>, n: usize) {
         self.noted.clear();
         if self.done {
@@ -155,11 +159,12 @@ impl<'s> Lexer<'s> {
         let noted = &mut self.noted;
         let src = self.src;
         let bytes = src.as_bytes();
+        let len = bytes.len();
         let mut faults = 0;
         let errors = &mut self.errors;
         let stop = tokens.len().saturating_add(n);
         let mut i = self.at;
-        while i < bytes.len() {
+        while i < len {
             if tokens.len() >= stop {
                 self.at = i;
                 self.faults += faults;
@@ -167,45 +172,45 @@ impl<'s> Lexer<'s> {
             }
             let c = bytes[i];
             let start = i;
-            let tok = match c {
-                b' ' | b'\t' | b'\r' | b'\n' => {
+            match CLASS[c as usize] {
+                Class::Space => {
                     // A run of white space at once (it makes no token, so the window's count
                     // need not be checked inside it).
                     i += 1;
-                    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    while i < len && CLASS[bytes[i] as usize] == Class::Space {
                         i += 1;
                     }
-                    continue;
                 }
-                b'#' => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                    continue;
+                Class::Hash => {
+                    i += match bytes[i..].iter().position(|&b| b == b'\n') {
+                        Some(k) => k,
+                        None => len - i,
+                    };
                 }
-                b'(' => Tok::LParen,
-                b')' => Tok::RParen,
-                b'<' => Tok::Lt,
-                b'>' => Tok::Gt,
-                b',' => Tok::Comma,
-                b';' => Tok::Semi,
-                b':' => Tok::Colon,
-                b'=' => Tok::Eq,
-                b'+' => Tok::Plus,
-                b'*' => Tok::Star,
-                b'/' => Tok::Slash,
-                b'@' => Tok::At,
-                b'%' => Tok::Percent,
-                b'-' if bytes.get(i + 1) == Some(&b'>') => {
-                    i += 2;
+                Class::Punct(tok) => {
+                    i += 1;
                     tokens.push(Token {
-                        tok: Tok::Arrow,
+                        tok,
                         span: Span::new(start, i),
                     });
-                    continue;
+                    if i < len && bytes[i] == b' ' {
+                        i += 1;
+                    }
                 }
-                b'-' => Tok::Minus,
-                b'0'..=b'9' => {
+                Class::Minus => {
+                    let tok = if bytes.get(i + 1) == Some(&b'>') {
+                        i += 2;
+                        Tok::Arrow
+                    } else {
+                        i += 1;
+                        Tok::Minus
+                    };
+                    tokens.push(Token {
+                        tok,
+                        span: Span::new(start, i),
+                    });
+                }
+                Class::Digit => {
                     i = scan_number(bytes, i);
                     let text = &src[start..i];
                     let v = text.parse::<f64>().ok().filter(|v| v.is_finite());
@@ -227,17 +232,24 @@ impl<'s> Lexer<'s> {
                         tok: Tok::Num,
                         span: Span::new(start, i),
                     });
-                    continue;
                 }
-                c if c.is_ascii_alphabetic() || c == b'_' => {
-                    i = scan_ident(bytes, i);
-                    let mut linear = false;
-                    while i < bytes.len() && bytes[i] == b'\'' {
-                        linear = true;
+                Class::Word => {
+                    i += 1;
+                    while i < len && WORD[bytes[i] as usize] {
                         i += 1;
                     }
-                    let tok = if linear {
+                    if i < len && bytes[i] == b'.' {
+                        // A dotted name (`f.jvp`), rare: scanned again from its start.
+                        i = scan_ident(bytes, start);
+                    }
+                    let unprimed = i;
+                    while i < len && bytes[i] == b'\'' {
+                        i += 1;
+                    }
+                    let tok = if i != unprimed {
                         Tok::LinIdent
+                    } else if i - start > 4 {
+                        Tok::Ident
                     } else {
                         match &bytes[start..i] {
                             b"def" => {
@@ -261,13 +273,11 @@ impl<'s> Lexer<'s> {
                         tok,
                         span: Span::new(start, i),
                     });
-                    // A single space after a name is skipped here rather than dispatched.
-                    if bytes.get(i) == Some(&b' ') {
+                    if i < len && bytes[i] == b' ' {
                         i += 1;
                     }
-                    continue;
                 }
-                _ => {
+                Class::Bad => {
                     // A run of characters that are not Linear A is one fault (100 MB of NUL bytes
                     // is one diagnostic, not 10^8).
                     let bad = |i: usize| {
@@ -278,7 +288,7 @@ impl<'s> Lexer<'s> {
                     };
                     let first = src[i..].chars().next().unwrap_or('?');
                     i += first.len_utf8();
-                    while i < bytes.len() && bad(i) {
+                    while i < len && bad(i) {
                         i += 1;
                     }
                     while !src.is_char_boundary(i) {
@@ -300,14 +310,8 @@ impl<'s> Lexer<'s> {
                                 .with_primary(Span::new(start, i), "not part of Linear A"),
                         );
                     }
-                    continue;
                 }
-            };
-            i += 1;
-            tokens.push(Token {
-                tok,
-                span: Span::new(start, i),
-            });
+            }
         }
         tokens.push(Token {
             tok: Tok::Eof,
@@ -318,6 +322,55 @@ impl<'s> Lexer<'s> {
         self.done = true;
     }
 }
+
+/// What a byte starts: the lexer's dispatch, one table load per token.
+#[derive(Clone, Copy, PartialEq)]
+enum Class {
+    /// ` `, `\t`, `\r`, `\n`.
+    Space,
+    /// `#`, a comment to the end of the line.
+    Hash,
+    /// A one-byte token.
+    Punct(Tok),
+    /// `-`, or `->` with the next byte.
+    Minus,
+    Digit,
+    /// `[A-Za-z_]`, a name or a keyword.
+    Word,
+    /// Not Linear A.
+    Bad,
+}
+
+static CLASS: [Class; 256] = {
+    let mut t = [Class::Bad; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b' ' | b'\t' | b'\r' | b'\n' => Class::Space,
+            b'#' => Class::Hash,
+            b'(' => Class::Punct(Tok::LParen),
+            b')' => Class::Punct(Tok::RParen),
+            b'<' => Class::Punct(Tok::Lt),
+            b'>' => Class::Punct(Tok::Gt),
+            b',' => Class::Punct(Tok::Comma),
+            b';' => Class::Punct(Tok::Semi),
+            b':' => Class::Punct(Tok::Colon),
+            b'=' => Class::Punct(Tok::Eq),
+            b'+' => Class::Punct(Tok::Plus),
+            b'*' => Class::Punct(Tok::Star),
+            b'/' => Class::Punct(Tok::Slash),
+            b'@' => Class::Punct(Tok::At),
+            b'%' => Class::Punct(Tok::Percent),
+            b'-' => Class::Minus,
+            b'0'..=b'9' => Class::Digit,
+            b'A'..=b'Z' | b'a'..=b'z' | b'_' => Class::Word,
+            _ => Class::Bad,
+        };
+        b += 1;
+    }
+    t
+};
 
 /// The value of a [`Tok::Num`] token at `span` of `src`: 0.0 for a number out of range, which
 /// the lexer has already reported.
