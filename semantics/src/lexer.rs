@@ -187,10 +187,10 @@ impl<'s> Lexer<'s> {
                         None => len - i,
                     };
                 }
-                Class::Punct(tok) => {
+                Class::Punct => {
                     i += 1;
                     tokens.push(Token {
-                        tok,
+                        tok: PUNCT[c as usize],
                         span: Span::new(start, i),
                     });
                     if i < len && bytes[i] == b' ' {
@@ -323,15 +323,17 @@ impl<'s> Lexer<'s> {
     }
 }
 
-/// What a byte starts: the lexer's dispatch, one table load per token.
+/// What a byte starts: the lexer's dispatch, one table load per token (a plain byte, so the
+/// dispatch is one jump table).
 #[derive(Clone, Copy, PartialEq)]
+#[repr(u8)]
 enum Class {
     /// ` `, `\t`, `\r`, `\n`.
     Space,
     /// `#`, a comment to the end of the line.
     Hash,
-    /// A one-byte token.
-    Punct(Tok),
+    /// A one-byte token, [`PUNCT`]'s.
+    Punct,
     /// `-`, or `->` with the next byte.
     Minus,
     Digit,
@@ -349,28 +351,50 @@ static CLASS: [Class; 256] = {
         t[b] = match c {
             b' ' | b'\t' | b'\r' | b'\n' => Class::Space,
             b'#' => Class::Hash,
-            b'(' => Class::Punct(Tok::LParen),
-            b')' => Class::Punct(Tok::RParen),
-            b'<' => Class::Punct(Tok::Lt),
-            b'>' => Class::Punct(Tok::Gt),
-            b',' => Class::Punct(Tok::Comma),
-            b';' => Class::Punct(Tok::Semi),
-            b':' => Class::Punct(Tok::Colon),
-            b'=' => Class::Punct(Tok::Eq),
-            b'+' => Class::Punct(Tok::Plus),
-            b'*' => Class::Punct(Tok::Star),
-            b'/' => Class::Punct(Tok::Slash),
-            b'@' => Class::Punct(Tok::At),
-            b'%' => Class::Punct(Tok::Percent),
             b'-' => Class::Minus,
             b'0'..=b'9' => Class::Digit,
             b'A'..=b'Z' | b'a'..=b'z' | b'_' => Class::Word,
-            _ => Class::Bad,
+            _ => match punct(c) {
+                Some(_) => Class::Punct,
+                None => Class::Bad,
+            },
         };
         b += 1;
     }
     t
 };
+
+/// The one-byte tokens, by their byte ([`Tok::Eof`] for the others, never read).
+static PUNCT: [Tok; 256] = {
+    let mut t = [Tok::Eof; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(tok) = punct(b as u8) {
+            t[b] = tok;
+        }
+        b += 1;
+    }
+    t
+};
+
+const fn punct(c: u8) -> Option<Tok> {
+    Some(match c {
+        b'(' => Tok::LParen,
+        b')' => Tok::RParen,
+        b'<' => Tok::Lt,
+        b'>' => Tok::Gt,
+        b',' => Tok::Comma,
+        b';' => Tok::Semi,
+        b':' => Tok::Colon,
+        b'=' => Tok::Eq,
+        b'+' => Tok::Plus,
+        b'*' => Tok::Star,
+        b'/' => Tok::Slash,
+        b'@' => Tok::At,
+        b'%' => Tok::Percent,
+        _ => return None,
+    })
+}
 
 /// The value of a [`Tok::Num`] token at `span` of `src`: 0.0 for a number out of range, which
 /// the lexer has already reported.
