@@ -475,6 +475,57 @@ mod tests {
         assert_eq!((errors[0].code, faults), ("E0102", 1));
     }
 
+    /// Every ASCII byte alone, then between two names: the class table sends it where the
+    /// grammar says (white space makes no token, a one-byte token is itself, a letter or `_`
+    /// starts a name, a digit a number, anything else is E0101).
+    #[test]
+    fn each_byte_is_lexed_as_its_class() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let one = c.to_string();
+            let (toks, errors, _) = lex(&one);
+            let kinds: Vec<Tok> = toks.iter().map(|t| t.tok).collect();
+            match c {
+                ' ' | '\t' | '\r' | '\n' | '#' => assert_eq!(kinds, [Tok::Eof], "{b}"),
+                '(' | ')' | '<' | '>' | ',' | ';' | ':' | '=' | '+' | '-' | '*' | '/' | '@'
+                | '%' => {
+                    assert_eq!(kinds.len(), 2, "{b}");
+                    assert_eq!(kinds[0].describe(), format!("`{c}`"));
+                }
+                'a'..='z' | 'A'..='Z' | '_' => {
+                    let want = if c == 'R' { Tok::Real } else { Tok::Ident };
+                    assert_eq!(kinds, [want, Tok::Eof], "{b}");
+                }
+                '0'..='9' => assert_eq!(kinds, [Tok::Num, Tok::Eof], "{b}"),
+                _ => {
+                    assert_eq!(kinds, [Tok::Eof], "{b}");
+                    assert_eq!(errors[0].code, "E0101", "{b}");
+                }
+            }
+            let src = format!("ab{c} cd");
+            let (toks, _, _) = lex(&src);
+            let spans: Vec<(usize, usize)> = toks
+                .iter()
+                .map(|t| (t.span.start as usize, t.span.end as usize))
+                .collect();
+            assert_eq!(
+                spans.first(),
+                Some(&(
+                    0,
+                    2 + usize::from(c.is_ascii_alphanumeric() || c == '_' || c == '\'')
+                )),
+                "{b}"
+            );
+            assert_eq!(spans.last(), Some(&(src.len(), src.len())), "{b}");
+        }
+        // A dotted name, a primed one, and a dot that does not continue a name.
+        let src = "f.jvp x'' g. 3.5";
+        let (toks, errors, _) = lex(src);
+        let texts: Vec<&str> = toks.iter().map(|t| &src[t.span.range()]).collect();
+        assert_eq!(texts, ["f.jvp", "x''", "g", "3.5", ""]);
+        assert_eq!(errors.len(), 1);
+    }
+
     /// A window's noted positions are its `def` tokens and its names starting with `_`
     /// (linear or not), found here by reading every token.
     #[test]
