@@ -89,6 +89,11 @@ pub struct Fresh {
     made: String,
     /// Where [`Fresh::make`] spells a name before copying it into the (inline) result.
     scratch: String,
+    /// `Some(n)` when `made` is the recent stem's spelling, the decimal `n` and a prime if
+    /// `made_linear`: the next name of that stem is then counted in place, as an odometer
+    /// ([`increment_decimal`]), instead of spelling its whole counter again.
+    made_n: Option<u32>,
+    made_linear: bool,
 }
 
 impl Fresh {
@@ -144,10 +149,13 @@ impl Fresh {
     pub fn restart(&mut self) {
         self.next.clear();
         self.recent = None;
+        self.made_n = None;
     }
 
     /// A new name `stem ++ n`, primed if `linear`, for the next `n` whose name is not avoided.
     pub fn make(&mut self, stem: &str, linear: bool) -> CompactString {
+        // The recent stem may change: `made` is then no longer its spelling.
+        self.made_n = None;
         let mut name = std::mem::take(&mut self.scratch);
         let stem_len = Self::spell_into(&mut name, stem);
         if !matches!(&self.recent, Some((s, _)) if *s == name) {
@@ -185,17 +193,40 @@ impl Fresh {
     pub fn make_str(&mut self, stem: &str, linear: bool) -> &str {
         match &mut self.recent {
             Some((spelled, n)) if Self::spells(spelled, stem) => {
-                self.made.clear();
-                self.made.push_str(spelled);
-                let stem_len = spelled.len();
-                Self::first_free(&self.avoided, &mut self.made, stem_len, linear, n);
+                if self.made_n == Some(*n) {
+                    // `made` is `spelled ++ n ++ prime?`: counted on in place.
+                    if self.made_linear {
+                        self.made.pop();
+                    }
+                    loop {
+                        *n += 1;
+                        increment_decimal(&mut self.made);
+                        if linear {
+                            self.made.push('\'');
+                        }
+                        if !self.avoided.contains(&[&self.made]) {
+                            break;
+                        }
+                        if linear {
+                            self.made.pop();
+                        }
+                    }
+                } else {
+                    self.made.clear();
+                    self.made.push_str(spelled);
+                    let stem_len = spelled.len();
+                    Self::first_free(&self.avoided, &mut self.made, stem_len, linear, n);
+                }
+                self.made_n = Some(*n);
             }
             _ => {
                 let made = self.make(stem, linear);
                 self.made.clear();
                 self.made.push_str(&made);
+                self.made_n = self.recent.as_ref().map(|(_, n)| *n);
             }
         }
+        self.made_linear = linear;
         &self.made
     }
 
@@ -258,6 +289,29 @@ impl Fresh {
     }
 }
 
+/// `name` ends with a decimal `n` after a character that is not a digit: it is made to end
+/// with `n + 1`, in place (the trailing nines become zeros, the digit before them grows, or a
+/// `1` is put before them).
+fn increment_decimal(name: &mut String) {
+    let mut nines = 0;
+    while name.ends_with('9') {
+        name.pop();
+        nines += 1;
+    }
+    match name.pop() {
+        Some(d @ '0'..='8') => name.push(char::from(d as u8 + 1)),
+        other => {
+            if let Some(c) = other {
+                name.push(c);
+            }
+            name.push('1');
+        }
+    }
+    for _ in 0..nines {
+        name.push('0');
+    }
+}
+
 /// Appends `n` in decimal (without the formatting machinery: a name is made per generated
 /// slot, a million times on the longest programs).
 fn push_decimal(out: &mut String, n: u32) {
@@ -282,6 +336,37 @@ fn push_decimal(out: &mut String, n: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decimal_counted_in_place_is_the_next_number_spelled() {
+        for n in (0..2000).chain([9_999, 99_999, 123_456_789, 999_999_999]) {
+            let mut s = format!("_t{n}");
+            increment_decimal(&mut s);
+            assert_eq!(s, format!("_t{}", n + 1));
+        }
+    }
+
+    /// `make_str`'s names counted in place are `make`'s, across sorts, avoided names, other
+    /// stems made in between and restarts.
+    #[test]
+    fn names_made_in_place_are_the_names_make_makes() {
+        let (mut a, mut b) = (Fresh::new(), Fresh::new());
+        for f in [&mut a, &mut b] {
+            for avoided in ["_t9", "_t10'", "_t11", "_t99", "_t100", "x_3"] {
+                f.avoid(avoided);
+            }
+        }
+        for k in 0..400 {
+            let linear = k % 7 == 3;
+            let stem = if k % 53 == 17 { "x" } else { "_t" };
+            if k == 250 {
+                a.restart();
+                b.restart();
+            }
+            let slow = b.make(stem, linear);
+            assert_eq!(a.make_str(stem, linear), slow.as_str(), "name {k}");
+        }
+    }
 
     #[test]
     fn push_decimal_writes_what_display_writes() {

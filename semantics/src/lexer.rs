@@ -147,6 +147,10 @@ impl<'s> Lexer<'s> {
 
     /// Appends the next tokens to `tokens`, stopping after at least `n` (or at the end, with
     /// [`Tok::Eof`] last).
+    ///
+    /// Each byte is dispatched by its class ([`CLASS`], one load), so a punctuation token is
+    /// a table read and a push; a single space after a name or a punctuation token is skipped
+    /// where it is met rather than dispatched.
     pub fn fill(&mut self, tokens: &mut Vec<Token>, n: usize) {
         self.noted.clear();
         if self.done {
@@ -155,11 +159,12 @@ impl<'s> Lexer<'s> {
         let noted = &mut self.noted;
         let src = self.src;
         let bytes = src.as_bytes();
+        let len = bytes.len();
         let mut faults = 0;
         let errors = &mut self.errors;
         let stop = tokens.len().saturating_add(n);
         let mut i = self.at;
-        while i < bytes.len() {
+        while i < len {
             if tokens.len() >= stop {
                 self.at = i;
                 self.faults += faults;
@@ -167,45 +172,45 @@ impl<'s> Lexer<'s> {
             }
             let c = bytes[i];
             let start = i;
-            let tok = match c {
-                b' ' | b'\t' | b'\r' | b'\n' => {
+            match CLASS[c as usize] {
+                Class::Space => {
                     // A run of white space at once (it makes no token, so the window's count
                     // need not be checked inside it).
                     i += 1;
-                    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    while i < len && CLASS[bytes[i] as usize] == Class::Space {
                         i += 1;
                     }
-                    continue;
                 }
-                b'#' => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                    continue;
+                Class::Hash => {
+                    i += match bytes[i..].iter().position(|&b| b == b'\n') {
+                        Some(k) => k,
+                        None => len - i,
+                    };
                 }
-                b'(' => Tok::LParen,
-                b')' => Tok::RParen,
-                b'<' => Tok::Lt,
-                b'>' => Tok::Gt,
-                b',' => Tok::Comma,
-                b';' => Tok::Semi,
-                b':' => Tok::Colon,
-                b'=' => Tok::Eq,
-                b'+' => Tok::Plus,
-                b'*' => Tok::Star,
-                b'/' => Tok::Slash,
-                b'@' => Tok::At,
-                b'%' => Tok::Percent,
-                b'-' if bytes.get(i + 1) == Some(&b'>') => {
-                    i += 2;
+                Class::Punct => {
+                    i += 1;
                     tokens.push(Token {
-                        tok: Tok::Arrow,
+                        tok: PUNCT[c as usize],
                         span: Span::new(start, i),
                     });
-                    continue;
+                    if i < len && bytes[i] == b' ' {
+                        i += 1;
+                    }
                 }
-                b'-' => Tok::Minus,
-                b'0'..=b'9' => {
+                Class::Minus => {
+                    let tok = if bytes.get(i + 1) == Some(&b'>') {
+                        i += 2;
+                        Tok::Arrow
+                    } else {
+                        i += 1;
+                        Tok::Minus
+                    };
+                    tokens.push(Token {
+                        tok,
+                        span: Span::new(start, i),
+                    });
+                }
+                Class::Digit => {
                     i = scan_number(bytes, i);
                     let text = &src[start..i];
                     let v = text.parse::<f64>().ok().filter(|v| v.is_finite());
@@ -227,17 +232,24 @@ impl<'s> Lexer<'s> {
                         tok: Tok::Num,
                         span: Span::new(start, i),
                     });
-                    continue;
                 }
-                c if c.is_ascii_alphabetic() || c == b'_' => {
-                    i = scan_ident(bytes, i);
-                    let mut linear = false;
-                    while i < bytes.len() && bytes[i] == b'\'' {
-                        linear = true;
+                Class::Word => {
+                    i += 1;
+                    while i < len && WORD[bytes[i] as usize] {
                         i += 1;
                     }
-                    let tok = if linear {
+                    if i < len && bytes[i] == b'.' {
+                        // A dotted name (`f.jvp`), rare: scanned again from its start.
+                        i = scan_ident(bytes, start);
+                    }
+                    let unprimed = i;
+                    while i < len && bytes[i] == b'\'' {
+                        i += 1;
+                    }
+                    let tok = if i != unprimed {
                         Tok::LinIdent
+                    } else if i - start > 4 {
+                        Tok::Ident
                     } else {
                         match &bytes[start..i] {
                             b"def" => {
@@ -261,13 +273,11 @@ impl<'s> Lexer<'s> {
                         tok,
                         span: Span::new(start, i),
                     });
-                    // A single space after a name is skipped here rather than dispatched.
-                    if bytes.get(i) == Some(&b' ') {
+                    if i < len && bytes[i] == b' ' {
                         i += 1;
                     }
-                    continue;
                 }
-                _ => {
+                Class::Bad => {
                     // A run of characters that are not Linear A is one fault (100 MB of NUL bytes
                     // is one diagnostic, not 10^8).
                     let bad = |i: usize| {
@@ -278,7 +288,7 @@ impl<'s> Lexer<'s> {
                     };
                     let first = src[i..].chars().next().unwrap_or('?');
                     i += first.len_utf8();
-                    while i < bytes.len() && bad(i) {
+                    while i < len && bad(i) {
                         i += 1;
                     }
                     while !src.is_char_boundary(i) {
@@ -300,14 +310,8 @@ impl<'s> Lexer<'s> {
                                 .with_primary(Span::new(start, i), "not part of Linear A"),
                         );
                     }
-                    continue;
                 }
-            };
-            i += 1;
-            tokens.push(Token {
-                tok,
-                span: Span::new(start, i),
-            });
+            }
         }
         tokens.push(Token {
             tok: Tok::Eof,
@@ -317,6 +321,79 @@ impl<'s> Lexer<'s> {
         self.faults += faults;
         self.done = true;
     }
+}
+
+/// What a byte starts: the lexer's dispatch, one table load per token (a plain byte, so the
+/// dispatch is one jump table).
+#[derive(Clone, Copy, PartialEq)]
+#[repr(u8)]
+enum Class {
+    /// ` `, `\t`, `\r`, `\n`.
+    Space,
+    /// `#`, a comment to the end of the line.
+    Hash,
+    /// A one-byte token, [`PUNCT`]'s.
+    Punct,
+    /// `-`, or `->` with the next byte.
+    Minus,
+    Digit,
+    /// `[A-Za-z_]`, a name or a keyword.
+    Word,
+    /// Not Linear A.
+    Bad,
+}
+
+static CLASS: [Class; 256] = {
+    let mut t = [Class::Bad; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b' ' | b'\t' | b'\r' | b'\n' => Class::Space,
+            b'#' => Class::Hash,
+            b'-' => Class::Minus,
+            b'0'..=b'9' => Class::Digit,
+            b'A'..=b'Z' | b'a'..=b'z' | b'_' => Class::Word,
+            _ => match punct(c) {
+                Some(_) => Class::Punct,
+                None => Class::Bad,
+            },
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The one-byte tokens, by their byte ([`Tok::Eof`] for the others, never read).
+static PUNCT: [Tok; 256] = {
+    let mut t = [Tok::Eof; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(tok) = punct(b as u8) {
+            t[b] = tok;
+        }
+        b += 1;
+    }
+    t
+};
+
+const fn punct(c: u8) -> Option<Tok> {
+    Some(match c {
+        b'(' => Tok::LParen,
+        b')' => Tok::RParen,
+        b'<' => Tok::Lt,
+        b'>' => Tok::Gt,
+        b',' => Tok::Comma,
+        b';' => Tok::Semi,
+        b':' => Tok::Colon,
+        b'=' => Tok::Eq,
+        b'+' => Tok::Plus,
+        b'*' => Tok::Star,
+        b'/' => Tok::Slash,
+        b'@' => Tok::At,
+        b'%' => Tok::Percent,
+        _ => return None,
+    })
 }
 
 /// The value of a [`Tok::Num`] token at `span` of `src`: 0.0 for a number out of range, which
@@ -396,6 +473,57 @@ mod tests {
             .collect();
         assert_eq!(nums, [2500.0, 0.0]);
         assert_eq!((errors[0].code, faults), ("E0102", 1));
+    }
+
+    /// Every ASCII byte alone, then between two names: the class table sends it where the
+    /// grammar says (white space makes no token, a one-byte token is itself, a letter or `_`
+    /// starts a name, a digit a number, anything else is E0101).
+    #[test]
+    fn each_byte_is_lexed_as_its_class() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let one = c.to_string();
+            let (toks, errors, _) = lex(&one);
+            let kinds: Vec<Tok> = toks.iter().map(|t| t.tok).collect();
+            match c {
+                ' ' | '\t' | '\r' | '\n' | '#' => assert_eq!(kinds, [Tok::Eof], "{b}"),
+                '(' | ')' | '<' | '>' | ',' | ';' | ':' | '=' | '+' | '-' | '*' | '/' | '@'
+                | '%' => {
+                    assert_eq!(kinds.len(), 2, "{b}");
+                    assert_eq!(kinds[0].describe(), format!("`{c}`"));
+                }
+                'a'..='z' | 'A'..='Z' | '_' => {
+                    let want = if c == 'R' { Tok::Real } else { Tok::Ident };
+                    assert_eq!(kinds, [want, Tok::Eof], "{b}");
+                }
+                '0'..='9' => assert_eq!(kinds, [Tok::Num, Tok::Eof], "{b}"),
+                _ => {
+                    assert_eq!(kinds, [Tok::Eof], "{b}");
+                    assert_eq!(errors[0].code, "E0101", "{b}");
+                }
+            }
+            let src = format!("ab{c} cd");
+            let (toks, _, _) = lex(&src);
+            let spans: Vec<(usize, usize)> = toks
+                .iter()
+                .map(|t| (t.span.start as usize, t.span.end as usize))
+                .collect();
+            assert_eq!(
+                spans.first(),
+                Some(&(
+                    0,
+                    2 + usize::from(c.is_ascii_alphanumeric() || c == '_' || c == '\'')
+                )),
+                "{b}"
+            );
+            assert_eq!(spans.last(), Some(&(src.len(), src.len())), "{b}");
+        }
+        // A dotted name, a primed one, and a dot that does not continue a name.
+        let src = "f.jvp x'' g. 3.5";
+        let (toks, errors, _) = lex(src);
+        let texts: Vec<&str> = toks.iter().map(|t| &src[t.span.range()]).collect();
+        assert_eq!(texts, ["f.jvp", "x''", "g", "3.5", ""]);
+        assert_eq!(errors.len(), 1);
     }
 
     /// A window's noted positions are its `def` tokens and its names starting with `_`
