@@ -28,6 +28,84 @@
 
 use crate::build::{FnBuilder, atom};
 use semantics::*;
+use std::collections::VecDeque;
+
+/// A body's bindings rewritten front to back in their own vector: each output binding is
+/// written over an input slot already read, so a sweep holds one vector of the body's length,
+/// not its input and its output at once (at a million lets a vector of bindings is hundreds of
+/// megabytes). Output that gets ahead of the input (a sweep may emit more than it reads) waits
+/// in a queue, in order, for the next slot read. A slot is an `Option` (`None` once read, or
+/// once [`InPlace::remove`]d), as large as a binding: the conversions in and out move the
+/// bindings within the one allocation (`Vec`'s in-place collection).
+struct InPlace {
+    items: Vec<Option<Bind>>,
+    /// Input slots read: `items[read..]` are still input.
+    read: usize,
+    /// Output slots written: `items[..written]` are output, `items[written..read]` free.
+    written: usize,
+    /// Output not yet written; non-empty only while no slot is free (`written == read`).
+    queue: VecDeque<Option<Bind>>,
+}
+
+const _: () = assert!(std::mem::size_of::<Option<Bind>>() == std::mem::size_of::<Bind>());
+
+impl InPlace {
+    fn new(binds: Vec<Bind>) -> InPlace {
+        InPlace {
+            items: binds.into_iter().map(Some).collect(),
+            read: 0,
+            written: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The next input binding (its slot becomes free for the output).
+    #[inline]
+    fn next(&mut self) -> Option<Bind> {
+        let s = self.items.get_mut(self.read)?.take();
+        self.read += 1;
+        if let Some(q) = self.queue.pop_front() {
+            self.items[self.written] = q;
+            self.written += 1;
+        }
+        s
+    }
+
+    /// Appends an output binding.
+    #[inline]
+    fn push(&mut self, b: Bind) {
+        if self.queue.is_empty() && self.written < self.read {
+            self.items[self.written] = Some(b);
+            self.written += 1;
+        } else {
+            self.queue.push_back(Some(b));
+        }
+    }
+
+    /// The number of output bindings so far (removed ones included).
+    fn len(&self) -> usize {
+        self.written + self.queue.len()
+    }
+
+    /// Removes output binding `at` (< [`InPlace::len`]).
+    fn remove(&mut self, at: usize) {
+        if at < self.written {
+            self.items[at] = None;
+        } else if let Some(q) = self.queue.get_mut(at - self.written) {
+            *q = None;
+        }
+    }
+
+    /// The output, in order: the rest of the input must have been read.
+    fn finish(self) -> Vec<Bind> {
+        let mut items = self.items;
+        items.truncate(self.written);
+        items.extend(self.queue);
+        items.retain(Option::is_some);
+        // Every slot is `Some` now: `map_while` (unlike `flatten`) collects in place.
+        items.into_iter().map_while(|s| s).collect()
+    }
+}
 
 /// The linear result types of the function a call calls (in the output program), for the rule
 /// "a call whose linear arguments are all zero has zero linear results".
@@ -342,8 +420,9 @@ impl Zeros<'_> {
     }
 
     fn block_in(&mut self, b: Block) -> Block {
-        let mut binds = Vec::with_capacity(b.binds.len());
-        for s in b.binds {
+        let mut binds = Vec::new();
+        let mut sweep = InPlace::new(b.binds);
+        while let Some(s) = sweep.next() {
             match s {
                 Bind::Let { nl, lin, rhs, span } => self.bind(nl, lin, rhs, span, &mut binds),
                 Bind::Unpack { binders, src, span } => {
@@ -364,7 +443,11 @@ impl Zeros<'_> {
                     }
                 }
             }
+            for s in binds.drain(..) {
+                sweep.push(s);
+            }
         }
+        let mut binds = sweep.finish();
         let tail = self.tail(b.tail, &mut binds);
         Block { binds, tail }
     }
@@ -792,14 +875,16 @@ impl Zeros<'_> {
             Some(i) if i > 0 => scalings.get(i as usize - 1).copied(),
             _ => None,
         };
-        let mut out: Vec<Option<Bind>> = Vec::with_capacity(b.binds.len());
-        for s in b.binds {
+        // Rewritten in place: one vector of the body's length, not the input, the output
+        // with its holes, and the compacted output.
+        let mut out = InPlace::new(b.binds);
+        while let Some(s) = out.next() {
             let Bind::Let { nl, lin, rhs, span } = &s else {
-                out.push(Some(s));
+                out.push(s);
                 continue;
             };
             let (true, [y]) = (nl.is_empty(), lin.as_slice()) else {
-                out.push(Some(s));
+                out.push(s);
                 continue;
             };
             let once = |x: LocalId| uses.get(x.0 as usize) == Some(&1);
@@ -824,12 +909,12 @@ impl Zeros<'_> {
                         scalings.push((out.len(), *scalar, x.id));
                         scaled[y.0 as usize] = scalings.len() as u32;
                     }
-                    out.push(Some(s));
+                    out.push(s);
                 }
                 Expr::LAdd { lhs, rhs: r, .. } => match (term(lhs), term(r)) {
                     (Some(t1), Some(t2)) if t1.src == t2.src => {
                         for at in [t1.at, t2.at].into_iter().flatten() {
-                            out[at] = None;
+                            out.remove(at);
                         }
                         let k = match (t1.k, t2.k) {
                             (Atom::Lit(c1, _), Atom::Lit(c2, _)) if exact_sum(c1, c2).is_some() => {
@@ -838,7 +923,7 @@ impl Zeros<'_> {
                             (k1, k2) => {
                                 let k = self.out.fresh("k", false);
                                 self.grow();
-                                out.push(Some(let_(
+                                out.push(let_(
                                     vec![k],
                                     vec![],
                                     Expr::Prim {
@@ -846,7 +931,7 @@ impl Zeros<'_> {
                                         args: vec![k1, k2],
                                         span: Span::GENERATED,
                                     },
-                                )));
+                                ));
                                 atom(k)
                             }
                         };
@@ -855,19 +940,15 @@ impl Zeros<'_> {
                         }
                         scalings.push((out.len(), k, t1.src));
                         scaled[y.0 as usize] = scalings.len() as u32;
-                        out.push(Some(scale(*y, k, t1.src, *span)));
+                        out.push(scale(*y, k, t1.src, *span));
                     }
-                    _ => out.push(Some(s)),
+                    _ => out.push(s),
                 },
-                _ => out.push(Some(s)),
+                _ => out.push(s),
             }
         }
-        // Sized exactly: collected from a `Flatten` (no size hint), a million-binding body grew
-        // by doubling, a twentieth of `vjp`'s cycles.
-        let mut binds = Vec::with_capacity(out.iter().filter(|s| s.is_some()).count());
-        binds.extend(out.into_iter().flatten());
         Block {
-            binds,
+            binds: out.finish(),
             tail: b.tail,
         }
     }
@@ -1070,5 +1151,68 @@ fn rename_expr(e: &mut Expr, to: &dyn Fn(LocalId) -> LocalId) {
         Expr::Dup { arg, .. } => fix(arg),
         Expr::Zero { .. } => {}
         Expr::Drop { body, .. } | Expr::Block(body) => rename_block(body, to),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InPlace;
+    use semantics::{Bind, LocalId, Span, Var};
+
+    /// A binding told apart by its source slot.
+    fn b(i: u32) -> Bind {
+        Bind::Unpack {
+            binders: Vec::new(),
+            src: Var {
+                id: LocalId(i),
+                span: Span::GENERATED,
+            },
+            span: Span::GENERATED,
+        }
+    }
+
+    fn id(s: &Bind) -> u32 {
+        match s {
+            Bind::Unpack { src, .. } => src.id.0,
+            Bind::Let { .. } => u32::MAX,
+        }
+    }
+
+    /// Against a plain second vector: input `i` emits `i % 4` bindings of `100 * i + k`, so the
+    /// output falls behind the input and gets ahead of it (through the queue), and every fifth
+    /// output binding so far is removed again, in the written part and in the queue alike.
+    #[test]
+    fn in_place_sweep_is_the_two_vector_sweep() {
+        let input: Vec<Bind> = (0..40).map(b).collect();
+        let mut expected: Vec<Option<u32>> = Vec::new();
+        let mut sweep = InPlace::new(input);
+        let mut read = 0;
+        let mut queued = false;
+        while let Some(s) = sweep.next() {
+            let i = id(&s);
+            assert_eq!(i, read, "inputs are read in order");
+            read += 1;
+            for k in 0..i % 4 {
+                assert_eq!(sweep.len(), expected.len());
+                sweep.push(b(100 * i + k));
+                expected.push(Some(100 * i + k));
+            }
+            queued |= !sweep.queue.is_empty();
+            if i % 5 == 4 {
+                let at = expected.len() / 2;
+                sweep.remove(at);
+                expected[at] = None;
+            }
+        }
+        assert_eq!(read, 40);
+        let got: Vec<u32> = sweep.finish().iter().map(id).collect();
+        let want: Vec<u32> = expected.into_iter().flatten().collect();
+        assert_eq!(got, want);
+        assert!(queued, "the output never got ahead of the input");
+        assert!(
+            got.len() > 40,
+            "the output did not outgrow the input: {}",
+            got.len()
+        );
     }
 }

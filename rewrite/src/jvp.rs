@@ -17,17 +17,17 @@ use crate::error::{RewriteError, internal};
 use crate::rules::JvpRules;
 use crate::subst::Copier;
 use semantics::*;
+use std::borrow::Cow;
 
 /// JVP of a whole nonlinear program (strict or relaxed): only the `.jvp` functions remain.
 pub fn jvp(prog: &Program, prims: &PrimTable) -> Result<Program, RewriteError> {
     with_rules(prims, |rules| jvp_with(prog, prims, rules))
 }
 
-/// [`jvp`] of a program the caller no longer needs: it is freed once the `.jvp` functions
-/// are built, before dup/drop insertion rebuilds them (`lina vjp` and `lina grad`).
+/// [`jvp`] of a program the caller no longer needs: each function is freed as soon as its
+/// `.jvp` function is built, before that is folded (`lina vjp` and `lina grad`).
 pub(crate) fn jvp_owned(prog: Program, prims: &PrimTable) -> Result<Program, RewriteError> {
-    let built = with_rules(prims, |rules| build_jvp(&prog, prims, rules))?;
-    drop(prog);
+    let built = with_rules(prims, |rules| build_jvp(Cow::Owned(prog), prims, rules))?;
     insert_dups(built, prims)
 }
 
@@ -47,12 +47,18 @@ pub fn jvp_with(
     prims: &PrimTable,
     rules: &JvpRules,
 ) -> Result<Program, RewriteError> {
-    insert_dups(build_jvp(prog, prims, rules)?, prims)
+    insert_dups(build_jvp(Cow::Borrowed(prog), prims, rules)?, prims)
 }
 
-/// The `.jvp` functions, folded, before dup/drop insertion.
-fn build_jvp(prog: &Program, prims: &PrimTable, rules: &JvpRules) -> Result<Program, RewriteError> {
-    checker::accepts(prog, prims, checker::Options { relaxed: true })
+/// The `.jvp` functions, folded, before dup/drop insertion. An owned input function is freed
+/// once its `.jvp` function is built: the fold, which holds its input and its output at once,
+/// does not hold the source function too.
+fn build_jvp(
+    prog: Cow<'_, Program>,
+    prims: &PrimTable,
+    rules: &JvpRules,
+) -> Result<Program, RewriteError> {
+    checker::accepts(&prog, prims, checker::Options { relaxed: true })
         .map_err(RewriteError::IllTyped)?;
     let names = prog.func_names();
     for f in &prog.funcs {
@@ -71,11 +77,23 @@ fn build_jvp(prog: &Program, prims: &PrimTable, rules: &JvpRules) -> Result<Prog
     // not see through calls (`inf * 0` is NaN there). The transposed program folds them.
     let lresults = |_: FuncId| None;
     let asked = rule_names(rules);
-    let funcs = prog
-        .funcs
-        .iter()
-        .map(|f| jvp_fn(f, rules, &asked).map(|f| crate::fold::fold(f, &lresults)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let fold = |j: FnDef| crate::fold::fold(j, &lresults);
+    let funcs = match prog {
+        Cow::Borrowed(p) => p
+            .funcs
+            .iter()
+            .map(|f| jvp_fn(f, rules, &asked).map(fold))
+            .collect::<Result<Vec<_>, _>>()?,
+        Cow::Owned(p) => p
+            .funcs
+            .into_iter()
+            .map(|f| {
+                let j = jvp_fn(&f, rules, &asked);
+                drop(f);
+                j.map(fold)
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     Ok(Program { funcs })
 }
 
