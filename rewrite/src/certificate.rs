@@ -1,8 +1,9 @@
 //! Certificates (SPEC §6): a transformation's input and output, the output's flat typing
 //! derivation (each binder's type), the static work, and each claim's obligations with their
 //! outcomes (the kernel recomputes the linear forms from the programs).
-//! The kernel (`checker::kernel::verify`) re-checks all of it and decides every obligation
-//! called `proved` itself; the schema is `checker::kernel::schema` and `docs/certificates.md`.
+//! The kernel (`checker::kernel::check`; `lina verify` runs it through
+//! `checker::refute::verify`) re-checks all of it and decides every obligation called `proved`
+//! itself; the schema is `checker::kernel::schema` and `docs/certificates.md`.
 //!
 //! A certificate never claims what was not proved: an obligation is `proved` only when the
 //! prover explained it (as a ring normalisation or lemma chain; the kernel re-decides it by its
