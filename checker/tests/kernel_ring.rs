@@ -179,9 +179,9 @@ fn rewrite_other(t: &T, rng: &mut Rng) -> T {
     match t.clone() {
         Lit(c) => Lit(c + [1.0, 0.5, -2.0][rng.below(3)]),
         Atom(a) => Atom(ATOMS[(ATOMS.iter().position(|n| *n == a).unwrap() + 1) % 3]),
-        Add(a, c) if here => [sub(*a.clone(), *c.clone()), *a, mul(*c.clone(), *c)]
-            [rng.below(3)]
-        .clone(),
+        Add(a, c) if here => {
+            [sub(*a.clone(), *c.clone()), *a, mul(*c.clone(), *c)][rng.below(3)].clone()
+        }
         Mul(a, c) if here => [add(*a.clone(), *c.clone()), *c][rng.below(2)].clone(),
         Sub(a, c) if here => add(*a, *c),
         Neg(a) if here => *a,
@@ -227,7 +227,10 @@ fn equal_normal_forms_mean_equal_values_on_random_terms_and_their_edits() {
     }
     // The test must be able to fail: enough pairs with equal forms, and many that differ.
     eprintln!("{pairs} pairs: {equal_forms} with one normal form, {unequal} differing in value");
-    assert!(equal_forms > 800 && unequal > 1000, "{equal_forms} {unequal}");
+    assert!(
+        equal_forms > 800 && unequal > 1000,
+        "{equal_forms} {unequal}"
+    );
 }
 
 #[test]
@@ -246,7 +249,10 @@ fn ring_identities_keep_the_normal_form() {
             continue;
         }
         checked += 1;
-        assert_eq!(p, q, "an identity changed the normal form:\n  {a:?}\n  {c:?}");
+        assert_eq!(
+            p, q,
+            "an identity changed the normal form:\n  {a:?}\n  {c:?}"
+        );
     }
     assert!(checked > 2500, "{checked}");
 }
@@ -349,7 +355,11 @@ fn a_coefficient_f64_cannot_hold_gives_no_normal_form() {
     // A product that rounds: (1 + 2^-10)^6 needs 61 bits.
     let p = Lit(1.0 + 1.0 / 1024.0);
     let six = (0..5).fold(p.clone(), |t, _| mul(t, p.clone()));
-    assert_eq!(nf(&mut dag, &mul(six, x())), None, "an inexact product was rounded");
+    assert_eq!(
+        nf(&mut dag, &mul(six, x())),
+        None,
+        "an inexact product was rounded"
+    );
     // A coefficient that overflows f64: 2^1030.
     let huge = mul(power_of_two(1030), x());
     assert_eq!(nf(&mut dag, &huge), None, "an infinite coefficient");
@@ -424,7 +434,15 @@ fn an_exponent_that_overflows_gives_no_normal_form() {
     }
     let form = normal_form(&dag, t, &|_| false, &|_| false, &mut Memo::new()).unwrap();
     assert_eq!(form.len(), 1);
-    assert_eq!(form.keys().next().unwrap().values().copied().collect::<Vec<_>>(), [1 << 31]);
+    assert_eq!(
+        form.keys()
+            .next()
+            .unwrap()
+            .values()
+            .copied()
+            .collect::<Vec<_>>(),
+        [1 << 31]
+    );
 }
 
 /// A term the normaliser does not know (a primitive, a call symbol) is an atom: `sin(x)` is
