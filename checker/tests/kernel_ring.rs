@@ -310,6 +310,35 @@ fn small_identities_and_non_identities() {
     assert!(same(a, c));
 }
 
+/// Which literals are constants: magnitudes below 2^20 on the grid of 2^-10 (so that sums and
+/// products of a few stay exact); any other literal is an atom, equal only to itself. At the
+/// edge: 2^20 - 1 and 2^-10 are constants, 2^20 and 2^-11 are atoms, so `(2^20 - 1) + 1` is
+/// not the literal `2^20` (the same real, but the literal is read as an unknown).
+#[test]
+fn literals_are_constants_only_on_the_dyadic_grid() {
+    let k = 1.0 / 1024.0;
+    // Each literal against a sum or product of constants with its value.
+    let constants = [
+        (1048575.0, add(Lit(1048574.0), Lit(1.0))),
+        (-1048575.0, add(Lit(-1048574.0), Lit(-1.0))),
+        (k, add(Lit(3.0 * k), Lit(-2.0 * k))),
+        (0.0, add(Lit(1.0), Lit(-1.0))),
+    ];
+    for (c, t) in &constants {
+        assert!(same(t, &Lit(*c)), "{c} is a constant");
+    }
+    let atoms = [
+        (1048576.0, add(Lit(1048575.0), Lit(1.0))),
+        (-1048576.0, add(Lit(-1048575.0), Lit(-1.0))),
+        (k / 2.0, mul(Lit(k), Lit(0.5))),
+        (3.0 + k / 2.0, add(Lit(3.0), mul(Lit(k), Lit(0.5)))),
+    ];
+    for (c, t) in &atoms {
+        assert!(!same(t, &Lit(*c)), "{c} is an atom");
+        assert!(same(&Lit(*c), &Lit(*c)), "{c} is itself");
+    }
+}
+
 /// The tuple-free scale factors (`Dag::factors`) are atoms unless their own form is a single
 /// monomial: `(x + y)` as a factor does not distribute, `2·x` as a factor does.
 #[test]
@@ -412,6 +441,80 @@ fn more_monomials_than_the_cap_give_no_normal_form() {
     assert_eq!(form(&dag, big), None);
     let fits = sum(&mut dag, &many[..MAX_TERMS]);
     assert_eq!(form(&dag, fits).map(|p| p.len()), Some(MAX_TERMS));
+}
+
+/// A product's work is bounded before it is computed: factors whose monomial counts multiply
+/// past `4 · MAX_TERMS` give up even when the product would cancel to few monomials, so a
+/// hostile certificate cannot make one `mul` node cost a million monomial merges. At the bound
+/// exactly, the product is computed. Here `(1 + x + .. + x^(n-1)) · ((1 - x)(1 + y + .. + y^31))`
+/// telescopes to `(1 - x^n)(1 + .. + y^31)`, 64 monomials, from factors of `n` and 64.
+#[test]
+fn a_product_is_refused_before_it_is_computed_when_its_factors_are_too_large() {
+    use checker::kernel::ring::MAX_TERMS;
+    let mut dag = Dag::default();
+    let (x, y, one) = (dag.add("x", vec![]), dag.add("y", vec![]), dag.num(1.0));
+    // 1 + v + .. + v^(n-1), as a left-leaning sum of powers.
+    let geometric = |dag: &mut Dag, v: Id, n: usize| {
+        let (mut power, mut sum) = (one, one);
+        for _ in 1..n {
+            power = dag.add("mul", vec![power, v]);
+            sum = dag.add("add", vec![sum, power]);
+        }
+        sum
+    };
+    let one_minus_x = dag.add("sub", vec![one, x]);
+    let ys = geometric(&mut dag, y, 32);
+    let h = dag.add("mul", vec![one_minus_x, ys]);
+    let form = |dag: &Dag, id| normal_form(dag, id, &|_| false, &|_| false, &mut Memo::new());
+    assert_eq!(form(&dag, h).map(|p| p.len()), Some(64));
+    let g64 = geometric(&mut dag, x, 64);
+    let g65 = geometric(&mut dag, x, 65);
+    assert_eq!(64 * 64, 4 * MAX_TERMS);
+    let at_bound = dag.add("mul", vec![g64, h]);
+    let telescoped = form(&dag, at_bound).expect("64 × 64 factors are within the bound");
+    assert_eq!(telescoped.len(), 64);
+    assert!(telescoped.values().all(|c| c.abs() == 1.0));
+    let over = dag.add("mul", vec![g65, h]);
+    assert_eq!(form(&dag, over), None, "65 × 64 factors are over the bound");
+}
+
+/// A denominator is split into its factors (`1/(u·v) = (1/u)·(1/v)`, `1/(-u) = -(1/u)`) for
+/// 63 steps, one per node popped, and what is left is read as reciprocal atoms: the split is
+/// bounded even when the denominator is a DAG of squarings whose tree has 2^60 leaves. A
+/// chain of 33 distinct factors splits fully (its 32 products are popped at steps 1, 3, ..,
+/// 63); under a negation they are popped at steps 2, .., 64, and the innermost stays whole.
+#[test]
+fn a_denominator_is_split_for_a_bounded_number_of_steps() {
+    let mut dag = Dag::default();
+    let one = dag.num(1.0);
+    let form = |dag: &Dag, id| normal_form(dag, id, &|_| false, &|_| false, &mut Memo::new());
+    // y_k = y_(k-1)·y_(k-1), y_0 = x.
+    let mut y = dag.add("x", vec![]);
+    for _ in 0..60 {
+        y = dag.add("mul", vec![y, y]);
+    }
+    let q = dag.add("div", vec![one, y]);
+    assert!(form(&dag, q).is_some());
+    // 1/(x1·..·xn) against (1/x1)·..·(1/xn), with the denominator negated or not.
+    let split = |n: usize, negated: bool| {
+        let mut dag = Dag::default();
+        let one = dag.num(1.0);
+        let xs: Vec<Id> = (0..n).map(|i| dag.add(&format!("x{i}"), vec![])).collect();
+        let chain = xs.iter().copied().reduce(|a, b| dag.add("mul", vec![a, b]));
+        let mut den = chain.unwrap();
+        let recips: Vec<Id> = xs.iter().map(|&x| dag.add("div", vec![one, x])).collect();
+        let mut expected = recips.into_iter().reduce(|a, b| dag.add("mul", vec![a, b]));
+        if negated {
+            den = dag.add("neg", vec![den]);
+            expected = Some(dag.add("neg", vec![expected.unwrap()]));
+        }
+        let q = dag.add("div", vec![one, den]);
+        let (a, b) = (form(&dag, q), form(&dag, expected.unwrap()));
+        a.is_some() && a == b
+    };
+    assert!(split(32, false) && split(33, false) && split(32, true));
+    assert!(!split(33, true), "the product popped at step 64 is an atom");
+    assert!(!split(40, false));
 }
 
 /// An exponent that overflows `u32` gives no normal form (x^(2^32) is not x^0).
