@@ -356,12 +356,44 @@ fn scale_factors_are_atoms_unless_a_single_monomial() {
     };
     assert_ne!(form(&dag, sz, &factors), form(&dag, expanded, &factors));
     assert_eq!(form(&dag, sz, &|_| false), form(&dag, expanded, &|_| false));
-    assert_eq!(form(&dag, mz, &factors), form(&dag, two_xz, &factors));
+    // `two_xz` shares the node `m`, so it is compared expanded: 2·x·z, one monomial.
+    let m_expanded = form(&dag, mz, &factors);
+    assert_eq!(m_expanded, form(&dag, two_xz, &|_| false));
+    assert_eq!(
+        m_expanded.map(|p| p.values().copied().collect::<Vec<_>>()),
+        Some(vec![2.0])
+    );
+    // A factor without a normal form (a sum f64 cannot hold) is an atom, not a failure.
+    let big = intern(&mut dag, &mul(power_of_two(40), x()));
+    let tiny = intern(
+        &mut dag,
+        &mul(mul(Lit(1.0 / 1024.0), Lit(1.0 / 1024.0)), x()),
+    );
+    let inexact = dag.add("add", vec![big, tiny]);
+    let iz = dag.add("mul", vec![inexact, z]);
+    assert_eq!(form(&dag, iz, &|_| false), None);
+    assert_eq!(
+        form(&dag, iz, &|id| id == inexact).map(|p| p.len()),
+        Some(1)
+    );
     // A node named an atom is opaque even when it is a sum.
     let atoms = |id| id == s;
     let a = normal_form(&dag, sz, &atoms, &|_| false, &mut Memo::new());
     assert_ne!(a, form(&dag, expanded, &|_| false));
     assert_eq!(a.map(|p| p.len()), Some(1));
+    // So is a literal named an atom: 2 + 2 is then twice an unknown, not 4.
+    let two = dag.num(2.0);
+    let (four, two_two) = (dag.num(4.0), dag.add("add", vec![two, two]));
+    let form_atoms =
+        |id, atoms: &dyn Fn(Id) -> bool| normal_form(&dag, id, atoms, &|_| false, &mut Memo::new());
+    assert_eq!(
+        form_atoms(two_two, &|_| false),
+        form_atoms(four, &|_| false)
+    );
+    assert_ne!(
+        form_atoms(two_two, &|id| id == two),
+        form_atoms(four, &|id| id == two)
+    );
 }
 
 /// 2^k as a product of `k / 10` literals 1024 (each dyadic, so exact).
@@ -515,6 +547,29 @@ fn a_denominator_is_split_for_a_bounded_number_of_steps() {
     assert!(split(32, false) && split(33, false) && split(32, true));
     assert!(!split(33, true), "the product popped at step 64 is an atom");
     assert!(!split(40, false));
+    // A negation inside: x1·(-x0) innermost, then ·x2 .. ·xn. With n = 32 the negation is
+    // popped at step 64 and stays whole; with n = 31, at step 62, and splits.
+    let inner_neg = |n: usize| {
+        let mut dag = Dag::default();
+        let one = dag.num(1.0);
+        let xs: Vec<Id> = (0..=n).map(|i| dag.add(&format!("x{i}"), vec![])).collect();
+        let minus_x0 = dag.add("neg", vec![xs[0]]);
+        let mut den = dag.add("mul", vec![xs[1], minus_x0]);
+        let mut expected = dag.add("div", vec![one, minus_x0]);
+        for &x in &xs[1..] {
+            let r = dag.add("div", vec![one, x]);
+            expected = dag.add("mul", vec![expected, r]);
+        }
+        for &x in &xs[2..] {
+            den = dag.add("mul", vec![den, x]);
+        }
+        // 1/(-x0) splits at its own first step: -(1/x0)·(1/x1)·..·(1/xn).
+        let q = dag.add("div", vec![one, den]);
+        let (a, b) = (form(&dag, q), form(&dag, expected));
+        a.is_some() && a == b
+    };
+    assert!(inner_neg(31));
+    assert!(!inner_neg(32), "the negation popped at step 64 stays whole");
 }
 
 /// An exponent that overflows `u32` gives no normal form (x^(2^32) is not x^0).
