@@ -561,6 +561,15 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
         c.outcome == "unknown" && c.why.as_deref().is_some_and(|w| w.contains("leaf budget"))
     };
     assert!(r.claims.iter().any(over), "{:?}", r.claims);
+    // Every claim left unknown says why in the kernel's own words: the budget, and (but for a
+    // typing claim, which is about its own function) the function or the VJP's stage claim.
+    for c in r.claims.iter().filter(|c| c.outcome == "unknown") {
+        let why = c.why.as_deref().unwrap_or_default();
+        let named = why.starts_with("`f") || c.claim == "typing";
+        assert!(named && why.contains("leaf budget"), "{c:?}");
+    }
+    let kinds = |k: &str| r.claims.iter().filter(|c| c.claim == k && over(c)).count();
+    assert!(["typing", "transpose", "unzip", "vjp"].iter().all(|k| kinds(k) > 0));
     assert!(
         r.claims
             .iter()
