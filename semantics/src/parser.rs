@@ -725,7 +725,7 @@ impl<'s> Parser<'s> {
     }
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
-        let name = self.fresh.make_str(TEMP_STEM, linear);
+        let name = self.fresh.make_static(TEMP_STEM, linear);
         let id = LocalId((self.flat.locals.len() - self.locals_start) as u32);
         self.flat.push_local(name, linear, span);
         self.made_temp = true;
