@@ -282,12 +282,24 @@ impl Scope {
 
     /// The innermost binder named `name` in scope (building the large table when the name is
     /// not held).
+    #[inline]
     pub fn get<'n>(&mut self, name: &str, name_of: impl Fn(u32) -> &'n str + Copy) -> Option<u32> {
         if let Some(slot) = self.last
             && name_of(slot) == name
         {
             return Some(slot);
         }
+        self.get_not_last(name, name_of)
+    }
+
+    /// [`Scope::get`] of a name that is not the last binder's: the comparison with it is
+    /// inlined where a name is resolved, the tables' search is not.
+    #[inline(never)]
+    fn get_not_last<'n>(
+        &mut self,
+        name: &str,
+        name_of: impl Fn(u32) -> &'n str + Copy,
+    ) -> Option<u32> {
         let h = hash32(name);
         if let Some(slot) = self.held.get_hashed(h, name, name_of) {
             return Some(slot);

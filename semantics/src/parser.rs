@@ -235,6 +235,12 @@ fn slot_name(flat: &FlatProgram, start: usize, slot: u32) -> &str {
         .map_or("", |l| flat.spelling(l))
 }
 
+/// Whether a name has a dot (`f.jvp`: a function's name, never a variable's). A plain loop:
+/// the names are a few bytes long, where `str::contains` calls `memchr`.
+fn is_dotted(name: &str) -> bool {
+    name.bytes().any(|b| b == b'.')
+}
+
 /// The stem of the desugaring's temporaries: `_t1`, `_t2'`, ... (numbered per function).
 const TEMP_STEM: &str = "_t";
 // The lexer window's scan for names of the temporaries' form tests the first byte only.
@@ -702,7 +708,7 @@ impl<'s> Parser<'s> {
     /// Gives a binder token a new slot and brings it into scope.
     fn declare(&mut self, tok: Token) -> PResult<LocalId> {
         let name = self.text(tok.span);
-        if name.contains('.') {
+        if is_dotted(name) {
             return self.fail(
                 Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
                     .with_primary(tok.span, "dots are only allowed in function names"),
@@ -742,20 +748,33 @@ impl<'s> Parser<'s> {
         self.scope.pop(mark, |i| slot_name(flat, start, i));
     }
 
+    /// The slot a name token stands for: inlined where names are read, with the faults (a
+    /// dotted name, an unbound one) apart in [`Parser::resolve_fault`].
+    #[inline]
     fn resolve(&mut self, tok: Token) -> PResult<Var> {
         let name = self.text(tok.span);
-        if name.contains('.') {
+        if !is_dotted(name) {
+            let (flat, start) = (&self.flat, self.locals_start);
+            if let Some(id) = self.scope.get(name, |i| slot_name(flat, start, i)) {
+                return Ok(Var {
+                    id: LocalId(id),
+                    span: tok.span,
+                });
+            }
+        }
+        self.resolve_fault(tok)
+    }
+
+    /// [`Parser::resolve`] of a dotted name or of one not in scope.
+    #[cold]
+    #[inline(never)]
+    fn resolve_fault(&mut self, tok: Token) -> PResult<Var> {
+        let name = self.text(tok.span);
+        if is_dotted(name) {
             return self.fail(
                 Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
                     .with_primary(tok.span, "dots are only allowed in function names"),
             );
-        }
-        let (flat, start) = (&self.flat, self.locals_start);
-        if let Some(id) = self.scope.get(name, |i| slot_name(flat, start, i)) {
-            return Ok(Var {
-                id: LocalId(id),
-                span: tok.span,
-            });
         }
         self.record(
             Diagnostic::error("E0111", format!("unbound variable `{name}`"))
