@@ -478,17 +478,26 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// One level deeper (a call's arguments, a group, a nested block): inlined, the fault
+    /// apart.
+    #[inline]
     fn nest(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            let span = self.span();
-            return self.fail(
-                Diagnostic::error("E0104", format!("nesting deeper than {MAX_NESTING} levels"))
-                    .with_primary(span, "too deeply nested")
-                    .with_note("bind intermediate results with `let` instead"),
-            );
+            return self.too_deep();
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&mut self) -> PResult<()> {
+        let span = self.span();
+        self.fail(
+            Diagnostic::error("E0104", format!("nesting deeper than {MAX_NESTING} levels"))
+                .with_primary(span, "too deeply nested")
+                .with_note("bind intermediate results with `let` instead"),
+        )
     }
 
     fn unnest(&mut self) {
