@@ -757,9 +757,10 @@ impl<'s> Parser<'s> {
         self.scope.pop(mark, |i| slot_name(flat, start, i));
     }
 
-    /// The slot a name token stands for: inlined where names are read, with the faults (a
-    /// dotted name, an unbound one) apart in [`Parser::resolve_fault`].
-    #[inline]
+    /// The slot a name token stands for: inlined where names are read (forced: as a call its
+    /// prologue and epilogue were a quarter of it), with the faults (a dotted name, an
+    /// unbound one) apart in [`Parser::resolve_fault`].
+    #[inline(always)]
     fn resolve(&mut self, tok: Token) -> PResult<Var> {
         let name = self.text(tok.span);
         if !is_dotted(name) {
