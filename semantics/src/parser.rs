@@ -714,14 +714,12 @@ impl<'s> Parser<'s> {
 
     // ---- scopes ----
 
-    /// Gives a binder token a new slot and brings it into scope.
+    /// Gives a binder token a new slot and brings it into scope (inlined, the fault apart).
+    #[inline]
     fn declare(&mut self, tok: Token) -> PResult<LocalId> {
         let name = self.text(tok.span);
         if is_dotted(name) {
-            return self.fail(
-                Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
-                    .with_primary(tok.span, "dots are only allowed in function names"),
-            );
+            return self.dotted(tok);
         }
         let id = self.new_local(name, tok.tok == Tok::LinIdent, tok.span);
         let (flat, start) = (&self.flat, self.locals_start);
@@ -731,6 +729,17 @@ impl<'s> Parser<'s> {
         self.scope
             .declare(name, id.0, nested, |i| slot_name(flat, start, i));
         Ok(id)
+    }
+
+    /// E0105 for a dotted name where a variable is named.
+    #[cold]
+    #[inline(never)]
+    fn dotted<T>(&mut self, tok: Token) -> PResult<T> {
+        let name = self.text(tok.span);
+        self.fail(
+            Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
+                .with_primary(tok.span, "dots are only allowed in function names"),
+        )
     }
 
     fn new_local(&mut self, name: &str, linear: bool, span: Span) -> LocalId {
@@ -781,10 +790,7 @@ impl<'s> Parser<'s> {
     fn resolve_fault(&mut self, tok: Token) -> PResult<Var> {
         let name = self.text(tok.span);
         if is_dotted(name) {
-            return self.fail(
-                Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
-                    .with_primary(tok.span, "dots are only allowed in function names"),
-            );
+            return self.dotted(tok);
         }
         self.record(
             Diagnostic::error("E0111", format!("unbound variable `{name}`"))
