@@ -495,14 +495,16 @@ impl<'a> Judge<'a> {
         if results.len() != ids.len() {
             return false;
         }
-        let atoms = fp.atoms(args);
+        // The flat atoms themselves, read in place twice (premises, then uses) rather than
+        // through two `AtomList` iterators.
+        let (atoms, wide) = (fp.flat_atoms(args), &fp.wide[..]);
         for (i, a) in atoms.iter().enumerate() {
             let want = if params.is_empty() {
                 real[0]
             } else {
                 params[i]
             };
-            let found = match a {
+            let found = match a.read(wide) {
                 Atom::Lit(..) => real[0],
                 Atom::Var(v) if !fp.is_linear(f, v.id) => match self.ctx.ty_of(v.id) {
                     Some(ty) => ty,
@@ -522,7 +524,7 @@ impl<'a> Judge<'a> {
         }
         // Conclusion, in the rules' order: the arguments' uses, then the binders.
         for a in atoms {
-            if let Atom::Var(v) = a {
+            if let Atom::Var(v) = a.read(wide) {
                 self.ctx.use_var(v.id, v.span);
             }
         }

@@ -47,6 +47,7 @@ const WIDE: u32 = 1 << 31;
 impl FlatAtom {
     /// The atom it stands for (a missing wide atom reads as a `NaN` literal, as a missing atom
     /// does everywhere in the flat form's reading).
+    #[inline]
     pub fn read(self, wide: &[Atom]) -> Atom {
         if self.code & WIDE == 0 {
             Atom::Var(Var {
@@ -402,6 +403,11 @@ impl FlatProgram {
             atoms: self.atoms.get(range(a.start, a.len)).unwrap_or(&[]),
             wide: &self.wide,
         }
+    }
+
+    /// A run's atoms as stored (each read with [`FlatAtom::read`] and [`FlatProgram::wide`]).
+    pub fn flat_atoms(&self, a: Atoms) -> &[FlatAtom] {
+        self.atoms.get(range(a.start, a.len)).unwrap_or(&[])
     }
 
     /// The nonlinear and linear sides of a run whose first `nl` atoms are nonlinear.

@@ -94,6 +94,10 @@ pub struct Fresh {
     /// ([`increment_decimal`]), instead of spelling its whole counter again.
     made_n: Option<u32>,
     made_linear: bool,
+    /// The stem [`Fresh::make_static`] last made a name of, while `made_n` is `Some` for it:
+    /// the same `'static` string again (one pointer comparison) is then counted on without
+    /// [`Fresh::spells`] comparing its spelling.
+    made_static: Option<&'static str>,
 }
 
 impl Fresh {
@@ -150,12 +154,14 @@ impl Fresh {
         self.next.clear();
         self.recent = None;
         self.made_n = None;
+        self.made_static = None;
     }
 
     /// A new name `stem ++ n`, primed if `linear`, for the next `n` whose name is not avoided.
     pub fn make(&mut self, stem: &str, linear: bool) -> CompactString {
         // The recent stem may change: `made` is then no longer its spelling.
         self.made_n = None;
+        self.made_static = None;
         let mut name = std::mem::take(&mut self.scratch);
         let stem_len = Self::spell_into(&mut name, stem);
         if !matches!(&self.recent, Some((s, _)) if *s == name) {
@@ -191,26 +197,11 @@ impl Fresh {
     /// call reuses, for a caller that copies it at once (the parser, which names a million
     /// temporaries of one stem). The names made are `make`'s, in the same order.
     pub fn make_str(&mut self, stem: &str, linear: bool) -> &str {
+        self.made_static = None;
         match &mut self.recent {
             Some((spelled, n)) if Self::spells(spelled, stem) => {
                 if self.made_n == Some(*n) {
-                    // `made` is `spelled ++ n ++ prime?`: counted on in place.
-                    if self.made_linear {
-                        self.made.pop();
-                    }
-                    loop {
-                        *n += 1;
-                        increment_decimal(&mut self.made);
-                        if linear {
-                            self.made.push('\'');
-                        }
-                        if !self.avoided.contains(&[&self.made]) {
-                            break;
-                        }
-                        if linear {
-                            self.made.pop();
-                        }
-                    }
+                    Self::count_on(&mut self.made, self.made_linear, n, linear, &self.avoided);
                 } else {
                     self.made.clear();
                     self.made.push_str(spelled);
@@ -228,6 +219,51 @@ impl Fresh {
         }
         self.made_linear = linear;
         &self.made
+    }
+
+    /// [`Fresh::make_str`] for a `'static` stem (the parser's `_t`): when it made the last name
+    /// and of this very string, the next is counted on at once, as `make_str` would.
+    pub fn make_static(&mut self, stem: &'static str, linear: bool) -> &str {
+        if self.made_static.is_some_and(|s| std::ptr::eq(s, stem))
+            && let Some((_, n)) = &mut self.recent
+        {
+            // `made_static` is only `Some` while `made_n` is the recent stem's counter, which
+            // is `stem`'s spelling.
+            Self::count_on(&mut self.made, self.made_linear, n, linear, &self.avoided);
+            self.made_n = Some(*n);
+            self.made_linear = linear;
+            return &self.made;
+        }
+        self.make_str(stem, linear);
+        self.made_static = self.made_n.map(|_| stem);
+        &self.made
+    }
+
+    /// `made`, the recent stem's spelling with the decimal `n` and a prime if `made_linear`,
+    /// becomes its next name not avoided, counted on in place; `n` becomes its counter.
+    fn count_on(
+        made: &mut String,
+        made_linear: bool,
+        n: &mut u32,
+        linear: bool,
+        avoided: &HashedNames,
+    ) {
+        if made_linear {
+            made.pop();
+        }
+        loop {
+            *n += 1;
+            increment_decimal(made);
+            if linear {
+                made.push('\'');
+            }
+            if !avoided.contains(&[made]) {
+                break;
+            }
+            if linear {
+                made.pop();
+            }
+        }
     }
 
     /// Whether `spelled` is [`Fresh::spelled`]'s spelling of `stem` (compared, not built).
@@ -365,6 +401,35 @@ mod tests {
             }
             let slow = b.make(stem, linear);
             assert_eq!(a.make_str(stem, linear), slow.as_str(), "name {k}");
+        }
+    }
+
+    /// `make_static`'s names are `make`'s, with `make`, `make_str` (another stem, and the
+    /// same stem from another string) and restarts in between.
+    #[test]
+    fn names_made_from_a_static_stem_are_the_names_make_makes() {
+        static OTHER_T: &str = "_t";
+        let (mut a, mut b) = (Fresh::new(), Fresh::new());
+        for f in [&mut a, &mut b] {
+            for avoided in ["_t9", "_t10'", "_t11", "_t99", "_t100", "x_3", "_t1"] {
+                f.avoid(avoided);
+            }
+        }
+        for k in 0..600 {
+            let linear = k % 7 == 3;
+            if k == 250 {
+                a.restart();
+                b.restart();
+            }
+            let (stem, made) = match k % 41 {
+                5 => ("x", a.make("x", linear).to_string()),
+                11 => ("y", a.make_str("y", linear).to_string()),
+                17 => ("_t", a.make_str(OTHER_T, linear).to_string()),
+                23 => ("_t", a.make("_t", linear).to_string()),
+                29 => ("_t'", a.make_static("_t'", linear).to_string()),
+                _ => ("_t", a.make_static("_t", linear).to_string()),
+            };
+            assert_eq!(made, b.make(stem, linear).as_str(), "name {k}");
         }
     }
 

@@ -238,14 +238,20 @@ impl<'s> Lexer<'s> {
                     while i < len && WORD[bytes[i] as usize] {
                         i += 1;
                     }
-                    if i < len && bytes[i] == b'.' {
-                        // A dotted name (`f.jvp`), rare: scanned again from its start.
-                        i = scan_ident(bytes, start);
-                    }
-                    let unprimed = i;
-                    while i < len && bytes[i] == b'\'' {
-                        i += 1;
-                    }
+                    let unprimed = if matches!(bytes.get(i), Some(b'.' | b'\'')) {
+                        if bytes[i] == b'.' {
+                            // A dotted name (`f.jvp`), rare: scanned again from its start.
+                            i = scan_ident(bytes, start);
+                        }
+                        let unprimed = i;
+                        while i < len && bytes[i] == b'\'' {
+                            i += 1;
+                        }
+                        unprimed
+                    } else {
+                        // The common name: one test of the byte after it for both.
+                        i
+                    };
                     let tok = if i != unprimed {
                         Tok::LinIdent
                     } else if i - start > 4 {
@@ -524,6 +530,27 @@ mod tests {
         let texts: Vec<&str> = toks.iter().map(|t| &src[t.span.range()]).collect();
         assert_eq!(texts, ["f.jvp", "x''", "g", "3.5", ""]);
         assert_eq!(errors.len(), 1);
+        // What may follow a name: a dot, primes, both, a keyword's primes, the end.
+        let src = "f.jvp' in' f.g.h'x def'(let.in x.'y x' y";
+        let (toks, errors, _) = lex(src);
+        let got: Vec<(&str, Tok)> = toks.iter().map(|t| (&src[t.span.range()], t.tok)).collect();
+        let want = [
+            ("f.jvp'", Tok::LinIdent),
+            ("in'", Tok::LinIdent),
+            ("f.g.h'", Tok::LinIdent),
+            ("x", Tok::Ident),
+            ("def'", Tok::LinIdent),
+            ("(", Tok::LParen),
+            ("let.in", Tok::Ident),
+            ("x", Tok::Ident),
+            // Neither `.` nor `'` begins a token: a fault each.
+            ("y", Tok::Ident),
+            ("x'", Tok::LinIdent),
+            ("y", Tok::Ident),
+            ("", Tok::Eof),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(errors.len(), 2);
     }
 
     /// A window's noted positions are its `def` tokens and its names starting with `_`

@@ -223,6 +223,7 @@ impl Scope {
 
     /// Brings `slot`, named `name`, into scope: held if it is a top-level binder (`nested`
     /// false: never removed before [`Scope::clear`]), else entered with what it hides.
+    #[inline]
     pub fn declare<'n>(
         &mut self,
         name: &str,
@@ -232,13 +233,7 @@ impl Scope {
     ) {
         self.last = Some(slot);
         if nested {
-            self.build(name_of);
-            self.shift(name_of);
-            self.shift(name_of);
-            let hid = self.table.insert(name, slot, name_of);
-            self.log.push((slot, hid));
-            self.repeat = true;
-            return;
+            return self.declare_nested(name, slot, name_of);
         }
         let h = hash32(name);
         self.repeat |= self.held.insert_hashed(h, name, slot, name_of).is_some();
@@ -246,6 +241,23 @@ impl Scope {
         if self.held_slots.len() >= HELD {
             self.shift(name_of);
         }
+    }
+
+    /// [`Scope::declare`] of a binder inside a nested block (rare: kept out of the inlined
+    /// path of the top-level ones).
+    #[inline(never)]
+    fn declare_nested<'n>(
+        &mut self,
+        name: &str,
+        slot: u32,
+        name_of: impl Fn(u32) -> &'n str + Copy,
+    ) {
+        self.build(name_of);
+        self.shift(name_of);
+        self.shift(name_of);
+        let hid = self.table.insert(name, slot, name_of);
+        self.log.push((slot, hid));
+        self.repeat = true;
     }
 
     /// The older batch leaves (into the large table once it is built, else onto the waiting
@@ -282,12 +294,24 @@ impl Scope {
 
     /// The innermost binder named `name` in scope (building the large table when the name is
     /// not held).
+    #[inline]
     pub fn get<'n>(&mut self, name: &str, name_of: impl Fn(u32) -> &'n str + Copy) -> Option<u32> {
         if let Some(slot) = self.last
             && name_of(slot) == name
         {
             return Some(slot);
         }
+        self.get_not_last(name, name_of)
+    }
+
+    /// [`Scope::get`] of a name that is not the last binder's: the comparison with it is
+    /// inlined where a name is resolved, the tables' search is not.
+    #[inline(never)]
+    fn get_not_last<'n>(
+        &mut self,
+        name: &str,
+        name_of: impl Fn(u32) -> &'n str + Copy,
+    ) -> Option<u32> {
         let h = hash32(name);
         if let Some(slot) = self.held.get_hashed(h, name, name_of) {
             return Some(slot);

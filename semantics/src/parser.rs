@@ -51,6 +51,16 @@ pub fn parse_flat(src: &str) -> Result<FlatProgram, Vec<Diagnostic>> {
 /// Parses a whole program into its flat form, resolving primitive names in `prims`: what
 /// [`parse_with`] converts to the public syntax.
 pub fn parse_flat_with(src: &str, prims: &PrimTable) -> Result<FlatProgram, Vec<Diagnostic>> {
+    parse_flat_by(src, prims, true)
+}
+
+/// [`parse_flat_with`], taking the descent's shortcuts for lone atoms ([`Parser::lone_atom`])
+/// or not (`shortcuts: false`, for the tests that both ways give the same program).
+fn parse_flat_by(
+    src: &str,
+    prims: &PrimTable,
+    shortcuts: bool,
+) -> Result<FlatProgram, Vec<Diagnostic>> {
     if src.len() > MAX_SOURCE_BYTES {
         return Err(vec![Diagnostic::error(
             "E0112",
@@ -61,6 +71,7 @@ pub fn parse_flat_with(src: &str, prims: &PrimTable) -> Result<FlatProgram, Vec<
         )]);
     }
     let mut p = Parser::new(src, prims, Fresh::new());
+    p.shortcuts = shortcuts;
     p.program();
     if p.reparse {
         // A name of the temporaries' form came after a temporary was made: parse again with
@@ -79,6 +90,7 @@ pub fn parse_flat_with(src: &str, prims: &PrimTable) -> Result<FlatProgram, Vec<
             }
         }
         p = Parser::new(src, prims, fresh);
+        p.shortcuts = shortcuts;
         p.program();
     }
     p.resolve_forward();
@@ -211,6 +223,9 @@ struct Parser<'s> {
     /// above), declared once the right-hand side is parsed.
     pending: Vec<Token>,
     depth: usize,
+    /// Lone atoms and a leading call are read without the full descent (always, except in
+    /// the tests comparing both ways).
+    shortcuts: bool,
 }
 
 /// The spelling of slot `slot` of the function whose slots start at `start`.
@@ -218,6 +233,12 @@ fn slot_name(flat: &FlatProgram, start: usize, slot: u32) -> &str {
     flat.locals
         .get(start + slot as usize)
         .map_or("", |l| flat.spelling(l))
+}
+
+/// Whether a name has a dot (`f.jvp`: a function's name, never a variable's). A plain loop:
+/// the names are a few bytes long, where `str::contains` calls `memchr`.
+fn is_dotted(name: &str) -> bool {
+    name.bytes().any(|b| b == b'.')
 }
 
 /// The stem of the desugaring's temporaries: `_t1`, `_t2'`, ... (numbered per function).
@@ -267,6 +288,7 @@ impl<'s> Parser<'s> {
             scope: Scope::default(),
             pending: Vec::new(),
             depth: 0,
+            shortcuts: true,
         };
         p.refill();
         p
@@ -456,17 +478,26 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// One level deeper (a call's arguments, a group, a nested block): inlined, the fault
+    /// apart.
+    #[inline]
     fn nest(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            let span = self.span();
-            return self.fail(
-                Diagnostic::error("E0104", format!("nesting deeper than {MAX_NESTING} levels"))
-                    .with_primary(span, "too deeply nested")
-                    .with_note("bind intermediate results with `let` instead"),
-            );
+            return self.too_deep();
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&mut self) -> PResult<()> {
+        let span = self.span();
+        self.fail(
+            Diagnostic::error("E0104", format!("nesting deeper than {MAX_NESTING} levels"))
+                .with_primary(span, "too deeply nested")
+                .with_note("bind intermediate results with `let` instead"),
+        )
     }
 
     fn unnest(&mut self) {
@@ -683,14 +714,12 @@ impl<'s> Parser<'s> {
 
     // ---- scopes ----
 
-    /// Gives a binder token a new slot and brings it into scope.
+    /// Gives a binder token a new slot and brings it into scope (inlined, the fault apart).
+    #[inline]
     fn declare(&mut self, tok: Token) -> PResult<LocalId> {
         let name = self.text(tok.span);
-        if name.contains('.') {
-            return self.fail(
-                Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
-                    .with_primary(tok.span, "dots are only allowed in function names"),
-            );
+        if is_dotted(name) {
+            return self.dotted(tok);
         }
         let id = self.new_local(name, tok.tok == Tok::LinIdent, tok.span);
         let (flat, start) = (&self.flat, self.locals_start);
@@ -702,6 +731,17 @@ impl<'s> Parser<'s> {
         Ok(id)
     }
 
+    /// E0105 for a dotted name where a variable is named.
+    #[cold]
+    #[inline(never)]
+    fn dotted<T>(&mut self, tok: Token) -> PResult<T> {
+        let name = self.text(tok.span);
+        self.fail(
+            Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
+                .with_primary(tok.span, "dots are only allowed in function names"),
+        )
+    }
+
     fn new_local(&mut self, name: &str, linear: bool, span: Span) -> LocalId {
         let id = LocalId((self.flat.locals.len() - self.locals_start) as u32);
         self.flat.push_local(name, linear, span);
@@ -709,7 +749,7 @@ impl<'s> Parser<'s> {
     }
 
     fn fresh_local(&mut self, linear: bool, span: Span) -> LocalId {
-        let name = self.fresh.make_str(TEMP_STEM, linear);
+        let name = self.fresh.make_static(TEMP_STEM, linear);
         let id = LocalId((self.flat.locals.len() - self.locals_start) as u32);
         self.flat.push_local(name, linear, span);
         self.made_temp = true;
@@ -726,20 +766,31 @@ impl<'s> Parser<'s> {
         self.scope.pop(mark, |i| slot_name(flat, start, i));
     }
 
+    /// The slot a name token stands for: inlined where names are read (forced: as a call its
+    /// prologue and epilogue were a quarter of it), with the faults (a dotted name, an
+    /// unbound one) apart in [`Parser::resolve_fault`].
+    #[inline(always)]
     fn resolve(&mut self, tok: Token) -> PResult<Var> {
         let name = self.text(tok.span);
-        if name.contains('.') {
-            return self.fail(
-                Diagnostic::error("E0105", format!("`{name}` is not a variable name"))
-                    .with_primary(tok.span, "dots are only allowed in function names"),
-            );
+        if !is_dotted(name) {
+            let (flat, start) = (&self.flat, self.locals_start);
+            if let Some(id) = self.scope.get(name, |i| slot_name(flat, start, i)) {
+                return Ok(Var {
+                    id: LocalId(id),
+                    span: tok.span,
+                });
+            }
         }
-        let (flat, start) = (&self.flat, self.locals_start);
-        if let Some(id) = self.scope.get(name, |i| slot_name(flat, start, i)) {
-            return Ok(Var {
-                id: LocalId(id),
-                span: tok.span,
-            });
+        self.resolve_fault(tok)
+    }
+
+    /// [`Parser::resolve`] of a dotted name or of one not in scope.
+    #[cold]
+    #[inline(never)]
+    fn resolve_fault(&mut self, tok: Token) -> PResult<Var> {
+        let name = self.text(tok.span);
+        if is_dotted(name) {
+            return self.dotted(tok);
         }
         self.record(
             Diagnostic::error("E0111", format!("unbound variable `{name}`"))
@@ -847,7 +898,20 @@ impl<'s> Parser<'s> {
             self.unnest();
             return Ok(self.block_expr(b));
         }
-        let op = self.sum(binds)?;
+        let sum_continues = |t| matches!(t, Tok::Plus | Tok::Minus | Tok::Star | Tok::Slash);
+        let op = match self.lone_atom(sum_continues) {
+            Some(a) => Operand::Atom(a?),
+            // A call first (`sin(x) * x`): the sum's first factor, without the descent to it.
+            None if self.shortcuts
+                && matches!(self.peek(), Tok::Ident | Tok::LinIdent)
+                && self.peek_at(1) == Tok::LParen =>
+            {
+                let call = self.call(binds, false)?;
+                let product = self.product_rest(call, binds)?;
+                self.sum_rest(product, binds)?
+            }
+            None => self.sum(binds)?,
+        };
         Ok(self.operand_expr(op))
     }
 
@@ -889,8 +953,7 @@ impl<'s> Parser<'s> {
         }
         self.expect(Tok::Eq)?;
         let src_span = self.span();
-        let op = self.sum(binds)?;
-        let src = match self.atom_of(op, binds)? {
+        let src = match self.sum_atom(binds)? {
             Atom::Var(v) => v,
             Atom::Lit(..) => {
                 return self.fail(
@@ -1041,13 +1104,71 @@ impl<'s> Parser<'s> {
         Ok(Atom::Var(Var { id, span }))
     }
 
+    /// The operand at the current token when it is a lone name or number that the token after
+    /// it does not continue at the level asking (`continues`: the operators binding at least
+    /// as tightly as that level's; a name followed by `(` is always a call): the common
+    /// operand, whose descent through [`Parser::sum`], [`Parser::product`], [`Parser::unary`]
+    /// and [`Parser::primary`] would return it unchanged, read directly. `None`, having read
+    /// nothing, otherwise.
+    fn lone_atom(&mut self, continues: fn(Tok) -> bool) -> Option<PResult<Atom>> {
+        if !self.shortcuts {
+            return None;
+        }
+        let t = self.toks[self.pos];
+        let next = self.peek_at(1);
+        match t.tok {
+            Tok::Num if !continues(next) => {
+                let v = lexer::number(self.src, t.span);
+                self.bump();
+                Some(Ok(Atom::Lit(v, t.span)))
+            }
+            Tok::Ident | Tok::LinIdent if next != Tok::LParen && !continues(next) => {
+                self.bump();
+                Some(self.resolve(t).map(Atom::Var))
+            }
+            _ => None,
+        }
+    }
+
+    /// A sum as an atom: [`Parser::sum`] then [`Parser::atom_of`], a lone atom directly.
+    fn sum_atom(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Atom> {
+        let sum_continues = |t| matches!(t, Tok::Plus | Tok::Minus | Tok::Star | Tok::Slash);
+        if let Some(a) = self.lone_atom(sum_continues) {
+            return a;
+        }
+        let op = self.sum(binds)?;
+        self.atom_of(op, binds)
+    }
+
+    /// A product as an atom (the right operand of `+`, `-`).
+    fn product_atom(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Atom> {
+        if let Some(a) = self.lone_atom(|t| matches!(t, Tok::Star | Tok::Slash)) {
+            return a;
+        }
+        let op = self.product(binds)?;
+        self.atom_of(op, binds)
+    }
+
+    /// A unary operand as an atom (the right operand of `*`, `/`).
+    fn unary_atom(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Atom> {
+        if let Some(a) = self.lone_atom(|_| false) {
+            return a;
+        }
+        let op = self.unary(binds)?;
+        self.atom_of(op, binds)
+    }
+
     fn sum(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
-        let mut lhs = self.product(binds)?;
+        let lhs = self.product(binds)?;
+        self.sum_rest(lhs, binds)
+    }
+
+    /// The rest of a sum whose first product is `lhs`.
+    fn sum_rest(&mut self, mut lhs: Operand, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         while matches!(self.peek(), Tok::Plus | Tok::Minus) {
             let op = self.bump().tok;
             let a = self.atom_of(lhs, binds)?;
-            let r = self.product(binds)?;
-            let b = self.atom_of(r, binds)?;
+            let b = self.product_atom(binds)?;
             let span = a.span().to(b.span());
             let both_linear = self.is_linear(&a) && self.is_linear(&b);
             lhs = Operand::Expr(match (op, both_linear) {
@@ -1083,12 +1204,16 @@ impl<'s> Parser<'s> {
     }
 
     fn product(&mut self, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
-        let mut lhs = self.unary(binds)?;
+        let lhs = self.unary(binds)?;
+        self.product_rest(lhs, binds)
+    }
+
+    /// The rest of a product whose first factor is `lhs`.
+    fn product_rest(&mut self, mut lhs: Operand, binds: &mut Vec<FlatBind>) -> PResult<Operand> {
         while matches!(self.peek(), Tok::Star | Tok::Slash) {
             let op = self.bump().tok;
             let a = self.atom_of(lhs, binds)?;
-            let r = self.unary(binds)?;
-            let b = self.atom_of(r, binds)?;
+            let b = self.unary_atom(binds)?;
             let span = a.span().to(b.span());
             let (la, lb) = (self.is_linear(&a), self.is_linear(&b));
             lhs = Operand::Expr(match (op, la, lb) {
@@ -1168,8 +1293,7 @@ impl<'s> Parser<'s> {
                 self.nest()?;
                 let base = self.args.len();
                 while self.peek() != Tok::Gt {
-                    let op = self.sum(binds)?;
-                    let a = self.atom_of(op, binds)?;
+                    let a = self.sum_atom(binds)?;
                     self.args.push(a);
                     if self.peek() != Tok::Gt {
                         self.expect(Tok::Comma)?;
@@ -1209,8 +1333,7 @@ impl<'s> Parser<'s> {
                 self.bump();
                 self.expect(Tok::LParen)?;
                 self.nest()?;
-                let op = self.sum(binds)?;
-                let arg = self.atom_of(op, binds)?;
+                let arg = self.sum_atom(binds)?;
                 let end = self.expect(Tok::RParen)?.span;
                 self.unnest();
                 Ok(Operand::Expr(FlatExpr::Dup {
@@ -1331,8 +1454,7 @@ impl<'s> Parser<'s> {
                 }
                 _ => {}
             }
-            let op = self.sum(binds)?;
-            let a = self.atom_of(op, binds)?;
+            let a = self.sum_atom(binds)?;
             self.args.push(a);
             if !semi {
                 n_nl += 1;
@@ -1428,6 +1550,95 @@ impl<'s> Parser<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_descents_shortcuts_give_the_programs_and_errors_of_the_full_descent() {
+        let bodies = [
+            "sin(x) * x",
+            "x",
+            "x'",
+            "2.5",
+            "-2.5",
+            "- 2.5",
+            "-x",
+            "--x",
+            "x - 1.0",
+            "x -1.0",
+            "x * -1.0",
+            "1.0 * x + y / 2.0",
+            "x * y * x - y",
+            "x + y * x",
+            "x - 2.0 * y / x",
+            "x + sin(y) * x",
+            "sin(cos(x)) * exp(x + y) / sin(x * y)",
+            "sin(x, y)",
+            "sin(-x) + cos(1.0)",
+            "g(x, y)",
+            "g(x * y, sin(x))",
+            "(x)",
+            "(x, y)",
+            "<x, y>",
+            "<x * y, sin(x)>",
+            "dup(x)",
+            "dup(x')",
+            "2.0 * y'",
+            "y' * 2.0",
+            "y' + y'",
+            "y' - y'",
+            "x + y'",
+            "let z = x in z",
+            "let z = sin(x) * x in let w = z * z in w + x",
+            "let <a, b> = <x, y> in a * b",
+            "let <a, b> = g(x, y) in a",
+            "let <a, b> = x * y in a",
+            "let <a, b> = 2.0 in a",
+            "let (a, b) = g(x, y) in a * b",
+            "let z = (let u = x in u) in z",
+            "let z = (let u = sin(x) in u * x) in z",
+            "let x = x' in x",
+            "sin(x.y)",
+            "x.y * 2.0",
+            "f.jvp(x)",
+            "sin(x) x",
+            "sin(x",
+            "sin(x,)",
+            "sin(,x)",
+            "u * v",
+            "sin(u) * u",
+            "y'(x)",
+            "x(y)",
+            "sin(x)(y)",
+            "x y",
+            "2.0(x)",
+            "2.0 + (x)",
+            "x +",
+            "x * (y + 1.0)",
+            "zero * x",
+            "%sin(x) * x",
+            "_t1 * sin(x)",
+            "sin(x) * _t2",
+            "let _t1 = sin(x) in sin(_t1) * x",
+            "1e400 * x",
+        ];
+        for body in bodies {
+            for src in [
+                format!(
+                    "def g(a: R, b: R) -> (R, R) = (a, b)\ndef f(x: R, y: R ; y': R) -> (R) = {body}\n"
+                ),
+                format!(
+                    "def f(x: R, y: R) -> (R) = {body}\ndef g(a: R, b: R) -> (R, R) = (a, b)\n"
+                ),
+                format!("def f(x: R) -> (R) =\n  let x1 = {body} in\n  x1\n"),
+            ] {
+                let prims = PrimTable::standard();
+                assert_eq!(
+                    parse_flat_by(&src, prims, true),
+                    parse_flat_by(&src, prims, false),
+                    "{src}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn fresh_names_avoid_the_names_of_their_form_in_the_file() {
