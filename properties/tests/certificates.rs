@@ -569,7 +569,11 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
         assert!(named && why.contains("leaf budget"), "{c:?}");
     }
     let kinds = |k: &str| r.claims.iter().filter(|c| c.claim == k && over(c)).count();
-    assert!(["typing", "transpose", "unzip", "vjp"].iter().all(|k| kinds(k) > 0));
+    assert!(
+        ["typing", "transpose", "unzip", "vjp"]
+            .iter()
+            .all(|k| kinds(k) > 0)
+    );
     assert!(
         r.claims
             .iter()
@@ -589,6 +593,59 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
         }
     }
     assert!(tampered > 0, "no claim over the budget was tampered with");
+}
+
+/// A claim's obligations are read one for one: a certificate that drops one of a proved
+/// claim's obligations, or repeats one, is rejected (E0803), though every obligation it keeps
+/// is true. The producer's `reason` (a free leaf) is shown for a claim the kernel did not
+/// prove and never for one it did.
+#[test]
+fn obligations_are_read_one_for_one_and_reasons_shown_only_where_not_proved() {
+    let (_, cert) = certify(
+        &call_dag(2),
+        PrimTable::standard(),
+        Pass::Vjp(Policy::SaveAll),
+    )
+    .unwrap();
+    let v = serde_json::to_value(&cert).unwrap();
+    let verify = |v: &Json| checker::refute::verify(&v.to_string());
+    let i = cert
+        .claims
+        .iter()
+        .position(|c| c.outcome == "proved" && c.obligations.len() >= 2)
+        .expect("a proved claim with two obligations");
+    let mut fewer = v.clone();
+    fewer["claims"][i]["obligations"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let mut more = v.clone();
+    let first = more["claims"][i]["obligations"][0].clone();
+    more["claims"][i]["obligations"]
+        .as_array_mut()
+        .unwrap()
+        .push(first);
+    for t in [&fewer, &more] {
+        assert_eq!(verify(t).map(|_| ()).unwrap_err().code, "E0803");
+    }
+    // A reason on a proved claim is not repeated; on a claim weakened to unknown, it is (the
+    // last claim weakened without failing the claims that use it: a caller's, a VJP's).
+    let mut t = v.clone();
+    t["claims"][i]["reason"] = "xyzzy".into();
+    assert_eq!(verify(&t).unwrap().claims[i].why, None);
+    let stated = |k: &usize| !cert.claims[*k].obligations.is_empty();
+    let weakened = (0..cert.claims.len()).rev().filter(stated).find_map(|k| {
+        let mut t = v.clone();
+        t["claims"][k]["reason"] = "xyzzy".into();
+        t["claims"][k]["outcome"] = "unknown".into();
+        t["claims"][k]["obligations"][0]["outcome"] = "unknown".into();
+        verify(&t).ok().map(|r| r.claims[k].clone())
+    });
+    let c = weakened.expect("a claim that can be weakened alone");
+    assert_eq!(
+        (c.outcome.as_str(), c.why.as_deref()),
+        ("unknown", Some("xyzzy"))
+    );
 }
 
 /// The kernel knows schema 7 only: the same certificate under any other version is rejected
