@@ -597,8 +597,8 @@ fn a_call_dag_of_depth_40_neither_blows_up_nor_claims_what_it_did_not_check() {
 
 /// A claim's obligations are read one for one: a certificate that drops one of a proved
 /// claim's obligations, or repeats one, is rejected (E0803), though every obligation it keeps
-/// is true. The producer's `reason` (a free leaf) is shown for a claim the kernel did not
-/// prove and never for one it did.
+/// is true. The report counts the obligations decided. The producer's `reason` (a free leaf)
+/// is shown for a claim the kernel did not prove and never for one it did.
 #[test]
 fn obligations_are_read_one_for_one_and_reasons_shown_only_where_not_proved() {
     let (_, cert) = certify(
@@ -614,6 +614,15 @@ fn obligations_are_read_one_for_one_and_reasons_shown_only_where_not_proved() {
         .iter()
         .position(|c| c.outcome == "proved" && c.obligations.len() >= 2)
         .expect("a proved claim with two obligations");
+    // The report counts the obligations the kernel decided: every one stated proved.
+    let stated: usize = cert
+        .claims
+        .iter()
+        .flat_map(|c| &c.obligations)
+        .filter(|o| o.outcome == "proved")
+        .count();
+    assert!(stated > 0);
+    assert_eq!(verify(&v).unwrap().decided, stated);
     let mut fewer = v.clone();
     fewer["claims"][i]["obligations"]
         .as_array_mut()
