@@ -13,6 +13,7 @@
 //!   is the figure in `docs/RESULTS.md`;
 //! - the kernel never panics on mutated certificates or on random JSON.
 
+use checker::kernel::walk::Prog;
 use rewrite::Policy;
 use rewrite::certificate::{Pass, certify, certify_output};
 use semantics::numeric::Rng;
@@ -655,6 +656,78 @@ fn obligations_are_read_one_for_one_and_reasons_shown_only_where_not_proved() {
         (c.outcome.as_str(), c.why.as_deref()),
         ("unknown", Some("xyzzy"))
     );
+}
+
+/// The kernel's JVP work constant (`checker::kernel::bounds::c_jvp`, from the table's rules
+/// parsed and costed by the kernel) equals the producer's (`rewrite::work_bounds::c_jvp`,
+/// from the loaded `JvpRules`) on every corpus program: two derivations of SPEC §5's
+/// constant. A weaker constant in the kernel would pass every certificate, since real
+/// outputs are well inside the bound.
+#[test]
+fn the_kernels_jvp_constant_is_the_producers() {
+    let prims = PrimTable::standard();
+    let rules = rewrite::JvpRules::load(prims).unwrap();
+    let wide = "def f(x: R) -> (R) = let t = <x, x, x, x, x, x, x, x, x, x> in
+                let <a, b, c, d, e, g, h, i, j, k> = t in a";
+    let mut programs = vec![("wide".to_string(), semantics::parse(wide).unwrap())];
+    for file in semantics::corpus::load("").unwrap() {
+        programs.push((file.name, semantics::parse(&file.src).unwrap()));
+    }
+    for (name, p) in programs {
+        if checker::accepts(&p, prims, checker::Options { relaxed: true }).is_err() {
+            continue;
+        }
+        let s = rewrite::work_bounds::largest_type(&p, prims);
+        let producer = rewrite::work_bounds::c_jvp(&rules, prims, s);
+        let kernel = checker::kernel::bounds::c_jvp(prims, &Prog::new(p, "input"));
+        assert_eq!(kernel.ok(), Some(producer), "{name}");
+        // The 10-tuple's constant is the tuple's, 7 + s with s = 10 (above every primitive
+        // rule's ratio, which sets the corpus programs' constant).
+        if name == "wide" {
+            assert_eq!(producer, 17.0);
+        }
+    }
+}
+
+/// The kernel enforces SPEC §5's work bounds, not only the figures: a transpose padded with
+/// dead work (drops of literals: its meaning unchanged) up to the bound `C_T·W(g) + 2 + k`
+/// exactly verifies, and one unit past it is rejected (E0805). The bound is the producer's
+/// formula (`rewrite::work_bounds::transpose_bound`), the padded work the evaluator's static
+/// work; the output is certified as given (`certify_output`, translation validation).
+#[test]
+fn a_transpose_at_its_work_bound_verifies_and_one_past_it_is_rejected() {
+    let prims = PrimTable::standard();
+    let p = semantics::parse("def g(x: R ; y': R) -> (; R) = x * y'").unwrap();
+    let bound =
+        rewrite::work_bounds::transpose_bound(semantics::static_work(&p, prims).unwrap()[0], 1);
+    // Pads of 4 and 5 units of work (a literal dropped, a product of two dropped), so every
+    // work from a few units on is reached.
+    let padded = |(a, b): (usize, usize)| {
+        let pads = ["drop(1.0)", "drop(1.0 * 2.0)"]
+            .iter()
+            .zip([a, b])
+            .map(|(pad, n)| format!("  let () = {pad} in\n").repeat(n))
+            .collect::<String>();
+        let src = format!("def g.T(x: R ; ct': R) -> (; R) =\n{pads}  x * ct'");
+        semantics::parse(&src).unwrap()
+    };
+    let work = |q: &Program| semantics::static_work(q, prims).unwrap()[0] as f64;
+    let find = |target: f64| {
+        let counts = (0..40).flat_map(|a| (0..4).map(move |b| (a, b)));
+        counts.map(padded).find(|q| work(q) == target)
+    };
+    let verify = |q: Program| {
+        let cert = certify_output(&p, prims, Pass::Transpose, q).unwrap();
+        checker::refute::verify(&serde_json::to_string(&cert).unwrap())
+    };
+    let at = find(bound).expect("padding reaches the bound");
+    let over = find(bound + 1.0).expect("padding reaches one past the bound");
+    if let Err(e) = verify(at) {
+        panic!("at the bound {bound}: {e}");
+    }
+    let e = verify(over).map(|_| ()).unwrap_err();
+    assert_eq!(e.code, "E0805", "{e}");
+    assert!(e.message.contains("SPEC §5"), "{e}");
 }
 
 /// The kernel knows schema 7 only: the same certificate under any other version is rejected
