@@ -730,6 +730,49 @@ fn a_transpose_at_its_work_bound_verifies_and_one_past_it_is_rejected() {
     assert!(e.message.contains("SPEC §5"), "{e}");
 }
 
+/// A given output with one primal result too many, or none, is not a JVP, though its tangent
+/// (and its first result) are right: the claims compare results pairwise, so the kernel must
+/// not let a count that differs through, even when every outcome is tampered to `proved`.
+#[test]
+fn a_jvp_with_a_wrong_number_of_primal_results_is_never_proved() {
+    let prims = PrimTable::standard();
+    let p = semantics::parse("def f(x: R) -> (R) = sin(x)").unwrap();
+    let given = |results: &str, tuple: &str| {
+        let src = format!(
+            "def f.jvp(x: R ; x': R) -> ({results} ; R) =
+               let y = sin(x) in
+               let c = cos(x) in
+               let t' = c * x' in
+               ({tuple} ; t')"
+        );
+        semantics::parse(&src).unwrap()
+    };
+    let proved = |cert: &checker::kernel::schema::Certificate| {
+        checker::refute::verify(&serde_json::to_string(cert).unwrap()).is_ok_and(|r| {
+            r.claims
+                .iter()
+                .any(|c| c.function == "f" && c.outcome == "proved")
+        })
+    };
+    let right = certify(&p, prims, Pass::Jvp).unwrap().1;
+    assert!(proved(&right));
+    // One primal result too many, or none: certified as given, or with every claim and
+    // obligation tampered to `proved`, never verified as proved.
+    for given in [given("R, R", "y, 2.0"), given("", "")] {
+        let cert = certify_output(&p, prims, Pass::Jvp, given).unwrap();
+        assert!(!proved(&cert));
+        let mut v = serde_json::to_value(&cert).unwrap();
+        for c in v["claims"].as_array_mut().unwrap() {
+            c["outcome"] = "proved".into();
+            for o in c["obligations"].as_array_mut().unwrap() {
+                o["outcome"] = "proved".into();
+                o.as_object_mut().unwrap().remove("point");
+            }
+        }
+        assert!(checker::refute::verify(&v.to_string()).is_err());
+    }
+}
+
 /// The kernel knows schema 7 only: the same certificate under any other version is rejected
 /// (schema 5 stated each VJP obligation over terms; 6 states the VJP as a composition; 7
 /// decides without rewriting by lemmas, so a figure such as `terms` means another thing).
