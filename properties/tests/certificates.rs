@@ -816,13 +816,23 @@ fn a_call_dag_certificate_grows_linearly_with_its_depth() {
             d + 1,
             "depth {d}: every .nonlin kept as identical"
         );
-        json.len()
+        (json.len(), r.terms)
     };
-    let sizes: Vec<usize> = (4..=8).map(dag).collect();
-    eprintln!("call DAG vjp certificate bytes at depth 4..=8: {sizes:?}");
+    let (sizes, terms): (Vec<usize>, Vec<usize>) = (4..=8).map(dag).unzip();
+    eprintln!("call DAG vjp certificate bytes at depth 4..=8: {sizes:?}; kernel terms {terms:?}");
+    // The certificate's bytes grow by the same amount per level, within 5%.
     let steps: Vec<usize> = sizes.windows(2).map(|w| w[1] - w[0]).collect();
     let (lo, hi) = (steps.iter().min().unwrap(), steps.iter().max().unwrap());
     assert!(hi * 100 <= lo * 105, "not linear: steps {steps:?}");
+    // The kernel's term DAG (as `lina verify` reports it) follows the residuals' scalar
+    // leaves, which double per level (`f{i}` calls `f{i-1}` twice), within the leaf budget
+    // that refuses deeper levels: it grows by 1.8-2.1 times per level.
+    for w in terms.windows(2) {
+        assert!(
+            w[1] * 10 >= w[0] * 18 && w[1] * 10 <= w[0] * 21,
+            "terms {terms:?}"
+        );
+    }
 }
 
 /// Schema 6's VJP claim is the composition of five stage claims: it is `proved` only when
