@@ -16,23 +16,20 @@
 
 use checker::kernel::ring::{Memo, Poly, normal_form};
 use checker::kernel::term::{Dag, Id};
+use semantics::numeric::Rng;
 
-/// splitmix64: reproducible runs, no dependency.
-struct Rng(u64);
+/// The project's seeded generator (`semantics::numeric::Rng`), with the two draws used here.
+trait Draw {
+    fn below(&mut self, n: usize) -> usize;
+    fn unit(&mut self) -> f64;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+impl Draw for Rng {
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        self.uniform(0.0, 1.0)
     }
 }
 
@@ -205,7 +202,7 @@ fn agree(a: &T, c: &T, rng: &mut Rng, k: usize) -> bool {
 
 #[test]
 fn equal_normal_forms_mean_equal_values_on_random_terms_and_their_edits() {
-    let mut rng = Rng(0x51_ca1e);
+    let mut rng = Rng::new(0x51_ca1e);
     let (mut pairs, mut equal_forms, mut unequal) = (0, 0, 0);
     for _ in 0..3000 {
         let a = random(&mut rng, 4);
@@ -235,7 +232,7 @@ fn equal_normal_forms_mean_equal_values_on_random_terms_and_their_edits() {
 
 #[test]
 fn ring_identities_keep_the_normal_form() {
-    let mut rng = Rng(0x1de7);
+    let mut rng = Rng::new(0x1de7);
     let mut checked = 0;
     for _ in 0..3000 {
         let a = random(&mut rng, 4);
@@ -281,7 +278,7 @@ fn small_identities_and_non_identities() {
     ];
     for (a, c) in &yes {
         assert!(same(a, c), "not equated: {a:?} = {c:?}");
-        assert!(agree(a, c, &mut Rng(3), 3));
+        assert!(agree(a, c, &mut Rng::new(3), 3));
     }
     let no = [
         (add(x(), x()), x()),
