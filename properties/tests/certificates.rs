@@ -673,10 +673,12 @@ fn the_kernels_jvp_constant_is_the_producers() {
     for file in semantics::corpus::load("").unwrap() {
         programs.push((file.name, semantics::parse(&file.src).unwrap()));
     }
+    let mut compared = Vec::new();
     for (name, p) in programs {
         if checker::accepts(&p, prims, checker::Options { relaxed: true }).is_err() {
             continue;
         }
+        compared.push(name.clone());
         let s = rewrite::work_bounds::largest_type(&p, prims);
         let producer = rewrite::work_bounds::c_jvp(&rules, prims, s);
         let kernel = checker::kernel::bounds::c_jvp(prims, &Prog::new(p, "input"));
@@ -687,6 +689,7 @@ fn the_kernels_jvp_constant_is_the_producers() {
             assert_eq!(producer, 17.0);
         }
     }
+    assert!(compared.len() > 20 && compared[0] == "wide", "{compared:?}");
 }
 
 /// The kernel enforces SPEC §5's work bounds, not only the figures: a transpose padded with
